@@ -1,0 +1,83 @@
+/**
+ * `chatsafe` entry point: dispatches to a subcommand, turns Ctrl-C into a
+ * cancellation signal, and maps errors to messages and exit codes. No error
+ * reaches the user as a stack trace; unexpected ones are reported in one line.
+ */
+import { isChatsafeError } from '../core/errors.js';
+import { APP_VERSION } from '../core/version.js';
+import { COMMANDS } from './commands/index.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
+import { processIO, type CliIO } from './io.js';
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `chatsafe ${APP_VERSION}: end-to-end encrypted backups of phone chat histories
+
+Usage: chatsafe COMMAND [OPTIONS]   (chatsafe COMMAND --help for details)
+
+Commands:
+${lines.join('\n')}
+
+The key is read from --key-file FILE, the CHATSAFE_KEY environment variable,
+or an interactive prompt; never from the command line itself.
+
+${EXIT_CODES_HELP}
+`;
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(helpText());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${APP_VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.stderr.write(`chatsafe: unknown command "${name}". Run \`chatsafe --help\` for the list.\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.usage.trimEnd()}\n\n${EXIT_CODES_HELP}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    return reportError(io, name, e);
+  }
+}
+
+export function reportError(io: CliIO, command: string, e: unknown): number {
+  if (isChatsafeError(e)) {
+    io.stderr.write(`chatsafe ${command}: ${e.message}\n`);
+    if (e.hint) io.stderr.write(`  ${e.hint}\n`);
+    return exitCodeFor(e.kind);
+  }
+  // util.parseArgs reports unknown options and missing values with these codes.
+  const code = (e as { code?: string })?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr.write(`chatsafe ${command}: ${(e as Error).message}\n  Run \`chatsafe ${command} --help\` for usage.\n`);
+    return EXIT.usage;
+  }
+  io.stderr.write(`chatsafe ${command}: unexpected failure: ${(e as Error)?.message ?? String(e)}\n`);
+  if (process.env.CHATSAFE_DEBUG) io.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  return EXIT.failure;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nCancelling… (press Ctrl-C again to quit at once)\n');
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+  return runCli(argv, processIO(controller.signal));
+}

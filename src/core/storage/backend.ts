@@ -1,0 +1,68 @@
+/**
+ * The one interface every storage destination implements: a local folder,
+ * S3-compatible object storage, WebDAV. The repository treats storage as a
+ * flat set of immutable, named objects grouped by kind; everything it stores
+ * is already encrypted (except the cleartext header, `config`), so a backend
+ * never sees plaintext or keys.
+ *
+ * Contract, checked by the shared backend conformance tests:
+ * - `write` is atomic: an object is either fully visible under its name, with
+ *   exactly the bytes given, or not visible at all (a crash leaves at most
+ *   invisible temporary debris that `cleanup` removes). It is durable when the
+ *   promise resolves.
+ * - Objects are immutable: writing a name that exists fails with a
+ *   `conflict` ChatsafeError, except for `locks`, which may be replaced.
+ * - `read` of a missing object fails with a `not-found` ChatsafeError.
+ * - `list` may lag behind writes on eventually consistent stores; the
+ *   repository never depends on seeing its own writes in a listing.
+ * - Names are validated by `assertObjectName` before they reach a path or a URL.
+ */
+import { ChatsafeError } from '../errors.js';
+
+export const OBJECT_KINDS = ['config', 'keys', 'data', 'index', 'snapshots', 'locks'] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+export interface ObjectInfo {
+  readonly name: string;
+  readonly size: number;
+}
+
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface StorageBackend {
+  /** Where this is, for messages and the diagnostics report; never contains credentials. */
+  readonly location: string;
+  /** Prepares an empty destination; fails with `conflict` if a repository is already there. */
+  create(): Promise<void>;
+  /** Size of an object, or null when it does not exist. */
+  stat(kind: ObjectKind, name: string): Promise<ObjectInfo | null>;
+  list(kind: ObjectKind): AsyncIterable<ObjectInfo>;
+  read(kind: ObjectKind, name: string, range?: ByteRange): Promise<Buffer>;
+  /** Atomic, durable, immutable (see the contract above). `data` may be split into parts to avoid copying. */
+  write(kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]): Promise<void>;
+  /** Removing a missing object is not an error: prune may be re-run after a crash. */
+  remove(kind: ObjectKind, name: string): Promise<void>;
+  /** Removes temporary debris that interrupted writes may have left. */
+  cleanup(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const HEX_NAME = /^[0-9a-f]{16,64}$/;
+
+/** Object names are lowercase hex ids (16 to 64 digits), or `config` for the header. */
+export function assertObjectName(kind: ObjectKind, name: string): void {
+  const ok = kind === 'config' ? name === 'config' : HEX_NAME.test(name);
+  if (!ok) throw new ChatsafeError('integrity', `storage: invalid object name for ${kind}: ${JSON.stringify(name.slice(0, 80))}`);
+}
+
+/** Whether a listed name is one of ours (listings skip foreign files and temporary debris). */
+export function isObjectName(kind: ObjectKind, name: string): boolean {
+  return kind === 'config' ? name === 'config' : HEX_NAME.test(name);
+}
+
+export function totalLength(data: Buffer | readonly Buffer[]): number {
+  return Buffer.isBuffer(data) ? data.length : data.reduce((n, b) => n + b.length, 0);
+}
