@@ -75,10 +75,11 @@ export async function decryptBackupFile(inPath: string, key: WhatsAppKey, outPat
     const head = await readHead(fh, size);
     const header = headerOrThrow(inPath, head);
     const layout = trailerLayout(inPath, header, size, await readLast(fh, size, CRYPT12_SUFFIX_LENGTH));
-    const aesKey = cipherKeyFor(inPath, header, material);
+    const { aesKey, saltMatches } = cipherKeyFor(inPath, header, material);
 
     const session = new DecryptSession(inPath, fh, header, aesKey, layout, size, chunkSize, opts);
     session.md5.update(head.subarray(0, header.dataOffset));
+    if (!saltMatches) throw await session.explainSaltMismatch();
     const first = await session.readFirstPlaintext();
     if (first.kind === 'noise') throw await session.explainNoise(material);
 
@@ -175,22 +176,25 @@ function trailerLayout(inPath: string, header: BackupHeader, size: number, last4
   return layout;
 }
 
-/** Checks that the key is of the kind the format needs, and returns the AES key. */
-function cipherKeyFor(inPath: string, header: BackupHeader, m: KeyMaterial): Buffer {
+/**
+ * Checks that the key is of the kind the format needs, and returns the AES
+ * key. For crypt12/14 also compares the header's copy of the key generation's
+ * salt with the key file's: a key check that costs nothing (a mismatch is
+ * confirmed against the MD5 before it is called a wrong key).
+ */
+function cipherKeyFor(inPath: string, header: BackupHeader, m: KeyMaterial): { aesKey: Buffer; saltMatches: boolean } {
   if (header.format === 'crypt15') {
     if (m.kind !== 'crypt15') {
       throw new WrongKeyError(`${inPath} is an end-to-end encrypted (crypt15) backup; the \`key\` file of crypt12/crypt14 backups cannot open it.`, CRYPT15_KEY_HINT);
     }
-    return crypt15BackupKey(m.root);
+    return { aesKey: crypt15BackupKey(m.root), saltMatches: true };
   }
   if (m.kind !== 'crypt12-14') {
     throw new WrongKeyError(`${inPath} is a ${header.format} backup; it is opened by the phone's \`key\` file, not by a 64-digit key.`, LEGACY_KEY_HINT);
   }
-  // The header repeats the salt of the key generation that wrote it: a key check that costs nothing.
-  if (header.serverSalt && (header.serverSalt.length !== m.serverSalt.length || !timingSafeEqual(header.serverSalt, m.serverSalt))) {
-    throw new WrongKeyError(`The key file does not belong to ${inPath}: it is from another WhatsApp installation or key generation.`, LEGACY_KEY_HINT);
-  }
-  return m.aesKey;
+  const salt = header.serverSalt;
+  const saltMatches = !salt || (salt.length === m.serverSalt.length && timingSafeEqual(salt, m.serverSalt));
+  return { aesKey: m.aesKey, saltMatches };
 }
 
 /** The state of one decryption: reader, decipher, running MD5. */
@@ -295,14 +299,26 @@ class DecryptSession {
     return this.header.format === 'crypt15' ? CRYPT15_KEY_HINT : LEGACY_KEY_HINT;
   }
 
+  /** Hashes the whole file; true when it ends with a correct MD5 of itself. */
+  private async fileIsIntact(): Promise<boolean> {
+    while (await this.nextCiphertext());
+    return this.checkMd5(this.reader.tail());
+  }
+
+  /** The header names another key generation than the key file: wrong key, unless the header itself is damaged. */
+  async explainSaltMismatch(): Promise<ChatsafeError> {
+    if (!(await this.fileIsIntact())) {
+      return new IntegrityError(this.inPath, 'its header does not match the key file and its MD5 checksum does not match: the file is damaged or truncated (check the key too).', DAMAGED_HINT);
+    }
+    return new WrongKeyError(`The key file does not belong to ${this.inPath}: it is from another WhatsApp installation or key generation.`, LEGACY_KEY_HINT);
+  }
+
   /**
    * The first bytes decrypted to noise: wrong key, or a file damaged near its
    * start. Hashes the rest to find out which (the MD5 does not depend on the key).
    */
   async explainNoise(m: KeyMaterial): Promise<ChatsafeError> {
-    while (await this.nextCiphertext());
-    const intact = this.checkMd5(this.reader.tail());
-    if (!intact) {
+    if (!(await this.fileIsIntact())) {
       return new IntegrityError(this.inPath, 'it does not decrypt and its MD5 checksum does not match: the file is damaged or truncated (check the key too).', DAMAGED_HINT);
     }
     if (m.kind === 'crypt15' && m.typed) {
