@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { waDecryptCommand } from './wa-decrypt.js';
 
 /** Every subcommand, in the order `chatsafe --help` lists them. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [waDecryptCommand];

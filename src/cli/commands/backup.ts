@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { backup } from '../../core/backup/backup.js';
+import { UsageError } from '../../core/errors.js';
+import { shortId } from '../../core/repo/snapshot.js';
+import { applyRetention } from '../../core/retention/retention.js';
+import type { Command } from '../command.js';
+import { formatBytes } from '../format.js';
+import { printJson, type CliIO } from '../io.js';
+import { progressLine } from '../progress-line.js';
+import { openRepo, parseCount, REPO_OPTIONS } from '../repo-access.js';
+
+export const backupCommand: Command = {
+  name: 'backup',
+  summary: 'back up files and folders into a repository',
+  usage: `Usage: chatsafe backup --repo PATH [--key-file FILE] [--keep-last N] [--json] SOURCE...
+
+Backs up the given files and folders as a new snapshot, storing only what is
+new since earlier snapshots. Once the new snapshot is written and verified,
+older snapshots beyond the newest N are forgotten and their unused data
+removed (default N = 1: the previous backup goes once a new one is safe).
+
+Prints the new snapshot's id on stdout; progress goes to stderr on a terminal.
+
+  --keep-last N  how many snapshots to keep (default 1)
+  --json         print a JSON report instead`,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseArgs({ args, options: { ...REPO_OPTIONS, 'keep-last': { type: 'string' } }, allowPositionals: true });
+    if (positionals.length === 0) throw new UsageError('Nothing to back up.', 'Name at least one file or folder: chatsafe backup --repo PATH SOURCE...');
+    const keepLast = parseCount(values['keep-last'], 'keep-last', 1);
+    const repo = await openRepo(values, io);
+    const progress = progressLine(io);
+    let result;
+    let retention;
+    try {
+      result = await backup(repo, { sources: positionals, signal: io.signal, onProgress: progress.listener });
+      retention = await applyRetention(repo, keepLast, { signal: io.signal, onProgress: progress.listener });
+    } finally {
+      progress.end();
+    }
+    const s = result.snapshot.summary;
+    if (values.json) {
+      printJson(io, {
+        snapshot: { id: result.id, shortId: shortId(result.id), time: result.snapshot.time, paths: result.snapshot.paths, summary: s },
+        reusedFiles: result.reusedFiles,
+        skipped: result.skipped,
+        forgotten: retention.forgotten.map((f) => f.id),
+        pruned: retention.pruned,
+      });
+      return 0;
+    }
+    if (io.stderr.isTTY) {
+      io.stderr.write(
+        `Backed up ${s.files} files (${formatBytes(s.bytes)}); ${formatBytes(s.newBytes)} new, ${formatBytes(s.storedBytes)} stored, in ${(s.durationMs / 1000).toFixed(1)}s.\n`,
+      );
+      if (retention.forgotten.length > 0) io.stderr.write(`Removed ${retention.forgotten.length} older snapshot(s) (keeping the newest ${keepLast}).\n`);
+    }
+    for (const skipped of result.skipped) io.stderr.write(`Skipped (not a file, folder or link): ${skipped}\n`);
+    io.stdout.write(`${result.id}\n`);
+    return 0;
+  },
+};

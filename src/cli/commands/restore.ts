@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../core/errors.js';
+import { restore } from '../../core/restore/restore.js';
+import type { Command } from '../command.js';
+import { formatBytes } from '../format.js';
+import { printJson, type CliIO } from '../io.js';
+import { progressLine } from '../progress-line.js';
+import { openRepo, REPO_OPTIONS } from '../repo-access.js';
+import { restoreBundleCommand } from './restore-bundle.js';
+
+export const restoreCommand: Command = {
+  name: 'restore',
+  summary: 'restore a snapshot (or a .chatsafe bundle) into a folder',
+  usage: `Usage: chatsafe restore --repo PATH [SNAPSHOT|latest] --target DIR [--overwrite] [--key-file FILE] [--json]
+       chatsafe restore FILE.chatsafe --target DIR [--overwrite] [--key-file FILE] [--json]
+
+Restores every file byte for byte, with its permissions and modification time.
+Refuses to replace existing files unless --overwrite is given; a file appears
+only once all of it was authenticated and written.`,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...REPO_OPTIONS, target: { type: 'string' }, overwrite: { type: 'boolean', default: false } },
+      allowPositionals: true,
+    });
+    if (!values.target) throw new UsageError('Where to? Pass --target DIR.');
+    if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`);
+    const ref = positionals[0] ?? 'latest';
+    if (!values.repo && ref.endsWith('.chatsafe')) return restoreBundleCommand(ref, values, values.target, io);
+    const repo = await openRepo(values, io);
+    const snapshot = await repo.findSnapshot(ref);
+    const progress = progressLine(io);
+    let result;
+    try {
+      result = await restore(repo, { snapshot, target: values.target, overwrite: values.overwrite, signal: io.signal, onProgress: progress.listener });
+    } finally {
+      progress.end();
+    }
+    if (values.json) printJson(io, { snapshot: snapshot.id, target: values.target, ...result });
+    else io.stdout.write(`Restored ${result.files} files (${formatBytes(result.bytes)}) from snapshot ${snapshot.id.slice(0, 8)} into ${values.target}.\n`);
+    return 0;
+  },
+};

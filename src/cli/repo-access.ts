@@ -1,0 +1,51 @@
+/**
+ * Opening repositories from command-line options: the storage address, the
+ * credential, and the vault client for password slots.
+ */
+import { ChatsafeError, UsageError } from '../core/errors.js';
+import { Repository, type VaultUnlocker } from '../core/repo/repository.js';
+import type { StorageBackend } from '../core/storage/backend.js';
+import { LocalFolderBackend } from '../core/storage/local-folder.js';
+import { getCredential } from './credentials.js';
+import type { CliIO } from './io.js';
+
+/** Options every command that opens a repository accepts (for util.parseArgs). */
+export const REPO_OPTIONS = {
+  repo: { type: 'string' },
+  'key-file': { type: 'string' },
+  password: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export interface RepoArgs {
+  repo?: string;
+  'key-file'?: string;
+  password?: boolean;
+}
+
+export function requireRepoAddress(values: RepoArgs, io: CliIO): string {
+  const repo = values.repo ?? io.env.CHATSAFE_REPO;
+  if (!repo) throw new UsageError('Which repository? Pass --repo PATH (or set CHATSAFE_REPO).');
+  return repo;
+}
+
+export async function openBackend(address: string, _io: CliIO): Promise<StorageBackend> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) {
+    throw new ChatsafeError('unsupported', `Repository addresses like ${address.split('://')[0]}:// are not supported by this build.`, 'Use a folder path.');
+  }
+  return new LocalFolderBackend(address);
+}
+
+export const vaultUnlocker: VaultUnlocker | undefined = undefined;
+
+export async function openRepo(values: RepoArgs, io: CliIO): Promise<Repository> {
+  const backend = await openBackend(requireRepoAddress(values, io), io);
+  const credential = await getCredential({ keyFile: values['key-file'], password: values.password }, io);
+  return Repository.open(backend, credential, vaultUnlocker);
+}
+
+export function parseCount(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a whole number of at least 1 (got "${value}").`);
+  return Number(value);
+}

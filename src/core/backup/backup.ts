@@ -1,0 +1,242 @@
+/**
+ * Backing up: scan, then store each file's chunks and each directory's tree,
+ * reusing the previous snapshot's chunk lists for files whose size, times and
+ * inode did not change, then write the index and, last, the snapshot. The
+ * snapshot is read back and verified before the caller may apply retention.
+ */
+import { promises as fs, type BigIntStats } from 'node:fs';
+import { hostname } from 'node:os';
+import { chunkMethodFor, FileChunker, worthCompressing } from '../chunking/file-chunker.js';
+import { gearTable } from '../chunking/fastcdc.js';
+import { ChatsafeError, throwIfCancelled } from '../errors.js';
+import { CryptoPool } from '../jobs/crypto-pool.js';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
+import type { MasterIndex } from '../repo/index-file.js';
+import { withLock } from '../repo/lock.js';
+import type { Repository } from '../repo/repository.js';
+import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
+import { encodeTree, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
+import { APP_VERSION } from '../version.js';
+import { BlobSaver } from './blob-saver.js';
+import { scanSources, type ScannedEntry } from './scan.js';
+import { verifySnapshot } from './verify.js';
+
+const READ_BLOCK_BYTES = 4 * 1024 * 1024;
+
+export interface BackupOptions {
+  readonly sources: readonly string[];
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+  /** A chat catalog (SQLite file) built from the sources, stored with the snapshot. */
+  readonly catalogPath?: string;
+  readonly sourceKind?: string;
+  readonly workers?: number;
+}
+
+export interface BackupResult {
+  readonly id: string;
+  readonly snapshot: Snapshot;
+  readonly skipped: readonly string[];
+  readonly reusedFiles: number;
+}
+
+/** Runs a backup under an exclusive repository lock. */
+export async function backup(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
+  return withLock(repo, true, () => backupLocked(repo, opts));
+}
+
+export async function backupLocked(repo: Repository, opts: BackupOptions): Promise<BackupResult> {
+  const started = Date.now();
+  const meter = new ProgressMeter(opts.onProgress, 'scanning');
+  meter.done();
+  const scan = await scanSources(opts.sources, opts.signal);
+  const index = await repo.loadIndex();
+  const paths = scan.roots.map((r) => r.path);
+  const parent = await findParent(repo, paths);
+  const parentTree = parent ? await repo.loadTree(index, parent.snapshot.tree).catch(() => null) : null;
+
+  meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
+  const pool = new CryptoPool(repo.keys, opts.workers);
+  const saver = new BlobSaver(repo, index, pool);
+  const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
+  try {
+    const rootNodes: TreeNode[] = [];
+    for (const root of scan.roots) {
+      const node = await walker.entry(root, parentTree ? new Map(parentTree.nodes.map((n) => [n.name, n])) : null);
+      if (node) rootNodes.push(node);
+    }
+    const treeId = walker.saveTree({ nodes: sortNodes(rootNodes) });
+    let catalog: Snapshot['catalog'] = null;
+    if (opts.catalogPath) {
+      const st = await fs.stat(opts.catalogPath, { bigint: true });
+      const node = await walker.file('catalog', opts.catalogPath, st, null, false);
+      catalog = { size: node.size, content: node.content };
+    }
+    await saver.flush();
+    meter.done();
+
+    const snapshot: Snapshot = {
+      v: 1,
+      time: new Date().toISOString(),
+      hostname: hostname(),
+      appVersion: APP_VERSION,
+      paths,
+      tree: treeId,
+      parent: parent?.id ?? null,
+      sourceKind: opts.sourceKind ?? 'files',
+      catalog,
+      summary: {
+        files: scan.files,
+        dirs: scan.dirs,
+        bytes: walker.bytesSeen,
+        newBytes: saver.stats.newBytes,
+        storedBytes: saver.stats.storedBytes,
+        durationMs: Date.now() - started,
+      },
+    };
+    throwIfCancelled(opts.signal);
+    const id = await repo.saveSnapshot(snapshot);
+    meter.setPhase('verifying');
+    await verifySnapshot(repo, id, opts.signal);
+    meter.done();
+    return { id, snapshot, skipped: scan.skipped, reusedFiles: walker.reusedFiles };
+  } catch (e) {
+    await saver.abandon();
+    throw e;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The newest snapshot of exactly the same source paths: its files may be reused unread. */
+async function findParent(repo: Repository, paths: readonly string[]): Promise<SnapshotRecord | null> {
+  const key = JSON.stringify([...paths].sort());
+  const all = await repo.listSnapshots();
+  for (let i = all.length - 1; i >= 0; i--) {
+    if (JSON.stringify([...all[i]!.snapshot.paths].sort()) === key) return all[i]!;
+  }
+  return null;
+}
+
+class TreeWalker {
+  bytesSeen = 0;
+  reusedFiles = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly index: MasterIndex,
+    private readonly saver: BlobSaver,
+    private readonly gear: Uint32Array,
+    private readonly meter: ProgressMeter,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  saveTree(tree: Tree): string {
+    return this.saver.save('tree', encodeTree(tree), true);
+  }
+
+  async entry(e: ScannedEntry, parentNodes: Map<string, TreeNode> | null): Promise<TreeNode | null> {
+    throwIfCancelled(this.signal);
+    const previous = parentNodes?.get(e.name) ?? null;
+    switch (e.kind) {
+      case 'file':
+        return this.file(e.name, e.path, e.stat, previous, true);
+      case 'symlink': {
+        let target: string;
+        try {
+          target = await fs.readlink(e.path);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+          throw readError(e.path, err);
+        }
+        return { name: e.name, type: 'symlink', mode: Number(e.stat.mode & 0o7777n), mtimeNs: e.stat.mtimeNs.toString(), target };
+      }
+      case 'dir': {
+        let previousChildren: Map<string, TreeNode> | null = null;
+        if (previous?.type === 'dir') {
+          const t = await this.repo.loadTree(this.index, previous.subtree).catch(() => null);
+          if (t) previousChildren = new Map(t.nodes.map((n) => [n.name, n]));
+        }
+        const nodes: TreeNode[] = [];
+        for (const child of e.children) {
+          const node = await this.entry(child, previousChildren);
+          if (node) nodes.push(node);
+        }
+        const subtree = this.saveTree({ nodes: sortNodes(nodes) });
+        await this.saver.room();
+        return { name: e.name, type: 'dir', mode: Number(e.stat.mode & 0o7777n), mtimeNs: e.stat.mtimeNs.toString(), subtree };
+      }
+      case 'other':
+        return null;
+    }
+  }
+
+  async file(name: string, path: string, stat: BigIntStats, previous: TreeNode | null, countProgress: boolean): Promise<FileNode> {
+    const base = {
+      name,
+      type: 'file' as const,
+      mode: Number(stat.mode & 0o7777n),
+      mtimeNs: stat.mtimeNs.toString(),
+      inode: stat.ino.toString(),
+      ctimeNs: stat.ctimeNs.toString(),
+    };
+    if (
+      previous?.type === 'file' &&
+      previous.size === Number(stat.size) &&
+      previous.mtimeNs === base.mtimeNs &&
+      previous.ctimeNs === base.ctimeNs &&
+      previous.inode === base.inode &&
+      previous.content.every((id) => this.index.has(id))
+    ) {
+      this.reusedFiles++;
+      this.bytesSeen += previous.size;
+      if (countProgress) this.meter.add(previous.size, 1);
+      return { ...base, size: previous.size, content: previous.content };
+    }
+
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(path, 'r');
+    } catch (err) {
+      throw readError(path, err);
+    }
+    const content: string[] = [];
+    let size = 0;
+    try {
+      let chunker: FileChunker | null = null;
+      let compress = true;
+      for (;;) {
+        throwIfCancelled(this.signal);
+        const block = Buffer.allocUnsafeSlow(READ_BLOCK_BYTES);
+        const { bytesRead } = await fh.read(block, 0, READ_BLOCK_BYTES, null);
+        if (bytesRead === 0) break;
+        const data = block.subarray(0, bytesRead);
+        if (!chunker) {
+          chunker = new FileChunker(chunkMethodFor(data), this.gear);
+          compress = worthCompressing(data);
+        }
+        for (const chunk of chunker.push(data)) {
+          content.push(this.saver.save('data', chunk, compress));
+          await this.saver.room();
+        }
+        size += bytesRead;
+        if (countProgress) this.meter.add(bytesRead);
+      }
+      const last = chunker?.finish();
+      if (last) content.push(this.saver.save('data', last, compress));
+    } catch (err) {
+      if (err instanceof ChatsafeError) throw err;
+      throw readError(path, err);
+    } finally {
+      await fh.close();
+    }
+    this.bytesSeen += size;
+    if (countProgress) this.meter.add(0, 1);
+    return { ...base, size, content };
+  }
+}
+
+function readError(path: string, err: unknown): ChatsafeError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return new ChatsafeError('io', `Cannot read ${path}: ${code ?? (err as Error)?.message}.`, code === 'EACCES' ? 'Check that you may read this file, then run the backup again.' : 'Run the backup again; if it keeps failing, check the disk.', { cause: err });
+}

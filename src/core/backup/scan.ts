@@ -1,0 +1,87 @@
+/**
+ * The first pass of a backup: walks the sources without following symlinks
+ * and records what is there, so the second pass can show totals, a rate and
+ * an ETA. Nothing is read but metadata.
+ */
+import { promises as fs, type BigIntStats } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ChatsafeError, throwIfCancelled } from '../errors.js';
+
+export type ScannedEntry =
+  | { kind: 'file'; name: string; path: string; stat: BigIntStats }
+  | { kind: 'symlink'; name: string; path: string; stat: BigIntStats }
+  | { kind: 'dir'; name: string; path: string; stat: BigIntStats; children: ScannedEntry[] }
+  | { kind: 'other'; name: string; path: string };
+
+export interface ScanResult {
+  readonly roots: ScannedEntry[];
+  readonly files: number;
+  readonly dirs: number;
+  readonly bytes: number;
+  /** Sockets, devices and FIFOs: not backed up, reported. */
+  readonly skipped: string[];
+}
+
+export async function scanSources(sources: readonly string[], signal?: AbortSignal): Promise<ScanResult> {
+  if (sources.length === 0) throw new ChatsafeError('usage', 'Nothing to back up.', 'Name at least one file or folder.');
+  const totals = { files: 0, dirs: 0, bytes: 0, skipped: [] as string[] };
+  const roots: ScannedEntry[] = [];
+  const seen = new Map<string, string>();
+  for (const src of sources) {
+    const path = resolve(src);
+    const name = basename(path) || 'root';
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new ChatsafeError('usage', `Two sources have the same name "${name}": ${other} and ${path}.`, 'Back them up separately, or put them in one folder and back that up.');
+    }
+    seen.set(name, path);
+    let stat: BigIntStats;
+    try {
+      stat = await fs.lstat(path, { bigint: true });
+    } catch (e) {
+      throw new ChatsafeError('not-found', `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check the path you gave.');
+    }
+    roots.push(await scanEntry(name, path, stat, totals, signal));
+  }
+  return { roots, ...totals };
+}
+
+async function scanEntry(
+  name: string,
+  path: string,
+  stat: BigIntStats,
+  totals: { files: number; dirs: number; bytes: number; skipped: string[] },
+  signal?: AbortSignal,
+): Promise<ScannedEntry> {
+  throwIfCancelled(signal);
+  if (stat.isFile()) {
+    totals.files++;
+    totals.bytes += Number(stat.size);
+    return { kind: 'file', name, path, stat };
+  }
+  if (stat.isSymbolicLink()) return { kind: 'symlink', name, path, stat };
+  if (!stat.isDirectory()) {
+    totals.skipped.push(path);
+    return { kind: 'other', name, path };
+  }
+  totals.dirs++;
+  let names: string[];
+  try {
+    names = await fs.readdir(path);
+  } catch (e) {
+    throw new ChatsafeError('io', `Cannot list ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check that you may read this folder, then run the backup again.');
+  }
+  const children: ScannedEntry[] = [];
+  for (const child of names.sort()) {
+    const childPath = join(path, child);
+    let st: BigIntStats;
+    try {
+      st = await fs.lstat(childPath, { bigint: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted while we looked
+      throw new ChatsafeError('io', `Cannot read ${childPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check that you may read it, then run the backup again.');
+    }
+    children.push(await scanEntry(child, childPath, st, totals, signal));
+  }
+  return { kind: 'dir', name, path, stat, children };
+}

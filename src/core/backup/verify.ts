@@ -1,0 +1,53 @@
+/**
+ * Verifies a snapshot as stored: reads it back, loads the index afresh from
+ * storage, opens every tree, and checks that every chunk it needs is indexed
+ * in a pack that exists with the right size. Retention runs only after this
+ * succeeds, so the previous snapshot is never deleted for a broken new one.
+ */
+import { IntegrityError, throwIfCancelled } from '../errors.js';
+import type { MasterIndex } from '../repo/index-file.js';
+import type { Repository } from '../repo/repository.js';
+import { META_LABELS } from '../repo/sealed-json.js';
+import { SnapshotSchema, type Snapshot } from '../repo/snapshot.js';
+
+export interface SnapshotUsage {
+  readonly trees: Set<string>;
+  readonly data: Set<string>;
+}
+
+export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<void> {
+  const snapshot = await repo.loadJson('snapshots', id, META_LABELS.snapshot, SnapshotSchema);
+  const index = await repo.loadIndex();
+  const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
+  await collectUsage(repo, index, snapshot, usage, signal);
+  const packs = new Set<string>();
+  for (const blob of [...usage.data, ...usage.trees]) {
+    const loc = index.get(blob);
+    if (!loc) throw new IntegrityError(`snapshots/${id}`, `needs blob ${blob.slice(0, 16)}, which no index lists`);
+    packs.add(loc.pack);
+  }
+  for (const pack of packs) {
+    throwIfCancelled(signal);
+    const info = await repo.backend.stat('data', pack);
+    const expected = index.packs.get(pack)?.size;
+    if (!info) throw new IntegrityError(`data/${pack.slice(0, 2)}/${pack}`, 'is missing');
+    if (info.size !== expected) throw new IntegrityError(`data/${pack.slice(0, 2)}/${pack}`, `has ${info.size} bytes, the index says ${expected}`);
+  }
+}
+
+/** Adds every tree and data blob a snapshot references (trees are opened, so they are verified too). */
+export async function collectUsage(repo: Repository, index: MasterIndex, snapshot: Snapshot, usage: SnapshotUsage, signal?: AbortSignal): Promise<void> {
+  for (const id of snapshot.catalog?.content ?? []) usage.data.add(id);
+  const stack = [snapshot.tree];
+  while (stack.length > 0) {
+    throwIfCancelled(signal);
+    const treeId = stack.pop()!;
+    if (usage.trees.has(treeId)) continue;
+    usage.trees.add(treeId);
+    const tree = await repo.loadTree(index, treeId);
+    for (const node of tree.nodes) {
+      if (node.type === 'dir') stack.push(node.subtree);
+      else if (node.type === 'file') for (const c of node.content) usage.data.add(c);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Splits a file into chunks as its blocks are read. The method depends on
+ * what the file is:
+ * - SQLite databases (chat databases) are cut at fixed, page-aligned offsets:
+ *   SQLite rewrites pages in place and never shifts them, so a database that
+ *   grew by 1% changes only the chunks holding the pages it touched.
+ * - Everything else is cut by content (FastCDC).
+ * Chunks are returned as buffers with their own memory, ready to be moved to
+ * a worker thread without copying again.
+ */
+import { CdcCutter, CDC_PARAMS } from './fastcdc.js';
+
+/** Fixed chunk size for SQLite files: a multiple of every legal page size up to 64 KiB. */
+export const SQLITE_CHUNK_BYTES = 64 * 1024;
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+export type ChunkMethod = 'cdc' | 'sqlite-pages';
+
+/** Decides the chunking method from the first bytes of a file. */
+export function chunkMethodFor(head: Uint8Array): ChunkMethod {
+  return head.length >= 16 && Buffer.from(head.buffer, head.byteOffset, 16).equals(SQLITE_MAGIC) ? 'sqlite-pages' : 'cdc';
+}
+
+export class FileChunker {
+  private pieces: Uint8Array[] = [];
+  private pendingLen = 0;
+  private readonly cutter: CdcCutter | null;
+
+  constructor(
+    readonly method: ChunkMethod,
+    gear: Uint32Array,
+  ) {
+    this.cutter = method === 'cdc' ? new CdcCutter(gear, CDC_PARAMS) : null;
+  }
+
+  /** Feeds the next block of the file; returns the chunks it completes. */
+  push(block: Uint8Array): Buffer[] {
+    const out: Buffer[] = [];
+    let start = 0;
+    while (start < block.length) {
+      const cut = this.cutter ? this.cutter.next(block, start, block.length) : this.fixedCut(block.length, start);
+      if (cut < 0) {
+        this.pieces.push(block.subarray(start));
+        this.pendingLen += block.length - start;
+        break;
+      }
+      this.pieces.push(block.subarray(start, cut));
+      this.pendingLen += cut - start;
+      out.push(this.take());
+      start = cut;
+    }
+    return out;
+  }
+
+  /** The last, possibly short, chunk. */
+  finish(): Buffer | null {
+    return this.pendingLen > 0 ? this.take() : null;
+  }
+
+  private fixedCut(end: number, from: number): number {
+    const need = SQLITE_CHUNK_BYTES - this.pendingLen;
+    return from + need <= end ? from + need : -1;
+  }
+
+  private take(): Buffer {
+    // A fresh ArrayBuffer (never the shared Buffer pool), so it can be transferred.
+    const chunk = Buffer.from(new ArrayBuffer(this.pendingLen));
+    let o = 0;
+    for (const p of this.pieces) {
+      chunk.set(p, o);
+      o += p.length;
+    }
+    this.pieces = [];
+    this.pendingLen = 0;
+    return chunk;
+  }
+}
+
+const INCOMPRESSIBLE_MAGIC: ReadonlyArray<{ at: number; bytes: Buffer }> = [
+  { at: 0, bytes: Buffer.from([0xff, 0xd8, 0xff]) }, // JPEG
+  { at: 0, bytes: Buffer.from('\x89PNG', 'latin1') },
+  { at: 0, bytes: Buffer.from('GIF8', 'latin1') },
+  { at: 8, bytes: Buffer.from('WEBP', 'latin1') },
+  { at: 4, bytes: Buffer.from('ftyp', 'latin1') }, // MP4, MOV, 3GP, HEIC
+  { at: 0, bytes: Buffer.from('OggS', 'latin1') }, // Opus voice notes
+  { at: 0, bytes: Buffer.from('ID3', 'latin1') }, // MP3
+  { at: 0, bytes: Buffer.from([0x1a, 0x45, 0xdf, 0xa3]) }, // WebM / Matroska
+  { at: 0, bytes: Buffer.from('PK\x03\x04', 'latin1') }, // zip, docx, apk
+  { at: 0, bytes: Buffer.from([0x1f, 0x8b]) }, // gzip
+  { at: 0, bytes: Buffer.from('7z\xbc\xaf', 'latin1') },
+  { at: 0, bytes: Buffer.from('#!AMR', 'latin1') },
+];
+
+/** Whether to try compressing a file's chunks: media and archives never shrink, so skip the work. */
+export function worthCompressing(head: Uint8Array): boolean {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  return !INCOMPRESSIBLE_MAGIC.some(({ at, bytes }) => b.length >= at + bytes.length && b.subarray(at, at + bytes.length).equals(bytes));
+}

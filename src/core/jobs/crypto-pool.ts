@@ -1,0 +1,99 @@
+/**
+ * A small pool of crypto workers. Requests are spread round-robin; each
+ * returns a promise. Errors raised in a worker come back as IntegrityErrors
+ * (for damaged data) or plain errors, never as a crashed process.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { IntegrityError } from '../errors.js';
+import type { BlobType } from '../repo/blob.js';
+import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
+
+type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
+
+export class CryptoPool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private next = 0;
+  private failed: Error | null = null;
+
+  constructor(keys: { data: Buffer; blobId: Buffer }, size = Math.max(1, Math.min(4, availableParallelism()))) {
+    const workerData: CryptoWorkerData = { dataKey: new Uint8Array(keys.data), blobIdKey: new Uint8Array(keys.blobId) };
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData });
+      w.on('message', (m: { seq: number; res: CryptoResponse }) => {
+        const p = this.pending.get(m.seq);
+        if (!p) return;
+        this.pending.delete(m.seq);
+        p.resolve(m.res);
+      });
+      w.on('error', (e) => this.fail(e));
+      w.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`crypto worker exited with code ${code}`));
+      });
+      this.workers.push(w);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failed = e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private request(req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
+    if (this.failed) return Promise.reject(this.failed);
+    const seq = this.seq++;
+    const worker = this.workers[this.next++ % this.workers.length]!;
+    return new Promise<CryptoResponse>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      worker.postMessage({ seq, req }, transfer);
+    }).then((res) => {
+      if (res.op === 'error') {
+        if (res.kind === 'integrity') {
+          const e = new IntegrityError(res.object, '');
+          e.message = res.message.startsWith(res.object) ? res.message : `${res.object}: ${res.message}`;
+          throw e;
+        }
+        throw new Error(res.message);
+      }
+      return res;
+    });
+  }
+
+  /** Compresses (if asked and worthwhile) and seals; `data` is transferred and unusable afterwards. */
+  async seal(type: BlobType, id: Buffer, data: Buffer, compress: boolean): Promise<Buffer> {
+    const ab = ownArrayBuffer(data);
+    const res = await this.request({ op: 'seal', type, id: new Uint8Array(id), data: ab, compress }, [ab]);
+    return Buffer.from((res as Extract<CryptoResponse, { op: 'seal' }>).sealed);
+  }
+
+  async open(type: BlobType, idHex: string, sealed: Buffer, rawLength: number, object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
+    const ab = ownArrayBuffer(sealed);
+    const res = await this.request(
+      { op: 'open', type, id: new Uint8Array(Buffer.from(idHex, 'hex')), sealed: ab, rawLength, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true },
+      [ab],
+    );
+    return Buffer.from((res as Extract<CryptoResponse, { op: 'open' }>).data);
+  }
+
+  /** SHA-256 over parts; the parts are moved to the worker and handed back. */
+  async sha256(parts: Buffer[]): Promise<{ hex: string; parts: Buffer[] }> {
+    const abs = parts.map(ownArrayBuffer);
+    const res = (await this.request({ op: 'sha256', parts: abs }, abs)) as Extract<CryptoResponse, { op: 'sha256' }>;
+    return { hex: res.hex, parts: res.parts.map((p) => Buffer.from(p)) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The buffer's own ArrayBuffer when it spans it exactly; otherwise a copy (never transfer the shared pool). */
+function ownArrayBuffer(b: Buffer): ArrayBuffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer && b.byteLength > 4096) return b.buffer;
+  const ab = new ArrayBuffer(b.length);
+  new Uint8Array(ab).set(b);
+  return ab;
+}

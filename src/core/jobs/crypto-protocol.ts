@@ -1,0 +1,17 @@
+import type { BlobType } from '../repo/blob.js';
+
+export interface CryptoWorkerData {
+  readonly dataKey: Uint8Array;
+  readonly blobIdKey: Uint8Array;
+}
+
+export type CryptoRequest =
+  | { op: 'seal'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean }
+  | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
+  | { op: 'sha256'; parts: ArrayBuffer[] };
+
+export type CryptoResponse =
+  | { op: 'seal'; sealed: ArrayBuffer }
+  | { op: 'open'; data: ArrayBuffer }
+  | { op: 'sha256'; hex: string; parts: ArrayBuffer[] }
+  | { op: 'error'; kind: string; object: string; message: string };

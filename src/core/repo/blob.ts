@@ -1,0 +1,41 @@
+/**
+ * Blobs: the unit of deduplication. A data blob is one chunk of a file; a
+ * tree blob is one directory listing. Each is sealed on its own under the data
+ * key with its type and id as associated data, so a blob copied to another
+ * place in a pack, or into another pack, fails to open there.
+ */
+import { aadOf, AuthenticationFailed, open, seal } from '../crypto/aead.js';
+import { IntegrityError } from '../errors.js';
+import { decodePayload, FLAG_STORED, maybeCompress } from './compression.js';
+
+export const BLOB_TYPES = { data: 0, tree: 1 } as const;
+export type BlobType = keyof typeof BLOB_TYPES;
+export const BLOB_TYPE_BY_CODE: Record<number, BlobType | undefined> = { 0: 'data', 1: 'tree' };
+
+/** The largest blob plaintext the format allows (the chunker's maximum is smaller). */
+export const MAX_BLOB_BYTES = 16 * 1024 * 1024;
+
+const BLOB_LABEL = 'chatsafe/v1/blob';
+
+export function blobAad(type: BlobType, id: Uint8Array): Buffer {
+  return aadOf(BLOB_LABEL, Uint8Array.of(BLOB_TYPES[type]), id);
+}
+
+export function sealBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): Buffer {
+  if (!compress) return seal(dataKey, blobAad(type, id), Uint8Array.of(FLAG_STORED), data);
+  const { flag, body } = maybeCompress(data);
+  return seal(dataKey, blobAad(type, id), Uint8Array.of(flag), body);
+}
+
+export function openBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, sealed: Uint8Array, rawLength: number, object: string): Buffer {
+  let payload: Buffer;
+  try {
+    payload = open(dataKey, blobAad(type, id), sealed);
+  } catch (e) {
+    if (e instanceof AuthenticationFailed) {
+      throw new IntegrityError(object, `${type} blob ${Buffer.from(id).toString('hex').slice(0, 16)} fails authentication (modified, damaged, or moved from elsewhere)`);
+    }
+    throw e;
+  }
+  return decodePayload(payload, rawLength, object);
+}

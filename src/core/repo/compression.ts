@@ -1,0 +1,65 @@
+/**
+ * zstd for blob and metadata payloads. A payload starts with one flag byte
+ * (inside the encryption, so it is authenticated): 0 = stored, 1 = zstd.
+ * Decompression writes into a buffer of exactly the recorded raw length, so a
+ * hostile payload cannot expand beyond what the (authenticated) index says.
+ */
+import { createRequire } from 'node:module';
+import { IntegrityError } from '../errors.js';
+
+interface ZstdBinding {
+  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
+  compressBound(n: number): number;
+  getFrameContentSize(frame: Uint8Array): number | null;
+}
+const zstd = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+
+export const FLAG_STORED = 0;
+export const FLAG_ZSTD = 1;
+const LEVEL = 3;
+
+let cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
+let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
+
+/** Compresses when it saves at least 1/16 of the size; otherwise the data is stored as is. */
+export function maybeCompress(data: Uint8Array): { flag: number; body: Uint8Array } {
+  cctx ??= new zstd.CCtx();
+  const dst = Buffer.allocUnsafe(zstd.compressBound(data.length));
+  const n = cctx.compress(dst, data, LEVEL);
+  if (n > data.length - (data.length >> 4)) return { flag: FLAG_STORED, body: data };
+  return { flag: FLAG_ZSTD, body: dst.subarray(0, n) };
+}
+
+/** `payload` is flag || body; returns exactly rawLength bytes or throws IntegrityError naming `object`. */
+export function decodePayload(payload: Buffer, rawLength: number, object: string): Buffer {
+  const flag = payload[0];
+  const body = payload.subarray(1);
+  if (flag === FLAG_STORED) {
+    if (body.length !== rawLength) throw new IntegrityError(object, `length ${body.length} differs from the recorded ${rawLength}`);
+    return body;
+  }
+  if (flag === FLAG_ZSTD) {
+    dctx ??= new zstd.DCtx();
+    const out = Buffer.allocUnsafe(rawLength);
+    let n: number;
+    try {
+      n = dctx.decompress(out, body);
+    } catch {
+      throw new IntegrityError(object, 'compressed data does not decompress to the recorded length');
+    }
+    if (n !== rawLength) throw new IntegrityError(object, `decompressed length ${n} differs from the recorded ${rawLength}`);
+    return out;
+  }
+  throw new IntegrityError(object, 'unknown payload encoding');
+}
+
+/** For metadata whose size is not recorded elsewhere: bounded by `limit`. */
+export function decodeBoundedPayload(payload: Buffer, limit: number, object: string): Buffer {
+  const flag = payload[0];
+  if (flag === FLAG_STORED) return payload.subarray(1);
+  if (flag !== FLAG_ZSTD) throw new IntegrityError(object, 'unknown payload encoding');
+  const size = zstd.getFrameContentSize(payload.subarray(1));
+  if (size === null || size > limit) throw new IntegrityError(object, 'metadata is larger than allowed');
+  return decodePayload(payload, size, object);
+}

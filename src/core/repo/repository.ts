@@ -1,0 +1,235 @@
+/**
+ * An open repository: storage, header, and the subkeys derived from the
+ * master key. Everything that reads or writes repository objects goes
+ * through here, so names are checked and objects authenticated in one place.
+ */
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import { ID_BYTES } from '../crypto/ids.js';
+import { hkdf, LABELS } from '../crypto/subkeys.js';
+import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
+import { findSingleDigitTypo, describeTypo, RootKey } from '../keys/root-key.js';
+import { createSlot, decodeSlot, encodeSlot, MASTER_KEY_BYTES, slotMatches, unwrapSlot, type KeySlot } from '../keys/slots.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { APP_VERSION } from '../version.js';
+import { openBlob, type BlobType } from './blob.js';
+import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
+import { IndexFileSchema, MasterIndex, type BlobLocation } from './index-file.js';
+import { META_LABELS, openJson, sealJson, type MetaLabel } from './sealed-json.js';
+import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
+import { TreeSchema, type Tree } from './tree.js';
+
+export interface RepoKeys {
+  readonly data: Buffer;
+  readonly meta: Buffer;
+  readonly blobId: Buffer;
+  readonly chunker: Buffer;
+}
+
+/** How the user proves they may open the repository. */
+export type Credential =
+  | { readonly kind: 'key'; readonly key: RootKey; /** what they typed, for the one-digit suggestion */ readonly typed?: string }
+  | { readonly kind: 'password'; readonly password: string };
+
+/** Turns a password slot into K by asking the vault; provided by the vault client. */
+export type VaultUnlocker = (slot: Extract<KeySlot, { kind: 'password' }>, password: string) => Promise<RootKey>;
+
+export interface RepoHeader {
+  readonly config: RepoConfig;
+  readonly configHash: Buffer;
+  readonly slots: KeySlot[];
+}
+
+export async function readHeader(backend: StorageBackend): Promise<RepoHeader> {
+  let bytes: Buffer;
+  try {
+    bytes = await backend.read('config', 'config');
+  } catch (e) {
+    if (e instanceof ChatsafeError && e.kind === 'not-found') {
+      throw new ChatsafeError('not-found', `No Chatsafe repository at ${backend.location}.`, 'Check the path, or create one with `chatsafe init --repo PATH`.');
+    }
+    throw e;
+  }
+  const { config, hash } = decodeConfig(bytes);
+  const slots: KeySlot[] = [];
+  for await (const info of backend.list('keys')) {
+    slots.push(decodeSlot(info.name, await backend.read('keys', info.name)));
+  }
+  slots.sort((a, b) => a.created.localeCompare(b.created));
+  return { config, configHash: hash, slots };
+}
+
+export class Repository {
+  private constructor(
+    readonly backend: StorageBackend,
+    readonly config: RepoConfig,
+    readonly configHash: Buffer,
+    private readonly masterKey: Buffer,
+    readonly keys: RepoKeys,
+  ) {}
+
+  private static fromMasterKey(backend: StorageBackend, config: RepoConfig, configHash: Buffer, mk: Buffer): Repository {
+    const salt = Buffer.from(config.id, 'hex');
+    return new Repository(backend, config, configHash, mk, {
+      data: hkdf(mk, salt, LABELS.data),
+      meta: hkdf(mk, salt, LABELS.meta),
+      blobId: hkdf(mk, salt, LABELS.blobId),
+      chunker: hkdf(mk, salt, LABELS.chunker),
+    });
+  }
+
+  /** Creates a repository with one slot for K (a key slot, or a password slot if `vault` is given). */
+  static async init(backend: StorageBackend, k: RootKey, vault?: { url: string; accountId: string }): Promise<Repository> {
+    await backend.create();
+    const config = newConfig(APP_VERSION);
+    const configBytes = encodeConfig(config);
+    const { hash } = decodeConfig(configBytes);
+    const mk = randomBytes(MASTER_KEY_BYTES);
+    const slot = createSlot(k, mk, hash, vault ? { kind: 'password', vault } : { kind: 'key' });
+    // The slot goes first: a header without any slot would be a repository nobody can open.
+    await backend.write('keys', slot.id, encodeSlot(slot));
+    await backend.write('config', 'config', configBytes);
+    return Repository.fromMasterKey(backend, config, hash, mk);
+  }
+
+  static async open(backend: StorageBackend, credential: Credential, vaultUnlocker?: VaultUnlocker): Promise<Repository> {
+    const header = await readHeader(backend);
+    if (header.slots.length === 0) {
+      throw new IntegrityError('keys', 'the repository has no key slots left', 'Nobody can open this repository any more; restore from another copy.');
+    }
+    const mk = credential.kind === 'key' ? unlockWithKey(header, credential.key, credential.typed) : await unlockWithPassword(header, credential.password, vaultUnlocker);
+    return Repository.fromMasterKey(backend, header.config, header.configHash, mk);
+  }
+
+  /** Adds a slot for another root key; no data is rewritten. */
+  async addSlot(k: RootKey, vault?: { url: string; accountId: string }): Promise<KeySlot> {
+    const slot = createSlot(k, this.masterKey, this.configHash, vault ? { kind: 'password', vault } : { kind: 'key' });
+    await this.backend.write('keys', slot.id, encodeSlot(slot));
+    return slot;
+  }
+
+  async listSlots(): Promise<KeySlot[]> {
+    return (await readHeader(this.backend)).slots;
+  }
+
+  /** Removes a slot; refuses to remove the last one, which would lock everyone out. */
+  async removeSlot(slotIdPrefix: string): Promise<KeySlot> {
+    const slots = await this.listSlots();
+    const matches = slots.filter((s) => s.id.startsWith(slotIdPrefix.toLowerCase()));
+    if (matches.length !== 1) {
+      throw new ChatsafeError('not-found', matches.length === 0 ? `No key slot ${slotIdPrefix}.` : `Key slot prefix ${slotIdPrefix} is ambiguous.`, 'Run `chatsafe key list` to see the slots.');
+    }
+    if (slots.length === 1) {
+      throw new ChatsafeError('conflict', 'That is the only key slot; removing it would make the repository unreadable forever.', 'Add another key first with `chatsafe key add`.');
+    }
+    await this.backend.remove('keys', matches[0]!.id);
+    return matches[0]!;
+  }
+
+  // ---- metadata objects ----
+
+  async saveJson(kind: 'index' | 'snapshots', label: MetaLabel, value: unknown): Promise<string> {
+    const { bytes, name } = sealJson(this.keys.meta, label, value);
+    await this.backend.write(kind, name, bytes);
+    return name;
+  }
+
+  async loadJson<S extends z.ZodTypeAny>(kind: 'index' | 'snapshots', name: string, label: MetaLabel, schema: S): Promise<z.infer<S>> {
+    const bytes = await this.backend.read(kind, name);
+    return openJson(this.keys.meta, label, bytes, `${kind}/${name}`, schema, name);
+  }
+
+  async loadIndex(): Promise<MasterIndex> {
+    const index = new MasterIndex();
+    const names: string[] = [];
+    for await (const info of this.backend.list('index')) names.push(info.name);
+    for (const name of names.sort()) index.addFile(name, await this.loadJson('index', name, META_LABELS.index, IndexFileSchema));
+    return index;
+  }
+
+  async listSnapshots(): Promise<SnapshotRecord[]> {
+    const out: SnapshotRecord[] = [];
+    for await (const info of this.backend.list('snapshots')) {
+      out.push({ id: info.name, snapshot: await this.loadJson('snapshots', info.name, META_LABELS.snapshot, SnapshotSchema) });
+    }
+    return out.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+  }
+
+  /** `latest`, or a unique prefix of a snapshot id. */
+  async findSnapshot(ref: string): Promise<SnapshotRecord> {
+    const all = await this.listSnapshots();
+    if (all.length === 0) throw new ChatsafeError('not-found', 'The repository has no snapshots yet.', 'Make one with `chatsafe backup`.');
+    if (ref === 'latest') return all[all.length - 1]!;
+    if (!/^[0-9a-f]{4,64}$/i.test(ref)) throw new ChatsafeError('usage', `"${ref}" is not a snapshot id.`, 'Use `latest` or an id from `chatsafe snapshots`.');
+    const matches = all.filter((s) => s.id.startsWith(ref.toLowerCase()));
+    if (matches.length !== 1) {
+      throw new ChatsafeError('not-found', matches.length === 0 ? `No snapshot ${ref}.` : `Snapshot id ${ref} is ambiguous.`, 'Run `chatsafe snapshots` to see the ids.');
+    }
+    return matches[0]!;
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<string> {
+    return this.saveJson('snapshots', META_LABELS.snapshot, snapshot);
+  }
+
+  // ---- blobs ----
+
+  async readBlob(index: MasterIndex, type: BlobType, idHex: string): Promise<Buffer> {
+    const loc = index.get(idHex);
+    if (!loc || loc.type !== type) throw new IntegrityError(`${type} blob ${idHex.slice(0, 16)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
+    return this.readBlobAt(loc, idHex);
+  }
+
+  async readBlobAt(loc: BlobLocation, idHex: string): Promise<Buffer> {
+    const sealed = await this.backend.read('data', loc.pack, { offset: loc.offset, length: loc.length });
+    const object = `data/${loc.pack.slice(0, 2)}/${loc.pack}`;
+    if (sealed.length !== loc.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
+    return openBlob(this.keys.data, loc.type, Buffer.from(idHex, 'hex'), sealed, loc.rawLength, object);
+  }
+
+  async loadTree(index: MasterIndex, idHex: string): Promise<Tree> {
+    const bytes = await this.readBlob(index, 'tree', idHex);
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, 'is not valid JSON');
+    }
+    const parsed = TreeSchema.safeParse(json);
+    if (!parsed.success) throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, `is malformed (${parsed.error.issues[0]?.message ?? ''})`);
+    return parsed.data;
+  }
+}
+
+function unlockWithKey(header: RepoHeader, key: RootKey, typed?: string): Buffer {
+  const keySlots = header.slots;
+  for (const slot of keySlots) {
+    if (slotMatches(slot, key)) return unwrapSlot(slot, key, header.configHash);
+  }
+  const suggestion = typed !== undefined ? findSingleDigitTypo(typed, (candidate) => keySlots.some((s) => slotMatches(s, candidate))) : null;
+  if (suggestion) {
+    throw new WrongKeyError(`That key does not open this repository, but it is one digit away from one that does: ${describeTypo(suggestion)}`, 'Check that digit against the key you wrote down and try again.', { suggestion });
+  }
+  throw new WrongKeyError('That key does not open this repository.', 'Check the 64-digit key you kept when the backup was made (or the key file). Every backup has its own key.');
+}
+
+async function unlockWithPassword(header: RepoHeader, password: string, vaultUnlocker?: VaultUnlocker): Promise<Buffer> {
+  const passwordSlots = header.slots.filter((s): s is Extract<KeySlot, { kind: 'password' }> => s.kind === 'password');
+  if (passwordSlots.length === 0) {
+    throw new WrongKeyError('This repository is protected by a 64-digit key, not a password.', 'Use --key-file or CHATSAFE_KEY with the 64-digit key.');
+  }
+  if (!vaultUnlocker) throw new ChatsafeError('unsupported', 'Password mode needs the key vault client, which is not available here.');
+  let lastError: unknown;
+  for (const slot of passwordSlots) {
+    try {
+      const k = await vaultUnlocker(slot, password);
+      if (slotMatches(slot, k)) return unwrapSlot(slot, k, header.configHash);
+      throw new IntegrityError(`keys/${slot.id}`, 'the vault returned a key that does not belong to this repository');
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw lastError;
+}
+
+export const BLOB_ID_BYTES = ID_BYTES;

@@ -1,0 +1,57 @@
+/**
+ * Metadata objects (index files, snapshots, locks) are JSON, compressed, and
+ * sealed under the metadata key with a label naming the kind of object. They
+ * are stored under the SHA-256 of their sealed bytes (locks under a random
+ * name), and every read checks the name before decrypting.
+ */
+import type { z } from 'zod';
+import { aadOf, AuthenticationFailed, open, seal } from '../crypto/aead.js';
+import { storageName } from '../crypto/ids.js';
+import { IntegrityError } from '../errors.js';
+import { decodeBoundedPayload, maybeCompress } from './compression.js';
+
+export const META_LABELS = {
+  index: 'chatsafe/v1/index',
+  snapshot: 'chatsafe/v1/snapshot',
+  lock: 'chatsafe/v1/lock',
+} as const;
+export type MetaLabel = (typeof META_LABELS)[keyof typeof META_LABELS];
+
+/** Decompressed metadata larger than this is refused (hostile input). */
+const META_LIMIT = 512 * 1024 * 1024;
+
+export function sealJson(metaKey: Buffer, label: MetaLabel, value: unknown): { bytes: Buffer; name: string } {
+  const { flag, body } = maybeCompress(Buffer.from(JSON.stringify(value), 'utf8'));
+  const bytes = seal(metaKey, aadOf(label), Uint8Array.of(flag), body);
+  return { bytes, name: storageName([bytes]) };
+}
+
+export function openJson<S extends z.ZodTypeAny>(
+  metaKey: Buffer,
+  label: MetaLabel,
+  bytes: Buffer,
+  object: string,
+  schema: S,
+  expectedName?: string,
+): z.infer<S> {
+  if (expectedName !== undefined && storageName([bytes]) !== expectedName) {
+    throw new IntegrityError(object, 'contents do not match the object name (modified, damaged or swapped)');
+  }
+  let payload: Buffer;
+  try {
+    payload = open(metaKey, aadOf(label), bytes);
+  } catch (e) {
+    if (e instanceof AuthenticationFailed) throw new IntegrityError(object, 'fails authentication');
+    throw e;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(decodeBoundedPayload(payload, META_LIMIT, object).toString('utf8'));
+  } catch (e) {
+    if (e instanceof IntegrityError) throw e;
+    throw new IntegrityError(object, 'is not valid JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new IntegrityError(object, `is malformed (${parsed.error.issues[0]?.path.join('.') ?? ''})`);
+  return parsed.data;
+}

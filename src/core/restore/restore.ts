@@ -1,0 +1,149 @@
+/**
+ * Restoring a snapshot from a repository into a folder. The whole plan is
+ * made first (every tree opened and authenticated, every conflict found), so
+ * a damaged tree or an existing file stops the restore before anything is
+ * written. Chunks are then read in as few storage requests as possible
+ * (adjacent blobs of a pack in one range read), opened in the crypto
+ * workers ahead of the writer, and written file by file.
+ */
+import { CryptoPool } from '../jobs/crypto-pool.js';
+import { orderedMap } from '../jobs/ordered-map.js';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
+import { IntegrityError, throwIfCancelled } from '../errors.js';
+import type { BlobLocation, MasterIndex } from '../repo/index-file.js';
+import { withLock } from '../repo/lock.js';
+import type { Repository } from '../repo/repository.js';
+import type { SnapshotRecord } from '../repo/snapshot.js';
+import type { FileNode, TreeNode } from '../repo/tree.js';
+import { TargetWriter, type PlannedEntry, type RestoringFile } from './target-writer.js';
+
+const MAX_READ_BYTES = 8 * 1024 * 1024;
+const READ_AHEAD = 4;
+
+export interface RestoreOptions {
+  readonly snapshot: SnapshotRecord;
+  readonly target: string;
+  readonly overwrite?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+  readonly workers?: number;
+}
+
+export interface RestoreResult {
+  readonly files: number;
+  readonly dirs: number;
+  readonly symlinks: number;
+  readonly bytes: number;
+}
+
+type PlanItem = { relPath: string; node: TreeNode };
+
+export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+  return withLock(repo, false, () => restoreLocked(repo, opts));
+}
+
+async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+  const index = await repo.loadIndex();
+  const plan: PlanItem[] = [];
+  await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
+  const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
+  await writer.prepare(plan.map<PlannedEntry>((p) => ({ relPath: p.relPath, type: p.node.type })));
+
+  const files = plan.filter((p): p is { relPath: string; node: FileNode } => p.node.type === 'file');
+  const totalBytes = files.reduce((n, f) => n + f.node.size, 0);
+  const meter = new ProgressMeter(opts.onProgress, 'restoring', totalBytes, files.length);
+  meter.done();
+
+  for (const p of plan) {
+    if (p.node.type === 'dir') await writer.mkdir(p.relPath, p.node.mode, p.node.mtimeNs);
+  }
+
+  const pool = new CryptoPool(repo.keys, opts.workers);
+  const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
+  try {
+    const groups = readGroups(files, index);
+    const chunks = flatten(
+      orderedMap(groups, READ_AHEAD, async (g) => {
+        throwIfCancelled(opts.signal);
+        const bytes = await repo.backend.read('data', g.pack, { offset: g.offset, length: g.length });
+        const object = `data/${g.pack.slice(0, 2)}/${g.pack}`;
+        if (bytes.length !== g.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
+        return Promise.all(
+          g.blobs.map((b) => pool.open('data', b.id, Buffer.from(bytes.subarray(b.loc.offset - g.offset, b.loc.offset - g.offset + b.loc.length)), b.loc.rawLength, object)),
+        );
+      }),
+    );
+    for (const f of files) {
+      throwIfCancelled(opts.signal);
+      const out: RestoringFile = await writer.beginFile(f.relPath);
+      try {
+        for (let i = 0; i < f.node.content.length; i++) {
+          const next = await chunks.next();
+          if (next.done) throw new Error('restore plan and chunk stream disagree');
+          await out.write(next.value);
+          meter.add(next.value.length);
+        }
+        if (out.written !== f.node.size) throw new IntegrityError(`file ${f.relPath}`, `restored ${out.written} bytes, the snapshot records ${f.node.size}`);
+        await out.commit(f.node.mode, f.node.mtimeNs);
+      } catch (e) {
+        await out.abort();
+        throw e;
+      }
+      meter.add(0, 1);
+      result.files++;
+      result.bytes += f.node.size;
+    }
+    await chunks.return(undefined);
+    for (const p of plan) {
+      if (p.node.type === 'symlink') {
+        await writer.symlink(p.relPath, p.node.target, p.node.mtimeNs);
+        result.symlinks++;
+      }
+    }
+    await writer.finish();
+    meter.done();
+    return result;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function planTree(repo: Repository, index: MasterIndex, treeId: string, prefix: string, out: PlanItem[], signal?: AbortSignal): Promise<void> {
+  throwIfCancelled(signal);
+  const tree = await repo.loadTree(index, treeId);
+  for (const node of tree.nodes) {
+    const relPath = prefix ? `${prefix}/${node.name}` : node.name;
+    out.push({ relPath, node });
+    if (node.type === 'dir') await planTree(repo, index, node.subtree, relPath, out, signal);
+  }
+}
+
+interface ReadGroup {
+  pack: string;
+  offset: number;
+  length: number;
+  blobs: Array<{ id: string; loc: BlobLocation }>;
+}
+
+/** Chunks in restore order, grouped into contiguous range reads of one pack. */
+function* readGroups(files: ReadonlyArray<{ node: FileNode }>, index: MasterIndex): Generator<ReadGroup> {
+  let g: ReadGroup | null = null;
+  for (const f of files) {
+    for (const id of f.node.content) {
+      const loc = index.get(id);
+      if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
+      if (g && g.pack === loc.pack && g.offset + g.length === loc.offset && g.length + loc.length <= MAX_READ_BYTES) {
+        g.length += loc.length;
+        g.blobs.push({ id, loc });
+        continue;
+      }
+      if (g) yield g;
+      g = { pack: loc.pack, offset: loc.offset, length: loc.length, blobs: [{ id, loc }] };
+    }
+  }
+  if (g) yield g;
+}
+
+async function* flatten<T>(groups: AsyncGenerator<T[]>): AsyncGenerator<T> {
+  for await (const g of groups) yield* g;
+}

@@ -1,0 +1,138 @@
+/**
+ * Prune: reclaims the space of data no snapshot uses any more. Crash-safe by
+ * ordering: (1) blobs still needed from mostly-unused packs are copied into
+ * new packs; (2) one new index listing every pack that stays is written;
+ * (3) only then are the old index files removed; (4) last, unused packs.
+ * Killed at any point, every snapshot still restores: until (3) the old
+ * index is there and nothing was deleted; after it, the new index covers
+ * everything still needed. Leftover unused packs are collected next time.
+ */
+import { CryptoPool } from '../jobs/crypto-pool.js';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
+import { IntegrityError, throwIfCancelled } from '../errors.js';
+import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
+import { indexFileFor, type PackRecord } from '../repo/index-file.js';
+import { PackBuilder } from '../repo/pack.js';
+import type { Repository } from '../repo/repository.js';
+import { META_LABELS } from '../repo/sealed-json.js';
+import { PACK_TARGET_BYTES } from '../backup/blob-saver.js';
+
+/** A pack with more than this share of unused bytes is rewritten. */
+const REPACK_UNUSED_FRACTION = 0.2;
+
+export interface PruneResult {
+  readonly packsDeleted: number;
+  readonly packsRewritten: number;
+  readonly bytesFreed: number;
+  readonly indexFilesReplaced: number;
+}
+
+export interface PruneOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+  /** Test hook: called between the steps, so crash tests can stop at each. */
+  readonly onStep?: (step: 'repacked' | 'index-written' | 'old-index-removed' | 'packs-removed') => Promise<void> | void;
+}
+
+export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Promise<PruneResult> {
+  const meter = new ProgressMeter(opts.onProgress, 'pruning');
+  meter.done();
+  const index = await repo.loadIndex();
+  const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
+  for (const s of await repo.listSnapshots()) await collectUsage(repo, index, s.snapshot, usage, opts.signal);
+  const used = new Set([...usage.trees, ...usage.data]);
+  for (const id of used) {
+    if (!index.has(id)) throw new IntegrityError(`blob ${id.slice(0, 16)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+  }
+
+  const stored = new Map<string, number>();
+  for await (const info of repo.backend.list('data')) stored.set(info.name, info.size);
+
+  for (const id of used) {
+    const pack = index.get(id)!.pack;
+    if (!stored.has(pack)) throw new IntegrityError(`data/${pack.slice(0, 2)}/${pack}`, 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+  }
+
+  const keep: string[] = [];
+  const remove: string[] = [];
+  const rewrite: string[] = [];
+  const kept = new Set<string>(); // blob ids already served by a pack we keep
+  for (const [pack, blobs] of index.packBlobs) {
+    if (!stored.has(pack)) continue; // index lists a missing pack: check reports it; nothing to reclaim
+    const needed = blobs.filter((b) => used.has(b.id) && index.get(b.id)?.pack === pack);
+    const neededBytes = needed.reduce((n, b) => n + b.length, 0);
+    const size = index.packs.get(pack)!.size;
+    if (needed.length === 0) remove.push(pack);
+    else if (size - neededBytes > size * REPACK_UNUSED_FRACTION) rewrite.push(pack);
+    else {
+      keep.push(pack);
+      for (const b of needed) kept.add(b.id);
+    }
+  }
+  // Packs no index mentions: debris of interrupted backups (the exclusive lock rules out a running one).
+  for (const pack of stored.keys()) if (!index.packs.has(pack)) remove.push(pack);
+
+  // (1) copy still-needed blobs out of packs being rewritten, authenticating each on the way
+  const newPacks: PackRecord[] = [];
+  if (rewrite.length > 0) {
+    const pool = new CryptoPool(repo.keys);
+    try {
+      let builder = new PackBuilder();
+      const flush = async () => {
+        if (builder.count === 0) return;
+        const { hex, parts } = await pool.sha256(builder.finish(repo.keys.meta));
+        await repo.backend.write('data', hex, parts);
+        newPacks.push({ id: hex, size: parts.reduce((n, p) => n + p.length, 0), entries: builder.entries });
+        builder = new PackBuilder();
+      };
+      for (const pack of rewrite) {
+        throwIfCancelled(opts.signal);
+        const object = `data/${pack.slice(0, 2)}/${pack}`;
+        const bytes = await repo.backend.read('data', pack);
+        for (const b of index.packBlobs.get(pack)!) {
+          if (!used.has(b.id) || kept.has(b.id)) continue;
+          kept.add(b.id);
+          const sealed = Buffer.from(bytes.subarray(b.offset, b.offset + b.length));
+          if (sealed.length !== b.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
+          await pool.open(b.type, b.id, Buffer.from(sealed), b.rawLength, object, { returnData: false });
+          builder.add(b.type, Buffer.from(b.id, 'hex'), sealed, b.rawLength);
+          if (builder.size >= PACK_TARGET_BYTES) await flush();
+        }
+        meter.add(bytes.length);
+      }
+      await flush();
+    } finally {
+      await pool.close();
+    }
+  }
+  await opts.onStep?.('repacked');
+
+  const nothingToDo = remove.length === 0 && rewrite.length === 0 && index.files.size <= 1;
+  if (nothingToDo) return { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 };
+
+  // (2) one index for everything that stays
+  const keptRecords: PackRecord[] = keep.map((pack) => ({
+    id: pack,
+    size: index.packs.get(pack)!.size,
+    entries: index.packBlobs.get(pack)!.map((b) => ({ type: b.type, id: Buffer.from(b.id, 'hex'), offset: b.offset, length: b.length, rawLength: b.rawLength })),
+  }));
+  const oldIndexFiles = [...index.files];
+  const newIndex = await repo.saveJson('index', META_LABELS.index, indexFileFor([...keptRecords, ...newPacks], oldIndexFiles));
+  await opts.onStep?.('index-written');
+
+  // (3) the old index files
+  for (const name of oldIndexFiles) if (name !== newIndex) await repo.backend.remove('index', name);
+  await opts.onStep?.('old-index-removed');
+
+  // (4) the packs nothing needs
+  let bytesFreed = 0;
+  for (const pack of [...remove, ...rewrite]) {
+    throwIfCancelled(opts.signal);
+    bytesFreed += stored.get(pack) ?? 0;
+    await repo.backend.remove('data', pack);
+  }
+  await repo.backend.cleanup();
+  await opts.onStep?.('packs-removed');
+  meter.done();
+  return { packsDeleted: remove.length + rewrite.length, packsRewritten: rewrite.length, bytesFreed, indexFilesReplaced: oldIndexFiles.length };
+}
