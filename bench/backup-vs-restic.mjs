@@ -91,7 +91,7 @@ async function timedStep(name, tool, bytes, action) {
   log(`${tool.name}: ${name}…`);
   const r = await action();
   log(`${tool.name}: ${name} took ${r.seconds.toFixed(2)} s`);
-  return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, peakRssBytes: r.peakRssBytes, bytes, snapshot: r.snapshot, ...repoSize(tool) };
+  return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, peakRssBytes: r.peakRssBytes, processes: r.processes, bytes, snapshot: r.snapshot, ...repoSize(tool) };
 }
 
 /** One tool's full sequence on a fresh copy of the export. Throws when a restore is not identical. */

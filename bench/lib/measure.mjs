@@ -56,7 +56,7 @@ function descendants(root) {
 
 /**
  * Runs `command args` under GNU time, polling its process tree.
- * @returns {Promise<{ code: number, seconds: number, cpuSeconds: number, peakRssBytes: number, stdout: string, stderr: string }>}
+ * @returns {Promise<{ code: number, seconds: number, cpuSeconds: number, peakRssBytes: number, processes: number, stdout: string, stderr: string }>}
  */
 export function runMeasured(command, args, { cwd, env } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), 'chatsafe-bench-time-'));
@@ -94,6 +94,7 @@ export function runMeasured(command, args, { cwd, env } = {}) {
         seconds,
         cpuSeconds: (user || 0) + (sys || 0),
         peakRssBytes: Math.max((maxRssKb || 0) * 1024, polled),
+        processes: Math.max(1, hwm.size),
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
       });

@@ -33,6 +33,7 @@ export function summarizeTool(runs) {
       mb_per_s: round(best.bytes / 1e6 / best.seconds, 1),
       cpu_seconds: round(best.cpuSeconds, 2),
       peak_rss_mib: round(Math.max(...samples.map((s) => s.peakRssBytes)) / MIB, 1),
+      processes: Math.max(...samples.map((s) => s.processes)),
       repo_bytes: last.repoBytes,
       repo_apparent_bytes: last.repoApparentBytes,
       bytes: best.bytes,
@@ -49,15 +50,19 @@ function ratio(chatsafe, restic, key) {
   return round(restic[key].seconds / chatsafe[key].seconds, 2);
 }
 
+/** Exports below this size are for quick trials; memory flatness is judged from 1 GiB up (issue 2: 1G vs 3G). */
+const FLATNESS_MIN_BYTES = 2 ** 30;
+
 /**
- * Compares this run's peak RSS with stored results of the same seed at other sizes: the larger export
- * must not need more memory than the smaller one (within RSS_FLAT_TOLERANCE).
+ * Compares this run's peak RSS with stored results of the same seed at other sizes of 1 GiB and up:
+ * the larger export must not need more memory than the smaller one (within RSS_FLAT_TOLERANCE).
  */
 export function rssFlatness(outDir, current) {
   if (current.peak_rss_mib == null) return { met: null, note: 'chatsafe not measured' };
+  if (current.size_bytes < FLATNESS_MIN_BYTES) return { met: null, note: 'judged only between exports of 1G and more' };
   const others = existsSync(outDir)
     ? readdirSync(outDir).filter((n) => /^results-.*\.json$/.test(n)).map((n) => JSON.parse(readFileSync(join(outDir, n), 'utf8')))
-      .filter((r) => r.seed === current.seed && r.size_bytes !== current.size_bytes && r.peak_rss_mib != null)
+      .filter((r) => r.seed === current.seed && r.size_bytes !== current.size_bytes && r.size_bytes >= FLATNESS_MIN_BYTES && r.peak_rss_mib != null)
     : [];
   if (others.length === 0) {
     const hint = current.size_bytes > 2 ** 30 ? 'npm run bench -- --size 1G' : 'npm run bench -- --size 3G';
