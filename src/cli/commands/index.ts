@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
+import { vaultCommand } from './vault.js';
 import { waDecryptCommand } from './wa-decrypt.js';
 
 /** Every subcommand, in the order `chatsafe --help` lists them. */
-export const COMMANDS: readonly Command[] = [waDecryptCommand];
+export const COMMANDS: readonly Command[] = [waDecryptCommand, vaultCommand];

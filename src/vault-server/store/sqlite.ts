@@ -1,0 +1,134 @@
+/** The vault store in one SQLite file (WAL): the default for a single machine. */
+import Database from 'better-sqlite3';
+import { ChatsafeError } from '../../core/errors.js';
+import type { AuditEntry, ConsumeResult, PendingKind, PendingRow, VaultStore } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+  id TEXT PRIMARY KEY, sealed BLOB NOT NULL,
+  attempts_used INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_attempt_at INTEGER);
+CREATE TABLE IF NOT EXISTS destroyed_accounts (id TEXT PRIMARY KEY, destroyed_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (
+  id_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, account_id TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', sealed BLOB NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS pending_account ON pending (account_id, kind);
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, account_id TEXT,
+  event TEXT NOT NULL, outcome TEXT NOT NULL, ip TEXT NOT NULL, node TEXT NOT NULL);
+`;
+
+export class SqliteStore implements VaultStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      // Deleted records must not linger in free pages of the file.
+      this.db.pragma('secure_delete = ON');
+    } catch (e) {
+      throw new ChatsafeError('io', `Cannot open the vault database ${path}.`, 'Check --db and the permissions of its folder.', { cause: e });
+    }
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(SCHEMA);
+  }
+
+  async getOrCreateMeta(name: string, fresh: Buffer): Promise<Buffer> {
+    this.db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(name, fresh);
+    return (this.db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: Buffer }).value;
+  }
+
+  async createAccount(id: string, sealed: Buffer, maxAttempts: number, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM destroyed_accounts WHERE id = ?').get(id)) return false;
+      const r = this.db.prepare('INSERT OR IGNORE INTO accounts (id, sealed, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(id, sealed, maxAttempts, now, now);
+      return r.changes === 1;
+    }).immediate();
+  }
+
+  async replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean> {
+    return this.db.prepare('UPDATE accounts SET sealed = ?, attempts_used = 0, updated_at = ? WHERE id = ?').run(sealed, now, id).changes === 1;
+  }
+
+  async consumeAttempt(id: string, now: number): Promise<ConsumeResult> {
+    const row = this.db
+      .prepare('UPDATE accounts SET attempts_used = attempts_used + 1, last_attempt_at = ? WHERE id = ? AND attempts_used < max_attempts RETURNING sealed, attempts_used, max_attempts')
+      .get(now, id) as { sealed: Buffer; attempts_used: number; max_attempts: number } | undefined;
+    if (row) return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
+    return this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? { kind: 'exhausted' } : { kind: 'missing' };
+  }
+
+  async resetAttempts(id: string, now: number): Promise<void> {
+    this.db.prepare('UPDATE accounts SET attempts_used = 0, updated_at = ? WHERE id = ?').run(now, id);
+  }
+
+  async attemptsLeft(id: string): Promise<number | undefined> {
+    const row = this.db.prepare('SELECT max_attempts - attempts_used AS left FROM accounts WHERE id = ?').get(id) as { left: number } | undefined;
+    return row ? Math.max(0, row.left) : undefined;
+  }
+
+  async destroyIfExhausted(id: string, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const r = this.db
+        .prepare(`DELETE FROM accounts WHERE id = ? AND attempts_used >= max_attempts
+                  AND NOT EXISTS (SELECT 1 FROM pending WHERE account_id = ? AND kind = 'login' AND expires_at > ?)`)
+        .run(id, id, now);
+      if (r.changes !== 1) return false;
+      this.db.prepare('INSERT OR IGNORE INTO destroyed_accounts (id, destroyed_at) VALUES (?, ?)').run(id, now);
+      this.db.prepare('DELETE FROM pending WHERE account_id = ?').run(id);
+      return true;
+    }).immediate();
+  }
+
+  async deleteAccount(id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM pending WHERE account_id = ?').run(id);
+      return this.db.prepare('DELETE FROM accounts WHERE id = ?').run(id).changes === 1;
+    }).immediate();
+  }
+
+  async isDestroyed(id: string): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM destroyed_accounts WHERE id = ?').get(id) !== undefined;
+  }
+
+  async putPending(row: PendingRow): Promise<void> {
+    this.db.prepare('INSERT INTO pending (id_hash, kind, account_id, sealed, expires_at) VALUES (?, ?, ?, ?, ?)').run(row.idHash, row.kind, row.accountId, row.sealed, row.expiresAt);
+  }
+
+  async claimPending(idHash: string, kind: PendingKind, accountId: string, now: number, finishingTtlMs: number): Promise<Buffer | undefined> {
+    const row =
+      kind === 'login'
+        ? this.db
+            .prepare(`UPDATE pending SET state = 'finishing', expires_at = ? WHERE id_hash = ? AND kind = 'login' AND account_id = ? AND state = 'pending' AND expires_at > ? RETURNING sealed`)
+            .get(now + finishingTtlMs, idHash, accountId, now)
+        : this.db.prepare('DELETE FROM pending WHERE id_hash = ? AND kind = ? AND account_id = ? AND expires_at > ? RETURNING sealed').get(idHash, kind, accountId, now);
+    return (row as { sealed: Buffer } | undefined)?.sealed;
+  }
+
+  async settleLogin(idHash: string): Promise<void> {
+    this.db.prepare(`DELETE FROM pending WHERE id_hash = ? AND kind = 'login'`).run(idHash);
+  }
+
+  async sweep(now: number): Promise<void> {
+    this.db.prepare('DELETE FROM pending WHERE expires_at <= ?').run(now);
+  }
+
+  async audit(e: AuditEntry): Promise<void> {
+    this.db.prepare('INSERT INTO audit_log (at, account_id, event, outcome, ip, node) VALUES (?, ?, ?, ?, ?, ?)').run(e.at, e.accountId, e.event, e.outcome, e.ip, e.node);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

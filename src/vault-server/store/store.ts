@@ -1,0 +1,67 @@
+/**
+ * What the vault keeps, behind one interface with two implementations:
+ * SQLite (one machine) and PostgreSQL (several stateless nodes). Every
+ * operation that decides about guesses is a single atomic statement or
+ * transaction, so parallel requests on any number of nodes cannot get more
+ * guesses than the limit. Blobs are already sealed under the master key.
+ */
+
+export type PendingKind = 'login' | 'register' | 'grant';
+
+/** A login in progress, a registration in progress, or a post-login grant: one-time, short-lived. */
+export interface PendingRow {
+  /** SHA-256 of the one-time token the client holds; the token itself is never stored. */
+  readonly idHash: string;
+  readonly kind: PendingKind;
+  readonly accountId: string;
+  readonly sealed: Buffer;
+  readonly expiresAt: number;
+}
+
+export type ConsumeResult =
+  | { kind: 'ok'; sealed: Buffer; attemptsUsed: number; maxAttempts: number }
+  /** Every guess is used; the record still exists because a last attempt may still be in flight. */
+  | { kind: 'exhausted' }
+  | { kind: 'missing' };
+
+export interface AuditEntry {
+  readonly at: number;
+  readonly accountId: string | null;
+  readonly event: string;
+  readonly outcome: string;
+  readonly ip: string;
+  readonly node: string;
+}
+
+export interface VaultStore {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  /** Returns the named value, storing `fresh` first if none exists (the first node to start wins). */
+  getOrCreateMeta(name: string, fresh: Buffer): Promise<Buffer>;
+  /** False when the id is taken (or was destroyed). */
+  createAccount(id: string, sealed: Buffer, maxAttempts: number, now: number): Promise<boolean>;
+  /** New record for an existing account (password change); resets the counter. False when the account is gone. */
+  replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean>;
+  /** Takes one guess atomically, before anything else is looked at. */
+  consumeAttempt(id: string, now: number): Promise<ConsumeResult>;
+  resetAttempts(id: string, now: number): Promise<void>;
+  /** Guesses still available, or undefined when the account does not exist. */
+  attemptsLeft(id: string): Promise<number | undefined>;
+  /** Deletes the record for good when every guess is used and no login on it is still in flight. */
+  destroyIfExhausted(id: string, now: number): Promise<boolean>;
+  /** The holder's own deletion (after a successful login). */
+  deleteAccount(id: string): Promise<boolean>;
+  isDestroyed(id: string): Promise<boolean>;
+  putPending(row: PendingRow): Promise<void>;
+  /**
+   * Claims a one-time token for its account, once. A login moves to "finishing"
+   * (still counted as in flight until `settleLogin`); other kinds are deleted.
+   */
+  claimPending(idHash: string, kind: PendingKind, accountId: string, now: number, finishingTtlMs: number): Promise<Buffer | undefined>;
+  /** Ends a login in flight (after its outcome is recorded). */
+  settleLogin(idHash: string): Promise<void>;
+  sweep(now: number): Promise<void>;
+  audit(entry: AuditEntry): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
