@@ -1,0 +1,50 @@
+/** Small pieces the network back ends share: their errors read like the local folder's. */
+import { ChatsafeError } from '../errors.js';
+import type { ByteRange, ObjectKind } from './backend.js';
+
+export function notFoundError(kind: ObjectKind, name: string): ChatsafeError {
+  return new ChatsafeError('not-found', `${kind}/${name} is missing from the repository.`, 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
+}
+
+export function conflictError(kind: ObjectKind, name: string): ChatsafeError {
+  return new ChatsafeError('conflict', `${kind}/${name} already exists in the repository.`);
+}
+
+export function assertRange(range: ByteRange): void {
+  const ok = Number.isSafeInteger(range.offset) && Number.isSafeInteger(range.length) && range.offset >= 0 && range.length >= 0;
+  if (!ok) throw new ChatsafeError('integrity', `storage: invalid byte range ${JSON.stringify(range)}`);
+}
+
+/** Copies `length` bytes starting at `offset` out of a list of buffers taken as one. */
+export function sliceParts(parts: readonly Buffer[], offset: number, length: number): Buffer {
+  const out: Buffer[] = [];
+  let pos = 0;
+  for (const p of parts) {
+    const start = Math.max(offset, pos);
+    const end = Math.min(offset + length, pos + p.length);
+    if (start < end) out.push(p.subarray(start - pos, end - pos));
+    pos += p.length;
+    if (pos >= offset + length) break;
+  }
+  return out.length === 1 ? out[0]! : Buffer.concat(out, length);
+}
+
+/** Runs task(0..count-1) with at most `limit` in flight; the first failure stops new ones and is thrown. */
+export async function runLimited(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < count) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, count) }, worker));
+  const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (bad) throw bad.reason;
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { StorageBackend } from '../../../src/core/storage/backend.js';
+import { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
+import { conformance, id, listAll, rejectsKind } from './conformance.js';
+
+const base = mkdtempSync(join(tmpdir(), 'chatsafe-local-'));
+after(() => rmSync(base, { recursive: true, force: true }));
+
+function countTmp(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) n += countTmp(join(dir, e.name));
+    else if (e.name.startsWith('.tmp-')) n++;
+  }
+  return n;
+}
+
+conformance('local folder', () => ({
+  fresh: async () => new LocalFolderBackend(join(base, id().slice(0, 16))),
+  makeDebris: async (b: StorageBackend) => {
+    const root = (b as LocalFolderBackend).root;
+    mkdirSync(join(root, 'data', 'ab'), { recursive: true });
+    writeFileSync(join(root, 'data', 'ab', `.tmp-ab${id().slice(2)}-123456`), 'half');
+    writeFileSync(join(root, 'keys', `.tmp-${id()}-abcdef`), 'half');
+  },
+  countDebris: async (b: StorageBackend) => countTmp((b as LocalFolderBackend).root),
+  largeSize: 12 * 1024 * 1024,
+}), false, {
+  ranges: 'local-folder.ts does not validate ranges: a negative offset reads from the current position',
+  names: 'local-folder.ts stat() reports an invalid name as an io error instead of integrity',
+});
+
+/** Mounts a tiny tmpfs (needs root and the mount capability); a skip reason otherwise. */
+function mountTinyDisk(dir: string): string | false {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'a full disk needs root to mount a small tmpfs';
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir], { stdio: 'pipe' });
+    return false;
+  } catch (e) {
+    return `cannot mount a small tmpfs here (${String((e as { stderr?: Buffer }).stderr ?? e).trim().slice(0, 120)})`;
+  }
+}
+
+describe('local folder on a full disk', () => {
+  const mnt = mkdtempSync(join(tmpdir(), 'chatsafe-full-'));
+  const skip = mountTinyDisk(mnt);
+  after(() => {
+    if (!skip) execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  // todo until local-folder.ts checks the byte count writev returns: on a full disk it gets a short
+  // write without an error, and a truncated object is linked into place.
+  const todo = 'local-folder.ts ignores short writes (writev returns fewer bytes on a full disk)';
+  it('fails clearly, keeps nothing half-written, and keeps what was there', { skip, todo: skip ? false : todo }, async () => {
+    const b = new LocalFolderBackend(join(mnt, 'repo'));
+    await b.create();
+    const small = id();
+    await b.write('data', small, Buffer.alloc(100 * 1024, 7));
+    const big = id();
+    const err = await rejectsKind(b.write('data', big, Buffer.alloc(1024 * 1024, 9)), 'io');
+    assert.match(err.message, /ENOSPC/);
+    assert.match(err.hint ?? '', /disk is full/);
+    assert.equal(await b.stat('data', big), null);
+    assert.equal(countTmp(join(mnt, 'repo')), 0, 'no temporary file left behind');
+    assert.deepEqual(await b.read('data', small), Buffer.alloc(100 * 1024, 7));
+    assert.deepEqual((await listAll(b, 'data')).map((o) => o.name), [small]);
+    // Once space is freed, the same write goes through.
+    await b.remove('data', small);
+    await b.write('data', big, Buffer.alloc(300 * 1024, 9));
+    assert.equal((await b.read('data', big)).length, 300 * 1024);
+  });
+});

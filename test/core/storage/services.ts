@@ -1,0 +1,68 @@
+/**
+ * Starts and stops the real storage servers for the tests, through the
+ * scripts in scripts/services (the same ones CI and benchmarks use).
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../helpers/fixtures.js';
+
+const run = promisify(execFile);
+
+export interface Service {
+  readonly env: Record<string, string>;
+  /** Runs another subcommand of the script (kill-gateway, start-gateway, kill, start-again). */
+  control(command: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function hasCommands(...names: string[]): boolean {
+  try {
+    execFileSync('sh', ['-c', names.map((n) => `command -v ${n} >/dev/null`).join(' && ')], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A skip reason when the Debian packages are absent (.ci/run installs them), else false. */
+export const radosgwSkip: string | false = hasCommands('radosgw', 'ceph-mon', 'ceph-osd', 'ceph')
+  ? false
+  : 'radosgw/ceph not installed (apt-get install radosgw ceph-mon ceph-osd ceph-common)';
+export const webdavSkip: string | false = hasCommands('apache2', 'htpasswd')
+  ? false
+  : 'apache2 not installed (apt-get install apache2 apache2-utils)';
+
+async function startService(script: string): Promise<Service> {
+  const path = resolve(REPO_ROOT, 'scripts', 'services', script);
+  const parent = mkdtempSync(join(tmpdir(), 'chatsafe-svc-'));
+  const dir = join(parent, 'srv');
+  let out: string;
+  try {
+    ({ stdout: out } = await run('bash', [path, 'start', dir, String(process.pid)], { timeout: 180_000 }));
+  } catch (e) {
+    await run('bash', [path, 'stop', dir]).catch(() => undefined);
+    rmSync(parent, { recursive: true, force: true });
+    throw e;
+  }
+  const env: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return {
+    env,
+    control: async (command) => {
+      await run('bash', [path, command, dir], { timeout: 120_000 });
+    },
+    stop: async () => {
+      await run('bash', [path, 'stop', dir], { timeout: 60_000 });
+      rmSync(parent, { recursive: true, force: true });
+    },
+  };
+}
+
+export const startRadosgw = (): Promise<Service> => startService('radosgw.sh');
+export const startWebDav = (): Promise<Service> => startService('webdav.sh');
