@@ -1,0 +1,214 @@
+/**
+ * Writes a catalog. The database is built in a temporary file next to the
+ * destination and renamed into place only by finish(), so a crash, an error
+ * or a cancellation never leaves a half-written catalog under the final name.
+ * Rows are inserted in large transactions without indexes; finish() builds
+ * the indexes and the full-text index in one pass.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ChatsafeError } from '../errors.js';
+import { CATALOG_INDEXES, CATALOG_SCHEMA_VERSION, CATALOG_TABLES } from './schema.js';
+import type { ChatKind, MediaRef, MessageKind } from './types.js';
+import { cleanName, cleanText } from './validate.js';
+
+export interface NewMessage {
+  /** Catalog id; when omitted the next free id is used. Importers pass the source's own row id when it is unique. */
+  readonly id?: number;
+  readonly chatId: number;
+  readonly sender: string | null;
+  readonly fromMe: boolean;
+  readonly timestamp: number;
+  readonly kind: MessageKind;
+  readonly text: string | null;
+  readonly replyTo?: number | null;
+  /** Reply target known only by the source's key (resolved within the chat at finish). */
+  readonly replyToKey?: string | null;
+  /** The source's own key for this message, when other messages refer to it by that key. */
+  readonly sourceKey?: string | null;
+  readonly forwardedFrom?: string | null;
+  readonly edited?: boolean;
+  readonly deleted?: boolean;
+}
+
+export interface NewCall {
+  readonly chatId: number | null;
+  readonly peer: string | null;
+  readonly fromMe: boolean;
+  readonly timestamp: number;
+  readonly durationSeconds: number;
+  readonly video: boolean;
+  readonly result: string;
+}
+
+/** Rows per transaction: large enough to amortise commits, small enough to keep the page cache bounded. */
+const BATCH = 20_000;
+
+export class CatalogWriter {
+  private readonly db: Database.Database;
+  private readonly tempPath: string;
+  private pending = 0;
+  private nextMessageId = 1;
+  private nextChatId = 1;
+  private done = false;
+  private readonly stmt: {
+    chat: Database.Statement;
+    participant: Database.Statement;
+    message: Database.Statement;
+    media: Database.Statement;
+    reaction: Database.Statement;
+    call: Database.Statement;
+    pendingReply: Database.Statement;
+    meta: Database.Statement;
+  };
+
+  constructor(private readonly finalPath: string) {
+    this.tempPath = join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      this.db = new Database(this.tempPath);
+    } catch (e) {
+      throw new ChatsafeError('io', `Cannot create the catalog in ${dirname(finalPath)}: ${(e as Error).message}`, 'Check that the folder exists and is writable.');
+    }
+    // The temporary file is thrown away on any failure, so durability during the build buys nothing.
+    this.db.pragma('journal_mode = OFF');
+    this.db.pragma('synchronous = OFF');
+    this.db.pragma('cache_size = -32000');
+    this.db.pragma('temp_store = FILE');
+    this.db.exec(CATALOG_TABLES);
+    this.stmt = {
+      chat: this.db.prepare('INSERT INTO chats (id, kind, name, address) VALUES (?, ?, ?, ?)'),
+      participant: this.db.prepare('INSERT INTO participants (chat_id, name, address, is_admin) VALUES (?, ?, ?, ?)'),
+      message: this.db.prepare(
+        'INSERT INTO messages (id, chat_id, sender, from_me, timestamp, kind, text, reply_to, forwarded_from, edited, deleted, source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      media: this.db.prepare('INSERT OR REPLACE INTO media (message_id, path, name, mime, size, sha256) VALUES (?, ?, ?, ?, ?, ?)'),
+      reaction: this.db.prepare('INSERT INTO reactions (message_id, sender, emoji, timestamp) VALUES (?, ?, ?, ?)'),
+      call: this.db.prepare('INSERT INTO calls (chat_id, peer, from_me, timestamp, duration_s, video, result) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      pendingReply: this.db.prepare('INSERT INTO pending_replies (message_id, chat_id, key) VALUES (?, ?, ?)'),
+      meta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
+    this.db.exec('BEGIN');
+    this.setMeta('schema_version', String(CATALOG_SCHEMA_VERSION));
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt.meta.run(key, value);
+  }
+
+  addChat(chat: { kind: ChatKind; name: string | null; address?: string | null }): number {
+    const id = this.nextChatId++;
+    this.stmt.chat.run(id, chat.kind, cleanName(chat.name) ?? cleanName(chat.address) ?? `Chat ${id}`, cleanText(chat.address ?? null, 512));
+    this.tick();
+    return id;
+  }
+
+  addParticipant(chatId: number, p: { name: string | null; address?: string | null; admin?: boolean }): void {
+    const name = cleanName(p.name) ?? cleanName(p.address);
+    if (name === null) return;
+    this.stmt.participant.run(chatId, name, cleanText(p.address ?? null, 512), p.admin ? 1 : 0);
+    this.tick();
+  }
+
+  addMessage(m: NewMessage): number {
+    const id = m.id ?? this.nextMessageId;
+    if (id >= this.nextMessageId) this.nextMessageId = id + 1;
+    this.stmt.message.run(
+      id,
+      m.chatId,
+      cleanName(m.sender),
+      m.fromMe ? 1 : 0,
+      Math.trunc(m.timestamp),
+      m.kind,
+      cleanText(m.text) || null,
+      m.replyTo ?? null,
+      cleanName(m.forwardedFrom ?? null),
+      m.edited ? 1 : 0,
+      m.deleted ? 1 : 0,
+      m.sourceKey ? cleanText(m.sourceKey, 256) : null,
+    );
+    if (m.replyToKey) this.stmt.pendingReply.run(id, m.chatId, cleanText(m.replyToKey, 256));
+    this.tick();
+    return id;
+  }
+
+  addMedia(messageId: number, media: MediaRef): void {
+    this.stmt.media.run(messageId, media.path, cleanText(media.name, 1024), cleanText(media.mime, 255), media.size, media.sha256);
+    this.tick();
+  }
+
+  addReaction(messageId: number, r: { sender: string | null; emoji: string; timestamp: number | null }): void {
+    const emoji = cleanText(r.emoji, 64);
+    if (!emoji) return;
+    this.stmt.reaction.run(messageId, cleanName(r.sender), emoji, r.timestamp);
+    this.tick();
+  }
+
+  addCall(c: NewCall): void {
+    this.stmt.call.run(c.chatId, cleanName(c.peer), c.fromMe ? 1 : 0, Math.trunc(c.timestamp), Math.max(0, Math.trunc(c.durationSeconds)), c.video ? 1 : 0, c.result);
+    this.tick();
+  }
+
+  /** Commits the open batch when it is large enough; keeps memory flat on million-row imports. */
+  private tick(): void {
+    this.pending += 1;
+    if (this.pending >= BATCH) {
+      this.db.exec('COMMIT; BEGIN');
+      this.pending = 0;
+    }
+  }
+
+  /** Builds indexes, resolves replies, computes per-chat figures, then moves the file into place. */
+  finish(): void {
+    try {
+      this.db.exec('COMMIT');
+      this.db.exec('BEGIN');
+      this.db.exec(CATALOG_INDEXES);
+      const hasPending = (this.db.prepare('SELECT EXISTS (SELECT 1 FROM pending_replies) AS e').get() as { e: number }).e === 1;
+      if (hasPending) {
+        this.db.exec(`
+          CREATE INDEX messages_source_key ON messages (chat_id, source_key) WHERE source_key IS NOT NULL;
+          UPDATE messages SET reply_to = (
+            SELECT t.id FROM pending_replies p JOIN messages t ON t.chat_id = p.chat_id AND t.source_key = p.key
+            WHERE p.message_id = messages.id LIMIT 1)
+          WHERE id IN (SELECT message_id FROM pending_replies);
+          DROP INDEX messages_source_key;`);
+      }
+      // A reply whose target was not imported (deleted, skipped) keeps no dangling id.
+      this.db.exec(`
+        UPDATE messages SET reply_to = NULL WHERE reply_to IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages t WHERE t.id = messages.reply_to);
+        UPDATE chats SET
+          message_count = (SELECT count(*) FROM messages m WHERE m.chat_id = chats.id),
+          last_message_at = (SELECT max(timestamp) FROM messages m WHERE m.chat_id = chats.id);`);
+      this.db.exec('COMMIT');
+      this.db.exec('ANALYZE');
+      // Rollback journal mode, so read-only readers never need to create -wal/-shm files.
+      this.db.pragma('journal_mode = DELETE');
+      this.db.close();
+      this.done = true;
+      renameSync(this.tempPath, this.finalPath);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  /** Discards everything written so far. Safe to call more than once. */
+  abort(): void {
+    if (this.db.open) {
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // closing below discards the transaction anyway
+      }
+      this.db.close();
+    }
+    this.done = true;
+    rmSync(this.tempPath, { force: true });
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+}

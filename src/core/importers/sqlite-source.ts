@@ -1,0 +1,114 @@
+/**
+ * Opening a phone's SQLite database without touching it. better-sqlite3 does
+ * not take URI filenames, so `immutable=1` is not available; and opening a
+ * WAL-mode database read-only still makes SQLite create `-shm`/`-wal` files
+ * beside it. So: the header is checked first (a clear error for files that
+ * are not SQLite), rollback-journal databases without a hot journal are
+ * opened read-only in place (SQLite then writes nothing), and WAL databases
+ * are copied, with their `-wal` file, into a private temporary folder and
+ * opened there. The input is never written to.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { ChatsafeError } from '../errors.js';
+
+const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+export interface SourceDb {
+  readonly db: Database.Database;
+  readonly path: string;
+  close(): void;
+}
+
+/** Reads the first bytes of a file; returns fewer when the file is shorter. */
+export function readHead(path: string, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const n = readSync(fd, buf, 0, length, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isSqliteFile(path: string): boolean {
+  try {
+    return statSync(path).isFile() && readHead(path, 16).equals(MAGIC);
+  } catch {
+    return false;
+  }
+}
+
+export function openSourceDb(path: string): SourceDb {
+  let head: Buffer;
+  try {
+    head = readHead(path, 100);
+  } catch (e) {
+    throw new ChatsafeError('not-found', `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check the path and its permissions.');
+  }
+  if (head.length < 100 || !head.subarray(0, 16).equals(MAGIC)) {
+    throw new ChatsafeError('unsupported', `${path} is not a SQLite database (${head.length < 100 ? 'it is too short' : 'its header is wrong'}).`, 'Give the plain database file; an encrypted WhatsApp backup (.crypt14/.crypt15) needs its key.');
+  }
+  const wal = head[18] === 2 || head[19] === 2;
+  const hotJournal = existsSync(`${path}-journal`);
+  let workPath = path;
+  let tempDir: string | null = null;
+  if (wal || hotJournal) {
+    tempDir = mkdtempSync(join(tmpdir(), 'chatsafe-src-'));
+    workPath = join(tempDir, 'source.db');
+    try {
+      copyFileSync(path, workPath);
+      for (const side of ['-wal', '-journal']) if (existsSync(`${path}${side}`)) copyFileSync(`${path}${side}`, `${workPath}${side}`);
+    } catch (e) {
+      rmSync(tempDir, { recursive: true, force: true });
+      throw new ChatsafeError('io', `Cannot copy ${path} to a temporary folder to read it safely: ${(e as Error).message}.`, 'Free some space in the temporary folder and try again.');
+    }
+  }
+  const cleanup = () => {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  };
+  let db: Database.Database;
+  try {
+    // The copy in our own folder may need its -shm; the original is never opened writable.
+    db = new Database(workPath, { readonly: tempDir === null, fileMustExist: true });
+    db.pragma('query_only = 1');
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (e) {
+    cleanup();
+    throw new ChatsafeError('integrity', `${path} is damaged: ${(e as Error).message}.`, 'Copy the file from the phone again; if it keeps failing, back it up as plain files.');
+  }
+  return {
+    db,
+    path,
+    close() {
+      if (db.open) db.close();
+      cleanup();
+    },
+  };
+}
+
+export function tableNames(db: Database.Database): Set<string> {
+  return new Set((db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as { name: string }[]).map((r) => r.name));
+}
+
+export function columnNames(db: Database.Database, table: string): Set<string> {
+  return new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((r) => r.name));
+}
+
+/** Runs a count query, returning null instead of throwing on a damaged or unexpected table. */
+export function safeCount(db: Database.Database, sql: string, ...args: unknown[]): number | null {
+  try {
+    const row = db.prepare(sql).get(...args) as Record<string, unknown> | undefined;
+    const v = row ? Object.values(row)[0] : null;
+    return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function describe(path: string): string {
+  return basename(path);
+}

@@ -1,0 +1,402 @@
+/**
+ * WhatsApp Android `msgstore.db` into the catalog. Two schemas exist:
+ * - modern (2021+): `message`, `chat`, `jid`, `jid_map`, `message_media`,
+ *   `message_quoted`, `message_add_on(_reaction)`, `message_system`,
+ *   `message_revoked`, `message_location`, `call_log`;
+ * - legacy: `messages` keyed by `key_remote_jid`, `messages_quotes`, `chat_list`.
+ * Databases in the middle of WhatsApp's migration carry both; the one with
+ * more real rows is read and the other is mentioned in the report.
+ * Source row ids are unique per database, so they become catalog ids.
+ */
+import type Database from 'better-sqlite3';
+import type { MessageKind } from '../catalog/types.js';
+import { cleanText, toBool, toCount, validMillis } from '../catalog/validate.js';
+import type { CatalogWriter } from '../catalog/writer.js';
+import { throwIfCancelled } from '../errors.js';
+import { linkMedia, type MediaResolver, type PendingMedia } from './media.js';
+import type { ReportCollector } from './report.js';
+import { columnNames, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
+import type { ImportOptions } from './types.js';
+import { chatKindFromJid, loadJids, type ContactNames } from './whatsapp-android-names.js';
+
+export type AndroidSchema = 'modern' | 'legacy';
+
+/** message.message_type (modern) and messages.media_wa_type (legacy) share their numbering. */
+const TYPE_KIND: Record<number, MessageKind> = {
+  0: 'text',
+  1: 'image',
+  2: 'audio',
+  3: 'video',
+  4: 'contact',
+  5: 'location',
+  7: 'system',
+  8: 'call',
+  9: 'document',
+  10: 'call',
+  11: 'system',
+  13: 'gif',
+  14: 'contact',
+  15: 'deleted',
+  16: 'location',
+  20: 'sticker',
+  42: 'image',
+  43: 'video',
+  64: 'deleted',
+  66: 'poll',
+  82: 'voice',
+};
+
+/** message_system.action_type values whose meaning is known, as neutral text. */
+const SYSTEM_ACTIONS: Record<number, string> = {
+  1: 'Group subject changed',
+  4: 'Participant added',
+  5: 'Participant left',
+  6: 'Group photo changed',
+  7: 'Participant removed',
+  10: 'Security code changed',
+  11: 'Group created',
+  12: 'Participant added',
+  14: 'Participant removed',
+  15: 'Made admin',
+  18: 'Security code changed',
+  19: 'Messages and calls are end-to-end encrypted',
+  20: 'Joined using an invite link',
+  27: 'Group description changed',
+  28: 'Number changed',
+  46: 'Chat is with a business account',
+  56: 'Disappearing messages setting changed',
+  58: 'Disappearing messages setting changed',
+  67: 'Messages and calls are end-to-end encrypted',
+};
+
+/** Columns of `message` this importer reads or knowingly ignores; others are reported. */
+const KNOWN_MESSAGE_COLUMNS = new Set([
+  '_id', 'chat_row_id', 'from_me', 'key_id', 'sender_jid_row_id', 'status', 'broadcast', 'recipient_count', 'participant_hash', 'origination_flags', 'origin',
+  'timestamp', 'received_timestamp', 'receipt_server_timestamp', 'message_type', 'text_data', 'starred', 'lookup_tables', 'sort_id', 'message_add_on_flags',
+  'view_mode', 'translated_text',
+]);
+
+export function pickAndroidSchema(db: Database.Database): { schema: AndroidSchema | null; modernRows: number; legacyRows: number } {
+  const tables = tableNames(db);
+  const modernRows = tables.has('message') && tables.has('chat') ? (safeCount(db, 'SELECT count(*) FROM message WHERE chat_row_id > 0') ?? 0) : 0;
+  const legacyRows = tables.has('messages') ? (safeCount(db, "SELECT count(*) FROM messages WHERE key_remote_jid <> '-1'") ?? 0) : 0;
+  const hasModern = tables.has('message') && tables.has('chat');
+  const hasLegacy = tables.has('messages');
+  let schema: AndroidSchema | null = null;
+  if (hasModern && (modernRows >= legacyRows || !hasLegacy)) schema = 'modern';
+  else if (hasLegacy) schema = 'legacy';
+  return { schema, modernRows, legacyRows };
+}
+
+export interface AndroidCounts {
+  schema: AndroidSchema;
+  chats: number;
+  messages: number;
+  mediaRefs: number;
+}
+
+/** Counts by SQL only, for detection. */
+export function countAndroid(db: Database.Database): AndroidCounts | null {
+  const { schema, modernRows, legacyRows } = pickAndroidSchema(db);
+  if (!schema) return null;
+  const tables = tableNames(db);
+  if (schema === 'modern') {
+    return {
+      schema,
+      chats: safeCount(db, 'SELECT count(DISTINCT chat_row_id) FROM message WHERE chat_row_id > 0') ?? 0,
+      messages: modernRows,
+      mediaRefs: tables.has('message_media') ? (safeCount(db, "SELECT count(*) FROM message_media WHERE file_path IS NOT NULL AND file_path <> ''") ?? 0) : 0,
+    };
+  }
+  return {
+    schema,
+    chats: safeCount(db, "SELECT count(DISTINCT key_remote_jid) FROM messages WHERE key_remote_jid <> '-1'") ?? 0,
+    messages: legacyRows,
+    mediaRefs: safeCount(db, "SELECT count(*) FROM messages WHERE media_name IS NOT NULL AND media_name <> ''") ?? 0,
+  };
+}
+
+interface Ctx {
+  readonly db: Database.Database;
+  readonly writer: CatalogWriter;
+  readonly report: ReportCollector;
+  readonly names: ContactNames;
+  readonly opts: ImportOptions;
+  readonly media: PendingMedia[];
+}
+
+/** How often (in rows) the import checks for cancellation and lets the event loop run. */
+const YIELD_EVERY = 10_000;
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export async function importWhatsAppAndroid(src: SourceDb, writer: CatalogWriter, report: ReportCollector, names: ContactNames, mediaRoot: MediaResolver | null, opts: ImportOptions): Promise<AndroidSchema> {
+  const { schema, modernRows, legacyRows } = pickAndroidSchema(src.db);
+  if (!schema) throw new Error('no WhatsApp message table');
+  if (schema === 'modern' && legacyRows > 0) report.warn(`The database also holds ${legacyRows} messages in the legacy "messages" table; the ${modernRows} in the newer "message" table were imported.`);
+  if (schema === 'legacy' && modernRows > 0) report.warn(`The database also holds ${modernRows} messages in the newer "message" table; the ${legacyRows} in the legacy "messages" table were imported.`);
+  writer.setMeta('source_schema', `whatsapp-android-${schema}`);
+  const ctx: Ctx = { db: src.db, writer, report, names, opts, media: [] };
+  if (schema === 'modern') await importModern(ctx);
+  else await importLegacy(ctx);
+  const res = await linkMedia(mediaRoot, ctx.media, (id, ref) => writer.addMedia(id, ref), {
+    signal: opts.signal,
+    onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }),
+  });
+  report.counts.media += ctx.media.length;
+  if (res.missing > 0) report.warn(`${res.missing} media files named by the database are not in the source (only their names are kept).`);
+  return schema;
+}
+
+function senderName(ctx: Ctx, fromMe: boolean, jid: string | null): string {
+  if (fromMe) return 'You';
+  return ctx.names.nameFor(jid) ?? 'Unknown contact';
+}
+
+async function importModern(ctx: Ctx): Promise<void> {
+  const { db, writer, report, names } = ctx;
+  const tables = tableNames(db);
+  const jids = loadJids(db, tables);
+  const has = (t: string) => tables.has(t);
+
+  // Chats: one catalog chat per source chat row that has messages or a jid.
+  const chatIds = new Map<number, { id: number; jid: string | null }>();
+  const chatByJidRow = new Map<number, number>();
+  const chatCols = columnNames(db, 'chat');
+  const subject = chatCols.has('subject') ? 'subject' : 'NULL';
+  for (const c of db.prepare(`SELECT _id, jid_row_id, ${subject} AS subject FROM chat ORDER BY _id`).all() as { _id: number; jid_row_id: number | null; subject: unknown }[]) {
+    const jid = c.jid_row_id != null ? (jids.get(c.jid_row_id) ?? null) : null;
+    const hasMessages = (safeCount(db, 'SELECT EXISTS (SELECT 1 FROM message WHERE chat_row_id = ?)', c._id) ?? 0) > 0;
+    if (!hasMessages) continue;
+    const kind = chatKindFromJid(jid);
+    const name = kind === 'group' ? (cleanText(c.subject, 256) ?? names.nameFor(jid)) : kind === 'status' ? 'Status updates' : names.nameFor(jid);
+    const id = writer.addChat({ kind, name, address: jid });
+    chatIds.set(c._id, { id, jid });
+    if (c.jid_row_id != null) chatByJidRow.set(c.jid_row_id, id);
+    report.counts.chats += 1;
+    if (kind === 'direct' && jid) writer.addParticipant(id, { name: names.nameFor(jid), address: jid });
+  }
+  if (has('group_participants')) {
+    const byJid = new Map<string, number>();
+    for (const [, v] of chatIds) if (v.jid) byJid.set(v.jid, v.id);
+    for (const p of db.prepare('SELECT gjid, jid, admin FROM group_participants').iterate() as Iterable<{ gjid: unknown; jid: unknown; admin: unknown }>) {
+      const chatId = typeof p.gjid === 'string' ? byJid.get(p.gjid) : undefined;
+      if (chatId === undefined || typeof p.jid !== 'string') continue;
+      // WhatsApp stores the owner as an empty jid in group_participants.
+      writer.addParticipant(chatId, { name: p.jid === '' ? 'You' : names.nameFor(p.jid), address: p.jid || null, admin: toBool(p.admin) });
+    }
+  }
+
+  // Unknown columns: counted in one pass so a new WhatsApp field is reported, not silently dropped.
+  const unknownCols = [...columnNames(db, 'message')].filter((c) => !KNOWN_MESSAGE_COLUMNS.has(c) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(c));
+  if (unknownCols.length > 0) {
+    const row = db.prepare(`SELECT ${unknownCols.map((c) => `count("${c}") AS "${c}"`).join(', ')} FROM message WHERE chat_row_id > 0`).get() as Record<string, number>;
+    for (const c of unknownCols) if ((row[c] ?? 0) > 0) report.unknown('message column not read', c, 'rows with a value', row[c]);
+  }
+
+  const joins: string[] = [];
+  const cols: string[] = [
+    'm._id AS id', 'm.chat_row_id AS chat', 'm.from_me AS from_me', 'm.sender_jid_row_id AS sender', 'm.timestamp AS ts', 'm.message_type AS type', 'm.text_data AS text',
+  ];
+  if (has('message_media')) {
+    joins.push('LEFT JOIN message_media mm ON mm.message_row_id = m._id');
+    const mc = columnNames(db, 'message_media');
+    cols.push(`mm.message_row_id AS media_row`, `${mc.has('file_path') ? 'mm.file_path' : 'NULL'} AS media_path`, `${mc.has('mime_type') ? 'mm.mime_type' : 'NULL'} AS media_mime`);
+    cols.push(`${mc.has('file_length') ? 'coalesce(mm.file_length, mm.file_size)' : mc.has('file_size') ? 'mm.file_size' : 'NULL'} AS media_size`, `${mc.has('media_name') ? 'mm.media_name' : 'NULL'} AS media_name`);
+  }
+  if (has('message_quoted')) {
+    joins.push('LEFT JOIN message_quoted q ON q.message_row_id = m._id');
+    cols.push('(SELECT p._id FROM message p WHERE p.chat_row_id = q.parent_message_chat_row_id AND p.from_me = q.from_me AND p.key_id = q.key_id LIMIT 1) AS reply_to');
+  }
+  if (has('message_system')) {
+    joins.push('LEFT JOIN message_system ms ON ms.message_row_id = m._id');
+    cols.push('ms.action_type AS action');
+  }
+  if (has('message_revoked')) {
+    joins.push('LEFT JOIN message_revoked mr ON mr.message_row_id = m._id');
+    cols.push('mr.message_row_id AS revoked');
+  }
+  if (has('message_location')) {
+    joins.push('LEFT JOIN message_location ml ON ml.message_row_id = m._id');
+    cols.push('ml.latitude AS lat', 'ml.longitude AS lon', 'ml.place_name AS place');
+  }
+  if (has('message_forwarded')) {
+    joins.push('LEFT JOIN message_forwarded mf ON mf.message_row_id = m._id');
+    cols.push('mf.message_row_id AS forwarded');
+  }
+  if (has('message_edit_info')) {
+    joins.push('LEFT JOIN message_edit_info me ON me.message_row_id = m._id');
+    cols.push('me.message_row_id AS edited');
+  }
+  const sql = `SELECT ${cols.join(', ')} FROM message m ${joins.join(' ')} WHERE m.chat_row_id > 0 ORDER BY m._id`;
+  const total = safeCount(db, 'SELECT count(*) FROM message WHERE chat_row_id > 0');
+  let n = 0;
+  for (const r of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+    if (++n % YIELD_EVERY === 0) {
+      throwIfCancelled(ctx.opts.signal);
+      ctx.opts.onProgress?.({ phase: 'reading', done: n, total });
+      await yieldToLoop();
+    }
+    const id = toCount(r.id);
+    const chat = chatIds.get(Number(r.chat));
+    if (id === null || !chat) {
+      report.unknown('message.chat_row_id', 'chat not in chat table', String(r.id));
+      continue;
+    }
+    const typeNum = toCount(r.type);
+    let kind: MessageKind = typeNum !== null ? (TYPE_KIND[typeNum] ?? 'unknown') : 'unknown';
+    if (kind === 'unknown') report.unknown('message.message_type', r.type, id);
+    const fromMe = toBool(r.from_me);
+    const senderJid = fromMe ? null : (toCount(r.sender) ? (jids.get(Number(r.sender)) ?? null) : chat.jid);
+    let text = cleanText(r.text);
+    let sender: string | null = senderName(ctx, fromMe, senderJid);
+    if (r.sender && toCount(r.sender) && !jids.has(Number(r.sender)) && !fromMe) sender = 'Unknown contact';
+    if (kind === 'system' || r.action != null) {
+      kind = 'system';
+      sender = null;
+      const action = toCount(r.action);
+      if (action !== null && SYSTEM_ACTIONS[action]) text = text ?? SYSTEM_ACTIONS[action]!;
+      else {
+        if (r.action != null) report.unknown('message_system.action_type', r.action, id);
+        text = text ?? 'System event';
+      }
+    }
+    if (kind === 'location' && typeof r.lat === 'number' && typeof r.lon === 'number') {
+      const place = cleanText(r.place, 256);
+      text = [text, `📍 ${r.lat.toFixed(6)}, ${r.lon.toFixed(6)}${place ? ` (${place})` : ''}`].filter(Boolean).join('\n');
+    }
+    const deleted = kind === 'deleted' || r.revoked != null;
+    const ts = validMillis(r.ts);
+    if (ts === null) report.unknown('message.timestamp', 'not a valid time', id);
+    writer.addMessage({
+      id,
+      chatId: chat.id,
+      sender,
+      fromMe,
+      timestamp: ts ?? 0,
+      kind,
+      text,
+      replyTo: toCount(r.reply_to),
+      forwardedFrom: r.forwarded != null ? 'forwarded' : null,
+      edited: r.edited != null,
+      deleted,
+    });
+    report.counts.messages += 1;
+    if (r.media_row != null) ctx.media.push({ messageId: id, relPath: typeof r.media_path === 'string' ? r.media_path : null, name: cleanText(r.media_name, 512), mime: cleanText(r.media_mime, 255), size: toCount(r.media_size) });
+  }
+
+  if (has('message_add_on') && has('message_add_on_reaction')) {
+    const q = `SELECT a.parent_message_row_id AS parent, a.from_me, a.sender_jid_row_id AS sender, r.reaction, coalesce(r.sender_timestamp, a.timestamp) AS ts
+      FROM message_add_on a JOIN message_add_on_reaction r ON r.message_add_on_row_id = a._id JOIN message p ON p._id = a.parent_message_row_id AND p.chat_row_id > 0`;
+    for (const r of db.prepare(q).iterate() as Iterable<Record<string, unknown>>) {
+      const parent = toCount(r.parent);
+      const emoji = cleanText(r.reaction, 64);
+      if (parent === null || !emoji) continue; // an empty reaction is a withdrawn one
+      const fromMe = toBool(r.from_me);
+      writer.addReaction(parent, { sender: senderName(ctx, fromMe, fromMe ? null : (jids.get(Number(r.sender)) ?? null)), emoji, timestamp: validMillis(r.ts) });
+      report.counts.reactions += 1;
+    }
+  }
+
+  if (has('call_log')) {
+    for (const c of db.prepare('SELECT _id, jid_row_id, from_me, timestamp, video_call, duration, call_result FROM call_log').iterate() as Iterable<Record<string, unknown>>) {
+      const ts = validMillis(c.timestamp);
+      if (ts === null) {
+        report.unknown('call_log.timestamp', 'not a valid time', String(c._id));
+        continue;
+      }
+      const jidRow = toCount(c.jid_row_id);
+      const jid = jidRow !== null ? (jids.get(jidRow) ?? null) : null;
+      const duration = toCount(c.duration) ?? 0;
+      writer.addCall({
+        chatId: jidRow !== null ? (chatByJidRow.get(jidRow) ?? null) : null,
+        peer: names.nameFor(jid),
+        fromMe: toBool(c.from_me),
+        timestamp: ts,
+        durationSeconds: duration,
+        video: toBool(c.video_call),
+        // WhatsApp's call_result codes are not documented; the duration tells whether the call connected.
+        result: duration > 0 ? 'answered' : 'not answered',
+      });
+      report.counts.calls += 1;
+    }
+  }
+}
+
+async function importLegacy(ctx: Ctx): Promise<void> {
+  const { db, writer, report, names } = ctx;
+  const tables = tableNames(db);
+  const cols = columnNames(db, 'messages');
+  const col = (c: string, as = c) => (cols.has(c) ? `m.${c} AS ${as}` : `NULL AS ${as}`);
+  const subjects = new Map<string, string>();
+  if (tables.has('chat_list') && columnNames(db, 'chat_list').has('subject')) {
+    for (const r of db.prepare('SELECT key_remote_jid AS jid, subject FROM chat_list').iterate() as Iterable<{ jid: unknown; subject: unknown }>) {
+      const s = cleanText(r.subject, 256);
+      if (typeof r.jid === 'string' && s) subjects.set(r.jid, s);
+    }
+  }
+  const chats = new Map<string, number>();
+  const chatFor = (jid: string): number => {
+    let id = chats.get(jid);
+    if (id === undefined) {
+      const kind = chatKindFromJid(jid);
+      const name = kind === 'status' ? 'Status updates' : (subjects.get(jid) ?? names.nameFor(jid));
+      id = writer.addChat({ kind, name, address: jid });
+      chats.set(jid, id);
+      report.counts.chats += 1;
+      if (kind === 'direct') writer.addParticipant(id, { name: names.nameFor(jid), address: jid });
+    }
+    return id;
+  };
+  const joins: string[] = [];
+  const extra: string[] = [];
+  if (tables.has('messages_quotes') && cols.has('quoted_row_id')) {
+    joins.push('LEFT JOIN messages_quotes qq ON qq._id = m.quoted_row_id AND m.quoted_row_id > 0');
+    extra.push('(SELECT p._id FROM messages p WHERE p.key_remote_jid = m.key_remote_jid AND p.key_id = qq.key_id LIMIT 1) AS reply_to');
+  } else extra.push('NULL AS reply_to');
+  const sql = `SELECT m._id AS id, m.key_remote_jid AS jid, ${col('key_from_me', 'from_me')}, ${col('data', 'text')}, ${col('timestamp', 'ts')}, ${col('media_wa_type', 'type')},
+    ${col('status')}, ${col('media_mime_type', 'mime')}, ${col('media_size', 'size')}, ${col('media_name', 'media_name')}, ${col('media_caption', 'caption')},
+    ${col('latitude', 'lat')}, ${col('longitude', 'lon')}, ${col('remote_resource', 'remote')}, ${col('forwarded')}, ${col('edit_version', 'edit')}, ${extra.join(', ')}
+    FROM messages m ${joins.join(' ')} WHERE m.key_remote_jid <> '-1' ORDER BY m._id`;
+  const total = safeCount(db, "SELECT count(*) FROM messages WHERE key_remote_jid <> '-1'");
+  let n = 0;
+  for (const r of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+    if (++n % YIELD_EVERY === 0) {
+      throwIfCancelled(ctx.opts.signal);
+      ctx.opts.onProgress?.({ phase: 'reading', done: n, total });
+      await yieldToLoop();
+    }
+    const id = toCount(r.id);
+    if (id === null || typeof r.jid !== 'string' || r.jid.length > 256) {
+      report.unknown('messages.key_remote_jid', 'missing or invalid', String(r.id));
+      continue;
+    }
+    const chatId = chatFor(r.jid);
+    const typeNum = toCount(r.type);
+    let kind: MessageKind = typeNum !== null ? (TYPE_KIND[typeNum] ?? 'unknown') : 'unknown';
+    if (kind === 'unknown') report.unknown('messages.media_wa_type', r.type, id);
+    const fromMe = toBool(r.from_me);
+    // Legacy system messages are text rows with status 6.
+    if (toCount(r.status) === 6 && kind === 'text') kind = 'system';
+    const senderJid = fromMe ? null : typeof r.remote === 'string' && r.remote !== '' ? r.remote : r.jid;
+    let text = cleanText(r.text) ?? cleanText(r.caption);
+    if (kind === 'location' && typeof r.lat === 'number' && typeof r.lon === 'number' && (r.lat !== 0 || r.lon !== 0)) text = [text, `📍 ${r.lat.toFixed(6)}, ${r.lon.toFixed(6)}`].filter(Boolean).join('\n');
+    const ts = validMillis(r.ts);
+    if (ts === null) report.unknown('messages.timestamp', 'not a valid time', id);
+    writer.addMessage({
+      id,
+      chatId,
+      sender: kind === 'system' ? null : senderName(ctx, fromMe, senderJid),
+      fromMe,
+      timestamp: ts ?? 0,
+      kind,
+      text: kind === 'system' ? (text ?? 'System event') : text,
+      replyTo: toCount(r.reply_to),
+      forwardedFrom: toBool(r.forwarded) ? 'forwarded' : null,
+      edited: (toCount(r.edit) ?? 0) > 0,
+      deleted: kind === 'deleted',
+    });
+    report.counts.messages += 1;
+    const isMedia = ['image', 'video', 'audio', 'voice', 'document', 'sticker', 'gif'].includes(kind);
+    if (isMedia) ctx.media.push({ messageId: id, relPath: null, name: cleanText(r.media_name, 512), mime: cleanText(r.mime, 255), size: toCount(r.size) });
+  }
+}
