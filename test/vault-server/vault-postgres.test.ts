@@ -1,0 +1,3 @@
+import { defineVaultSuite } from './vault-suite.js';
+
+defineVaultSuite('postgres');
