@@ -68,6 +68,9 @@ start)
 Group www-data"
     chown -R www-data:www-data "$DIR/dav" "$DIR/lock"
     chmod 755 "$DIR"
+    if command -v runuser >/dev/null && ! runuser -u www-data -- test -w "$DIR/dav"; then
+      die "www-data cannot reach $DIR/dav: make its parent folders traversable (chmod 755)"
+    fi
   fi
   cat >"$DIR/httpd.conf" <<CONF
 ServerRoot "$DIR"

@@ -3,7 +3,7 @@
  * scripts in scripts/services (the same ones CI and benchmarks use).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,6 +38,8 @@ export const webdavSkip: string | false = hasCommands('apache2', 'htpasswd')
 async function startService(script: string): Promise<Service> {
   const path = resolve(REPO_ROOT, 'scripts', 'services', script);
   const parent = mkdtempSync(join(tmpdir(), 'chatsafe-svc-'));
+  // As root, Apache serves as www-data, which must be able to pass through this folder.
+  chmodSync(parent, 0o755);
   const dir = join(parent, 'srv');
   let out: string;
   try {
