@@ -94,11 +94,13 @@ export class Repository {
 
   static async open(backend: StorageBackend, credential: Credential, vaultUnlocker?: VaultUnlocker): Promise<Repository> {
     const header = await readHeader(backend);
-    if (header.slots.length === 0) {
-      throw new IntegrityError('keys', 'the repository has no key slots left', 'Nobody can open this repository any more; restore from another copy.');
-    }
-    const mk = credential.kind === 'key' ? unlockWithKey(header, credential.key, credential.typed) : await unlockWithPassword(header, credential.password, vaultUnlocker);
+    const mk = await unlockMasterKey(header, credential, vaultUnlocker);
     return Repository.fromMasterKey(backend, header.config, header.configHash, mk);
+  }
+
+  /** The master key, for a bundle of one snapshot (which carries copies of the slots). */
+  masterKeyForBundle(): Buffer {
+    return Buffer.from(this.masterKey);
   }
 
   /** Adds a slot for another root key; no data is rewritten. */
@@ -199,6 +201,14 @@ export class Repository {
     if (!parsed.success) throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, `is malformed (${parsed.error.issues[0]?.message ?? ''})`);
     return parsed.data;
   }
+}
+
+/** MK from a header's slots (a repository's, or a bundle's copy of them). */
+export async function unlockMasterKey(header: RepoHeader, credential: Credential, vaultUnlocker?: VaultUnlocker): Promise<Buffer> {
+  if (header.slots.length === 0) {
+    throw new IntegrityError('keys', 'there are no key slots left', 'Nobody can open this backup any more; restore from another copy.');
+  }
+  return credential.kind === 'key' ? unlockWithKey(header, credential.key, credential.typed) : unlockWithPassword(header, credential.password, vaultUnlocker);
 }
 
 function unlockWithKey(header: RepoHeader, key: RootKey, typed?: string): Buffer {

@@ -36,7 +36,7 @@ export interface RestoreResult {
   readonly bytes: number;
 }
 
-type PlanItem = { relPath: string; node: TreeNode };
+export type PlanItem = { relPath: string; node: TreeNode };
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
   return withLock(repo, false, () => restoreLocked(repo, opts));
@@ -108,7 +108,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 }
 
-async function planTree(repo: Repository, index: MasterIndex, treeId: string, prefix: string, out: PlanItem[], signal?: AbortSignal): Promise<void> {
+export async function planTree(repo: Repository, index: MasterIndex, treeId: string, prefix: string, out: PlanItem[], signal?: AbortSignal): Promise<void> {
   throwIfCancelled(signal);
   const tree = await repo.loadTree(index, treeId);
   for (const node of tree.nodes) {

@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../../core/errors.js';
+import { RootKey } from '../../core/keys/root-key.js';
+import type { Command } from '../command.js';
+import { printJson, type CliIO } from '../io.js';
+import { openRepo, REPO_OPTIONS } from '../repo-access.js';
+import { writeKeyFile } from './init.js';
+
+export const keyCommand: Command = {
+  name: 'key',
+  summary: 'list, add or remove key slots (no data is rewritten)',
+  usage: `Usage: chatsafe key list   --repo PATH [--key-file FILE] [--json]
+       chatsafe key add    --repo PATH [--key-file FILE] [--new-key-file FILE]
+       chatsafe key remove --repo PATH [--key-file FILE] SLOT_ID
+
+The data is sealed under a master key that each slot holds, wrapped by one
+64-digit key (or one password). Adding or removing a slot never touches the
+data. \`add\` makes a new random 64-digit key and prints it once (or writes it
+to --new-key-file). \`remove\` refuses to remove the last slot.`,
+  async run(args: string[], io: CliIO): Promise<number> {
+    const [sub, ...rest] = args;
+    const { values, positionals } = parseArgs({ args: rest, options: { ...REPO_OPTIONS, 'new-key-file': { type: 'string' } }, allowPositionals: true });
+    if (sub === 'list') {
+      const repo = await openRepo(values, io);
+      const slots = await repo.listSlots();
+      if (values.json) printJson(io, slots.map((s) => ({ id: s.id, kind: s.kind, created: s.created, ...(s.kind === 'password' ? { vault: s.vault } : {}) })));
+      else for (const s of slots) io.stdout.write(`${s.id}  ${s.kind.padEnd(8)}  ${s.created}${s.kind === 'password' ? `  ${s.vault.url}` : ''}\n`);
+      return 0;
+    }
+    if (sub === 'add') {
+      const repo = await openRepo(values, io);
+      const key = RootKey.generate();
+      if (values['new-key-file']) await writeKeyFile(values['new-key-file'], key);
+      const slot = await repo.addSlot(key);
+      if (values['new-key-file']) io.stdout.write(`Added key slot ${slot.id}; its key is in ${values['new-key-file']}.\n`);
+      else io.stdout.write(`Added key slot ${slot.id}. Its 64-digit key:\n\n    ${key.toDisplayString()}\n\nWrite it down now; it is shown only this once.\n`);
+      return 0;
+    }
+    if (sub === 'remove') {
+      if (positionals.length !== 1) throw new UsageError('Which slot? Give its id (see `chatsafe key list`).');
+      const repo = await openRepo(values, io);
+      const removed = await repo.removeSlot(positionals[0]!);
+      io.stdout.write(`Removed key slot ${removed.id} (${removed.kind}).\n`);
+      return 0;
+    }
+    throw new UsageError(sub ? `Unknown key command "${sub}".` : 'Which key command?', 'Use `chatsafe key list`, `key add` or `key remove`.');
+  },
+};

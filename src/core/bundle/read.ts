@@ -1,0 +1,172 @@
+/**
+ * Reading bundles: the cleartext header without a key (inspect, support),
+ * and with the key a verified plaintext stream for restore and check. Every
+ * byte handed on was authenticated; all sizes and paths in the payload are
+ * validated as hostile input.
+ */
+import { promises as fs } from 'node:fs';
+import { hkdf, LABELS } from '../crypto/subkeys.js';
+import { ChatsafeError, IntegrityError, throwIfCancelled } from '../errors.js';
+import { decodeConfig } from '../repo/config.js';
+import { decodePayload } from '../repo/compression.js';
+import { unlockMasterKey, type Credential, type RepoHeader, type VaultUnlocker } from '../repo/repository.js';
+import { SafeName } from '../repo/tree.js';
+import { MAX_BLOB_BYTES } from '../repo/blob.js';
+import { decodeHeader, ManifestSchema, MAX_HEADER_BYTES, RECORD, type BundleHeader, type Manifest } from './format.js';
+import { SegmentOpener, SEGMENT_BYTES } from './stream-aead.js';
+import { TAG_BYTES } from '../crypto/aead.js';
+
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+
+export interface BundleInfo {
+  readonly path: string;
+  readonly header: BundleHeader;
+  readonly headerHash: Buffer;
+  readonly payloadOffset: number;
+  readonly fileSize: number;
+  readonly segments: number;
+}
+
+export async function readBundleInfo(path: string): Promise<BundleInfo> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(path, 'r');
+  } catch (e) {
+    throw new ChatsafeError('not-found', `Cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check the path of the .chatsafe file.');
+  }
+  try {
+    const { size } = await fh.stat();
+    const prefix = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES + 64));
+    await fh.read(prefix, 0, prefix.length, 0);
+    const { header, hash, payloadOffset } = decodeHeader(prefix, path);
+    const payload = size - payloadOffset;
+    if (payload < TAG_BYTES) throw new IntegrityError(path, 'the bundle is truncated (no encrypted payload)');
+    const segments = Math.ceil(payload / (SEGMENT_BYTES + TAG_BYTES));
+    return { path, header, headerHash: hash, payloadOffset, fileSize: size, segments };
+  } finally {
+    await fh.close();
+  }
+}
+
+export function bundleRepoHeader(info: BundleInfo): RepoHeader {
+  const { config, hash } = decodeConfig(Buffer.from(info.header.repository, 'base64'));
+  return { config, configHash: hash, slots: info.header.slots };
+}
+
+/** Authenticated plaintext of a bundle, read front to back. */
+export class BundlePayload {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private pos: number;
+  private finished = false;
+  private readonly opener: SegmentOpener;
+
+  private constructor(
+    private readonly fh: fs.FileHandle,
+    private readonly info: BundleInfo,
+    key: Buffer,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.pos = info.payloadOffset;
+    this.opener = new SegmentOpener(key, Buffer.from(info.header.noncePrefix, 'base64'), info.headerHash, info.path);
+  }
+
+  static async open(info: BundleInfo, credential: Credential, vaultUnlocker?: VaultUnlocker, signal?: AbortSignal): Promise<BundlePayload> {
+    const mk = await unlockMasterKey(bundleRepoHeader(info), credential, vaultUnlocker);
+    const key = hkdf(mk, Buffer.from(info.header.salt, 'base64'), LABELS.bundle);
+    mk.fill(0);
+    return new BundlePayload(await fs.open(info.path, 'r'), info, key, signal);
+  }
+
+  private async fill(): Promise<boolean> {
+    if (this.finished) return false;
+    throwIfCancelled(this.signal);
+    const want = Math.min(4 * SEGMENT_BYTES, this.info.fileSize - this.pos);
+    if (want <= 0) {
+      this.push(this.opener.final());
+      this.finished = true;
+      return true;
+    }
+    const buf = Buffer.allocUnsafe(want);
+    const { bytesRead } = await this.fh.read(buf, 0, want, this.pos);
+    if (bytesRead === 0) throw new IntegrityError(this.info.path, 'the bundle changed while it was being read');
+    this.pos += bytesRead;
+    for (const p of this.opener.push(buf.subarray(0, bytesRead))) this.push(p);
+    return true;
+  }
+
+  private push(b: Buffer): void {
+    if (b.length === 0) return;
+    this.queue.push(b);
+    this.queued += b.length;
+  }
+
+  async readExact(n: number): Promise<Buffer> {
+    while (this.queued < n) {
+      if (!(await this.fill())) throw new IntegrityError(this.info.path, 'the bundle payload ends too early');
+    }
+    const all = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.queue = rest.length > 0 ? [rest] : [];
+    this.queued = rest.length;
+    return out;
+  }
+
+  /** Confirms nothing follows the end record (and that the last segment was flagged last). */
+  async expectEnd(): Promise<void> {
+    while (!this.finished) await this.fill();
+    if (this.queued !== 0) throw new IntegrityError(this.info.path, 'unexpected data after the end of the bundle');
+  }
+
+  async readRecord(type: number, limit: number): Promise<Buffer> {
+    const h = await this.readExact(5);
+    if (h[0] !== type) throw new IntegrityError(this.info.path, `unexpected record type ${h[0]} (expected ${type})`);
+    const len = h.readUInt32BE(1);
+    if (len > limit) throw new IntegrityError(this.info.path, 'a record is larger than allowed');
+    return Buffer.from(await this.readExact(len));
+  }
+
+  async readManifest(): Promise<Manifest> {
+    let json: unknown;
+    try {
+      json = JSON.parse((await this.readRecord(RECORD.manifest, MAX_MANIFEST_BYTES)).toString('utf8'));
+    } catch (e) {
+      if (e instanceof ChatsafeError) throw e;
+      throw new IntegrityError(this.info.path, 'the manifest is not valid JSON');
+    }
+    const parsed = ManifestSchema.safeParse(json);
+    if (!parsed.success) throw new IntegrityError(this.info.path, 'the manifest is malformed');
+    for (const e of parsed.data.entries) {
+      if (!e.path.split('/').every((c) => SafeName.safeParse(c).success)) throw new IntegrityError(this.info.path, 'the manifest has an unsafe path');
+    }
+    return parsed.data;
+  }
+
+  /** Yields a file's content blocks, decompressed, until `size` bytes. */
+  async *content(size: number): AsyncGenerator<Buffer> {
+    let n = 0;
+    while (n < size) {
+      const h = await this.readExact(9);
+      const raw = h.readUInt32BE(0);
+      const stored = h.readUInt32BE(4);
+      const flag = h[8]!;
+      if (raw === 0 || raw > MAX_BLOB_BYTES || stored > MAX_BLOB_BYTES + 64 || n + raw > size) throw new IntegrityError(this.info.path, 'a content block has an impossible size');
+      const body = await this.readExact(stored);
+      const payload = Buffer.concat([Uint8Array.of(flag), body]);
+      const plain = decodePayload(payload, raw, this.info.path);
+      n += raw;
+      yield plain;
+    }
+  }
+
+  async readEnd(entries: number): Promise<void> {
+    const body = await this.readRecord(RECORD.end, 4);
+    if (body.length !== 4 || body.readUInt32BE(0) !== entries) throw new IntegrityError(this.info.path, 'the end record does not match the manifest');
+    await this.expectEnd();
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
