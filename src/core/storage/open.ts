@@ -57,6 +57,11 @@ export function openBackend(address: string, opts: OpenBackendOptions): StorageB
 }
 
 function parseUrl(address: string): URL {
+  // URL parsing would silently fold "a/../b" into "b": a path that says ".." is refused instead.
+  const rawPath = address.split(/[?#]/)[0]!.replace(/^[^:]*:\/\/[^/]*/, '');
+  if (rawPath.split('/').some((s) => /^(\.|%2e){1,2}$/i.test(s))) {
+    throw new UsageError('The repository address must not contain "." or ".." path segments.', 'Write the path out in full.');
+  }
   let url: URL;
   try {
     url = new URL(address);
