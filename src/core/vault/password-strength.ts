@@ -62,24 +62,33 @@ function charsetSize(pw: string): number {
   return Math.max(size, 10);
 }
 
-/** Strips leet substitutions, case, digits and symbols at the ends: "P@ssw0rd123!" becomes "password". */
-function stem(pw: string): string {
-  return pw
-    .toLowerCase()
+/** Undoes common letter-for-symbol substitutions: "p@ssw0rd" becomes "password". */
+function unleet(s: string): string {
+  return s
     .replace(/[0@]/g, (c) => (c === '0' ? 'o' : 'a'))
     .replace(/[1!]/g, 'i')
     .replace(/3/g, 'e')
     .replace(/\$|5/g, 's')
-    .replace(/7/g, 't')
-    .replace(/^[^a-z]+|[^a-z]+$/g, '');
+    .replace(/7/g, 't');
+}
+
+/** The word a password is likely built on, with case, substitutions and digits or symbols at the ends undone. */
+function stems(pw: string): string[] {
+  const lower = pw.toLowerCase();
+  const trimEnds = (s: string) => s.replace(/^[^a-z]+|[^a-z]+$/g, '');
+  return [...new Set([trimEnds(lower), trimEnds(unleet(lower)), unleet(trimEnds(lower.replace(/^[\d\W_]+|[\d\W_]+$/g, '')))])];
+}
+
+function isCommon(pw: string): boolean {
+  if (COMMON.has(pw.toLowerCase())) return true;
+  return stems(pw).some((base) => COMMON.has(base) || [...COMMON].some((c) => c.length >= 5 && base.startsWith(c) && base.length - c.length <= 2));
 }
 
 export function assessPassword(password: string): PasswordAssessment {
   const chars = [...password];
   if (chars.length === 0) return { score: 0, acceptable: false, feedback: 'Enter a password.' };
-  const base = stem(password);
   const distinct = new Set(chars).size;
-  if (COMMON.has(base) || COMMON.has(password.toLowerCase()) || [...COMMON].some((c) => c.length >= 5 && base.startsWith(c) && base.length - c.length <= 2)) {
+  if (isCommon(password)) {
     return { score: 0, acceptable: false, feedback: 'This is one of the most common passwords; attackers try it first. Choose something personal and longer, for example four unrelated words.' };
   }
   const words = password.trim().split(/[\s\-_.,]+/).filter((w) => w.length >= 3);
