@@ -30,7 +30,7 @@ export async function buildCatalog(sourcePath: string, catalogPath: string, opts
   const started = Date.now();
   const src = await locateSource(sourcePath);
   if (src.kind === 'unknown') {
-    throw new ChatsafeError('unsupported', `${basename(src.path)} is not a chat export Chatsafe can read${src.notes[0] ? ` (${src.notes[0]})` : ''}.`, 'Run `chatsafe detect PATH` to see what was found; it can still be backed up as plain files.');
+    throw new ChatsafeError('unsupported', `${src.path} is not a chat export Chatsafe can read${src.notes[0] ? ` (${src.notes[0]})` : ''}.`, 'Run `chatsafe detect PATH` to see what was found; it can still be backed up as plain files.');
   }
   const report = new ReportCollector();
   const writer = new CatalogWriter(catalogPath);

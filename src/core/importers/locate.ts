@@ -84,6 +84,12 @@ async function locateFile(path: string, base: Omit<LocatedSource, 'kind' | 'main
     const flavour = sqliteFlavour(path);
     if (flavour === 'android') return { ...base, kind: 'whatsapp-android', mainFile: path, contactsFile: firstFile(join(dir, 'wa.db')) };
     if (flavour === 'ios') return { ...base, kind: 'whatsapp-ios', mainFile: path, contactsFile: firstFile(join(dir, 'ContactsV2.sqlite')) };
+    if (flavour === 'damaged') {
+      // A damaged database still goes to its importer when its name says what it is, so the error names the damage.
+      if (/^msgstore.*\.db$/i.test(name)) return { ...base, kind: 'whatsapp-android', mainFile: path, contactsFile: firstFile(join(dir, 'wa.db')) };
+      if (name === 'ChatStorage.sqlite') return { ...base, kind: 'whatsapp-ios', mainFile: path };
+      return { ...base, kind: 'unknown', mainFile: path, notes: ['A SQLite database that cannot be read (damaged or truncated).'] };
+    }
     if (flavour === 'manifest') return { ...base, kind: 'unknown', mainFile: path, notes: ["This is an iPhone backup's Manifest.db; give the whole backup folder instead."] };
     return { ...base, kind: 'unknown', mainFile: path, notes: ['A SQLite database that is not a WhatsApp message store.'] };
   }
@@ -128,9 +134,9 @@ async function locateDir(path: string, base: Omit<LocatedSource, 'kind' | 'mainF
 }
 
 /** Which kind of SQLite database, from its table names alone. */
-export function sqliteFlavour(path: string): 'android' | 'ios' | 'manifest' | 'other' {
+export function sqliteFlavour(path: string): 'android' | 'ios' | 'manifest' | 'damaged' | 'other' {
   const src = openForFlavour(path);
-  if (!src) return 'other';
+  if (!src) return 'damaged';
   try {
     const t = src.tables;
     if ((t.has('message') && t.has('chat')) || (t.has('messages') && (t.has('chat_list') || t.has('jid') || t.has('chat')))) return 'android';

@@ -147,6 +147,11 @@ export async function importWhatsAppAndroid(src: SourceDb, writer: CatalogWriter
   return schema;
 }
 
+/** The last segment of a media path; media_name is often the upload's random name, the path's is the one people see. */
+function fileNameOf(path: unknown): string | null {
+  return typeof path === 'string' && path !== '' ? cleanText(path.split(/[\\/]/).pop() ?? '', 512) || null : null;
+}
+
 function senderName(ctx: Ctx, fromMe: boolean, jid: string | null): string {
   if (fromMe) return 'You';
   return ctx.names.nameFor(jid) ?? 'Unknown contact';
@@ -281,7 +286,7 @@ async function importModern(ctx: Ctx): Promise<void> {
       deleted,
     });
     report.counts.messages += 1;
-    if (r.media_row != null) ctx.media.push({ messageId: id, relPath: typeof r.media_path === 'string' ? r.media_path : null, name: cleanText(r.media_name, 512), mime: cleanText(r.media_mime, 255), size: toCount(r.media_size) });
+    if (r.media_row != null) ctx.media.push({ messageId: id, relPath: typeof r.media_path === 'string' ? r.media_path : null, name: fileNameOf(r.media_path) ?? cleanText(r.media_name, 512), mime: cleanText(r.media_mime, 255), size: toCount(r.media_size) });
   }
 
   if (has('message_add_on') && has('message_add_on_reaction')) {
