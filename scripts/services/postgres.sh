@@ -5,6 +5,7 @@
 # even when DIR sits inside a folder private to root.
 #   scripts/services/postgres.sh start DIR   prints DATABASE_URL=postgres://... and PGDATA=...
 #   scripts/services/postgres.sh stop DIR    stops the server and deletes DIR
+# fsync is off (a test cluster) unless PG_FSYNC=on, as benchmarks set it.
 # As root (CI), the server runs as the "postgres" system user, which PostgreSQL requires.
 set -euo pipefail
 
@@ -39,7 +40,7 @@ case "$cmd" in
       || { cat "$dir/initdb.log" >&2; exit 1; }
     port=$(free_port)
     as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c fsync=off -c max_connections=200" start >/dev/null \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c fsync=${PG_FSYNC:-off} -c max_connections=200" start >/dev/null \
       || { cat "$cluster/server.log" >&2; exit 1; }
     echo "$port" > "$dir/port"
     echo "DATABASE_URL=postgres://chatsafe@127.0.0.1:$port/postgres"

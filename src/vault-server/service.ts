@@ -24,7 +24,7 @@ import type {
 } from '../core/vault/protocol.js';
 import type { Logger } from './logger.js';
 import type { MasterKey } from './master-key.js';
-import type { VaultStore } from './store/store.js';
+import type { AuditEntry, VaultStore } from './store/store.js';
 import { newAccountId, newToken, tokenHash } from './tokens.js';
 
 export class VaultHttpError extends Error {
@@ -97,10 +97,14 @@ export class VaultService {
     return JSON.parse(this.master.open(sealed, context).toString('utf8')) as T;
   }
 
-  private async audit(ip: string, accountId: string | null, event: string, outcome: string): Promise<void> {
-    const at = Date.now();
-    await this.store.audit({ at, accountId, event, outcome, ip, node: this.node });
+  /** Logs an audit entry and returns it for the store (alone, or inside the transaction it belongs to). */
+  private auditEntry(ip: string, accountId: string | null, event: string, outcome: string): AuditEntry {
     this.log.info('audit', { audit: true, event, outcome, account: accountId, ip, node: this.node });
+    return { at: Date.now(), accountId, event, outcome, ip, node: this.node };
+  }
+
+  private async audit(ip: string, accountId: string | null, event: string, outcome: string): Promise<void> {
+    await this.store.audit(this.auditEntry(ip, accountId, event, outcome));
   }
 
   /** OPAQUE library errors mean the client sent a malformed message. */
@@ -189,8 +193,10 @@ export class VaultService {
     const attemptId = newToken();
     const idHash = tokenHash(attemptId);
     const state: LoginState = { serverLoginState: started.serverLoginState, sealedKey: record.sealedKey };
-    await this.store.putPending({ idHash, kind: 'login', accountId, sealed: this.seal(state, `pending:${idHash}`), expiresAt: Date.now() + this.opts.loginTimeoutMs });
-    await this.audit(ip, accountId, 'login-start', `attempt-${taken.attemptsUsed}-of-${taken.maxAttempts}`);
+    await this.store.putPending(
+      { idHash, kind: 'login', accountId, sealed: this.seal(state, `pending:${idHash}`), expiresAt: Date.now() + this.opts.loginTimeoutMs },
+      this.auditEntry(ip, accountId, 'login-start', `attempt-${taken.attemptsUsed}-of-${taken.maxAttempts}`),
+    );
     return { attemptId, loginResponse: started.loginResponse, keyStretching: record.keyStretching, attemptsLeft };
   }
 
@@ -226,13 +232,16 @@ export class VaultService {
       if (failed.destroyed) throw new VaultHttpError(410, 'locked-out', 'Wrong password; that was the last attempt and the account is now destroyed.');
       throw new VaultHttpError(401, 'wrong-password', 'Wrong password.', failed.attemptsLeft);
     }
-    // Reset before settling: a concurrent failure then never sees "exhausted and nothing in flight".
-    await this.store.resetAttempts(accountId, Date.now());
-    await this.store.settleLogin(idHash);
     const grant = newToken();
     const grantHash = tokenHash(grant);
-    await this.store.putPending({ idHash: grantHash, kind: 'grant', accountId, sealed: this.seal({}, `pending:${grantHash}`), expiresAt: Date.now() + this.opts.ticketTimeoutMs });
-    await this.audit(ip, accountId, 'login', 'success');
+    const now = Date.now();
+    await this.store.completeLogin(
+      accountId,
+      idHash,
+      { idHash: grantHash, kind: 'grant', accountId, sealed: this.seal({}, `pending:${grantHash}`), expiresAt: now + this.opts.ticketTimeoutMs },
+      this.auditEntry(ip, accountId, 'login', 'success'),
+      now,
+    );
     return { sealedKey: state.sealedKey, grant };
   }
 

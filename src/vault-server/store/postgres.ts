@@ -87,9 +87,6 @@ export class PostgresStore implements VaultStore {
     return (await this.q('SELECT 1 FROM vault_accounts WHERE id = $1', [id])).rowCount === 1 ? { kind: 'exhausted' } : { kind: 'missing' };
   }
 
-  async resetAttempts(id: string, now: number): Promise<void> {
-    await this.q('UPDATE vault_accounts SET attempts_used = 0, updated_at = $1 WHERE id = $2', [now, id]);
-  }
 
   async attemptsLeft(id: string): Promise<number | undefined> {
     const row = (await this.q<{ left: number }>('SELECT max_attempts - attempts_used AS left FROM vault_accounts WHERE id = $1', [id])).rows[0];
@@ -119,8 +116,28 @@ export class PostgresStore implements VaultStore {
     return (await this.q('SELECT 1 FROM vault_destroyed_accounts WHERE id = $1', [id])).rowCount === 1;
   }
 
-  async putPending(row: PendingRow): Promise<void> {
-    await this.q('INSERT INTO vault_pending (id_hash, kind, account_id, sealed, expires_at) VALUES ($1, $2, $3, $4, $5)', [row.idHash, row.kind, row.accountId, row.sealed, row.expiresAt]);
+  async putPending(row: PendingRow, audit?: AuditEntry): Promise<void> {
+    if (!audit) {
+      await this.q('INSERT INTO vault_pending (id_hash, kind, account_id, sealed, expires_at) VALUES ($1, $2, $3, $4, $5)', [row.idHash, row.kind, row.accountId, row.sealed, row.expiresAt]);
+      return;
+    }
+    // One statement, one commit: the token and its audit entry.
+    await this.q(
+      `WITH p AS (INSERT INTO vault_pending (id_hash, kind, account_id, sealed, expires_at) VALUES ($1, $2, $3, $4, $5))
+       INSERT INTO vault_audit_log (at, account_id, event, outcome, ip, node) VALUES ($6, $3, $7, $8, $9, $10)`,
+      [row.idHash, row.kind, row.accountId, row.sealed, row.expiresAt, audit.at, audit.event, audit.outcome, audit.ip, audit.node],
+    );
+  }
+
+  async completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number): Promise<void> {
+    // The reset is the statement's main update; the CTEs run in the same snapshot and commit with it.
+    await this.q(
+      `WITH settled AS (DELETE FROM vault_pending WHERE id_hash = $3 AND kind = 'login'),
+       granted AS (INSERT INTO vault_pending (id_hash, kind, account_id, sealed, expires_at) VALUES ($4, 'grant', $2, $5, $6)),
+       logged AS (INSERT INTO vault_audit_log (at, account_id, event, outcome, ip, node) VALUES ($1, $2, $7, $8, $9, $10))
+       UPDATE vault_accounts SET attempts_used = 0, updated_at = $1 WHERE id = $2`,
+      [now, accountId, loginIdHash, grant.idHash, grant.sealed, grant.expiresAt, audit.event, audit.outcome, audit.ip, audit.node],
+    );
   }
 
   async claimPending(idHash: string, kind: PendingKind, accountId: string, now: number, finishingTtlMs: number): Promise<Buffer | undefined> {

@@ -1,4 +1,14 @@
-/** The vault store in one SQLite file (WAL): the default for a single machine. */
+/**
+ * The vault store in one SQLite file (WAL): the default for a single machine.
+ *
+ * Two connections to the same file: `durable` commits with synchronous=FULL
+ * (the WAL is fsynced at each commit) and carries what must survive a power
+ * cut: consumed guesses, new and replaced records. `db` commits with NORMAL
+ * (safe across a crash of the process; a power cut may lose the last commits)
+ * for one-time tokens, counter resets and the audit trail. A FULL commit also
+ * makes every earlier NORMAL commit durable, since they share one WAL.
+ * Losing a reset costs the user a guess; it never grants an extra one.
+ */
 import Database from 'better-sqlite3';
 import { ChatsafeError } from '../../core/errors.js';
 import type { AuditEntry, ConsumeResult, PendingKind, PendingRow, VaultStore } from './store.js';
@@ -22,52 +32,55 @@ CREATE TABLE IF NOT EXISTS audit_log (
 export class SqliteStore implements VaultStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  private readonly durable: Database.Database;
 
   constructor(path: string) {
-    try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
+    const open = (synchronous: string) => {
+      const conn = new Database(path);
+      conn.pragma('journal_mode = WAL');
+      conn.pragma(`synchronous = ${synchronous}`);
+      conn.pragma('busy_timeout = 5000');
       // Deleted records must not linger in free pages of the file.
-      this.db.pragma('secure_delete = ON');
+      conn.pragma('secure_delete = ON');
+      return conn;
+    };
+    try {
+      this.durable = open('FULL');
+      this.db = open('NORMAL');
     } catch (e) {
       throw new ChatsafeError('io', `Cannot open the vault database ${path}.`, 'Check --db and the permissions of its folder.', { cause: e });
     }
   }
 
   async migrate(): Promise<void> {
-    this.db.exec(SCHEMA);
+    this.durable.exec(SCHEMA);
   }
 
   async getOrCreateMeta(name: string, fresh: Buffer): Promise<Buffer> {
-    this.db.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(name, fresh);
+    this.durable.prepare('INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)').run(name, fresh);
     return (this.db.prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: Buffer }).value;
   }
 
   async createAccount(id: string, sealed: Buffer, maxAttempts: number, now: number): Promise<boolean> {
-    return this.db.transaction(() => {
-      if (this.db.prepare('SELECT 1 FROM destroyed_accounts WHERE id = ?').get(id)) return false;
-      const r = this.db.prepare('INSERT OR IGNORE INTO accounts (id, sealed, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(id, sealed, maxAttempts, now, now);
+    return this.durable.transaction(() => {
+      if (this.durable.prepare('SELECT 1 FROM destroyed_accounts WHERE id = ?').get(id)) return false;
+      const r = this.durable.prepare('INSERT OR IGNORE INTO accounts (id, sealed, max_attempts, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(id, sealed, maxAttempts, now, now);
       return r.changes === 1;
     }).immediate();
   }
 
   async replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean> {
-    return this.db.prepare('UPDATE accounts SET sealed = ?, attempts_used = 0, updated_at = ? WHERE id = ?').run(sealed, now, id).changes === 1;
+    return this.durable.prepare('UPDATE accounts SET sealed = ?, attempts_used = 0, updated_at = ? WHERE id = ?').run(sealed, now, id).changes === 1;
   }
 
   async consumeAttempt(id: string, now: number): Promise<ConsumeResult> {
-    const row = this.db
+    const row = this.durable
       .prepare('UPDATE accounts SET attempts_used = attempts_used + 1, last_attempt_at = ? WHERE id = ? AND attempts_used < max_attempts RETURNING sealed, attempts_used, max_attempts')
       .get(now, id) as { sealed: Buffer; attempts_used: number; max_attempts: number } | undefined;
     if (row) return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
     return this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? { kind: 'exhausted' } : { kind: 'missing' };
   }
 
-  async resetAttempts(id: string, now: number): Promise<void> {
-    this.db.prepare('UPDATE accounts SET attempts_used = 0, updated_at = ? WHERE id = ?').run(now, id);
-  }
 
   async attemptsLeft(id: string): Promise<number | undefined> {
     const row = this.db.prepare('SELECT max_attempts - attempts_used AS left FROM accounts WHERE id = ?').get(id) as { left: number } | undefined;
@@ -98,8 +111,28 @@ export class SqliteStore implements VaultStore {
     return this.db.prepare('SELECT 1 FROM destroyed_accounts WHERE id = ?').get(id) !== undefined;
   }
 
-  async putPending(row: PendingRow): Promise<void> {
+  async putPending(row: PendingRow, audit?: AuditEntry): Promise<void> {
+    this.db.transaction(() => {
+      this.insertPending(row);
+      if (audit) this.insertAudit(audit);
+    })();
+  }
+
+  private insertPending(row: PendingRow): void {
     this.db.prepare('INSERT INTO pending (id_hash, kind, account_id, sealed, expires_at) VALUES (?, ?, ?, ?, ?)').run(row.idHash, row.kind, row.accountId, row.sealed, row.expiresAt);
+  }
+
+  private insertAudit(e: AuditEntry): void {
+    this.db.prepare('INSERT INTO audit_log (at, account_id, event, outcome, ip, node) VALUES (?, ?, ?, ?, ?, ?)').run(e.at, e.accountId, e.event, e.outcome, e.ip, e.node);
+  }
+
+  async completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE accounts SET attempts_used = 0, updated_at = ? WHERE id = ?').run(now, accountId);
+      this.db.prepare(`DELETE FROM pending WHERE id_hash = ? AND kind = 'login'`).run(loginIdHash);
+      this.insertPending(grant);
+      this.insertAudit(audit);
+    }).immediate();
   }
 
   async claimPending(idHash: string, kind: PendingKind, accountId: string, now: number, finishingTtlMs: number): Promise<Buffer | undefined> {
@@ -121,7 +154,7 @@ export class SqliteStore implements VaultStore {
   }
 
   async audit(e: AuditEntry): Promise<void> {
-    this.db.prepare('INSERT INTO audit_log (at, account_id, event, outcome, ip, node) VALUES (?, ?, ?, ?, ?, ?)').run(e.at, e.accountId, e.event, e.outcome, e.ip, e.node);
+    this.insertAudit(e);
   }
 
   async ping(): Promise<void> {
@@ -130,5 +163,6 @@ export class SqliteStore implements VaultStore {
 
   async close(): Promise<void> {
     this.db.close();
+    this.durable.close();
   }
 }

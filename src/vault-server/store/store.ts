@@ -44,7 +44,6 @@ export interface VaultStore {
   replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean>;
   /** Takes one guess atomically, before anything else is looked at. */
   consumeAttempt(id: string, now: number): Promise<ConsumeResult>;
-  resetAttempts(id: string, now: number): Promise<void>;
   /** Guesses still available, or undefined when the account does not exist. */
   attemptsLeft(id: string): Promise<number | undefined>;
   /** Deletes the record for good when every guess is used and no login on it is still in flight. */
@@ -52,12 +51,19 @@ export interface VaultStore {
   /** The holder's own deletion (after a successful login). */
   deleteAccount(id: string): Promise<boolean>;
   isDestroyed(id: string): Promise<boolean>;
-  putPending(row: PendingRow): Promise<void>;
+  /** Stores a one-time token's state, with its audit entry in the same transaction. */
+  putPending(row: PendingRow, audit?: AuditEntry): Promise<void>;
   /**
    * Claims a one-time token for its account, once. A login moves to "finishing"
    * (still counted as in flight until `settleLogin`); other kinds are deleted.
    */
   claimPending(idHash: string, kind: PendingKind, accountId: string, now: number, finishingTtlMs: number): Promise<Buffer | undefined>;
+  /**
+   * A successful login, in one transaction: resets the counter, ends the login
+   * in flight, stores the grant and the audit entry. The reset comes first so a
+   * concurrent failure never sees "exhausted and nothing in flight".
+   */
+  completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number): Promise<void>;
   /** Ends a login in flight (after its outcome is recorded). */
   settleLogin(idHash: string): Promise<void>;
   sweep(now: number): Promise<void>;
