@@ -170,7 +170,11 @@ function toMessage(e: RawEntry, timestamp: number, authorCounts: Map<string, num
   // A ": " inside a generated line ("X changed the subject to "a: b"") does not make X an author:
   // a real author name has no quotes and usually appears more than once.
   const plausibleAuthor = split && !/["“”«»]/.test(split.author) && !(authorCounts.get(split.author) === 1 && SYSTEM_PHRASES.some((p) => p.test(e.body)));
-  if (!split || !plausibleAuthor) return { line: e.line, timestamp, author: null, text: e.body.replace(MARKS, '').trim(), kind: 'system', attachment: null, edited: false };
+  if (!split || !plausibleAuthor) {
+    // iOS puts the chat's name before generated text ("Trip: \u200eMessages and calls are…"); the name is not part of the event.
+    const body = split && /^[\u200e\u200f]/.test(split.text) ? split.text : e.body;
+    return { line: e.line, timestamp, author: null, text: body.replace(MARKS, '').trim(), kind: 'system', attachment: null, edited: false };
+  }
   const generated = /^[\u200e\u200f]/.test(split.text);
   let text = split.text.replace(MARKS, '');
   let edited = false;
