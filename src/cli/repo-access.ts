@@ -2,10 +2,10 @@
  * Opening repositories from command-line options: the storage address, the
  * credential, and the vault client for password slots.
  */
-import { ChatsafeError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { Repository, type VaultUnlocker } from '../core/repo/repository.js';
 import type { StorageBackend } from '../core/storage/backend.js';
-import { LocalFolderBackend } from '../core/storage/local-folder.js';
+import { openBackend as openStorage } from '../core/storage/open.js';
 import { getCredential } from './credentials.js';
 import type { CliIO } from './io.js';
 
@@ -29,11 +29,9 @@ export function requireRepoAddress(values: RepoArgs, io: CliIO): string {
   return repo;
 }
 
-export async function openBackend(address: string, _io: CliIO): Promise<StorageBackend> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) {
-    throw new ChatsafeError('unsupported', `Repository addresses like ${address.split('://')[0]}:// are not supported by this build.`, 'Use a folder path.');
-  }
-  return new LocalFolderBackend(address);
+/** A folder path, s3://BUCKET/PREFIX?endpoint=…, or webdav+https://HOST/PATH (docs/STORAGE.md). */
+export async function openBackend(address: string, io: CliIO): Promise<StorageBackend> {
+  return openStorage(address, { env: io.env, configFile: io.env.CHATSAFE_CREDENTIALS_FILE, signal: io.signal });
 }
 
 export const vaultUnlocker: VaultUnlocker | undefined = undefined;

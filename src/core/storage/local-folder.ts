@@ -47,8 +47,9 @@ export class LocalFolderBackend implements StorageBackend {
   }
 
   async stat(kind: ObjectKind, name: string): Promise<ObjectInfo | null> {
+    const path = this.pathOf(kind, name);
     try {
-      const st = await fs.stat(this.pathOf(kind, name));
+      const st = await fs.stat(path);
       return { name, size: st.size };
     } catch (e) {
       if (isNotFound(e)) return null;
@@ -79,6 +80,9 @@ export class LocalFolderBackend implements StorageBackend {
 
   async read(kind: ObjectKind, name: string, range?: ByteRange): Promise<Buffer> {
     const path = this.pathOf(kind, name);
+    if (range && !(Number.isSafeInteger(range.offset) && Number.isSafeInteger(range.length) && range.offset >= 0 && range.length >= 0)) {
+      throw new ChatsafeError('integrity', `storage: invalid byte range for ${kind}/${name}`);
+    }
     let fh: fs.FileHandle;
     try {
       fh = await fs.open(path, 'r');
@@ -109,8 +113,7 @@ export class LocalFolderBackend implements StorageBackend {
     try {
       const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
       try {
-        const parts = Buffer.isBuffer(data) ? [data] : data;
-        await fh.writev(parts as Buffer[]);
+        await writeFully(fh, Buffer.isBuffer(data) ? [data] : data);
         await fh.sync();
       } finally {
         await fh.close();
@@ -156,6 +159,20 @@ export class LocalFolderBackend implements StorageBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Writes every byte or throws: a short write (a full disk) must never pass as success. */
+async function writeFully(fh: fs.FileHandle, parts: readonly Buffer[]): Promise<void> {
+  let position = 0;
+  for (const part of parts) {
+    let off = 0;
+    while (off < part.length) {
+      const { bytesWritten } = await fh.write(part, off, part.length - off, position);
+      if (bytesWritten <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      off += bytesWritten;
+      position += bytesWritten;
+    }
+  }
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

@@ -30,10 +30,7 @@ conformance('local folder', () => ({
   },
   countDebris: async (b: StorageBackend) => countTmp((b as LocalFolderBackend).root),
   largeSize: 12 * 1024 * 1024,
-}), false, {
-  ranges: 'local-folder.ts does not validate ranges: a negative offset reads from the current position',
-  names: 'local-folder.ts stat() reports an invalid name as an io error instead of integrity',
-});
+}));
 
 /** Mounts a tiny tmpfs (needs root and the mount capability); a skip reason otherwise. */
 function mountTinyDisk(dir: string): string | false {
@@ -54,10 +51,7 @@ describe('local folder on a full disk', () => {
     rmSync(mnt, { recursive: true, force: true });
   });
 
-  // todo until local-folder.ts checks the byte count writev returns: on a full disk it gets a short
-  // write without an error, and a truncated object is linked into place.
-  const todo = 'local-folder.ts ignores short writes (writev returns fewer bytes on a full disk)';
-  it('fails clearly, keeps nothing half-written, and keeps what was there', { skip, todo: skip ? false : todo }, async () => {
+  it('fails clearly, keeps nothing half-written, and keeps what was there', { skip }, async () => {
     const b = new LocalFolderBackend(join(mnt, 'repo'));
     await b.create();
     const small = id();

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CDC_PARAMS, gearTable } from '../../../src/core/chunking/fastcdc.js';
+import { chunkMethodFor, FileChunker, SQLITE_CHUNK_BYTES, worthCompressing } from '../../../src/core/chunking/file-chunker.js';
+import { pseudoRandomBytes } from '../../helpers/tmp.js';
+
+const gear = gearTable(Buffer.alloc(32, 7));
+
+function chunk(data: Buffer, blockSize: number, method = chunkMethodFor(data)): Buffer[] {
+  const c = new FileChunker(method, gear);
+  const out: Buffer[] = [];
+  for (let o = 0; o < data.length; o += blockSize) out.push(...c.push(data.subarray(o, o + blockSize)));
+  const last = c.finish();
+  if (last) out.push(last);
+  return out;
+}
+
+test('content-defined chunks respect the size limits and reassemble the input', () => {
+  const data = pseudoRandomBytes(20 * 1024 * 1024, 1);
+  const chunks = chunk(data, 4 * 1024 * 1024);
+  assert.ok(Buffer.concat(chunks).equals(data));
+  chunks.slice(0, -1).forEach((c) => assert.ok(c.length >= CDC_PARAMS.min && c.length <= CDC_PARAMS.max, `chunk of ${c.length}`));
+  const avg = data.length / chunks.length;
+  assert.ok(avg > CDC_PARAMS.min && avg < 2 * CDC_PARAMS.avg, `average ${avg}`);
+});
+
+test('cut points do not depend on how the file is read', () => {
+  const data = pseudoRandomBytes(9 * 1024 * 1024, 2);
+  const a = chunk(data, 4 * 1024 * 1024).map((c) => c.length);
+  const b = chunk(data, 65537).map((c) => c.length);
+  assert.deepEqual(a, b);
+});
+
+test('an insertion near the start changes only the chunks around it', () => {
+  const data = pseudoRandomBytes(16 * 1024 * 1024, 3);
+  const edited = Buffer.concat([data.subarray(0, 1000), Buffer.from('inserted text'), data.subarray(1000)]);
+  const before = new Set(chunk(data, 1 << 22).map((c) => c.toString('base64')));
+  const after = chunk(edited, 1 << 22);
+  const changed = after.filter((c) => !before.has(c.toString('base64')));
+  assert.ok(changed.length <= 2, `${changed.length} chunks changed`);
+});
+
+test('SQLite databases are cut at fixed page-aligned offsets', () => {
+  const db = Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), pseudoRandomBytes(SQLITE_CHUNK_BYTES * 5 + 100, 4)]);
+  assert.equal(chunkMethodFor(db), 'sqlite-pages');
+  const chunks = chunk(db, 100_000);
+  assert.deepEqual(
+    chunks.map((c) => c.length),
+    [SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, 116],
+  );
+});
+
+test('chunks own their memory, so they can be moved to a worker', () => {
+  for (const c of chunk(pseudoRandomBytes(3 * 1024 * 1024, 5), 1 << 20)) {
+    assert.equal(c.byteOffset, 0);
+    assert.equal(c.buffer.byteLength, c.length);
+  }
+});
+
+test('media formats are not worth compressing; text is', () => {
+  assert.equal(worthCompressing(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10])), false);
+  assert.equal(worthCompressing(Buffer.from('\0\0\0\x18ftypmp42', 'latin1')), false);
+  assert.equal(worthCompressing(Buffer.from('OggS\0\x02', 'latin1')), false);
+  assert.equal(worthCompressing(Buffer.from('12/03/21, 10:15 - Ana: hola', 'utf8')), true);
+});
