@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
+import pkcs11js from 'pkcs11js';
+import { CLI_BIN } from '../helpers/fixtures.js';
 import pg from 'pg';
 import { changeVaultPassword, deleteVaultAccount, fetchKeyFromVault, storeKeyInVault, type VaultAccount } from '../../src/core/vault/client.js';
 import { isChatsafeError, WrongKeyError } from '../../src/core/errors.js';
@@ -186,6 +189,33 @@ export function defineVaultSuite(backend: Backend): void {
       await assert.rejects(fetchKeyFromVault(moved, 'after the reset', OPTS), isWrong(9));
     });
 
+    test('the records are useless without the HSM key: the vault refuses to start with another master key', () => {
+      const r = spawnSync(process.execPath, [CLI_BIN, 'vault', 'serve', '--listen', '127.0.0.1:0', '--db', db, '--insecure-dev-master-key', join(svc.dir, 'other-master-key')], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, /does not decrypt under the vault master key/);
+    });
+
+    test('the HSM master key is sensitive and cannot be extracted', () => {
+      const lib = new pkcs11js.PKCS11();
+      lib.load(svc.hsm.module);
+      process.env.SOFTHSM2_CONF = svc.hsm.conf;
+      lib.C_Initialize();
+      try {
+        const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === svc.hsm.token)!;
+        const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+        lib.C_Login(session, pkcs11js.CKU_USER, readFileSync(svc.hsm.pinFile, 'utf8').trim());
+        lib.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: 'chatsafe-vault-master' }]);
+        const keys = lib.C_FindObjects(session, 4);
+        lib.C_FindObjectsFinal(session);
+        assert.equal(keys.length, 1);
+        const attrs = lib.C_GetAttributeValue(session, keys[0]!, [{ type: pkcs11js.CKA_SENSITIVE }, { type: pkcs11js.CKA_EXTRACTABLE }, { type: pkcs11js.CKA_TOKEN }]);
+        assert.deepEqual(attrs.map((a) => (a.value as Buffer)[0]), [1, 0, 1]);
+        assert.throws(() => lib.C_GetAttributeValue(session, keys[0]!, [{ type: pkcs11js.CKA_VALUE }]), /CKR_ATTRIBUTE_SENSITIVE/);
+      } finally {
+        lib.C_Finalize();
+      }
+    });
+
     test('the database files and the logs hold no password, no K, and nothing that decrypts K', async () => {
       const rootKey = randomBytes(32);
       const password = 'a password we search for later';
@@ -200,7 +230,8 @@ export function defineVaultSuite(backend: Backend): void {
       // Stored only under the HSM key, so not even these appear in clear:
       keep('sealed K', Buffer.from(acc.sealedKey, 'base64url'));
       keep('registration record', Buffer.from(acc.registrationRecord, 'base64url'));
-      await node.stop('SIGTERM');
+      assert.equal(await node.stop('SIGTERM'), 0, 'SIGTERM stops the vault cleanly');
+      assert.match(node.log(), /"vault stopped"/);
       let dirs = [svc.dir];
       if (backend === 'postgres') {
         dirs = [svc.dir, svc.pg!.dataDir];
