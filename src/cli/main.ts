@@ -36,16 +36,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(`${APP_VERSION}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`chatsafe: unknown command "${name}". Run \`chatsafe --help\` for the list.\n`);
     return EXIT.usage;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`${command.usage.trimEnd()}\n\n${EXIT_CODES_HELP}\n`);
-    return EXIT.ok;
-  }
   try {
+    const command = await entry.load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(`${command.usage.trimEnd()}\n\n${EXIT_CODES_HELP}\n`);
+      return EXIT.ok;
+    }
     return await command.run(rest, io);
   } catch (e) {
     return reportError(io, name, e);

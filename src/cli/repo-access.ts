@@ -5,7 +5,8 @@
 import { UsageError } from '../core/errors.js';
 import { Repository, type VaultUnlocker } from '../core/repo/repository.js';
 import type { StorageBackend } from '../core/storage/backend.js';
-import { openBackend as openStorage } from '../core/storage/open.js';
+import { LocalFolderBackend } from '../core/storage/local-folder.js';
+import { resolve } from 'node:path';
 import { getCredential } from './credentials.js';
 import type { CliIO } from './io.js';
 
@@ -31,6 +32,9 @@ export function requireRepoAddress(values: RepoArgs, io: CliIO): string {
 
 /** A folder path, s3://BUCKET/PREFIX?endpoint=…, or webdav+https://HOST/PATH (docs/STORAGE.md). */
 export async function openBackend(address: string, io: CliIO): Promise<StorageBackend> {
+  // The cloud clients are large; a folder repository should not pay for loading them.
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(address) && address.trim() !== '' && !address.includes('\0')) return new LocalFolderBackend(resolve(address));
+  const { openBackend: openStorage } = await import('../core/storage/open.js');
   return openStorage(address, { env: io.env, configFile: io.env.CHATSAFE_CREDENTIALS_FILE, signal: io.signal });
 }
 

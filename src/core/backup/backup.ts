@@ -121,6 +121,8 @@ async function findParent(repo: Repository, paths: readonly string[]): Promise<S
 class TreeWalker {
   bytesSeen = 0;
   reusedFiles = 0;
+  /** One read buffer for every file: the chunker copies out what it keeps. */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BLOCK_BYTES);
 
   constructor(
     private readonly repo: Repository,
@@ -205,9 +207,9 @@ class TreeWalker {
     try {
       let chunker: FileChunker | null = null;
       let compress = true;
+      const block = this.readBuffer;
       for (;;) {
         throwIfCancelled(this.signal);
-        const block = Buffer.allocUnsafeSlow(READ_BLOCK_BYTES);
         const { bytesRead } = await fh.read(block, 0, READ_BLOCK_BYTES, null);
         if (bytesRead === 0) break;
         const data = block.subarray(0, bytesRead);

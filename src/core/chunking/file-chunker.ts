@@ -33,14 +33,17 @@ export class FileChunker {
     this.cutter = method === 'cdc' ? new CdcCutter(gear, CDC_PARAMS) : null;
   }
 
-  /** Feeds the next block of the file; returns the chunks it completes. */
+  /**
+   * Feeds the next block of the file; returns the chunks it completes. Keeps
+   * no reference to `block`, so the caller may reuse it for the next read.
+   */
   push(block: Uint8Array): Buffer[] {
     const out: Buffer[] = [];
     let start = 0;
     while (start < block.length) {
       const cut = this.cutter ? this.cutter.next(block, start, block.length) : this.fixedCut(block.length, start);
       if (cut < 0) {
-        this.pieces.push(block.subarray(start));
+        this.pieces.push(Uint8Array.prototype.slice.call(block, start));
         this.pendingLen += block.length - start;
         break;
       }

@@ -20,15 +20,18 @@ export const FLAG_ZSTD = 1;
 const LEVEL = 3;
 
 let cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
+/** Reused output buffer: most attempts on unknown data do not pay, and then nothing is allocated. */
+let scratch = Buffer.alloc(0);
 let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
 
 /** Compresses when it saves at least 1/16 of the size; otherwise the data is stored as is. */
 export function maybeCompress(data: Uint8Array): { flag: number; body: Uint8Array } {
   cctx ??= new zstd.CCtx();
-  const dst = Buffer.allocUnsafe(zstd.compressBound(data.length));
-  const n = cctx.compress(dst, data, LEVEL);
+  const bound = zstd.compressBound(data.length);
+  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
+  const n = cctx.compress(scratch, data, LEVEL);
   if (n > data.length - (data.length >> 4)) return { flag: FLAG_STORED, body: data };
-  return { flag: FLAG_ZSTD, body: dst.subarray(0, n) };
+  return { flag: FLAG_ZSTD, body: Buffer.from(scratch.subarray(0, n)) };
 }
 
 /** `payload` is flag || body; returns exactly rawLength bytes or throws IntegrityError naming `object`. */
