@@ -121,6 +121,23 @@ export class Catalog {
     return rows.map((r) => toMessage(r, reactions.get(r.id) ?? []));
   }
 
+  /**
+   * One page of a chat in (timestamp, id) order after a cursor: for walking a
+   * whole chat (export) without skipping messages that share a timestamp.
+   */
+  messagesAfter(chatId: number, cursor: { timestamp: number; id: number } | null, limit = 1000): CatalogMessage[] {
+    const n = Math.min(Math.max(1, Math.trunc(limit)), MAX_PAGE);
+    const rows = this.db
+      .prepare(
+        `SELECT m.*, md.path AS m_path, md.name AS m_name, md.mime AS m_mime, md.size AS m_size, md.sha256 AS m_sha256, md.message_id AS has_media
+         FROM messages m LEFT JOIN media md ON md.message_id = m.id
+         WHERE m.chat_id = ? AND (m.timestamp, m.id) > (?, ?) ORDER BY m.timestamp, m.id LIMIT ${n}`,
+      )
+      .all(chatId, cursor?.timestamp ?? Number.MIN_SAFE_INTEGER, cursor?.id ?? Number.MIN_SAFE_INTEGER) as MessageRow[];
+    const reactions = this.reactionsFor(rows.map((r) => r.id));
+    return rows.map((r) => toMessage(r, reactions.get(r.id) ?? []));
+  }
+
   message(id: number): CatalogMessage | null {
     const r = this.db
       .prepare(

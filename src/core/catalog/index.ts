@@ -2,3 +2,4 @@ export { Catalog, openCatalog, ftsQuery, type ListMessagesOptions } from './cata
 export { CatalogWriter, type NewMessage, type NewCall } from './writer.js';
 export * from './types.js';
 export { CATALOG_SCHEMA_VERSION } from './schema.js';
+export { exportHtml, escapeHtml, type ExportHtmlOptions } from './export-html.js';

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { exportHtml, ftsQuery, openCatalog } from '../../../src/core/catalog/index.js';
+import { CatalogWriter } from '../../../src/core/catalog/writer.js';
+import { ChatsafeError } from '../../../src/core/errors.js';
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chatsafe-cat-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const T = 1_700_000_000_000;
+
+function sample(path: string): void {
+  const w = new CatalogWriter(path);
+  const chat = w.addChat({ kind: 'group', name: 'Friends <script>' });
+  w.addParticipant(chat, { name: 'Ann' });
+  w.addParticipant(chat, { name: 'Bo' });
+  const a = w.addMessage({ chatId: chat, sender: 'Ann', fromMe: false, timestamp: T, kind: 'text', text: 'Café at noon? <b>"yes"</b>', sourceKey: 'k1' });
+  w.addMessage({ chatId: chat, sender: 'You', fromMe: true, timestamp: T, kind: 'text', text: 'same millisecond, later id', replyToKey: 'k1' });
+  const img = w.addMessage({ chatId: chat, sender: 'Bo', fromMe: false, timestamp: T + 1, kind: 'image', text: 'photo\u0000 with a NUL' });
+  w.addMedia(img, { path: 'Friends/IMG-1.jpg', name: 'IMG-1.jpg', mime: 'image/jpeg', size: 3, sha256: 'ab'.repeat(32) });
+  const gone = w.addMessage({ chatId: chat, sender: 'Bo', fromMe: false, timestamp: T + 2, kind: 'video', text: null });
+  w.addMedia(gone, { path: null, name: 'VID-2.mp4', mime: 'video/mp4', size: 99, sha256: null });
+  w.addReaction(a, { sender: 'Bo', emoji: '👍', timestamp: T + 5 });
+  w.addMessage({ chatId: chat, sender: null, fromMe: false, timestamp: T + 3, kind: 'system', text: 'Bo left' });
+  w.addMessage({ chatId: chat, sender: 'Ann', fromMe: false, timestamp: T + 4, kind: 'text', text: 'x'.repeat(70_000), replyTo: 424242 });
+  w.addChat({ kind: 'direct', name: null, address: '+4912345' });
+  w.finish();
+}
+
+test('writer: built in a temporary file, renamed when finished; replies by key resolved; dangling ids dropped; text cleaned', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'catalog.db');
+  sample(path);
+  assert.deepEqual(readdirSync(dir), ['catalog.db']);
+  const cat = openCatalog(path);
+  t.after(() => cat.close());
+  assert.deepEqual(readdirSync(dir), ['catalog.db'], 'reading creates no -wal/-shm files');
+  const chats = cat.listChats();
+  assert.deepEqual(chats.map((c) => [c.name, c.kind, c.messageCount, c.lastMessageAt, c.participants]), [
+    ['Friends <script>', 'group', 6, T + 4, ['Ann', 'Bo']],
+    ['+4912345', 'direct', 0, null, []],
+  ]);
+  const msgs = cat.listMessages(chats[0]!.id);
+  assert.deepEqual(msgs.map((m) => m.id), [1, 2, 3, 4, 5, 6]);
+  assert.equal(msgs[1]!.replyTo, 1);
+  assert.equal(msgs[5]!.replyTo, null, 'a reply to a message that is not in the catalog keeps no dangling id');
+  assert.equal(msgs[2]!.text, 'photo with a NUL');
+  assert.equal(msgs[5]!.text!.length, 65_537);
+  assert.deepEqual(msgs[0]!.reactions, [{ sender: 'Bo', emoji: '👍', timestamp: T + 5 }]);
+  // Paging through messages that share a timestamp neither skips nor repeats.
+  const first = cat.messagesAfter(chats[0]!.id, null, 1);
+  const second = cat.messagesAfter(chats[0]!.id, { timestamp: first[0]!.timestamp, id: first[0]!.id }, 1);
+  assert.deepEqual([first[0]!.id, second[0]!.id], [1, 2]);
+  assert.deepEqual(cat.listMessages(chats[0]!.id, { before: T + 3, limit: 2 }).map((m) => m.id), [3, 4]);
+});
+
+test('writer: abort leaves nothing behind', (t) => {
+  const dir = tempDir(t);
+  const w = new CatalogWriter(join(dir, 'catalog.db'));
+  w.addChat({ kind: 'direct', name: 'x' });
+  w.abort();
+  assert.deepEqual(readdirSync(dir), []);
+});
+
+test('search: words match as prefixes, accents folded, and any typed text is safe FTS syntax', (t) => {
+  const dir = tempDir(t);
+  sample(join(dir, 'c.db'));
+  const cat = openCatalog(join(dir, 'c.db'));
+  t.after(() => cat.close());
+  assert.deepEqual(cat.search('cafe noo').map((h) => [h.messageId, h.chatName, h.snippet]), [[1, 'Friends <script>', '«Café» at «noon»? <b>"yes"</b>']]);
+  for (const hostile of ['"', 'NEAR(a b', 'a OR', '*', 'AND AND', "'; DROP TABLE messages; --", '{col}:x', '']) {
+    assert.doesNotThrow(() => cat.search(hostile), hostile);
+  }
+  assert.equal(ftsQuery('  '), null);
+  assert.equal(ftsQuery('say "hi"'), '"say"* "hi"*');
+});
+
+test('openCatalog: missing, foreign and newer-version files get clear errors', (t) => {
+  const dir = tempDir(t);
+  assert.throws(() => openCatalog(join(dir, 'nope.db')), (e: ChatsafeError) => e.kind === 'not-found');
+  writeFileSync(join(dir, 'text.db'), 'not sqlite at all, just text that is long enough to be a header');
+  assert.throws(() => openCatalog(join(dir, 'text.db')), (e: ChatsafeError) => e.kind === 'integrity' && e.message.includes('text.db'));
+  const future = join(dir, 'future.db');
+  sample(future);
+  const db = new Database(future);
+  db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+  db.close();
+  assert.throws(() => openCatalog(future), (e: ChatsafeError) => e.kind === 'unsupported' && /version 99/.test(e.message));
+});
+
+test('exportHtml: one escaped, script-free page per chat with its media beside it', async (t) => {
+  const dir = tempDir(t);
+  sample(join(dir, 'c.db'));
+  const cat = openCatalog(join(dir, 'c.db'));
+  t.after(() => cat.close());
+  const asked: string[] = [];
+  const out = join(dir, 'html');
+  const res = await exportHtml(cat, out, async (p) => {
+    asked.push(p);
+    return p === 'Friends/IMG-1.jpg' ? Buffer.from('jpg') : null;
+  });
+  assert.deepEqual(res, { chats: 2, files: 4 });
+  assert.deepEqual(asked, ['Friends/IMG-1.jpg']);
+  assert.deepEqual(readdirSync(out).sort(), ['chat-1.html', 'chat-2.html', 'index.html', 'media']);
+  assert.deepEqual(readFileSync(join(out, 'media', `${'ab'.repeat(32)}.jpg`), 'utf8'), 'jpg');
+  const html = readFileSync(join(out, 'chat-1.html'), 'utf8');
+  assert.ok(!/<script/i.test(html), 'no script element, even from a chat named <script>');
+  assert.match(html, /Friends &lt;script&gt;/);
+  assert.match(html, /Café at noon\? &lt;b&gt;&quot;yes&quot;&lt;\/b&gt;/);
+  assert.match(html, /<img src="media\/a{1}b/);
+  assert.match(html, /VID-2\.mp4 \(not in the backup\)/);
+  assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+  assert.match(html, /href="#m1"/, 'the reply links to the message it quotes');
+  // A non-empty destination is refused; nothing is written into it.
+  mkdirSync(join(dir, 'busy'));
+  writeFileSync(join(dir, 'busy', 'keep.txt'), 'mine');
+  await assert.rejects(exportHtml(cat, join(dir, 'busy'), async () => null), (e: ChatsafeError) => e.kind === 'conflict');
+  assert.deepEqual(readdirSync(join(dir, 'busy')), ['keep.txt']);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('partial')), []);
+});
