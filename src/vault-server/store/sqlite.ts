@@ -73,14 +73,40 @@ export class SqliteStore implements VaultStore {
     return this.durable.prepare('UPDATE accounts SET sealed = ?, attempts_used = 0, updated_at = ? WHERE id = ?').run(sealed, now, id).changes === 1;
   }
 
+  /**
+   * Guesses consumed in the same turn of the event loop are committed together
+   * (group commit): one fsync for all of them instead of one each. Every UPDATE
+   * is still atomic on its own, and no caller learns its result (and so no
+   * password is evaluated) before the commit holding its guess is durable.
+   */
   async consumeAttempt(id: string, now: number): Promise<ConsumeResult> {
+    return new Promise((resolve, reject) => {
+      this.consumeQueue.push({ id, now, resolve, reject });
+      if (this.consumeQueue.length === 1) setImmediate(() => this.flushConsumes());
+    });
+  }
+
+  private readonly consumeQueue: { id: string; now: number; resolve: (r: ConsumeResult) => void; reject: (e: unknown) => void }[] = [];
+
+  private flushConsumes(): void {
+    const batch = this.consumeQueue.splice(0);
+    let results: ConsumeResult[];
+    try {
+      results = this.durable.transaction(() => batch.map((c) => this.consumeOne(c.id, c.now))).immediate();
+    } catch (e) {
+      for (const c of batch) c.reject(e);
+      return;
+    }
+    batch.forEach((c, i) => c.resolve(results[i]!));
+  }
+
+  private consumeOne(id: string, now: number): ConsumeResult {
     const row = this.durable
       .prepare('UPDATE accounts SET attempts_used = attempts_used + 1, last_attempt_at = ? WHERE id = ? AND attempts_used < max_attempts RETURNING sealed, attempts_used, max_attempts')
       .get(now, id) as { sealed: Buffer; attempts_used: number; max_attempts: number } | undefined;
     if (row) return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
-    return this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? { kind: 'exhausted' } : { kind: 'missing' };
+    return this.durable.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? { kind: 'exhausted' } : { kind: 'missing' };
   }
-
 
   async attemptsLeft(id: string): Promise<number | undefined> {
     const row = this.db.prepare('SELECT max_attempts - attempts_used AS left FROM accounts WHERE id = ?').get(id) as { left: number } | undefined;
