@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ChatsafeError } from '../errors.js';
+import { ChatsafeError, throwIfCancelled } from '../errors.js';
 
 const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -111,4 +111,30 @@ export function safeCount(db: Database.Database, sql: string, ...args: unknown[]
 
 export function describe(path: string): string {
   return basename(path);
+}
+
+/** How often (in rows) a long read checks for cancellation, reports progress and lets the event loop run. */
+const YIELD_EVERY = 10_000;
+
+/**
+ * Streams the rows of a query to `each`, one at a time (memory stays flat
+ * however many rows), checking for cancellation and reporting progress every
+ * YIELD_EVERY rows.
+ */
+export async function forEachRow(
+  db: Database.Database,
+  sql: string,
+  each: (row: Record<string, unknown>) => void,
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number | null) => void; total?: number | null } = {},
+): Promise<number> {
+  let n = 0;
+  for (const row of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
+    if (++n % YIELD_EVERY === 0) {
+      throwIfCancelled(opts.signal);
+      opts.onProgress?.(n, opts.total ?? null);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    each(row);
+  }
+  return n;
 }

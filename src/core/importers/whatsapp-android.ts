@@ -12,10 +12,9 @@ import type Database from 'better-sqlite3';
 import type { MessageKind } from '../catalog/types.js';
 import { cleanText, toBool, toCount, validMillis } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
-import { throwIfCancelled } from '../errors.js';
 import { linkMedia, type MediaResolver, type PendingMedia } from './media.js';
 import type { ReportCollector } from './report.js';
-import { columnNames, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
+import { columnNames, forEachRow, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
 import type { ImportOptions } from './types.js';
 import { chatKindFromJid, loadJids, type ContactNames } from './whatsapp-android-names.js';
 
@@ -125,9 +124,6 @@ interface Ctx {
   readonly media: PendingMedia[];
 }
 
-/** How often (in rows) the import checks for cancellation and lets the event loop run. */
-const YIELD_EVERY = 10_000;
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export async function importWhatsAppAndroid(src: SourceDb, writer: CatalogWriter, report: ReportCollector, names: ContactNames, mediaRoot: MediaResolver | null, opts: ImportOptions): Promise<AndroidSchema> {
   const { schema, modernRows, legacyRows } = pickAndroidSchema(src.db);
@@ -234,18 +230,12 @@ async function importModern(ctx: Ctx): Promise<void> {
   }
   const sql = `SELECT ${cols.join(', ')} FROM message m ${joins.join(' ')} WHERE m.chat_row_id > 0 ORDER BY m._id`;
   const total = safeCount(db, 'SELECT count(*) FROM message WHERE chat_row_id > 0');
-  let n = 0;
-  for (const r of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
-    if (++n % YIELD_EVERY === 0) {
-      throwIfCancelled(ctx.opts.signal);
-      ctx.opts.onProgress?.({ phase: 'reading', done: n, total });
-      await yieldToLoop();
-    }
+  await forEachRow(db, sql, (r) => {
     const id = toCount(r.id);
     const chat = chatIds.get(Number(r.chat));
     if (id === null || !chat) {
       report.unknown('message.chat_row_id', 'chat not in chat table', String(r.id));
-      continue;
+      return;
     }
     const typeNum = toCount(r.type);
     let kind: MessageKind = typeNum !== null ? (TYPE_KIND[typeNum] ?? 'unknown') : 'unknown';
@@ -287,7 +277,7 @@ async function importModern(ctx: Ctx): Promise<void> {
     });
     report.counts.messages += 1;
     if (r.media_row != null) ctx.media.push({ messageId: id, relPath: typeof r.media_path === 'string' ? r.media_path : null, name: fileNameOf(r.media_path) ?? cleanText(r.media_name, 512), mime: cleanText(r.media_mime, 255), size: toCount(r.media_size) });
-  }
+  }, progress(ctx, total));
 
   if (has('message_add_on') && has('message_add_on_reaction')) {
     const q = `SELECT a.parent_message_row_id AS parent, a.from_me, a.sender_jid_row_id AS sender, r.reaction, coalesce(r.sender_timestamp, a.timestamp) AS ts
@@ -363,17 +353,11 @@ async function importLegacy(ctx: Ctx): Promise<void> {
     ${col('latitude', 'lat')}, ${col('longitude', 'lon')}, ${col('remote_resource', 'remote')}, ${col('forwarded')}, ${col('edit_version', 'edit')}, ${extra.join(', ')}
     FROM messages m ${joins.join(' ')} WHERE m.key_remote_jid <> '-1' ORDER BY m._id`;
   const total = safeCount(db, "SELECT count(*) FROM messages WHERE key_remote_jid <> '-1'");
-  let n = 0;
-  for (const r of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
-    if (++n % YIELD_EVERY === 0) {
-      throwIfCancelled(ctx.opts.signal);
-      ctx.opts.onProgress?.({ phase: 'reading', done: n, total });
-      await yieldToLoop();
-    }
+  await forEachRow(db, sql, (r) => {
     const id = toCount(r.id);
     if (id === null || typeof r.jid !== 'string' || r.jid.length > 256) {
       report.unknown('messages.key_remote_jid', 'missing or invalid', String(r.id));
-      continue;
+      return;
     }
     const chatId = chatFor(r.jid);
     const typeNum = toCount(r.type);
@@ -403,5 +387,9 @@ async function importLegacy(ctx: Ctx): Promise<void> {
     report.counts.messages += 1;
     const isMedia = ['image', 'video', 'audio', 'voice', 'document', 'sticker', 'gif'].includes(kind);
     if (isMedia) ctx.media.push({ messageId: id, relPath: null, name: cleanText(r.media_name, 512), mime: cleanText(r.mime, 255), size: toCount(r.size) });
-  }
+  }, progress(ctx, total));
+}
+
+function progress(ctx: Ctx, total: number | null) {
+  return { signal: ctx.opts.signal, total, onProgress: (done: number) => ctx.opts.onProgress?.({ phase: 'reading', done, total }) };
 }

@@ -11,11 +11,10 @@ import { basename, join } from 'node:path';
 import type { ChatKind, MessageKind } from '../catalog/types.js';
 import { cleanName, cleanText, toBool, toCount, toNumber, validMillis } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
-import { throwIfCancelled } from '../errors.js';
 import { IOS_CHATSTORAGE_ID, IOS_CONTACTS_ID } from './locate.js';
 import { linkMedia, resolveInside, type MediaResolver, type PendingMedia } from './media.js';
 import type { ReportCollector } from './report.js';
-import { columnNames, isSqliteFile, openSourceDb, safeCount, tableNames } from './sqlite-source.js';
+import { columnNames, forEachRow, isSqliteFile, openSourceDb, safeCount, tableNames } from './sqlite-source.js';
 import type { DetectionCounts, ImportOptions } from './types.js';
 import { numberFromJid } from './whatsapp-android-names.js';
 
@@ -199,17 +198,12 @@ export async function importIos(chatStoragePath: string, contactsPath: string | 
       ${hasMedia ? `mi.Z_PK AS media, ${mi('ZMEDIALOCALPATH', 'path')}, ${mi('ZFILESIZE', 'size')}, ${mi('ZVCARDSTRING', 'vcard')}, ${mi('ZLATITUDE', 'lat')}, ${mi('ZLONGITUDE', 'lon')}, ${mi('ZTITLE', 'title')}, ${mi('ZMETADATA', 'meta')}` : 'NULL AS media'}
       FROM ZWAMESSAGE m ${hasMedia ? (mCols.has('ZMEDIAITEM') ? 'LEFT JOIN ZWAMEDIAITEM mi ON mi.Z_PK = m.ZMEDIAITEM' : 'LEFT JOIN ZWAMEDIAITEM mi ON mi.ZMESSAGE = m.Z_PK') : ''} ORDER BY m.Z_PK`;
     const pending: PendingMedia[] = [];
-    let n = 0;
-    for (const r of db.prepare(sql).iterate() as Iterable<Record<string, unknown>>) {
-      if (++n % 10_000 === 0) {
-        throwIfCancelled(opts.signal);
-        await new Promise<void>((res) => setImmediate(res));
-      }
+    await forEachRow(db, sql, (r) => {
       const id = toCount(r.id);
       const chat = chatIds.get(Number(r.chat));
       if (id === null || !chat) {
         report.unknown('ZWAMESSAGE.ZCHATSESSION', 'no such chat', String(r.id));
-        continue;
+        return;
       }
       const type = toCount(r.type);
       const kind: MessageKind = type !== null ? (TYPE_KIND[type] ?? 'unknown') : 'unknown';
@@ -242,7 +236,7 @@ export async function importIos(chatStoragePath: string, contactsPath: string | 
       if (r.media != null && ['image', 'video', 'voice', 'audio', 'document', 'sticker', 'gif'].includes(kind)) {
         pending.push({ messageId: id, relPath: typeof r.path === 'string' ? r.path : null, name: typeof r.path === 'string' ? (r.path.split('/').pop() ?? null) : cleanText(r.title, 512), mime: null, size: toCount(r.size) });
       }
-    }
+    }, { signal: opts.signal, onProgress: (done) => opts.onProgress?.({ phase: 'reading', done, total: null }) });
     report.counts.media += pending.length;
     const res = await linkMedia(resolver, pending, (mid, ref) => writer.addMedia(mid, ref), { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
     if (res.missing > 0) report.warn(`${res.missing} media files named by the database are not in the source (only their names are kept).`);
