@@ -150,7 +150,7 @@ export function formatTable(result) {
   lines.push('');
   const t = result.targets;
   lines.push('targets (issue 2):');
-  const verdictLine = (label, value, met) => lines.push(`  ${label.padEnd(34)}${pad(value ?? '-', 7)}   ${yesNo(met)}`);
+  const verdictLine = (label, value, met) => lines.push(`  ${label.padEnd(34)}${pad(value == null ? '-' : value.toFixed(2), 7)}   ${yesNo(met)}`);
   verdictLine(`backup throughput ≥ ${TARGETS.backup.toFixed(1)}x restic`, t.backup.value, t.backup.met);
   verdictLine(`restore throughput ≥ ${TARGETS.restore.toFixed(1)}x restic`, t.restore.value, t.restore.met);
   verdictLine(`unchanged backup ≥ ${TARGETS.rebackup.toFixed(1)}x restic`, t.rebackup.value, t.rebackup.met);
@@ -164,6 +164,9 @@ export function formatTable(result) {
   } else {
     lines.push(`  peak RSS flat as the export grows: unknown, ${flat.note}`);
   }
-  if (result.repo_size_ratio != null) lines.push(`repository size after the +1% backup, restic/Chatsafe: ${result.repo_size_ratio}x`);
+  if (result.repo_size_ratio != null) {
+    lines.push(`repository size after the +1% backup, restic/Chatsafe: ${result.repo_size_ratio}x ` +
+      `(restic keeps its ${result.snapshots_after.restic} snapshots, Chatsafe ${result.snapshots_after.chatsafe}: each tool's default retention)`);
+  }
   return lines;
 }
