@@ -178,6 +178,24 @@ export function defineVaultSuite(backend: Backend): void {
       assert.ok(node.alive);
     });
 
+    test('while the last guess is in flight other logins are told to wait; an abandoned last guess destroys the record at its deadline', async () => {
+      const strict = await svc.startNode(db, [...nodeArgs, '--max-attempts', '1', '--login-timeout', '5'], 'one-guess');
+      const rootKey = randomBytes(32);
+      keep('K', rootKey);
+      const acc = await rawRegister(strict.url, PASSWORD, rootKey);
+      keep('export key', acc.exportKey);
+      const first = await rawLoginStart(strict.url, acc.accountId, PASSWORD);
+      assert.equal(first.start.status, 200);
+      assert.equal(first.start.json.attemptsLeft, 0);
+      // the client never finishes; the right password meanwhile is refused without a guess
+      await assert.rejects(fetchKeyFromVault({ vaultUrl: strict.url, accountId: acc.accountId }, PASSWORD, OPTS), (e) => isChatsafeError(e) && e.kind === 'conflict');
+      await new Promise((r) => setTimeout(r, 5_500));
+      await assert.rejects(fetchKeyFromVault({ vaultUrl: strict.url, accountId: acc.accountId }, PASSWORD, OPTS), isLockedOut);
+      const late = await post(strict.url, ROUTES.loginFinish, { attemptId: first.start.json.attemptId, accountId: acc.accountId, finishLoginRequest: randomBytes(64).toString('base64url') });
+      assert.equal(late.status, 400);
+      await strict.stop();
+    });
+
     test('the vault killed and restarted keeps records and counters', async () => {
       const { account, rootKey } = await newAccount();
       for (let i = 1; i <= 3; i++) await assert.rejects(fetchKeyFromVault(account, `before the crash ${i}`, OPTS), isWrong(10 - i));
