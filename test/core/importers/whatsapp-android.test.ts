@@ -275,3 +275,11 @@ test('truncated, corrupt and wrongly-typed databases give a clear error naming t
   assert.deepEqual(readdirSync(dir).sort(), ['corrupt', 'msgstore.db', 'typed']);
   assert.ok(statSync(truncated).size === 50_000);
 });
+
+test('a cancelled import throws CancelledError and leaves no catalog or temporary file', { skip: android.skip }, async (t) => {
+  const dir = tempDir(t);
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(buildCatalog(android.path, join(dir, 'cat.db'), { signal: controller.signal }), (e: ChatsafeError) => e.kind === 'cancelled');
+  assert.deepEqual(readdirSync(dir), []);
+});
