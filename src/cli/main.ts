@@ -57,6 +57,7 @@ export function reportError(io: CliIO, command: string, e: unknown): number {
   if (isChatsafeError(e)) {
     io.stderr.write(`chatsafe ${command}: ${e.message}\n`);
     if (e.hint) io.stderr.write(`  ${e.hint}\n`);
+    if (e.kind === 'usage' && !e.hint?.includes('--help')) io.stderr.write(`  Run \`chatsafe ${command} --help\` for usage.\n`);
     return exitCodeFor(e.kind);
   }
   // util.parseArgs reports unknown options and missing values with these codes.
