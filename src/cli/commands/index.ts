@@ -26,4 +26,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'unlock', summary: 'remove locks left by a crashed process', load: async () => (await import('./unlock.js')).unlockCommand },
   { name: 'wa-decrypt', summary: 'decrypt a WhatsApp .crypt12/.crypt14/.crypt15 backup with its key', load: async () => (await import('./wa-decrypt.js')).waDecryptCommand },
   { name: 'vault', summary: 'run the password key vault server (vault serve)', load: async () => (await import('./vault.js')).vaultCommand },
+  { name: 'ui', summary: 'open the app in a web browser on this computer (local web mode)', load: async () => (await import('./ui.js')).uiCommand },
 ];

@@ -1,0 +1,57 @@
+import { useEffect, useMemo, useState } from 'react';
+import { defaultApi, type AppError, type ChatsafeApi } from './api';
+import type { Settings as SettingsValue } from '../../src/app/contract.js';
+import { ErrorBox } from './components/ErrorBox';
+import { Inspect } from './screens/Inspect';
+import { Restore } from './screens/Restore';
+import { Settings } from './screens/Settings';
+import { Wizard } from './screens/Wizard';
+
+type Screen = 'backup' | 'restore' | 'inspect' | 'settings';
+const NAV: { id: Screen; label: string }[] = [
+  { id: 'backup', label: 'Back up' },
+  { id: 'restore', label: 'Restore' },
+  { id: 'inspect', label: 'Inspect' },
+  { id: 'settings', label: 'Settings' },
+];
+
+export function App({ api: given }: { api?: ChatsafeApi }) {
+  const api = useMemo(() => given ?? defaultApi(), [given]);
+  const [screen, setScreen] = useState<Screen>('backup');
+  const [settings, setSettings] = useState<SettingsValue | null>(null);
+  const [error, setError] = useState<AppError | null>(null);
+  const [wizardRun, setWizardRun] = useState(0);
+
+  useEffect(() => {
+    void api.call('settings.get', {}).then((r) => (r.ok ? setSettings(r.value) : setError(r.error)));
+  }, [api]);
+
+  useEffect(() => {
+    if (settings) document.documentElement.dataset.theme = settings.theme;
+  }, [settings]);
+
+  return (
+    <div className="app">
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header>
+        <h1>Chatsafe</h1>
+        <nav aria-label="Main">
+          {NAV.map((n) => (
+            <button key={n.id} type="button" aria-current={screen === n.id ? 'page' : undefined} onClick={() => setScreen(n.id)}>
+              {n.label}
+            </button>
+          ))}
+        </nav>
+      </header>
+      <main id="main">
+        {error && <ErrorBox error={error} onRetry={() => location.reload()} />}
+        {settings && screen === 'backup' && <Wizard key={wizardRun} api={api} keepLast={settings.keepLast} defaultVaultUrl={settings.vaultUrl} onFinished={() => setWizardRun((n) => n + 1)} />}
+        {screen === 'restore' && <Restore api={api} />}
+        {screen === 'inspect' && <Inspect api={api} />}
+        {settings && screen === 'settings' && <Settings api={api} settings={settings} onChange={setSettings} />}
+      </main>
+    </div>
+  );
+}

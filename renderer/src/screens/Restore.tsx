@@ -1,0 +1,77 @@
+import { useState } from 'react';
+import type { AppError, ChatsafeApi, Progress } from '../api';
+import type { ResponseOf } from '../../../src/app/contract.js';
+import { ErrorBox } from '../components/ErrorBox';
+import { PathField } from '../components/PathField';
+import { ProgressView } from '../components/ProgressView';
+import { Unlock, type Unlocked } from '../components/Unlock';
+import { formatBytes, formatTime } from '../format';
+
+export function Restore({ api }: { api: ChatsafeApi }) {
+  const [address, setAddress] = useState('');
+  const [unlocked, setUnlocked] = useState<Unlocked | null>(null);
+  const [snapshot, setSnapshot] = useState('latest');
+  const [target, setTarget] = useState('');
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [error, setError] = useState<AppError | null>(null);
+  const [result, setResult] = useState<ResponseOf<'restore'> | null>(null);
+
+  const run = async () => {
+    if (!unlocked) return;
+    setError(null);
+    setResult(null);
+    setProgress(null);
+    const job = api.job('restore', { sessionId: unlocked.sessionId, snapshot, target }, setProgress);
+    setJobId(job.jobId);
+    const r = await job.done;
+    setJobId(null);
+    if (r.ok) setResult(r.value);
+    else setError(r.error);
+  };
+
+  return (
+    <section aria-labelledby="restore-heading">
+      <h2 id="restore-heading">Restore a backup</h2>
+      {!unlocked && (
+        <>
+          <PathField api={api} label="Backup (a repository folder or address, or a .chatsafe file)" value={address} onChange={setAddress} pick="file-or-folder" />
+          <Unlock api={api} address={address} onUnlocked={setUnlocked} />
+        </>
+      )}
+      {unlocked && (
+        <>
+          <p className="ok" role="status">
+            Unlocked {unlocked.kind === 'bundle' ? 'the bundle' : `the repository (${unlocked.snapshots.length} snapshot${unlocked.snapshots.length === 1 ? '' : 's'})`}.
+          </p>
+          {unlocked.kind === 'repository' && (
+            <label>
+              Snapshot
+              <select value={snapshot} onChange={(e) => setSnapshot(e.target.value)}>
+                <option value="latest">The newest</option>
+                {unlocked.snapshots.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {formatTime(s.time)} · {s.shortId} · {s.files} files, {formatBytes(s.bytes)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <PathField api={api} label="Restore into (an empty or new folder)" value={target} onChange={setTarget} pick="folder" />
+          {!jobId && (
+            <button type="button" className="primary" disabled={target === ''} onClick={() => void run()}>
+              Restore
+            </button>
+          )}
+          {jobId && <ProgressView progress={progress} onCancel={() => void api.cancel(jobId)} />}
+          {error && <ErrorBox error={error} />}
+          {result && (
+            <p className="ok" role="status" data-testid="restore-result">
+              Restored {result.files} files ({formatBytes(result.bytes)}) into {result.target}.
+            </p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,320 @@
+/**
+ * The short (`call`) channels. They run on the router's thread, so each one
+ * is quick or asynchronous I/O; anything that scans, chunks or imports is a
+ * job instead. Requests arrive validated by the router.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs, mkdtempSync } from 'node:fs';
+import { homedir, tmpdir, arch, platform } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { readBundleInfo } from '../core/bundle/read.js';
+import { exportHtml } from '../core/catalog/export-html.js';
+import { ChatsafeError } from '../core/errors.js';
+import { RootKey } from '../core/keys/root-key.js';
+import { readHeader, Repository, unlockMasterKey } from '../core/repo/repository.js';
+import { shortId, type SnapshotRecord } from '../core/repo/snapshot.js';
+import { assessPassword } from '../core/vault/password-strength.js';
+import { ROUTES } from '../core/vault/protocol.js';
+import { APP_VERSION } from '../core/version.js';
+import { bundleRepoHeader } from '../core/bundle/read.js';
+import { isBundleFile, openStorage, toCredential, vaultUnlocker } from './access.js';
+import { CatalogView, extractSnapshotCatalog } from './catalog-view.js';
+import type { CallChannel, HeaderInfo, RequestOf, ResponseOf, Settings, SnapshotInfo } from './contract.js';
+import { diagnosticsReport } from './diagnostics.js';
+import { appError } from './errors.js';
+import { allowExternal } from './external-links.js';
+import type { SessionRef } from './jobs/bodies.js';
+import { createSampleExport } from './sample-data.js';
+import { SettingsStore } from './settings-store.js';
+
+/** What only the desktop shell can do (native dialogs, the system browser); absent in web mode. */
+export interface ShellHooks {
+  openDialog(pick: 'file' | 'folder' | 'file-or-folder', title: string): Promise<string | null>;
+  saveDialog(defaultName: string, title: string): Promise<string | null>;
+  openExternal(url: string): Promise<void>;
+  versions(): Record<string, string>;
+}
+
+export interface AppContextOptions {
+  readonly front: 'electron' | 'web';
+  readonly settings: SettingsStore;
+  readonly shell?: ShellHooks;
+}
+
+interface Session extends SessionRef {
+  readonly snapshots: SnapshotRecord[];
+}
+
+const MAX_SESSIONS = 16;
+const MAX_LISTING = 5000;
+const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
+
+export function newId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** State shared by the channels: unlocked backups and open catalogs, by id. */
+export class AppContext {
+  readonly sessions = new Map<string, Session>();
+  readonly catalogs = new Map<string, { view: CatalogView; sessionId: string }>();
+  readonly samples: string[] = [];
+  constructor(readonly opts: AppContextOptions) {}
+
+  session(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new ChatsafeError('not-found', 'That backup is no longer unlocked.', 'Unlock it again with the key or password.');
+    return s;
+  }
+
+  catalog(id: string): CatalogView {
+    const c = this.catalogs.get(id);
+    if (!c) throw new ChatsafeError('not-found', 'That chat catalog is no longer open.', 'Open the snapshot again.');
+    return c.view;
+  }
+
+  async closeSession(id: string): Promise<void> {
+    for (const [cid, c] of this.catalogs) if (c.sessionId === id) await this.closeCatalog(cid);
+    this.sessions.delete(id);
+  }
+
+  async closeCatalog(id: string): Promise<void> {
+    const c = this.catalogs.get(id);
+    this.catalogs.delete(id);
+    await c?.view.close();
+  }
+
+  async dispose(): Promise<void> {
+    for (const id of [...this.sessions.keys()]) await this.closeSession(id);
+    for (const dir of this.samples) await fs.rm(dirname(dir), { recursive: true, force: true });
+  }
+}
+
+type Handler<C extends CallChannel> = (req: RequestOf<C>, ctx: AppContext) => Promise<ResponseOf<C>>;
+
+function needShell(ctx: AppContext): ShellHooks {
+  if (!ctx.opts.shell) throw new ChatsafeError('unsupported', 'Native dialogs exist only in the desktop app.', 'Use the file browser in this window.');
+  return ctx.opts.shell;
+}
+
+function snapshotInfo(r: SnapshotRecord): SnapshotInfo {
+  const s = r.snapshot;
+  return { id: r.id, shortId: shortId(r.id), time: s.time, paths: s.paths, sourceKind: s.sourceKind, hasCatalog: s.catalog !== null, files: s.summary.files, bytes: s.summary.bytes };
+}
+
+export async function headerInfo(address: string): Promise<HeaderInfo> {
+  if (await isBundleFile(address)) {
+    const info = await readBundleInfo(address);
+    const h = info.header;
+    return {
+      kind: 'bundle',
+      location: address,
+      formatVersion: h.version,
+      created: h.created,
+      appVersion: h.appVersion,
+      slotKinds: h.slots.map((s) => s.kind),
+      vaultUrls: h.slots.flatMap((s) => (s.kind === 'password' ? [s.vault.url] : [])),
+      sizes: { files: h.files, bytes: h.bytes, fileSize: info.fileSize, segments: info.segments },
+    };
+  }
+  const backend = openStorage(address);
+  const { config, slots } = await readHeader(backend);
+  const sizes: Record<string, number> = {};
+  for (const kind of ['snapshots', 'index', 'data'] as const) {
+    let count = 0;
+    let bytes = 0;
+    for await (const o of backend.list(kind)) {
+      count++;
+      bytes += o.size;
+    }
+    const name = kind === 'data' ? 'packs' : kind;
+    sizes[name] = count;
+    sizes[`${name}Bytes`] = bytes;
+  }
+  return {
+    kind: 'repository',
+    location: backend.location,
+    formatVersion: config.version,
+    created: config.created,
+    appVersion: config.appVersion,
+    slotKinds: slots.map((s) => s.kind),
+    vaultUrls: slots.flatMap((s) => (s.kind === 'password' ? [s.vault.url] : [])),
+    sizes,
+  };
+}
+
+async function unlock(req: RequestOf<'repo.unlock'>, ctx: AppContext): Promise<ResponseOf<'repo.unlock'>> {
+  if (ctx.sessions.size >= MAX_SESSIONS) throw new ChatsafeError('conflict', 'Too many backups are open.', 'Close one (Back to start) and try again.');
+  const credential = toCredential(req.credential);
+  let rootKey: RootKey;
+  let snapshots: SnapshotRecord[];
+  let kind: 'repository' | 'bundle';
+  let address = req.address;
+  if (await isBundleFile(req.address)) {
+    kind = 'bundle';
+    const info = await readBundleInfo(req.address);
+    const header = bundleRepoHeader(info);
+    rootKey = await rootKeyFor(credential, header);
+    await unlockMasterKey(header, { kind: 'key', key: rootKey });
+    snapshots = [];
+  } else {
+    kind = 'repository';
+    const backend = openStorage(req.address);
+    address = backend.location;
+    const header = await readHeader(backend);
+    rootKey = await rootKeyFor(credential, header);
+    const repo = await Repository.open(backend, { kind: 'key', key: rootKey });
+    snapshots = await repo.listSnapshots();
+  }
+  const sessionId = newId();
+  ctx.sessions.set(sessionId, { address, kind, keyHex: rootKey.use((b) => b.toString('hex')), snapshots });
+  return { sessionId, kind, snapshots: snapshots.map(snapshotInfo) };
+}
+
+/** The root key behind a credential: the key itself (checked, with the one-digit suggestion), or the vault's answer. */
+async function rootKeyFor(credential: ReturnType<typeof toCredential>, header: Awaited<ReturnType<typeof readHeader>>): Promise<RootKey> {
+  if (credential.kind === 'key') {
+    await unlockMasterKey(header, credential);
+    return credential.key;
+  }
+  let found: RootKey | null = null;
+  await unlockMasterKey(header, credential, async (slot, password) => (found = await vaultUnlocker(slot, password)));
+  if (!found) throw new ChatsafeError('wrong-key', 'The password did not open this backup.', 'Check the password and try again.');
+  return found;
+}
+
+async function listFolder(req: RequestOf<'fs.list'>): Promise<ResponseOf<'fs.list'>> {
+  const path = resolve(req.path ?? homedir());
+  let names;
+  try {
+    names = await fs.readdir(path, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ChatsafeError(code === 'ENOENT' ? 'not-found' : 'io', `Cannot open the folder ${path} (${code ?? 'error'}).`, 'Pick another folder.');
+  }
+  const visible = names.filter((d) => req.showHidden || !d.name.startsWith('.'));
+  const entries = await Promise.all(
+    visible.slice(0, MAX_LISTING).map(async (d) => {
+      const st = await fs.stat(join(path, d.name)).catch(() => null);
+      const kind = st?.isDirectory() ? ('dir' as const) : st?.isFile() ? ('file' as const) : ('other' as const);
+      return { name: d.name, kind, size: kind === 'file' ? (st?.size ?? null) : null };
+    }),
+  );
+  entries.sort((a, b) => (a.kind === 'dir' ? 0 : 1) - (b.kind === 'dir' ? 0 : 1) || a.name.localeCompare(b.name));
+  const parent = dirname(path);
+  return { path, parent: parent === path ? null : parent, entries, truncated: visible.length > MAX_LISTING };
+}
+
+async function storageCheck(req: RequestOf<'storage.check'>): Promise<ResponseOf<'storage.check'>> {
+  try {
+    const backend = openStorage(req.address);
+    const existing = await readHeader(backend).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof ChatsafeError && e.kind === 'not-found') return false;
+        throw e;
+      },
+    );
+    if (req.purpose === 'existing') return existing ? { ok: true, message: 'A Chatsafe repository is there.' } : { ok: false, message: 'There is no Chatsafe repository there yet.' };
+    if (existing) return { ok: false, message: 'A repository already exists there. Choose "add to an existing backup", or another place.' };
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.address)) {
+      const entries = await fs.readdir(backend.location).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+      if (entries.length > 0) return { ok: false, message: 'That folder is not empty. Choose an empty or a new folder.' };
+    }
+    return { ok: true, message: 'Ready: a new repository will be created there.' };
+  } catch (e) {
+    const err = e instanceof ChatsafeError ? e : new ChatsafeError('io', 'That place cannot be reached.');
+    return { ok: false, message: `${err.message}${err.hint ? ` ${err.hint}` : ''}` };
+  }
+}
+
+async function vaultCheck(req: RequestOf<'vault.check'>): Promise<ResponseOf<'vault.check'>> {
+  try {
+    const res = await fetch(new URL(ROUTES.health, req.url), { signal: AbortSignal.timeout(5000) });
+    return res.status < 500 ? { ok: true, message: 'The key vault answers.' } : { ok: false, message: `The key vault answered with an error (${res.status}).` };
+  } catch {
+    return { ok: false, message: 'No key vault answers at that address. Check the address and your connection.' };
+  }
+}
+
+async function openCatalogOf(req: RequestOf<'catalog.open'>, ctx: AppContext): Promise<ResponseOf<'catalog.open'>> {
+  const s = ctx.session(req.sessionId);
+  if (s.kind === 'bundle') throw new ChatsafeError('unsupported', 'Browsing chats inside a .chatsafe bundle is not available yet.', 'Restore the bundle to a folder, or open the repository it came from.');
+  const repo = await Repository.open(openStorage(s.address), { kind: 'key', key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) });
+  const snap = await repo.findSnapshot(req.snapshot);
+  const dir = mkdtempSync(join(tmpdir(), 'chatsafe-catalog-'));
+  let view: CatalogView;
+  try {
+    view = await CatalogView.open(await extractSnapshotCatalog(repo, snap, dir), dir);
+  } catch (e) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const catalogId = newId();
+  ctx.catalogs.set(catalogId, { view, sessionId: req.sessionId });
+  return { catalogId, chats: view.catalog.listChats(), counts: view.catalog.counts() };
+}
+
+async function exportChats(req: RequestOf<'catalog.exportHtml'>, ctx: AppContext): Promise<ResponseOf<'catalog.exportHtml'>> {
+  const view = ctx.catalog(req.catalogId);
+  const out = resolve(req.outDir);
+  // Media come with the snapshot reader; until then the pages name each file instead of embedding it.
+  const r = await exportHtml(view.catalog, out, async () => null, req.chatIds ? { chatIds: req.chatIds } : {});
+  return { path: out, chats: r.chats, files: r.files };
+}
+
+export const CALL_HANDLERS: { [C in Exclude<CallChannel, 'job.cancel'>]: Handler<C> } = {
+  'app.info': async (_req, ctx) => ({
+    appVersion: APP_VERSION,
+    front: ctx.opts.front,
+    versions: { chatsafe: APP_VERSION, node: process.versions.node, platform: `${platform()} ${arch()}`, ...(ctx.opts.shell?.versions() ?? {}) },
+    home: homedir(),
+    sep,
+  }),
+  'settings.get': async (_req, ctx) => ctx.opts.settings.load(),
+  'settings.set': async (req, ctx) => {
+    const next: Settings = { ...(await ctx.opts.settings.load()), ...req };
+    await ctx.opts.settings.save(next);
+    return next;
+  },
+  'fs.list': async (req) => listFolder(req),
+  'dialog.open': async (req, ctx) => ({ path: await needShell(ctx).openDialog(req.pick, req.title) }),
+  'dialog.save': async (req, ctx) => ({ path: await needShell(ctx).saveDialog(req.defaultName, req.title) }),
+  'shell.openExternal': async (req, ctx) => {
+    if (!allowExternal(req.url)) {
+      throw appError('forbidden', 'That link is not one Chatsafe opens.', 'Copy the address into your browser yourself if you trust it.');
+    }
+    await needShell(ctx).openExternal(req.url);
+    return { ok: true as const };
+  },
+  'key.generate': async () => ({ key: RootKey.generate().toDisplayString() }),
+  'password.assess': async (req) => ({ ...assessPassword(req.password) }),
+  'sample.create': async (_req, ctx) => {
+    const path = await createSampleExport();
+    ctx.samples.push(path);
+    return { path };
+  },
+  'storage.check': async (req) => storageCheck(req),
+  'vault.check': async (req) => vaultCheck(req),
+  'inspect.header': async (req) => headerInfo(req.address),
+  'repo.unlock': unlock,
+  'session.close': async (req, ctx) => {
+    await ctx.closeSession(req.sessionId);
+    return { ok: true as const };
+  },
+  'catalog.open': openCatalogOf,
+  'catalog.messages': async (req, ctx) => ctx.catalog(req.catalogId).window(req.chatId, req.offset, req.limit),
+  'catalog.search': async (req, ctx) => ({ hits: ctx.catalog(req.catalogId).catalog.search(req.query, { limit: 200, ...(req.chatId !== undefined ? { chatId: req.chatId } : {}) }) }),
+  'catalog.position': async (req, ctx) => ctx.catalog(req.catalogId).position(req.messageId),
+  'catalog.media': async (req, ctx) => {
+    const m = ctx.catalog(req.catalogId).catalog.message(req.messageId);
+    if (!m?.media) throw new ChatsafeError('not-found', 'That message has no media.', 'Pick a message with a picture or file.');
+    void MAX_MEDIA_BYTES;
+    throw new ChatsafeError('unsupported', 'Media preview needs reading a single file from the snapshot, which this version cannot do yet.', 'Restore the snapshot to a folder to see the media.');
+  },
+  'catalog.exportHtml': exportChats,
+  'catalog.close': async (req, ctx) => {
+    await ctx.closeCatalog(req.catalogId);
+    return { ok: true as const };
+  },
+  'diagnostics.report': async (req, ctx) => ({ text: await diagnosticsReport(req.address, req.sessionId ? ctx.session(req.sessionId) : null, ctx) }),
+};

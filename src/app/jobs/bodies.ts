@@ -1,0 +1,161 @@
+/**
+ * What each job channel does, written against the core. These run inside a
+ * job worker (job-worker.ts), never on the thread that serves the window, so
+ * scanning, chunking and SQLite imports cannot freeze it. Requests arrive
+ * already validated by the router; an unlocked repository arrives as its
+ * address and root key (the session itself stays with the router).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backup } from '../../core/backup/backup.js';
+import { exportBundle } from '../../core/bundle/export.js';
+import { checkBundle, restoreBundle } from '../../core/bundle/restore-bundle.js';
+import { checkRepository, checkWithoutKey } from '../../core/check/check.js';
+import { ChatsafeError, throwIfCancelled } from '../../core/errors.js';
+import { detectSource } from '../../core/importers/detect.js';
+import { buildCatalog } from '../../core/importers/import.js';
+import type { ImportReport } from '../../core/importers/types.js';
+import type { ProgressListener } from '../../core/jobs/progress.js';
+import { RootKey } from '../../core/keys/root-key.js';
+import { Repository, type Credential } from '../../core/repo/repository.js';
+import { restore } from '../../core/restore/restore.js';
+import { applyRetention } from '../../core/retention/retention.js';
+import { storeKeyInVault } from '../../core/vault/client.js';
+import { isBundleFile, openStorage, toCredential, vaultUnlocker } from '../access.js';
+import type { JobChannel, RequestOf, ResponseOf } from '../contract.js';
+
+/** An unlocked repository or bundle, as handed to a job. */
+export interface SessionRef {
+  readonly address: string;
+  readonly kind: 'repository' | 'bundle';
+  /** The root key, hex; it crosses only the in-process worker boundary. */
+  readonly keyHex: string;
+}
+
+export interface JobContext {
+  readonly signal: AbortSignal;
+  readonly onProgress: ProgressListener;
+  readonly session: SessionRef | null;
+}
+
+type Body<C extends JobChannel> = (req: RequestOf<C>, ctx: JobContext) => Promise<ResponseOf<C>>;
+
+function sessionOf(ctx: JobContext): SessionRef {
+  if (!ctx.session) throw new ChatsafeError('not-found', 'That backup is no longer unlocked.', 'Unlock it again with the key or password.');
+  return ctx.session;
+}
+
+function keyCredential(s: SessionRef): Credential {
+  return { kind: 'key', key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) };
+}
+
+async function openSessionRepo(ctx: JobContext): Promise<Repository> {
+  const s = sessionOf(ctx);
+  if (s.kind !== 'repository') throw new ChatsafeError('usage', 'This works on a repository, not on a .chatsafe bundle.', 'Open the repository folder instead.');
+  return Repository.open(openStorage(s.address, ctx.signal), keyCredential(s));
+}
+
+async function createRepo(req: RequestOf<'backup'>, ctx: JobContext): Promise<Repository> {
+  const backend = openStorage(req.address, ctx.signal);
+  const p = req.protection;
+  if (p.kind === 'key') return Repository.init(backend, RootKey.parse(p.key));
+  // Password mode: a fresh random K, kept by the vault behind the password.
+  const k = RootKey.generate();
+  const account = await k.use((bytes) => storeKeyInVault(p.vaultUrl, p.password, Buffer.from(bytes), { signal: ctx.signal }));
+  throwIfCancelled(ctx.signal);
+  return Repository.init(backend, k, { url: account.vaultUrl, accountId: account.accountId });
+}
+
+async function importCatalog(sources: readonly string[], dir: string, ctx: JobContext): Promise<{ path: string; report: ImportReport } | null> {
+  if (sources.length !== 1) return null;
+  const found = await detectSource(sources[0]!, { signal: ctx.signal }).catch(() => null);
+  if (!found || found.kind === 'unknown' || found.kind === 'whatsapp-android-crypt') return null;
+  const path = join(dir, 'catalog.sqlite');
+  const report = await buildCatalog(sources[0]!, path, {
+    signal: ctx.signal,
+    onProgress: (p) =>
+      ctx.onProgress({ phase: 'importing', bytesDone: 0, bytesTotal: null, filesDone: p.done, filesTotal: p.total, rate: 0, etaSeconds: null }),
+  });
+  return { path, report };
+}
+
+const backupBody: Body<'backup'> = async (req, ctx) => {
+  const repo = req.mode === 'create' ? await createRepo(req, ctx) : await Repository.open(openStorage(req.address, ctx.signal), toCredential(req.protection), vaultUnlocker);
+  const work = mkdtempSync(join(tmpdir(), 'chatsafe-import-'));
+  try {
+    const catalog = await importCatalog(req.sources, work, ctx);
+    const result = await backup(repo, {
+      sources: req.sources,
+      signal: ctx.signal,
+      onProgress: ctx.onProgress,
+      ...(catalog ? { catalogPath: catalog.path, sourceKind: catalog.report.kind } : {}),
+    });
+    const retention = await applyRetention(repo, req.keepLast, { signal: ctx.signal, onProgress: ctx.onProgress });
+    const s = result.snapshot.summary;
+    return {
+      snapshotId: result.id,
+      files: s.files,
+      bytes: s.bytes,
+      storedBytes: s.storedBytes,
+      newBytes: s.newBytes,
+      chats: catalog?.report.counts.chats ?? null,
+      messages: catalog?.report.counts.messages ?? null,
+      forgotten: retention.forgotten.length,
+      location: repo.backend.location,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+};
+
+const detectBody: Body<'detect'> = async (req, ctx) => {
+  const r = await detectSource(req.path, { signal: ctx.signal });
+  return { kind: r.kind, label: r.label, summary: r.summary, path: r.path, counts: { ...r.counts }, totalFiles: r.totalFiles, totalBytes: r.totalBytes, problems: [...r.problems] };
+};
+
+const restoreBody: Body<'restore'> = async (req, ctx) => {
+  const s = sessionOf(ctx);
+  if (s.kind === 'bundle') {
+    const r = await restoreBundle(s.address, keyCredential(s), req.target, { signal: ctx.signal, onProgress: ctx.onProgress });
+    return { files: r.files, bytes: r.bytes, target: req.target };
+  }
+  const repo = await openSessionRepo(ctx);
+  const snapshot = await repo.findSnapshot(req.snapshot);
+  const r = await restore(repo, { snapshot, target: req.target, signal: ctx.signal, onProgress: ctx.onProgress });
+  return { files: r.files, bytes: r.bytes, target: req.target };
+};
+
+const checkBody: Body<'check'> = async (req, ctx) => {
+  const opts = { readData: req.readData, signal: ctx.signal, onProgress: ctx.onProgress };
+  const s = ctx.session;
+  if (s && s.address !== req.address) throw new ChatsafeError('usage', 'The unlocked backup is not the one to check.', 'Unlock the backup you want to check, or check it without the key.');
+  const report = (await isBundleFile(req.address))
+    ? await checkBundle(req.address, s ? keyCredential(s) : null, { signal: ctx.signal })
+    : s
+      ? await checkRepository(await openSessionRepo(ctx), opts)
+      : await checkWithoutKey(openStorage(req.address, ctx.signal), opts);
+  return { ...report, errors: [...report.errors], warnings: [...report.warnings], counts: { ...report.counts } };
+};
+
+const exportBody: Body<'export'> = async (req, ctx) => {
+  const repo = await openSessionRepo(ctx);
+  const snapshot = await repo.findSnapshot(req.snapshot);
+  const r = await exportBundle(repo, snapshot, req.outPath, { signal: ctx.signal, onProgress: ctx.onProgress });
+  return { path: req.outPath, bytes: r.bytes, files: r.files };
+};
+
+const pruneBody: Body<'prune'> = async (req, ctx) => {
+  const repo = await openSessionRepo(ctx);
+  const r = await applyRetention(repo, req.keepLast, { signal: ctx.signal, onProgress: ctx.onProgress });
+  return { forgotten: r.forgotten.length, removedPacks: r.pruned?.packsDeleted ?? 0 };
+};
+
+export const JOB_BODIES: { [C in JobChannel]: Body<C> } = {
+  detect: detectBody,
+  backup: backupBody,
+  restore: restoreBody,
+  check: checkBody,
+  export: exportBody,
+  prune: pruneBody,
+};

@@ -1,0 +1,78 @@
+/**
+ * Starts each job in its own worker thread and keeps track of it by the id
+ * the front chose, so the front can cancel it before or after it answers.
+ * A cancelled job is asked to stop (the core checks its signal between units
+ * of work and keeps nothing half-written); if it has not stopped after a
+ * grace period the worker is terminated, which the core's atomic writes also
+ * survive.
+ */
+import { Worker } from 'node:worker_threads';
+import type { AppError, JobChannel, Progress, Result } from '../contract.js';
+import { appError } from '../errors.js';
+import type { SessionRef } from './bodies.js';
+import type { FromWorker, JobStart, ToWorker } from './protocol.js';
+
+const WORKER_URL = new URL('./job-worker.js', import.meta.url);
+const CANCEL_GRACE_MS = 30_000;
+/** Enough for two backups and a check at once; more would only compete for the same disk and cores. */
+export const MAX_RUNNING_JOBS = 4;
+
+interface Running {
+  readonly worker: Worker;
+  cancelled: boolean;
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, Running>();
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  run(jobId: string, channel: JobChannel, request: unknown, session: SessionRef | null, onProgress: (p: Progress) => void): Promise<Result<unknown>> {
+    if (this.running.has(jobId)) return Promise.resolve({ ok: false, error: appError('conflict', 'A job with that id is already running.', 'Wait for it to finish.') });
+    if (this.running.size >= MAX_RUNNING_JOBS) {
+      return Promise.resolve({ ok: false, error: appError('conflict', `${MAX_RUNNING_JOBS} jobs are already running.`, 'Wait for one of them to finish, then try again.') });
+    }
+    const start: JobStart = { channel, request, session };
+    const worker = new Worker(WORKER_URL, { workerData: start });
+    const entry: Running = { worker, cancelled: false };
+    this.running.set(jobId, entry);
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (r: Result<unknown>) => {
+        if (settled) return;
+        settled = true;
+        this.running.delete(jobId);
+        void worker.terminate();
+        resolve(r);
+      };
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'progress') onProgress(m.progress);
+        else if (m.type === 'done') finish({ ok: true, value: m.value });
+        else finish({ ok: false, error: m.error });
+      });
+      worker.on('error', () => finish({ ok: false, error: internalJobError() }));
+      worker.on('exit', () => finish({ ok: false, error: entry.cancelled ? appError('cancelled', 'Cancelled.', 'Nothing half-written was kept; start again when you are ready.') : internalJobError() }));
+    });
+  }
+
+  /** Returns whether a job with that id was running. */
+  cancel(jobId: string): boolean {
+    const entry = this.running.get(jobId);
+    if (!entry) return false;
+    entry.cancelled = true;
+    entry.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+    setTimeout(() => void entry.worker.terminate(), CANCEL_GRACE_MS).unref();
+    return true;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const id of [...this.running.keys()]) this.cancel(id);
+    await Promise.all([...this.running.values()].map((e) => e.worker.terminate()));
+  }
+}
+
+function internalJobError(): AppError {
+  return appError('internal', 'The job stopped unexpectedly.', 'Nothing half-written was kept. Try again; if it happens again, send the diagnostics report to support.');
+}
