@@ -14,9 +14,10 @@ import { indexFileFor, type MasterIndex, type PackRecord } from '../repo/index-f
 import { PackBuilder } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
+import { GarbageBudget } from '../jobs/memory.js';
 
 export const PACK_TARGET_BYTES = 8 * 1024 * 1024;
-const MAX_IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const PACKS_PER_INDEX_FILE = 16;
 
 export interface SaverStats {
@@ -38,6 +39,7 @@ export class BlobSaver {
   private unindexed: PackRecord[] = [];
   private error: unknown = null;
   private waiters: Array<() => void> = [];
+  private readonly budget = new GarbageBudget();
 
   constructor(
     private readonly repo: Repository,
@@ -77,7 +79,7 @@ export class BlobSaver {
 
   /** Resolves when there is room for more work in flight. */
   async room(): Promise<void> {
-    while ((this.inFlightBytes > MAX_IN_FLIGHT_BYTES || this.unwrittenBytes > 2 * PACK_TARGET_BYTES) && !this.error) {
+    while ((this.inFlightBytes > MAX_IN_FLIGHT_BYTES || this.unwrittenBytes > PACK_TARGET_BYTES) && !this.error) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.throwIfFailed();
@@ -107,6 +109,7 @@ export class BlobSaver {
         const { hex, parts: back } = await this.pool.sha256(parts);
         const size = back.reduce((n, p) => n + p.length, 0);
         await this.repo.backend.write('data', hex, back);
+        this.budget.spent(size);
         this.stats.storedBytes += size;
         this.stats.packs++;
         const record: PackRecord = { id: hex, size, entries: builder.entries };

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { ChatsafeError, isChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
+import { GarbageBudget } from '../jobs/memory.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
 import { IndexFileSchema, MasterIndex } from '../repo/index-file.js';
@@ -142,6 +143,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   if (opts.readData) {
     const meter = new ProgressMeter(opts.onProgress, 'checking', [...stored.values()].reduce((a, b) => a + b, 0), stored.size);
     const pool = new CryptoPool(repo.keys);
+    const budget = new GarbageBudget();
     try {
       for (const [pack, size] of stored) {
         throwIfCancelled(opts.signal);
@@ -156,11 +158,9 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
           if (indexed && (indexed.length !== entries.length || indexed.some((b, i) => b.id !== entries[i]!.id.toString('hex') || b.offset !== entries[i]!.offset))) {
             errors.push({ object, message: 'pack header and index disagree about its contents' });
           }
-          await Promise.all(
-            entries.map((e) =>
-              pool.open(e.type, e.id.toString('hex'), Buffer.from(bytes.subarray(e.offset, e.offset + e.length)), e.rawLength, object, { verifyId: true, returnData: false }),
-            ),
-          );
+          const blobs = entries.map((e) => ({ type: e.type, id: e.id, offset: e.offset, length: e.length, rawLength: e.rawLength }));
+          await pool.openBatch(bytes, blobs, object, { verifyId: true, returnData: false });
+          budget.spent(size);
         } catch (e) {
           if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
           errors.push(problemOf(object, e));

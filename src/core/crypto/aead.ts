@@ -21,14 +21,31 @@ export class AuthenticationFailed extends Error {
 
 /** Seals the concatenation of `parts` (avoids copying a flag byte in front of a large body). */
 export function seal(key: Buffer, aad: Buffer, ...parts: Uint8Array[]): Buffer {
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  // One allocation of the final size; the cipher works in small steps whose
+  // temporary buffers the allocator recycles at once (large temporaries would
+  // fragment memory across worker threads).
+  const out = Buffer.allocUnsafeSlow(NONCE_BYTES + total + TAG_BYTES);
   const nonce = randomBytes(NONCE_BYTES);
+  nonce.copy(out, 0);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  const out = [nonce];
-  for (const p of parts) out.push(cipher.update(p));
-  out.push(cipher.final(), cipher.getAuthTag());
-  return Buffer.concat(out);
+  let o = NONCE_BYTES;
+  for (const p of parts) {
+    for (let i = 0; i < p.length; i += STEP_BYTES) {
+      const c = cipher.update(p.subarray(i, i + STEP_BYTES));
+      out.set(c, o);
+      o += c.length;
+    }
+  }
+  const fin = cipher.final();
+  out.set(fin, o);
+  o += fin.length;
+  cipher.getAuthTag().copy(out, o);
+  return out;
 }
+
+const STEP_BYTES = 64 * 1024;
 
 export function open(key: Buffer, aad: Buffer, sealed: Uint8Array): Buffer {
   if (sealed.length < SEAL_OVERHEAD) throw new AuthenticationFailed();
@@ -38,10 +55,13 @@ export function open(key: Buffer, aad: Buffer, sealed: Uint8Array): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(aad);
   decipher.setAuthTag(tag);
-  const body = decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES));
+  const ct = buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES);
+  const body = Buffer.allocUnsafeSlow(ct.length);
+  for (let i = 0; i < ct.length; i += STEP_BYTES) body.set(decipher.update(ct.subarray(i, i + STEP_BYTES)), i);
   try {
     decipher.final();
   } catch {
+    body.fill(0); // never hand on unauthenticated plaintext, not even by accident
     throw new AuthenticationFailed();
   }
   return body;

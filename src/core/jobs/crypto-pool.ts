@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
-import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
+import type { BatchBlob, CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
 
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
 
@@ -18,7 +18,12 @@ export class CryptoPool {
   private next = 0;
   private failed: Error | null = null;
 
-  constructor(keys: { data: Buffer; blobId: Buffer }, size = Math.max(1, Math.min(4, availableParallelism()))) {
+  /**
+   * The default is one worker per core beyond the main thread's: the main
+   * thread reads, chunks and hashes at about the rate one worker seals, and
+   * each further worker costs memory without adding speed.
+   */
+  constructor(keys: { data: Buffer; blobId: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1))) {
     const workerData: CryptoWorkerData = { dataKey: new Uint8Array(keys.data), blobIdKey: new Uint8Array(keys.blobId) };
     for (let i = 0; i < size; i++) {
       const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData });
@@ -76,6 +81,16 @@ export class CryptoPool {
       [ab],
     );
     return Buffer.from((res as Extract<CryptoResponse, { op: 'open' }>).data);
+  }
+
+  /**
+   * Opens adjacent blobs read in one piece (a range of a pack) in one worker
+   * call; returns their plaintexts concatenated in order. `sealed` is moved.
+   */
+  async openBatch(sealed: Buffer, blobs: BatchBlob[], object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
+    const ab = ownArrayBuffer(sealed);
+    const res = await this.request({ op: 'open-batch', sealed: ab, blobs, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true }, [ab]);
+    return Buffer.from((res as Extract<CryptoResponse, { op: 'open-batch' }>).data);
   }
 
   /** SHA-256 over parts; the parts are moved to the worker and handed back. */

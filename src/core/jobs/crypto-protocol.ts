@@ -8,10 +8,21 @@ export interface CryptoWorkerData {
 export type CryptoRequest =
   | { op: 'seal'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
-  | { op: 'sha256'; parts: ArrayBuffer[] };
+  | { op: 'sha256'; parts: ArrayBuffer[] }
+  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlob[]; object: string; verifyId: boolean; returnData: boolean };
+
+/** One blob inside a buffer of adjacent sealed blobs (offsets relative to that buffer). */
+export interface BatchBlob {
+  readonly type: BlobType;
+  readonly id: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+  readonly rawLength: number;
+}
 
 export type CryptoResponse =
   | { op: 'seal'; sealed: ArrayBuffer }
   | { op: 'open'; data: ArrayBuffer }
   | { op: 'sha256'; hex: string; parts: ArrayBuffer[] }
+  | { op: 'open-batch'; data: ArrayBuffer }
   | { op: 'error'; kind: string; object: string; message: string };

@@ -9,6 +9,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { blobId } from '../crypto/ids.js';
 import { openBlob, sealBlob } from '../repo/blob.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
+import { GarbageBudget } from './memory.js';
+
+const budget = new GarbageBudget();
 
 const { dataKey, blobIdKey } = workerData as CryptoWorkerData;
 const dataKeyBuf = Buffer.from(dataKey);
@@ -29,6 +32,21 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       const owned = req.returnData ? toOwned(plain) : new ArrayBuffer(0);
       return { res: { op: 'open', data: owned }, transfer: [owned] };
     }
+    case 'open-batch': {
+      const sealed = new Uint8Array(req.sealed);
+      const total = req.returnData ? req.blobs.reduce((n, b) => n + b.rawLength, 0) : 0;
+      const out = new Uint8Array(total);
+      let o = 0;
+      for (const b of req.blobs) {
+        const plain = openBlob(dataKeyBuf, b.type, Buffer.from(b.id), sealed.subarray(b.offset, b.offset + b.length), b.rawLength, req.object);
+        if (req.verifyId && !blobId(idKeyBuf, plain).equals(Buffer.from(b.id))) {
+          return { res: { op: 'error', kind: 'integrity', object: req.object, message: `blob ${Buffer.from(b.id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
+        }
+        if (req.returnData) out.set(plain, o);
+        o += plain.length;
+      }
+      return { res: { op: 'open-batch', data: out.buffer }, transfer: [out.buffer] };
+    }
     case 'sha256': {
       const h = createHash('sha256');
       for (const p of req.parts) h.update(new Uint8Array(p));
@@ -48,6 +66,7 @@ parentPort!.on('message', (msg: { seq: number; req: CryptoRequest }) => {
   try {
     const { res, transfer } = handle(msg.req);
     parentPort!.postMessage({ seq: msg.seq, res }, transfer);
+    budget.spent(transfer.reduce((n, b) => n + b.byteLength, 0));
   } catch (e) {
     const err = e as { kind?: string; object?: string; message?: string };
     parentPort!.postMessage({ seq: msg.seq, res: { op: 'error', kind: err.kind ?? 'internal', object: err.object ?? '', message: err.message ?? String(e) } });

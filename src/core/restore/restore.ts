@@ -8,6 +8,7 @@
  */
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
+import { GarbageBudget } from '../jobs/memory.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
 import type { BlobLocation, MasterIndex } from '../repo/index-file.js';
@@ -17,8 +18,8 @@ import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { FileNode, TreeNode } from '../repo/tree.js';
 import { TargetWriter, type PlannedEntry, type RestoringFile } from './target-writer.js';
 
-const MAX_READ_BYTES = 8 * 1024 * 1024;
-const READ_AHEAD = 4;
+const MAX_READ_BYTES = 4 * 1024 * 1024;
+const READ_AHEAD = 3;
 
 export interface RestoreOptions {
   readonly snapshot: SnapshotRecord;
@@ -59,6 +60,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 
   const pool = new CryptoPool(repo.keys, opts.workers);
+  const budget = new GarbageBudget();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   try {
     const groups = readGroups(files, index);
@@ -68,9 +70,19 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
         const bytes = await repo.backend.read('data', g.pack, { offset: g.offset, length: g.length });
         const object = `data/${g.pack.slice(0, 2)}/${g.pack}`;
         if (bytes.length !== g.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
-        return Promise.all(
-          g.blobs.map((b) => pool.open('data', b.id, Buffer.from(bytes.subarray(b.loc.offset - g.offset, b.loc.offset - g.offset + b.loc.length)), b.loc.rawLength, object)),
+        const plain = await pool.openBatch(
+          bytes,
+          g.blobs.map((b) => ({ type: 'data' as const, id: Buffer.from(b.id, 'hex'), offset: b.loc.offset - g.offset, length: b.loc.length, rawLength: b.loc.rawLength })),
+          object,
         );
+        budget.spent(g.length + plain.length);
+        const parts: Buffer[] = [];
+        let o = 0;
+        for (const b of g.blobs) {
+          parts.push(plain.subarray(o, o + b.loc.rawLength));
+          o += b.loc.rawLength;
+        }
+        return parts;
       }),
     );
     for (const f of files) {
