@@ -53,6 +53,8 @@ export class CatalogWriter {
   private nextMessageId = 1;
   private nextChatId = 1;
   private done = false;
+  /** Senders repeat on almost every row: their cleaned form is remembered (bounded). */
+  private readonly senderCache = new Map<string, string | null>();
   private readonly stmt: {
     chat: Database.Statement;
     participant: Database.Statement;
@@ -117,7 +119,7 @@ export class CatalogWriter {
     this.stmt.message.run(
       id,
       m.chatId,
-      cleanName(m.sender),
+      this.cleanSender(m.sender),
       m.fromMe ? 1 : 0,
       Math.trunc(m.timestamp),
       m.kind,
@@ -131,6 +133,16 @@ export class CatalogWriter {
     if (m.replyToKey) this.stmt.pendingReply.run(id, m.chatId, cleanText(m.replyToKey, 256));
     this.tick();
     return id;
+  }
+
+  private cleanSender(sender: string | null): string | null {
+    if (sender === null) return null;
+    let v = this.senderCache.get(sender);
+    if (v === undefined) {
+      v = cleanName(sender);
+      if (this.senderCache.size < 10_000) this.senderCache.set(sender, v);
+    }
+    return v;
   }
 
   addMedia(messageId: number, media: MediaRef): void {

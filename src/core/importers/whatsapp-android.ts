@@ -157,7 +157,8 @@ async function importModern(ctx: Ctx): Promise<void> {
   const { db, writer, report, names } = ctx;
   const tables = tableNames(db);
   const jids = loadJids(db, tables);
-  const has = (t: string) => tables.has(t);
+  // An empty side table costs a lookup per message and brings nothing: leave it out of the join.
+  const has = (t: string) => tables.has(t) && (safeCount(db, `SELECT EXISTS (SELECT 1 FROM "${t}")`) ?? 1) > 0;
 
   // Chats: one catalog chat per source chat row that has messages or a jid.
   const chatIds = new Map<number, { id: number; jid: string | null }>();
@@ -206,7 +207,8 @@ async function importModern(ctx: Ctx): Promise<void> {
   }
   if (has('message_quoted')) {
     joins.push('LEFT JOIN message_quoted q ON q.message_row_id = m._id');
-    cols.push('(SELECT p._id FROM message p WHERE p.chat_row_id = q.parent_message_chat_row_id AND p.from_me = q.from_me AND p.key_id = q.key_id LIMIT 1) AS reply_to');
+    // Only rows that quote something pay for the lookup of the quoted message.
+    cols.push('CASE WHEN q.message_row_id IS NOT NULL THEN (SELECT p._id FROM message p WHERE p.chat_row_id = q.parent_message_chat_row_id AND p.from_me = q.from_me AND p.key_id = q.key_id LIMIT 1) END AS reply_to');
   }
   if (has('message_system')) {
     joins.push('LEFT JOIN message_system ms ON ms.message_row_id = m._id');
