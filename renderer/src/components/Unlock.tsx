@@ -38,7 +38,7 @@ export function Unlock({ api, address, onUnlocked }: { api: ChatsafeApi; address
       </fieldset>
       {mode === 'key' ? (
         <label>
-          64-digit key
+          Key (64 digits)
           <textarea value={secret} onChange={(e) => setSecret(e.target.value)} rows={2} spellCheck={false} autoComplete="off" placeholder="0000 0000 0000 …" />
         </label>
       ) : (

@@ -229,7 +229,7 @@ export function Wizard({ api, keepLast, defaultVaultUrl, onFinished, confirmGrou
                     <span className="key-group-number" aria-hidden="true">
                       {i + 1}
                     </span>
-                    {g}
+                    <span className="key-digits">{g}</span>
                   </span>
                 ))}
               </div>

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `npm run e2e`: the end-to-end specs in Debian's Chromium against `chatsafe ui`,
+// then (when ELECTRON_OVERRIDE_DIST_PATH is set) the same specs in Electron.
+// Assumes `npm run build` has run.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './harness.mjs';
+
+const specs = readdirSync(join(ROOT, 'e2e', 'specs'))
+  .filter((f) => f.endsWith('.test.mjs') && (process.argv.length <= 2 || process.argv.slice(2).some((a) => f.includes(a))))
+  .map((f) => join('e2e', 'specs', f));
+let status = 0;
+for (const front of ['web', 'electron']) {
+  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...specs], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, CHATSAFE_E2E_FRONT: front } });
+  status ||= r.status ?? 1;
+}
+process.exit(status);

@@ -1,0 +1,101 @@
+// First-run backup in key mode with the sample data, then restore, a wrong
+// key (one digit off, and wholly wrong), and inspect with search, all in one
+// window against the real core.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { backupWithKey, openApp, SKIP, tempDir } from '../harness.mjs';
+
+describe('key mode', { skip: SKIP }, () => {
+  let app;
+  let dir;
+  let key;
+  const repo = () => join(dir, 'repo');
+
+  before(async () => {
+    dir = tempDir();
+    app = await openApp('key-mode');
+  });
+  after(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('first-run wizard backs up the sample data', async () => {
+    const { page, shots } = app;
+    key = await backupWithKey(page, shots, { sample: true, repo: repo() });
+    await page.getByRole('heading', { name: 'Your chats are backed up' }).waitFor({ timeout: 60_000 });
+    const summary = await page.getByTestId('done-summary').textContent();
+    assert.match(summary, /2 files/);
+    assert.match(summary, /1 chats, 120 messages/);
+    await shots('done');
+    assert.ok(readdirSync(join(repo(), 'snapshots')).length === 1, 'one snapshot written');
+  });
+
+  test('a key one digit off is refused with the digit to check', async () => {
+    const { page, shots } = app;
+    await page.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.getByLabel(/^Backup \(a repository/).fill(repo());
+    const digits = key.replace(/\s/g, '');
+    const wrong = digits.slice(0, 21) + (digits[21] === '0' ? '1' : '0') + digits.slice(22);
+    await page.getByLabel('Key (64 digits)').fill(wrong);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /Group 6, digit 2: you typed/);
+    await shots('restore-typo');
+    await page.getByLabel('Key (64 digits)').fill('0'.repeat(64));
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByText('That key does not open this repository.').waitFor();
+    await shots('restore-wrong-key');
+  });
+
+  test('restore brings back the files byte for byte', async () => {
+    const { page, shots } = app;
+    await page.getByLabel('Key (64 digits)').fill(key);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByText(/Unlocked the repository \(1 snapshot\)/).waitFor();
+    const target = join(dir, 'restored');
+    await page.getByLabel('Restore into (an empty or new folder)').fill(target);
+    await page.getByRole('button', { name: 'Restore', exact: true }).last().click();
+    const result = page.getByTestId('restore-result');
+    await result.waitFor({ timeout: 60_000 });
+    assert.match(await result.textContent(), /Restored 2 files/);
+    await shots('restored');
+    const chat = join(target, 'WhatsApp Chat with Garden Club', 'WhatsApp Chat with Garden Club.txt');
+    assert.match(readFileSync(chat, 'utf8'), /Remember to water the lemon tree on Sunday/);
+  });
+
+  test('inspect: header and check without key, then chats and search with it', async () => {
+    const { page, shots } = app;
+    await page.getByRole('button', { name: 'Inspect', exact: true }).click();
+    await page.getByLabel(/^Backup \(a repository/).fill(repo());
+    await page.getByRole('button', { name: 'Read header' }).click();
+    await page.getByText('Format version').waitFor();
+    await page.getByRole('button', { name: 'Check integrity' }).click();
+    await page.getByText('No problems found (without the key).').waitFor({ timeout: 60_000 });
+    await shots('inspect-no-key');
+    await page.getByText('Open with the key the user gave you').click();
+    await page.getByLabel('Key (64 digits)').fill(key);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('button', { name: 'Browse chats' }).click();
+    await page.getByText('1 chats, 120 messages').waitFor();
+    await page.getByTestId('messages').getByText('Morning! Did the seeds arrive?').first().waitFor();
+    await page.getByLabel('Search messages').fill('lemon');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const hits = page.getByRole('list', { name: 'Search results' }).getByRole('button');
+    await hits.first().waitFor();
+    assert.equal(await hits.count(), 15, '120 messages, one in eight mentions the lemon tree');
+    await hits.last().click();
+    await page.locator('.msg.highlight').getByText('Remember to water the lemon tree on Sunday').waitFor();
+    await shots('inspect-search');
+    await page.getByRole('button', { name: 'Diagnostics report' }).click();
+    const report = await page.getByTestId('diagnostics').inputValue();
+    assert.match(report, /snapshots: 1/);
+    assert.match(report, /catalog counts: chats=1 messages=120/);
+    for (const secret of ['Garden', 'lemon', 'Ada', dir]) assert.ok(!report.includes(secret), `the report must not contain ${secret}`);
+    await shots('inspect-diagnostics');
+    assert.deepEqual(app.errors ?? [], []);
+  });
+});
