@@ -1,4 +1,6 @@
 /** Collects what an importer did not understand, for the import report. */
+import type { MessageKind } from '../catalog/types.js';
+import { toCount } from '../catalog/validate.js';
 import type { ImportCounts, UnknownRows } from './types.js';
 
 const MAX_EXAMPLES = 3;
@@ -35,4 +37,13 @@ export class ReportCollector {
     if (this.overflow > 0) list.push({ where: 'other', value: 'more distinct unknown values', count: this.overflow, examples: [] });
     return list;
   }
+}
+
+/** A source's numeric message type through its table of known codes; unknown codes become kind "unknown" and are reported. */
+export function kindFromCode(report: ReportCollector, where: string, raw: unknown, codes: Record<number, MessageKind>, example: string | number): MessageKind {
+  const code = toCount(raw);
+  const kind = code !== null ? codes[code] : undefined;
+  if (kind) return kind;
+  report.unknown(where, raw, example);
+  return 'unknown';
 }

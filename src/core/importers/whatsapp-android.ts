@@ -13,7 +13,7 @@ import type { MessageKind } from '../catalog/types.js';
 import { cleanText, toBool, toCount, validMillis } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
 import { linkMedia, type MediaResolver, type PendingMedia } from './media.js';
-import type { ReportCollector } from './report.js';
+import { kindFromCode, type ReportCollector } from './report.js';
 import { columnNames, forEachRow, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
 import type { ImportOptions } from './types.js';
 import { chatKindFromJid, loadJids, type ContactNames } from './whatsapp-android-names.js';
@@ -239,9 +239,7 @@ async function importModern(ctx: Ctx): Promise<void> {
       report.unknown('message.chat_row_id', 'chat not in chat table', String(r.id));
       return;
     }
-    const typeNum = toCount(r.type);
-    let kind: MessageKind = typeNum !== null ? (TYPE_KIND[typeNum] ?? 'unknown') : 'unknown';
-    if (kind === 'unknown') report.unknown('message.message_type', r.type, id);
+    let kind = kindFromCode(report, 'message.message_type', r.type, TYPE_KIND, id);
     const fromMe = toBool(r.from_me);
     const senderJid = fromMe ? null : (toCount(r.sender) ? (jids.get(Number(r.sender)) ?? null) : chat.jid);
     let text = cleanText(r.text);
@@ -362,9 +360,7 @@ async function importLegacy(ctx: Ctx): Promise<void> {
       return;
     }
     const chatId = chatFor(r.jid);
-    const typeNum = toCount(r.type);
-    let kind: MessageKind = typeNum !== null ? (TYPE_KIND[typeNum] ?? 'unknown') : 'unknown';
-    if (kind === 'unknown') report.unknown('messages.media_wa_type', r.type, id);
+    let kind = kindFromCode(report, 'messages.media_wa_type', r.type, TYPE_KIND, id);
     const fromMe = toBool(r.from_me);
     // Legacy system messages are text rows with status 6.
     if (toCount(r.status) === 6 && kind === 'text') kind = 'system';

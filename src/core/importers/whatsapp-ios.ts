@@ -13,7 +13,7 @@ import { cleanName, cleanText, toBool, toCount, toNumber, validMillis } from '..
 import type { CatalogWriter } from '../catalog/writer.js';
 import { IOS_CHATSTORAGE_ID, IOS_CONTACTS_ID } from './locate.js';
 import { linkMedia, resolveInside, type MediaResolver, type PendingMedia } from './media.js';
-import type { ReportCollector } from './report.js';
+import { kindFromCode, type ReportCollector } from './report.js';
 import { columnNames, forEachRow, isSqliteFile, openSourceDb, safeCount, tableNames } from './sqlite-source.js';
 import type { DetectionCounts, ImportOptions } from './types.js';
 import { numberFromJid } from './whatsapp-android-names.js';
@@ -205,9 +205,7 @@ export async function importIos(chatStoragePath: string, contactsPath: string | 
         report.unknown('ZWAMESSAGE.ZCHATSESSION', 'no such chat', String(r.id));
         return;
       }
-      const type = toCount(r.type);
-      const kind: MessageKind = type !== null ? (TYPE_KIND[type] ?? 'unknown') : 'unknown';
-      if (kind === 'unknown') report.unknown('ZWAMESSAGE.ZMESSAGETYPE', r.type, id);
+      const kind = kindFromCode(report, 'ZWAMESSAGE.ZMESSAGETYPE', r.type, TYPE_KIND, id);
       const fromMe = toBool(r.from_me);
       const secs = toNumber(r.date);
       const ts = secs === null ? null : validMillis(Math.round((secs + APPLE_EPOCH_OFFSET_S) * 1000));
