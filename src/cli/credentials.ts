@@ -40,3 +40,31 @@ export async function getPassword(io: CliIO, question = 'Password: '): Promise<s
   if (io.env.CHATSAFE_PASSWORD !== undefined) return io.env.CHATSAFE_PASSWORD;
   return promptHidden(io, question);
 }
+
+/**
+ * A new password: CHATSAFE_PASSWORD for scripts, otherwise asked twice at the
+ * terminal with strength feedback. Very weak passwords are refused: the vault
+ * allows only a few guesses, but a weak password falls to the first few.
+ */
+export async function getNewPassword(io: CliIO, envName = 'CHATSAFE_PASSWORD'): Promise<string> {
+  const { assessPassword } = await import('../core/vault/client.js');
+  const fromEnv = io.env[envName];
+  if (fromEnv !== undefined) {
+    const a = assessPassword(fromEnv);
+    if (!a.acceptable) throw new ChatsafeError('usage', `The password in ${envName} is too weak: ${a.feedback}`, 'Choose a longer password: several unrelated words work well.');
+    return fromEnv;
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const pw = await promptHidden(io, 'New password: ');
+    const a = assessPassword(pw);
+    io.stderr.write(`Strength: ${['very weak', 'weak', 'fair', 'good', 'strong'][a.score]}. ${a.feedback}\n`);
+    if (!a.acceptable) continue;
+    const again = await promptHidden(io, 'Type it again: ');
+    if (again !== pw) {
+      io.stderr.write('The two passwords differ; try again.\n');
+      continue;
+    }
+    return pw;
+  }
+  throw new ChatsafeError('usage', 'No acceptable password was given.', 'Run the command again and choose a longer password.');
+}

@@ -3,7 +3,8 @@
  * credential, and the vault client for password slots.
  */
 import { UsageError } from '../core/errors.js';
-import { Repository, type VaultUnlocker } from '../core/repo/repository.js';
+import { Repository } from '../core/repo/repository.js';
+import { cliVaultUnlocker } from './vault-access.js';
 import type { StorageBackend } from '../core/storage/backend.js';
 import { LocalFolderBackend } from '../core/storage/local-folder.js';
 import { resolve } from 'node:path';
@@ -38,12 +39,10 @@ export async function openBackend(address: string, io: CliIO): Promise<StorageBa
   return openStorage(address, { env: io.env, configFile: io.env.CHATSAFE_CREDENTIALS_FILE, signal: io.signal });
 }
 
-export const vaultUnlocker: VaultUnlocker | undefined = undefined;
-
 export async function openRepo(values: RepoArgs, io: CliIO): Promise<Repository> {
   const backend = await openBackend(requireRepoAddress(values, io), io);
   const credential = await getCredential({ keyFile: values['key-file'], password: values.password }, io);
-  return Repository.open(backend, credential, vaultUnlocker);
+  return Repository.open(backend, credential, cliVaultUnlocker(io));
 }
 
 export function parseCount(value: string | undefined, name: string, fallback: number): number {

@@ -10,7 +10,8 @@ import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../format.js';
 import { printJson, type CliIO } from '../io.js';
 import { progressLine } from '../progress-line.js';
-import { openBackend, REPO_OPTIONS, requireRepoAddress, vaultUnlocker } from '../repo-access.js';
+import { openBackend, REPO_OPTIONS, requireRepoAddress } from '../repo-access.js';
+import { cliVaultUnlocker } from '../vault-access.js';
 
 export const checkCommand: Command = {
   name: 'check',
@@ -38,7 +39,7 @@ is in. Exit code 4 when anything is damaged.
     try {
       if (positionals.length === 1 && !values.repo) {
         const credential = values['no-key'] ? null : await getCredential({ keyFile: values['key-file'], password: values.password }, io);
-        report = await checkBundle(positionals[0]!, credential, { signal: io.signal, vaultUnlocker });
+        report = await checkBundle(positionals[0]!, credential, { signal: io.signal, vaultUnlocker: cliVaultUnlocker(io) });
       } else {
         if (positionals.length === 1) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'Give either --repo PATH or a .chatsafe file.');
         const backend = await openBackend(requireRepoAddress(values, io), io);
@@ -46,7 +47,7 @@ is in. Exit code 4 when anything is damaged.
           report = await checkWithoutKey(backend, { readData: values['read-data'], signal: io.signal, onProgress: progress.listener });
         } else {
           const credential = await getCredential({ keyFile: values['key-file'], password: values.password }, io);
-          const repo = await Repository.open(backend, credential, vaultUnlocker);
+          const repo = await Repository.open(backend, credential, cliVaultUnlocker(io));
           report = await withLock(repo, false, () => checkRepository(repo, { readData: values['read-data'], signal: io.signal, onProgress: progress.listener }));
         }
       }

@@ -3,28 +3,64 @@ import { UsageError } from '../../core/errors.js';
 import { RootKey } from '../../core/keys/root-key.js';
 import type { Command } from '../command.js';
 import { printJson, type CliIO } from '../io.js';
-import { openRepo, REPO_OPTIONS } from '../repo-access.js';
+import { openBackend, openRepo, REPO_OPTIONS, requireRepoAddress } from '../repo-access.js';
+import { getNewPassword, getPassword } from '../credentials.js';
+import { vaultOptions, vaultUrlFrom } from '../vault-access.js';
+import { readHeader } from '../../core/repo/repository.js';
+import type { KeySlot } from '../../core/keys/slots.js';
 import { writeKeyFile } from './init.js';
 
 export const keyCommand: Command = {
   name: 'key',
   summary: 'list, add or remove key slots (no data is rewritten)',
-  usage: `Usage: chatsafe key list   --repo PATH [--key-file FILE] [--json]
-       chatsafe key add    --repo PATH [--key-file FILE] [--new-key-file FILE]
-       chatsafe key remove --repo PATH [--key-file FILE] SLOT_ID
+  usage: `Usage: chatsafe key list   --repo PATH [--key-file FILE | --password] [--json]
+       chatsafe key add    --repo PATH [--key-file FILE | --password] [--new-key-file FILE]
+       chatsafe key add    --repo PATH [--key-file FILE | --password] --new-password [--vault URL]
+       chatsafe key passwd --repo PATH
+       chatsafe key remove --repo PATH [--key-file FILE | --password] SLOT_ID
 
 The data is sealed under a master key that each slot holds, wrapped by one
 64-digit key (or one password). Adding or removing a slot never touches the
 data. \`add\` makes a new random 64-digit key and prints it once (or writes it
-to --new-key-file). \`remove\` refuses to remove the last slot.`,
+to --new-key-file); with --new-password it adds a password slot instead, its
+key kept by the key vault (new password from a prompt or CHATSAFE_NEW_PASSWORD).
+\`passwd\` changes the password of the password slot (old password from a prompt
+or CHATSAFE_PASSWORD, new one from a prompt or CHATSAFE_NEW_PASSWORD); no
+backup is touched. \`remove\` refuses to remove the last slot.`,
   async run(args: string[], io: CliIO): Promise<number> {
     const [sub, ...rest] = args;
-    const { values, positionals } = parseArgs({ args: rest, options: { ...REPO_OPTIONS, 'new-key-file': { type: 'string' } }, allowPositionals: true });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...REPO_OPTIONS, 'new-key-file': { type: 'string' }, 'new-password': { type: 'boolean', default: false }, vault: { type: 'string' } },
+      allowPositionals: true,
+    });
     if (sub === 'list') {
       const repo = await openRepo(values, io);
       const slots = await repo.listSlots();
       if (values.json) printJson(io, slots.map((s) => ({ id: s.id, kind: s.kind, created: s.created, ...(s.kind === 'password' ? { vault: s.vault } : {}) })));
       else for (const s of slots) io.stdout.write(`${s.id}  ${s.kind.padEnd(8)}  ${s.created}${s.kind === 'password' ? `  ${s.vault.url}` : ''}\n`);
+      return 0;
+    }
+    if (sub === 'add' && values['new-password']) {
+      const repo = await openRepo(values, io);
+      const password = await getNewPassword(io, 'CHATSAFE_NEW_PASSWORD');
+      const { storeKeyInVault } = await import('../../core/vault/client.js');
+      const key = RootKey.generate();
+      const account = await key.use((bytes) => storeKeyInVault(vaultUrlFrom(values.vault, io), password, Buffer.from(bytes), vaultOptions(io)));
+      const slot = await repo.addSlot(key, { url: account.vaultUrl, accountId: account.accountId });
+      io.stdout.write(`Added password slot ${slot.id}; its key is kept by the vault at ${account.vaultUrl}.\n`);
+      return 0;
+    }
+    if (sub === 'passwd') {
+      const backend = await openBackend(requireRepoAddress(values, io), io);
+      const { slots } = await readHeader(backend);
+      const slot = slots.find((s): s is Extract<KeySlot, { kind: 'password' }> => s.kind === 'password');
+      if (!slot) throw new UsageError('This repository has no password slot.', 'Add one with `chatsafe key add --new-password`.');
+      const oldPassword = await getPassword(io, 'Current password: ');
+      const newPassword = await getNewPassword(io, 'CHATSAFE_NEW_PASSWORD');
+      const { changeVaultPassword } = await import('../../core/vault/client.js');
+      await changeVaultPassword({ vaultUrl: slot.vault.url, accountId: slot.vault.accountId }, oldPassword, newPassword, vaultOptions(io));
+      io.stdout.write('Password changed. Your backups are unchanged and open with the new password.\n');
       return 0;
     }
     if (sub === 'add') {
@@ -43,6 +79,6 @@ to --new-key-file). \`remove\` refuses to remove the last slot.`,
       io.stdout.write(`Removed key slot ${removed.id} (${removed.kind}).\n`);
       return 0;
     }
-    throw new UsageError(sub ? `Unknown key command "${sub}".` : 'Which key command?', 'Use `chatsafe key list`, `key add` or `key remove`.');
+    throw new UsageError(sub ? `Unknown key command "${sub}".` : 'Which key command?', 'Use `chatsafe key list`, `key add`, `key passwd` or `key remove`.');
   },
 };
