@@ -75,8 +75,6 @@ export function openSourceDb(path: string): SourceDb {
     // The copy in our own folder may need its -shm; the original is never opened writable.
     db = new Database(workPath, { readonly: tempDir === null, fileMustExist: true });
     db.pragma('query_only = 1');
-    // Reading through a memory map saves a copy per page on large databases.
-    db.pragma('mmap_size = 268435456');
     db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (e) {
     cleanup();
