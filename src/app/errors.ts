@@ -23,6 +23,8 @@ export function toAppError(e: unknown): AppError {
   if (e instanceof WrongKeyError) {
     return { kind: 'wrong-key', message: e.message, hint: e.hint ?? null, suggestion: e.suggestion ? { ...e.suggestion } : null, attemptsLeft: e.attemptsLeft ?? null };
   }
+  // The core's hint for a cancel speaks of commands; in the window there is a button.
+  if (isChatsafeError(e) && e.kind === 'cancelled') return appError('cancelled', 'Cancelled.', 'Nothing half-written was kept; start again when you are ready.');
   if (isChatsafeError(e)) return appError(e.kind, e.message, e.hint ?? null);
   if (isAppError(e)) return e;
   return appError('internal', 'Something went wrong inside Chatsafe.', 'Nothing was changed. Try again; if it happens again, send the diagnostics report (Inspect → Diagnostics) to support.');

@@ -10,7 +10,7 @@ export function ErrorBox({ error, onRetry }: { error: AppError; onRetry?: () => 
           Group {error.suggestion.group}, digit {error.suggestion.digit}: you typed <kbd>{error.suggestion.typed}</kbd>; it is probably <kbd>{error.suggestion.suggested}</kbd>.
         </p>
       )}
-      {error.attemptsLeft !== null && (
+      {error.attemptsLeft !== null && !error.message.includes("attempts left") && (
         <p className="error-attempts">
           {error.attemptsLeft} {error.attemptsLeft === 1 ? 'attempt' : 'attempts'} left before the vault destroys the key.
         </p>
