@@ -119,7 +119,8 @@ async function locateDir(path: string, base: Omit<LocatedSource, 'kind' | 'mainF
   for (const dbDir of [join(path, 'Databases'), path]) {
     const plain = firstFile(join(dbDir, 'msgstore.db'));
     const waDb = firstFile(join(dbDir, 'wa.db'), join(path, 'wa.db'));
-    if (plain && isSqliteFile(plain) && sqliteFlavour(plain) === 'android') return { ...base, kind: 'whatsapp-android', mainFile: plain, contactsFile: waDb, mediaDir: path };
+    // A damaged msgstore.db still makes this a WhatsApp folder: the import then names the damage.
+    if (plain && isSqliteFile(plain) && ['android', 'damaged'].includes(sqliteFlavour(plain))) return { ...base, kind: 'whatsapp-android', mainFile: plain, contactsFile: waDb, mediaDir: path };
     const crypt = findCrypt(dbDir);
     if (crypt) return { ...base, kind: 'whatsapp-android-crypt', mainFile: crypt, contactsFile: waDb, mediaDir: path };
   }
