@@ -283,3 +283,16 @@ test('a cancelled import throws CancelledError and leaves no catalog or temporar
   await assert.rejects(buildCatalog(android.path, join(dir, 'cat.db'), { signal: controller.signal }), (e: ChatsafeError) => e.kind === 'cancelled');
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('a WhatsApp folder whose msgstore.db is truncated is still recognised, and the import names the damaged file', { skip: android.skip }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'WhatsApp', 'Databases', 'msgstore.db');
+  mkdirSync(join(dir, 'WhatsApp', 'Databases'), { recursive: true });
+  cpSync(android.path, db);
+  truncateSync(db, 8192);
+  const det = await detectSource(join(dir, 'WhatsApp'));
+  assert.equal(det.kind, 'whatsapp-android');
+  assert.ok(det.problems.some((p) => p.includes(db)), det.problems.join('\n'));
+  await assert.rejects(buildCatalog(join(dir, 'WhatsApp'), join(dir, 'cat.db')), (e: ChatsafeError) => e.kind === 'integrity' && e.message.includes(db));
+  assert.deepEqual(readdirSync(dir), ['WhatsApp']);
+});
