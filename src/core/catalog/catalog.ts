@@ -160,7 +160,7 @@ export class Catalog {
     return out;
   }
 
-  /** Full-text search over message text. Every word of the query must match (as a word prefix). */
+  /** Full-text search over message text: every word must match (as a word prefix); the latest matches, newest first. */
   search(query: string, opts: { limit?: number; chatId?: number } = {}): SearchHit[] {
     const match = ftsQuery(query);
     if (match === null) return [];
@@ -172,9 +172,12 @@ export class Catalog {
       .prepare(
         `SELECT m.id, m.chat_id, c.name AS chat_name, m.timestamp, m.sender, snippet(messages_fts, 0, '«', '»', '…', 12) AS snippet
          FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN chats c ON c.id = m.chat_id
-         WHERE messages_fts MATCH ? ${chatFilter} ORDER BY m.timestamp DESC LIMIT ${limit}`,
+         WHERE messages_fts MATCH ? ${chatFilter} ORDER BY messages_fts.rowid DESC LIMIT ${limit}`,
       )
       .all(...args) as { id: number; chat_id: number; chat_name: string; timestamp: number; sender: string | null; snippet: string }[];
+    // FTS5 walks rowids in order and stops at the limit; ids follow each source's own order, which is
+    // time order within a chat, so the page is the latest matches. It is then shown newest first.
+    rows.sort((a, b) => b.timestamp - a.timestamp || b.id - a.id);
     return rows.map((r) => ({ chatId: r.chat_id, chatName: r.chat_name, messageId: r.id, timestamp: r.timestamp, sender: r.sender, snippet: r.snippet }));
   }
 

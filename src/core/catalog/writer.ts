@@ -194,7 +194,6 @@ export class CatalogWriter {
           message_count = (SELECT count(*) FROM messages m WHERE m.chat_id = chats.id),
           last_message_at = (SELECT max(timestamp) FROM messages m WHERE m.chat_id = chats.id);`);
       this.db.exec('COMMIT');
-      this.db.exec('ANALYZE');
       // Rollback journal mode, so read-only readers never need to create -wal/-shm files.
       this.db.pragma('journal_mode = DELETE');
       this.db.close();
