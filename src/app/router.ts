@@ -6,7 +6,7 @@
  * with a `Result`: never a thrown exception, never a stack trace.
  */
 import { AppContext, CALL_HANDLERS, type AppContextOptions } from './calls.js';
-import { CHANNELS, isChannelName, JobEnvelopeSchema, type ChannelName, type JobChannel, type Progress, type Result } from './contract.js';
+import { CHANNELS, isChannelName, JobEnvelopeSchema, type AppError, type ChannelName, type JobChannel, type Progress, type Result } from './contract.js';
 import { appError, fromZodError, toAppError } from './errors.js';
 import type { SessionRef } from './jobs/bodies.js';
 import { JobRunner } from './jobs/job-runner.js';
@@ -39,6 +39,20 @@ export class Router {
     } catch (e) {
       return { ok: false, error: toAppError(e) };
     }
+  }
+
+  /** Validates without running: the HTTP server refuses a bad job request before opening its event stream. */
+  validate(channel: unknown, payload: unknown): AppError | null {
+    if (!isChannelName(channel)) return appError('usage', 'Unknown request.', 'The app window and the app are out of step; restart the app.');
+    const def = CHANNELS[channel];
+    let request = payload;
+    if (def.kind === 'job') {
+      const envelope = JobEnvelopeSchema.safeParse(payload);
+      if (!envelope.success) return fromZodError(`job envelope for ${channel}`, envelope.error);
+      request = envelope.data.request;
+    }
+    const parsed = def.request.safeParse(request);
+    return parsed.success ? null : fromZodError(`request for ${channel}`, parsed.error);
   }
 
   private async runJob(channel: JobChannel, payload: unknown, onProgress: ProgressSink): Promise<Result<unknown>> {

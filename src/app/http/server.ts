@@ -138,12 +138,14 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     try {
       payload = JSON.parse(await readBody(req));
     } catch (e) {
-      return sendJson(res, 400, { ok: false, error: isAppError413(e) ? e : appError('usage', 'The request body is not valid JSON.', 'Reload the page and try again.') });
+      return sendJson(res, 400, { ok: false, error: isTooLarge(e) ? e : appError('usage', 'The request body is not valid JSON.', 'Reload the page and try again.') });
     }
     if (m[1] === 'call') {
       const result = await opts.router.handle(name, payload);
       return sendJson(res, result.ok ? 200 : STATUS[result.error.kind], result);
     }
+    const invalid = opts.router.validate(name, payload);
+    if (invalid) return sendJson(res, 400, { ok: false, error: invalid });
     return streamJob(req, res, name, payload);
   }
 
@@ -245,7 +247,7 @@ function refuse(res: ServerResponse, status: number, message: string, hint: stri
   sendJson(res, status, { ok: false, error: appError(status === 403 || status === 421 ? 'forbidden' : status === 404 ? 'not-found' : 'usage', message, hint) });
 }
 
-function isAppError413(e: unknown): e is AppError {
+function isTooLarge(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && (e as AppError).kind === 'usage' && (e as AppError).message.startsWith('The request is larger');
 }
 
@@ -255,14 +257,12 @@ function readBody(req: IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(appError('usage', 'The request is larger than 1 MiB.', 'Send less at once.'));
-        req.destroy();
-        return;
-      }
-      parts.push(chunk);
+      // Past the limit the rest is drained unread, so the client still gets its answer;
+      // far past it the connection is cut.
+      if (size > 16 * MAX_BODY_BYTES) req.destroy();
+      else if (size <= MAX_BODY_BYTES) parts.push(chunk);
     });
-    req.on('end', () => resolveBody(Buffer.concat(parts).toString('utf8')));
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(appError('usage', 'The request is larger than 1 MiB.', 'Send less at once.')) : resolveBody(Buffer.concat(parts).toString('utf8'))));
     req.on('error', reject);
   });
 }
