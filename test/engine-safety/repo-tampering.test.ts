@@ -141,24 +141,6 @@ async function expectDetected(repo: TestRepo, e: Expectation): Promise<void> {
   rmSync(target, { recursive: true, force: true });
 }
 
-/*
- * Engine bugs these tests found (reported; the tests run and show them as TODO until fixed):
- */
-const BUG_MISSING_PACK =
-  'restore exits 1 (not-found), not 4, when a pack the index lists was deleted: src/core/restore/restore.ts reads packs with ' +
-  'backend.read, whose not-found error is passed through (also Repository.readBlobAt for trees and bundle/export.ts readData)';
-const BUG_CHECK_TREE_NAMES =
-  "check does not name the snapshot whose tree is missing: check.ts problemOf() prefers the error's own object ('tree blob …') " +
-  "over `snapshots/<id>`, and prints the object twice ('tree blob X: tree blob X: is missing from the index')";
-const BUG_MISSING_CONFIG =
-  'a repository whose config was deleted (keys/, data/, index/, snapshots/ still there) is reported as "No Chatsafe repository" ' +
-  'with exit 1 by check and restore (repository.ts readHeader), not as a damaged repository with exit 4';
-
-const BUG_SUPERSEDES =
-  'an index file superseded by prune and put back wins over the new index for blobs both list (index-file.ts MasterIndex.addFile keeps ' +
-  'the first entry in name order; the `supersedes` list prune writes is never read), so restore fails on an intact repository ' +
-  'depending on object names, and check reports the packs as missing without naming the replayed index file';
-
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const named = (rel: string) => new RegExp(esc(rel));
 
@@ -176,7 +158,7 @@ describe('packs in data/', () => {
     await expectDetected(repo, { names: named(packs1[0]!), restore: first });
   });
 
-  test('a deleted pack is reported missing by check and stops restore with exit 4', { todo: BUG_MISSING_PACK }, async () => {
+  test('a deleted pack is reported missing by check and stops restore with exit 4', async () => {
     const repo = copyOf(pristine);
     unlinkSync(join(repo.path, packs1[0]!));
     await expectDetected(repo, { names: new RegExp(`${esc(packs1[0]!)}.*missing`), restore: first });
@@ -223,7 +205,7 @@ describe('index files', () => {
     await expectDetected(repo, { names: new RegExp(`${esc(index1[0]!)}|${esc(index2[0]!)}`) });
   });
 
-  test('an index file from before prune, put back: check names it, restore still restores the intact data', { todo: BUG_SUPERSEDES }, async () => {
+  test('an index file from before prune, put back: check names it, restore still restores the intact data', async () => {
     // prune writes one index that lists the files it supersedes; a superseded
     // file put back is stale, not a second truth. The data is all there, so
     // restore must succeed exactly, and check must name the replayed file.
@@ -248,7 +230,7 @@ describe('index files', () => {
     for (const [rel, bytes] of preservedIndex) if (!current.has(rel)) writeFileSync(join(repo.path, rel), bytes);
     const check = await runCli(['check', ...repoArgs(repo), '--read-data']);
     assert.equal(check.code, 4, describeRun(check));
-    assert.match(check.stdout, /listed in the index but missing from storage/);
+    assert.match(check.stdout, /superseded by a newer index and lists \d+ pack\(s\) that are gone/);
   });
 });
 
@@ -271,7 +253,7 @@ describe('snapshots', () => {
     await expectDetected(repo, { names: new RegExp(`snapshots/(${snap1}|${snap2})`) });
   });
 
-  test('a forgotten snapshot put back after prune is named by check and does not restore', { todo: BUG_CHECK_TREE_NAMES }, async () => {
+  test('a forgotten snapshot put back after prune is named by check and does not restore', async () => {
     const repo = copyOf(pruned);
     writeFileSync(join(repo.path, 'snapshots', snap1), readFileSync(join(pristine.path, 'snapshots', snap1)));
     await expectDetected(repo, { names: named(`snapshots/${snap1}`), restore: first, restoreNames: /missing|no index/ });
@@ -378,7 +360,7 @@ describe('the config header', () => {
     await expectDetected(repo, { names: /config/ });
   });
 
-  test('a deleted header (objects still there) is reported missing, exit 4', { todo: BUG_MISSING_CONFIG }, async () => {
+  test('a deleted header (objects still there) is reported missing, exit 4', async () => {
     const repo = copyOf(pristine);
     unlinkSync(join(repo.path, 'config'));
     await expectDetected(repo, { names: /config.*missing|missing.*config/i });

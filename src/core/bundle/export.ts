@@ -121,8 +121,7 @@ async function readData(repo: Repository, index: MasterIndex, pool: CryptoPool, 
   const loc = index.get(id);
   if (!loc) throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index');
   const object = `data/${loc.pack.slice(0, 2)}/${loc.pack}`;
-  const sealed = await repo.backend.read('data', loc.pack, { offset: loc.offset, length: loc.length });
-  if (sealed.length !== loc.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
+  const sealed = await repo.readPack(loc.pack, { offset: loc.offset, length: loc.length });
   return pool.open('data', id, sealed, loc.rawLength, object);
 }
 

@@ -13,7 +13,7 @@ import { CryptoPool } from '../jobs/crypto-pool.js';
 import { GarbageBudget } from '../jobs/memory.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
-import { IndexFileSchema, MasterIndex } from '../repo/index-file.js';
+import { IndexFileSchema, MasterIndex, supersededIn, type IndexFile } from '../repo/index-file.js';
 import { headerRange, parsePackHeader } from '../repo/pack.js';
 import { readHeader, type Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
@@ -44,10 +44,11 @@ function objectPath(kind: ObjectKind, name: string): string {
   return kind === 'data' ? `data/${name.slice(0, 2)}/${name}` : kind === 'config' ? 'config' : `${kind}/${name}`;
 }
 
+/** The problem as seen from `object` (what check was examining); the inner object, if any, stays in the message. */
 function problemOf(object: string, e: unknown): CheckProblem {
   if (isChatsafeError(e)) {
     const msg = e.message.startsWith(`${object}: `) ? e.message.slice(object.length + 2) : e.message;
-    return { object: (e as { object?: string }).object ?? object, message: msg };
+    return { object, message: msg };
   }
   return { object, message: (e as Error)?.message ?? String(e) };
 }
@@ -97,14 +98,17 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   const index = new MasterIndex();
   const indexNames: string[] = [];
   for await (const info of backend.list('index')) indexNames.push(info.name);
+  const indexFiles = new Map<string, IndexFile>();
   for (const name of indexNames.sort()) {
     try {
-      index.addFile(name, await repo.loadJson('index', name, META_LABELS.index, IndexFileSchema));
+      indexFiles.set(name, await repo.loadJson('index', name, META_LABELS.index, IndexFileSchema));
       counts.indexFiles++;
     } catch (e) {
       errors.push(problemOf(`index/${name}`, e));
     }
   }
+  const superseded = supersededIn(indexFiles);
+  for (const [name, file] of indexFiles) if (!superseded.has(name)) index.addFile(name, file);
 
   // snapshots and their trees
   const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
@@ -135,6 +139,11 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     const size = stored.get(pack);
     if (size === undefined) errors.push({ object: objectPath('data', pack), message: 'is listed in the index but missing from storage' });
     else if (size !== meta.size) errors.push({ object: objectPath('data', pack), message: `has ${size} bytes, the index says ${meta.size} (truncated or damaged)` });
+  }
+  for (const name of superseded) {
+    const gone = indexFiles.get(name)!.packs.filter((p) => !stored.has(p.id));
+    if (gone.length > 0) errors.push({ object: `index/${name}`, message: `is superseded by a newer index and lists ${gone.length} pack(s) that are gone (put back from an old copy?); \`chatsafe prune\` removes it` });
+    else warnings.push({ object: `index/${name}`, message: 'is superseded by a newer index (left by an interrupted prune; `chatsafe prune` removes it)' });
   }
   for (const pack of stored.keys()) {
     if (!index.packs.has(pack)) warnings.push({ object: objectPath('data', pack), message: 'is not in any index (left by an interrupted backup; `chatsafe prune` removes it)' });

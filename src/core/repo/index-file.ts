@@ -105,3 +105,10 @@ export function indexFileFor(packs: readonly PackRecord[], supersedes: readonly 
     supersedes: [...supersedes],
   };
 }
+
+/** Index files that another present file says it includes. */
+export function supersededIn(files: ReadonlyMap<string, IndexFile>): Set<string> {
+  const out = new Set<string>();
+  for (const [name, f] of files) for (const old of f.supersedes) if (old !== name && files.has(old)) out.add(old);
+  return out;
+}

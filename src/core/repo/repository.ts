@@ -14,7 +14,7 @@ import type { StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
-import { IndexFileSchema, MasterIndex, type BlobLocation } from './index-file.js';
+import { IndexFileSchema, MasterIndex, supersededIn, type BlobLocation, type IndexFile } from './index-file.js';
 import { META_LABELS, openJson, sealJson, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { TreeSchema, type Tree } from './tree.js';
@@ -46,6 +46,10 @@ export async function readHeader(backend: StorageBackend): Promise<RepoHeader> {
     bytes = await backend.read('config', 'config');
   } catch (e) {
     if (e instanceof ChatsafeError && e.kind === 'not-found') {
+      for await (const _ of backend.list('keys')) {
+        void _;
+        throw new IntegrityError('config', 'the repository header is missing, but the rest of a repository is there (deleted or damaged)', 'Restore the header from another copy of the repository; without it the key slots cannot be opened.');
+      }
       throw new ChatsafeError('not-found', `No Chatsafe repository at ${backend.location}.`, 'Check the path, or create one with `chatsafe init --repo PATH`.');
     }
     throw e;
@@ -141,12 +145,32 @@ export class Repository {
     return openJson(this.keys.meta, label, bytes, `${kind}/${name}`, schema, name);
   }
 
+  /**
+   * The merged index. Files another file supersedes (left by an interrupted
+   * prune, or put back by someone) are not used: the superseding file holds
+   * everything still needed.
+   */
   async loadIndex(): Promise<MasterIndex> {
     const index = new MasterIndex();
-    const names: string[] = [];
-    for await (const info of this.backend.list('index')) names.push(info.name);
-    for (const name of names.sort()) index.addFile(name, await this.loadJson('index', name, META_LABELS.index, IndexFileSchema));
+    const files = new Map<string, IndexFile>();
+    for await (const info of this.backend.list('index')) files.set(info.name, await this.loadJson('index', info.name, META_LABELS.index, IndexFileSchema));
+    const superseded = supersededIn(files);
+    for (const name of [...files.keys()].sort()) if (!superseded.has(name)) index.addFile(name, files.get(name)!);
     return index;
+  }
+
+  /** A pack's bytes; a pack the index lists but storage lacks is an integrity failure, not a usage one. */
+  async readPack(pack: string, range?: { offset: number; length: number }): Promise<Buffer> {
+    const object = `data/${pack.slice(0, 2)}/${pack}`;
+    let bytes: Buffer;
+    try {
+      bytes = await this.backend.read('data', pack, range);
+    } catch (e) {
+      if (e instanceof ChatsafeError && e.kind === 'not-found') throw new IntegrityError(object, 'is missing from storage (deleted?)');
+      throw e;
+    }
+    if (range && bytes.length !== range.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
+    return bytes;
   }
 
   async listSnapshots(): Promise<SnapshotRecord[]> {
@@ -183,9 +207,8 @@ export class Repository {
   }
 
   async readBlobAt(loc: BlobLocation, idHex: string): Promise<Buffer> {
-    const sealed = await this.backend.read('data', loc.pack, { offset: loc.offset, length: loc.length });
+    const sealed = await this.readPack(loc.pack, { offset: loc.offset, length: loc.length });
     const object = `data/${loc.pack.slice(0, 2)}/${loc.pack}`;
-    if (sealed.length !== loc.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
     return openBlob(this.keys.data, loc.type, Buffer.from(idHex, 'hex'), sealed, loc.rawLength, object);
   }
 

@@ -67,9 +67,8 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     const chunks = flatten(
       orderedMap(groups, READ_AHEAD, async (g) => {
         throwIfCancelled(opts.signal);
-        const bytes = await repo.backend.read('data', g.pack, { offset: g.offset, length: g.length });
+        const bytes = await repo.readPack(g.pack, { offset: g.offset, length: g.length });
         const object = `data/${g.pack.slice(0, 2)}/${g.pack}`;
-        if (bytes.length !== g.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
         const plain = await pool.openBatch(
           bytes,
           g.blobs.map((b) => ({ type: 'data' as const, id: Buffer.from(b.id, 'hex'), offset: b.loc.offset - g.offset, length: b.loc.length, rawLength: b.loc.rawLength })),

@@ -107,7 +107,9 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   }
   await opts.onStep?.('repacked');
 
-  const nothingToDo = remove.length === 0 && rewrite.length === 0 && index.files.size <= 1;
+  const storedIndexFiles: string[] = [];
+  for await (const info of repo.backend.list('index')) storedIndexFiles.push(info.name);
+  const nothingToDo = remove.length === 0 && rewrite.length === 0 && storedIndexFiles.length <= 1;
   if (nothingToDo) return { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 };
 
   // (2) one index for everything that stays
@@ -116,7 +118,8 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
     size: index.packs.get(pack)!.size,
     entries: index.packBlobs.get(pack)!.map((b) => ({ type: b.type, id: Buffer.from(b.id, 'hex'), offset: b.offset, length: b.length, rawLength: b.rawLength })),
   }));
-  const oldIndexFiles = [...index.files];
+  // every index file in storage, including superseded ones an earlier prune did not get to remove
+  const oldIndexFiles = [...new Set([...index.files, ...storedIndexFiles])];
   const newIndex = await repo.saveJson('index', META_LABELS.index, indexFileFor([...keptRecords, ...newPacks], oldIndexFiles));
   await opts.onStep?.('index-written');
 
