@@ -107,9 +107,12 @@ export async function importExportText(src: LocatedSource, writer: CatalogWriter
   }
 }
 
-/** Reads one attachment named "ZIP/ENTRY" out of an export zip the snapshot restored to `zipPath`. */
-export function readZipMedia(zipPath: string, entryName: string): Buffer | null {
-  const z = new ZipReader(zipPath);
+/**
+ * Reads one attachment out of an export zip: the catalog names it "ZIP/ENTRY";
+ * `zip` is the zip's path on disk or its bytes (as read from the snapshot).
+ */
+export function readZipMedia(zip: string | Buffer, entryName: string): Buffer | null {
+  const z = typeof zip === 'string' ? new ZipReader(zip) : new ZipReader('export zip', zip);
   try {
     const e = z.find(entryName);
     return e ? z.extract(e) : null;

@@ -42,29 +42,33 @@ export function isSafeEntryName(name: string): boolean {
 }
 
 export class ZipReader {
-  private readonly fd: number;
+  private readonly fd: number | null;
+  private readonly bytes: Buffer | null;
   private readonly fileSize: number;
   readonly entries: ZipEntry[];
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
+  /** Opens a zip file by path, or reads one already in memory (`path` then only names it in errors). */
+  constructor(readonly path: string, inMemory?: Buffer) {
+    this.bytes = inMemory ?? null;
+    this.fd = inMemory ? null : openSync(path, 'r');
     try {
-      this.fileSize = fstatSync(this.fd).size;
+      this.fileSize = inMemory ? inMemory.length : fstatSync(this.fd!).size;
       this.entries = this.readCentralDirectory();
     } catch (e) {
-      closeSync(this.fd);
+      this.close();
       throw e;
     }
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fd !== null) closeSync(this.fd);
   }
 
   private read(offset: number, length: number): Buffer {
     if (offset < 0 || length < 0 || offset + length > this.fileSize) throw bad(this.path, 'a record points past the end of the file (truncated?)');
+    if (this.bytes) return this.bytes.subarray(offset, offset + length);
     const buf = Buffer.alloc(length);
-    const n = readSync(this.fd, buf, 0, length, offset);
+    const n = readSync(this.fd!, buf, 0, length, offset);
     if (n !== length) throw bad(this.path, 'short read');
     return buf;
   }

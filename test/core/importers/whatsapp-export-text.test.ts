@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openCatalog } from '../../../src/core/catalog/catalog.js';
@@ -122,6 +122,8 @@ test('export zip: chat and attachments imported, attachments linked inside the z
   const msgs = cat.listMessages(chat!.id);
   assert.deepEqual(msgs[2]!.media, { path: 'WhatsApp Chat - Trip.zip/00000012-PHOTO-2021-03-12-14-06-00.jpg', name: '00000012-PHOTO-2021-03-12-14-06-00.jpg', mime: 'image/jpeg', size: photo.length, sha256: createHash('sha256').update(photo).digest('hex') });
   assert.deepEqual(readZipMedia(zipPath, '00000012-PHOTO-2021-03-12-14-06-00.jpg'), photo);
+  assert.deepEqual(readZipMedia(readFileSync(zipPath), '00000012-PHOTO-2021-03-12-14-06-00.jpg'), photo);
+  assert.equal(readZipMedia(readFileSync(zipPath), 'nope.jpg'), null);
   assert.equal(msgs[4]!.media!.path, null, '"image omitted" has no file');
 });
 
