@@ -81,5 +81,10 @@ export async function main(argv: string[]): Promise<number> {
     controller.abort();
   });
   process.on('SIGTERM', () => controller.abort());
+  // `chatsafe chats | head` closes the pipe early; that is not a failure.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   return runCli(argv, processIO(controller.signal));
 }

@@ -1,0 +1,74 @@
+/**
+ * A backup as people make it: say what the source is before anything is
+ * written, build the chat catalog from it when it is a phone export Chatsafe
+ * reads, then back up the original files byte for byte together with the
+ * catalog. A source that is not recognised, or whose catalog cannot be built
+ * (a damaged database, an encrypted WhatsApp backup without its key), is
+ * still backed up as plain files: the originals come first, and the reason is
+ * reported.
+ */
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isChatsafeError } from '../errors.js';
+import { detectSource } from '../importers/detect.js';
+import { buildCatalog } from '../importers/import.js';
+import type { DetectionReport, ImportReport } from '../importers/types.js';
+import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
+import type { ProgressListener } from '../jobs/progress.js';
+import { withLock } from '../repo/lock.js';
+import type { Repository } from '../repo/repository.js';
+import { backupLocked, type BackupResult } from './backup.js';
+
+export interface ImportBackupOptions {
+  readonly sources: readonly string[];
+  readonly waKey?: WhatsAppKey;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+  /** Called once detection is done, before anything is written. */
+  readonly onDetected?: (reports: DetectionReport[]) => void;
+}
+
+export interface ImportBackupResult extends BackupResult {
+  readonly detected: DetectionReport[];
+  readonly imported: ImportReport | null;
+  /** Why no catalog was built, when none was. */
+  readonly catalogSkipped: string | null;
+}
+
+export async function importAndBackup(repo: Repository, opts: ImportBackupOptions): Promise<ImportBackupResult> {
+  const detected: DetectionReport[] = [];
+  for (const src of opts.sources) detected.push(await detectSource(src, { signal: opts.signal }));
+  opts.onDetected?.(detected);
+  const recognised = detected.filter((d) => d.kind !== 'unknown');
+  let catalogSkipped: string | null = null;
+  if (recognised.length === 0) catalogSkipped = 'not a chat export Chatsafe reads; backed up as plain files';
+  else if (opts.sources.length > 1) catalogSkipped = 'the chat catalog is built when one export is backed up at a time; backed up as plain files';
+
+  return withLock(repo, true, async () => {
+    if (catalogSkipped !== null) {
+      return { ...(await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress })), detected, imported: null, catalogSkipped };
+    }
+    const dir = await fs.mkdtemp(join(tmpdir(), 'chatsafe-import-'));
+    try {
+      await fs.chmod(dir, 0o700);
+      const catalogPath = join(dir, 'catalog.sqlite');
+      let imported: ImportReport | null = null;
+      try {
+        imported = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(opts.waKey ? { waKey: opts.waKey } : {}) });
+      } catch (e) {
+        if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
+        catalogSkipped = `the chat catalog could not be built (${isChatsafeError(e) ? e.message : String(e)}); the files are backed up as they are`;
+      }
+      const result = await backupLocked(repo, {
+        sources: opts.sources,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        ...(imported ? { catalogPath, sourceKind: recognised[0]!.kind } : {}),
+      });
+      return { ...result, detected, imported, catalogSkipped };
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+}
