@@ -10,6 +10,8 @@ import { chunkMethodFor, FileChunker, worthCompressing } from '../chunking/file-
 import { gearTable } from '../chunking/fastcdc.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
+import { KnownIdTable } from '../jobs/known-ids.js';
+import { FLAG_STORED, maybeCompress } from '../repo/compression.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import type { MasterIndex } from '../repo/index-file.js';
 import { withLock } from '../repo/lock.js';
@@ -22,6 +24,8 @@ import { scanSources, type ScannedEntry } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
 const READ_BLOCK_BYTES = 4 * 1024 * 1024;
+/** Files of unknown type are compressed only if their first 64 KiB shrink. */
+const COMPRESS_PROBE_BYTES = 64 * 1024;
 
 export interface BackupOptions {
   readonly sources: readonly string[];
@@ -56,21 +60,19 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const parentTree = parent ? await repo.loadTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
-  const pool = new CryptoPool(repo.keys, opts.workers);
+  const pool = new CryptoPool(repo.keys, opts.workers, KnownIdTable.build(index.blobs.keys(), index.blobs.size));
   const saver = new BlobSaver(repo, index, pool);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {
-    const rootNodes: TreeNode[] = [];
-    for (const root of scan.roots) {
-      const node = await walker.entry(root, parentTree ? new Map(parentTree.nodes.map((n) => [n.name, n])) : null);
-      if (node) rootNodes.push(node);
-    }
-    const treeId = walker.saveTree({ nodes: sortNodes(rootNodes) });
+    const rootNodes: Array<Pending<TreeNode | null>> = [];
+    const parentRoots = parentTree ? new Map(parentTree.nodes.map((n) => [n.name, n])) : null;
+    for (const root of scan.roots) rootNodes.push(await walker.entry(root, parentRoots));
+    const treeId = walker.saveTree({ nodes: sortNodes(await walker.settle(rootNodes)) });
     let catalog: Snapshot['catalog'] = null;
     if (opts.catalogPath) {
       const st = await fs.stat(opts.catalogPath, { bigint: true });
-      const node = await walker.file('catalog', opts.catalogPath, st, null, false);
-      catalog = { size: node.size, content: node.content };
+      const [node] = (await walker.settle([await walker.file('catalog', opts.catalogPath, st, null, false)])) as FileNode[];
+      catalog = { size: node!.size, content: node!.content };
     }
     await saver.flush();
     meter.done();
@@ -118,6 +120,17 @@ async function findParent(repo: Repository, paths: readonly string[]): Promise<S
   return null;
 }
 
+/**
+ * A node whose chunk ids are still being computed. Wrapped in an object on
+ * purpose: an async function returning a bare promise would make its caller
+ * wait for it, and the ids only arrive once the batch is sent.
+ */
+type Pending<T> = T | { readonly later: Promise<T> };
+
+function resolvePending<T>(p: Pending<T>): T | Promise<T> {
+  return typeof p === 'object' && p !== null && 'later' in p ? p.later : p;
+}
+
 class TreeWalker {
   bytesSeen = 0;
   reusedFiles = 0;
@@ -137,7 +150,14 @@ class TreeWalker {
     return this.saver.save('tree', encodeTree(tree), true);
   }
 
-  async entry(e: ScannedEntry, parentNodes: Map<string, TreeNode> | null): Promise<TreeNode | null> {
+  /** Waits for the ids of pending file nodes (sending what is gathered first, or it would wait forever). */
+  async settle(nodes: Pending<TreeNode | null>[]): Promise<TreeNode[]> {
+    this.saver.dispatch();
+    return (await Promise.all(nodes.map(resolvePending))).filter((n): n is TreeNode => n !== null);
+  }
+
+  /** A directory's entries are resolved when the directory ends, so small files share worker calls. */
+  async entry(e: ScannedEntry, parentNodes: Map<string, TreeNode> | null): Promise<Pending<TreeNode | null>> {
     throwIfCancelled(this.signal);
     const previous = parentNodes?.get(e.name) ?? null;
     switch (e.kind) {
@@ -159,12 +179,9 @@ class TreeWalker {
           const t = await this.repo.loadTree(this.index, previous.subtree).catch(() => null);
           if (t) previousChildren = new Map(t.nodes.map((n) => [n.name, n]));
         }
-        const nodes: TreeNode[] = [];
-        for (const child of e.children) {
-          const node = await this.entry(child, previousChildren);
-          if (node) nodes.push(node);
-        }
-        const subtree = this.saveTree({ nodes: sortNodes(nodes) });
+        const nodes: Pending<TreeNode | null>[] = [];
+        for (const child of e.children) nodes.push(await this.entry(child, previousChildren));
+        const subtree = this.saveTree({ nodes: sortNodes(await this.settle(nodes)) });
         await this.saver.room();
         return { name: e.name, type: 'dir', mode: Number(e.stat.mode & 0o7777n), mtimeNs: e.stat.mtimeNs.toString(), subtree };
       }
@@ -173,7 +190,8 @@ class TreeWalker {
     }
   }
 
-  async file(name: string, path: string, stat: BigIntStats, previous: TreeNode | null, countProgress: boolean): Promise<FileNode> {
+  /** Reads and chunks a file; returns its node at once when unchanged, else a promise of it. */
+  async file(name: string, path: string, stat: BigIntStats, previous: TreeNode | null, countProgress: boolean): Promise<Pending<FileNode>> {
     const base = {
       name,
       type: 'file' as const,
@@ -202,7 +220,7 @@ class TreeWalker {
     } catch (err) {
       throw readError(path, err);
     }
-    const content: string[] = [];
+    const content: Promise<string>[] = [];
     let size = 0;
     try {
       let chunker: FileChunker | null = null;
@@ -214,18 +232,18 @@ class TreeWalker {
         if (bytesRead === 0) break;
         const data = block.subarray(0, bytesRead);
         if (!chunker) {
-          chunker = new FileChunker(chunkMethodFor(data), this.gear);
-          compress = worthCompressing(data);
+          chunker = new FileChunker(chunkMethodFor(data), this.gear, data);
+          compress = worthCompressing(data) && maybeCompress(data.subarray(0, COMPRESS_PROBE_BYTES)).flag !== FLAG_STORED;
         }
         for (const chunk of chunker.push(data)) {
-          content.push(this.saver.save('data', chunk, compress));
+          content.push(this.saver.add('data', chunk, compress));
           await this.saver.room();
         }
         size += bytesRead;
         if (countProgress) this.meter.add(bytesRead);
       }
       const last = chunker?.finish();
-      if (last) content.push(this.saver.save('data', last, compress));
+      if (last) content.push(this.saver.add('data', last, compress));
     } catch (err) {
       if (err instanceof ChatsafeError) throw err;
       throw readError(path, err);
@@ -234,7 +252,7 @@ class TreeWalker {
     }
     this.bytesSeen += size;
     if (countProgress) this.meter.add(0, 1);
-    return { ...base, size, content };
+    return { later: Promise.all(content).then((ids) => ({ ...base, size, content: ids })) };
   }
 }
 

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
+import type { KnownIdTable } from './known-ids.js';
 import type { BatchBlob, CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
 
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
@@ -23,8 +24,12 @@ export class CryptoPool {
    * thread reads, chunks and hashes at about the rate one worker seals, and
    * each further worker costs memory without adding speed.
    */
-  constructor(keys: { data: Buffer; blobId: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1))) {
-    const workerData: CryptoWorkerData = { dataKey: new Uint8Array(keys.data), blobIdKey: new Uint8Array(keys.blobId) };
+  constructor(keys: { data: Buffer; blobId: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1)), knownIds?: KnownIdTable) {
+    const workerData: CryptoWorkerData = {
+      dataKey: new Uint8Array(keys.data),
+      blobIdKey: new Uint8Array(keys.blobId),
+      ...(knownIds ? { knownIds: knownIds.buffer } : {}),
+    };
     for (let i = 0; i < size; i++) {
       const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData });
       w.on('message', (m: { seq: number; res: CryptoResponse }) => {
@@ -72,6 +77,18 @@ export class CryptoPool {
     const ab = ownArrayBuffer(data);
     const res = await this.request({ op: 'seal', type, id: new Uint8Array(id), data: ab, compress }, [ab]);
     return Buffer.from((res as Extract<CryptoResponse, { op: 'seal' }>).sealed);
+  }
+
+  /**
+   * Hashes chunks laid end to end in `data` (moved to the worker) and seals
+   * those the repository does not already hold; returns each chunk's id and
+   * its sealed form, or null when it is known.
+   */
+  async store(type: BlobType, data: Buffer, lengths: number[], compress: boolean): Promise<Array<{ id: Buffer; sealed: Buffer | null }>> {
+    const ab = ownArrayBuffer(data);
+    const res = (await this.request({ op: 'store', type, data: ab, lengths, compress }, [ab])) as Extract<CryptoResponse, { op: 'store' }>;
+    const ids = Buffer.from(res.ids);
+    return res.sealed.map((s, i) => ({ id: ids.subarray(i * 32, i * 32 + 32), sealed: s ? Buffer.from(s) : null }));
   }
 
   async open(type: BlobType, idHex: string, sealed: Buffer, rawLength: number, object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {

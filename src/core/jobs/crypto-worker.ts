@@ -10,10 +10,12 @@ import { blobId } from '../crypto/ids.js';
 import { openBlob, sealBlob } from '../repo/blob.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
 import { GarbageBudget } from './memory.js';
+import { KnownIdTable } from './known-ids.js';
 
 const budget = new GarbageBudget();
 
-const { dataKey, blobIdKey } = workerData as CryptoWorkerData;
+const { dataKey, blobIdKey, knownIds } = workerData as CryptoWorkerData;
+const known = knownIds ? KnownIdTable.attach(knownIds) : null;
 const dataKeyBuf = Buffer.from(dataKey);
 const idKeyBuf = Buffer.from(blobIdKey);
 
@@ -23,6 +25,21 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       const sealed = sealBlob(dataKeyBuf, req.type, Buffer.from(req.id), new Uint8Array(req.data), req.compress);
       const owned = toOwned(sealed);
       return { res: { op: 'seal', sealed: owned }, transfer: [owned] };
+    }
+    case 'store': {
+      const data = new Uint8Array(req.data);
+      const ids = new Uint8Array(32 * req.lengths.length);
+      const sealed: (ArrayBuffer | null)[] = [];
+      let o = 0;
+      req.lengths.forEach((len, i) => {
+        const chunk = data.subarray(o, o + len);
+        o += len;
+        const id = blobId(idKeyBuf, chunk);
+        ids.set(id, i * 32);
+        sealed.push(known?.has(id) ? null : toOwned(sealBlob(dataKeyBuf, req.type, id, chunk, req.compress)));
+      });
+      const transfer = [ids.buffer, ...sealed.filter((b): b is ArrayBuffer => b !== null)];
+      return { res: { op: 'store', ids: ids.buffer, sealed }, transfer };
     }
     case 'open': {
       const plain = openBlob(dataKeyBuf, req.type, Buffer.from(req.id), new Uint8Array(req.sealed), req.rawLength, req.object);

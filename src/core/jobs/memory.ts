@@ -10,13 +10,14 @@ import vm from 'node:vm';
 
 const EVERY_BYTES = 8 * 1024 * 1024;
 
-let gcFn: (() => void) | null | undefined;
+type GcFn = (options?: { type?: 'minor' | 'major' }) => void;
+let gcFn: GcFn | null | undefined;
 
-function getGc(): (() => void) | null {
+function getGc(): GcFn | null {
   if (gcFn !== undefined) return gcFn;
   try {
     v8.setFlagsFromString('--expose-gc');
-    gcFn = vm.runInNewContext('gc') as () => void;
+    gcFn = vm.runInNewContext('gc') as GcFn;
   } catch {
     gcFn = null;
   }
@@ -32,7 +33,8 @@ export class GarbageBudget {
     this.since += bytes;
     if (this.since >= EVERY_BYTES && this.gc) {
       this.since = 0;
-      this.gc();
+      // A scavenge is enough: the buffers die young, and it costs a fraction of a full collection.
+      this.gc({ type: 'minor' });
     }
   }
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CDC_PARAMS, gearTable } from '../../../src/core/chunking/fastcdc.js';
-import { chunkMethodFor, FileChunker, SQLITE_CHUNK_BYTES, worthCompressing } from '../../../src/core/chunking/file-chunker.js';
+import { chunkMethodFor, FileChunker, worthCompressing } from '../../../src/core/chunking/file-chunker.js';
 import { pseudoRandomBytes } from '../../helpers/tmp.js';
 
 const gear = gearTable(Buffer.alloc(32, 7));
 
 function chunk(data: Buffer, blockSize: number, method = chunkMethodFor(data)): Buffer[] {
-  const c = new FileChunker(method, gear);
+  const c = new FileChunker(method, gear, data);
   const out: Buffer[] = [];
   for (let o = 0; o < data.length; o += blockSize) out.push(...c.push(data.subarray(o, o + blockSize)));
   const last = c.finish();
@@ -40,14 +40,20 @@ test('an insertion near the start changes only the chunks around it', () => {
   assert.ok(changed.length <= 2, `${changed.length} chunks changed`);
 });
 
-test('SQLite databases are cut at fixed page-aligned offsets', () => {
-  const db = Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), pseudoRandomBytes(SQLITE_CHUNK_BYTES * 5 + 100, 4)]);
-  assert.equal(chunkMethodFor(db), 'sqlite-pages');
-  const chunks = chunk(db, 100_000);
-  assert.deepEqual(
-    chunks.map((c) => c.length),
-    [SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, SQLITE_CHUNK_BYTES, 116],
-  );
+test('SQLite databases are cut into pages (at least 4 KiB), whatever the read size', () => {
+  const header = (pageSize: number) => {
+    const h = Buffer.alloc(100);
+    h.write('SQLite format 3\0', 'latin1');
+    h.writeUInt16BE(pageSize === 65536 ? 1 : pageSize, 16);
+    return h;
+  };
+  for (const [pageSize, chunkSize] of [[4096, 4096], [1024, 4096], [8192, 8192], [65536, 65536]] as const) {
+    const db = Buffer.concat([header(pageSize), pseudoRandomBytes(chunkSize * 5 - 100 + 116, pageSize)]);
+    assert.equal(chunkMethodFor(db), 'sqlite-pages');
+    const chunks = chunk(db, 100_000);
+    assert.deepEqual(chunks.map((c) => c.length), [chunkSize, chunkSize, chunkSize, chunkSize, chunkSize, 116], `page size ${pageSize}`);
+    assert.deepEqual(chunk(db, 777).map((c) => c.length), chunks.map((c) => c.length));
+  }
 });
 
 test('chunks own their memory, so they can be moved to a worker', () => {
