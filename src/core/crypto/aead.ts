@@ -26,7 +26,7 @@ export function seal(key: Buffer, aad: Buffer, ...parts: Uint8Array[]): Buffer {
   // temporary buffers the allocator recycles at once (large temporaries would
   // fragment memory across worker threads).
   const out = Buffer.allocUnsafeSlow(NONCE_BYTES + total + TAG_BYTES);
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = nextNonce();
   nonce.copy(out, 0);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
@@ -46,6 +46,22 @@ export function seal(key: Buffer, aad: Buffer, ...parts: Uint8Array[]): Buffer {
 }
 
 const STEP_BYTES = 64 * 1024;
+
+/**
+ * Random 96-bit nonces, drawn from the CSPRNG a few hundred at a time: one
+ * call per nonce costs more than sealing a 4 KiB SQLite page.
+ */
+let noncePool = Buffer.alloc(0);
+let nonceAt = 0;
+function nextNonce(): Buffer {
+  if (nonceAt + NONCE_BYTES > noncePool.length) {
+    noncePool = randomBytes(NONCE_BYTES * 512);
+    nonceAt = 0;
+  }
+  const n = noncePool.subarray(nonceAt, nonceAt + NONCE_BYTES);
+  nonceAt += NONCE_BYTES;
+  return n;
+}
 
 export function open(key: Buffer, aad: Buffer, sealed: Uint8Array): Buffer {
   if (sealed.length < SEAL_OVERHEAD) throw new AuthenticationFailed();

@@ -17,7 +17,8 @@ const zstd = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
 
 export const FLAG_STORED = 0;
 export const FLAG_ZSTD = 1;
-const LEVEL = 3;
+/** Level 1: chat databases are stored page by page, and per-call speed matters more than the last few percent. */
+const LEVEL = 1;
 
 let cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
 /** Reused output buffer: most attempts on unknown data do not pay, and then nothing is allocated. */
