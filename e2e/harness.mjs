@@ -60,7 +60,7 @@ export async function openApp(name) {
   if (FRONT === 'electron') {
     const app = await _electron.launch({
       executablePath: join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron'),
-      args: [join(ROOT, 'dist', 'electron', 'electron', 'main.js')],
+      args: [join(ROOT, 'dist', 'electron', 'main.js')],
       env: { ...process.env, CHATSAFE_CONFIG_DIR: configDir },
     });
     const page = await app.firstWindow();

@@ -5,7 +5,9 @@
  */
 import { resolve, sep } from 'node:path';
 
-export { allowExternal } from '../src/app/external-links.js';
+import { allowExternal } from '../src/app/external-links.js';
+
+export { allowExternal };
 
 /** The renderer's origin: files come from app://chatsafe/, never file://. */
 export const APP_SCHEME = 'app';
@@ -73,4 +75,44 @@ export function resolveAppFile(rootDir: string, url: string): string | null {
   const root = resolve(rootDir);
   const file = resolve(root, `.${rel === '/' || rel === '' ? '/index.html' : rel}`);
   return file.startsWith(root + sep) ? file : null;
+}
+
+/** What `hardenContents` needs of a webContents (what the tests fake). */
+export interface ContentsLike {
+  on(event: 'will-navigate' | 'will-redirect', listener: (e: { preventDefault(): void }, url: string) => void): unknown;
+  on(event: 'will-attach-webview', listener: (e: { preventDefault(): void }) => void): unknown;
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
+}
+
+/**
+ * Every webContents: no navigation away from the app, no new windows (links
+ * on the allowlist open in the system browser instead), no <webview>.
+ */
+export function hardenContents(contents: ContentsLike, openExternal: (url: string) => void): void {
+  const stay = (e: { preventDefault(): void }, url: string) => {
+    if (!allowNavigation(url)) e.preventDefault();
+  };
+  contents.on('will-navigate', stay);
+  contents.on('will-redirect', stay);
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (allowExternal(url)) openExternal(url);
+    return { action: 'deny' };
+  });
+}
+
+const MIME: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2' };
+
+/** The app:// protocol: a file of the renderer with the CSP, or 404 for anything else. */
+export async function appProtocolResponse(rootDir: string, url: string, readFile: (path: string) => Promise<Buffer>): Promise<{ status: number; headers: Record<string, string>; body: Buffer | null }> {
+  const headers = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' };
+  const file = resolveAppFile(rootDir, url);
+  if (!file) return { status: 404, headers, body: null };
+  try {
+    const body = await readFile(file);
+    const ext = /\.[a-z0-9]+$/i.exec(file)?.[0]?.toLowerCase() ?? '';
+    return { status: 200, headers: { ...headers, 'Content-Type': MIME[ext] ?? 'application/octet-stream' }, body };
+  } catch {
+    return { status: 404, headers, body: null };
+  }
 }

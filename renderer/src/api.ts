@@ -4,7 +4,7 @@
  * (`chatsafe ui`, over HTTP with the launch token). Types come from the IPC
  * contract, so a request the back would refuse does not compile here.
  */
-import type { AppError, CallChannel, JobChannel, Progress, RequestOf, ResponseOf, Result } from '../../src/app/contract.js';
+import type { AppError, CallChannel, JobChannel, PreloadBridge, Progress, RequestOf, ResponseOf, Result } from '../../src/app/contract.js';
 
 export type { AppError, Progress, Result };
 
@@ -20,14 +20,6 @@ export interface ChatsafeApi {
   cancel(jobId: string): Promise<void>;
   /** Paths of dropped files (desktop app only; a browser does not reveal them). */
   pathForFile(file: File): string | null;
-}
-
-/** What the Electron preload puts on `window.chatsafe` (see electron/preload.cts). */
-export interface PreloadBridge {
-  call(channel: string, request: unknown): Promise<Result<unknown>>;
-  job(channel: string, jobId: string, request: unknown): Promise<Result<unknown>>;
-  onProgress(listener: (jobId: string, progress: Progress) => void): () => void;
-  pathForFile(file: File): string;
 }
 
 declare global {

@@ -358,3 +358,18 @@ export interface JobProgressEvent {
   readonly jobId: string;
   readonly progress: Progress;
 }
+
+/**
+ * What the Electron preload exposes as `window.chatsafe`: one object, four
+ * functions, no raw ipcRenderer. The renderer wraps it into its typed API.
+ */
+export interface PreloadBridge {
+  call(channel: string, request: unknown): Promise<Result<unknown>>;
+  job(channel: string, jobId: string, request: unknown): Promise<Result<unknown>>;
+  onProgress(listener: (jobId: string, progress: Progress) => void): () => void;
+  /** The path of a dropped file (Electron's webUtils; a plain browser never reveals it). */
+  pathForFile(file: File): string;
+}
+
+/** The IPC channel names between preload and main. */
+export const IPC = { call: 'chatsafe:call', job: 'chatsafe:job', progress: 'chatsafe:progress' } as const;

@@ -66,17 +66,27 @@ export function Wizard({ api, keepLast, defaultVaultUrl, onFinished, confirmGrou
     };
   }, [api, mode, password]);
 
-  const detect = async (path: string) => {
-    setSource(path);
+  // Detection runs once typing pauses, not on every keystroke (each run is a worker job).
+  useEffect(() => {
     setDetection(null);
     setError(null);
-    if (!path) return;
-    setDetecting(true);
-    const r = await api.job('detect', { path }, () => undefined).done;
-    setDetecting(false);
-    if (r.ok) setDetection(r.value);
-    else setError(r.error);
-  };
+    if (!source) return;
+    let live = true;
+    const t = setTimeout(() => {
+      setDetecting(true);
+      void api.job('detect', { path: source }, () => undefined).done.then((r) => {
+        if (!live) return;
+        setDetecting(false);
+        if (r.ok) setDetection(r.value);
+        else setError(r.error);
+      });
+    }, 350);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [api, source]);
+  const detect = async (path: string) => setSource(path);
 
   const trySample = async () => {
     const r = await api.call('sample.create', {});
