@@ -36,7 +36,10 @@ test('kill -9 at 20 points of a backup: the previous and the latest snapshot alw
   let landed = 0;
   let withNewSnapshot = 0;
   const points = spread(KILLS);
-  for (const [i, fraction] of points.entries()) {
+  // Timing varies with the machine's load: runs that finish before their kill
+  // are followed by more attempts, earlier in the run, until 20 kills landed.
+  for (let i = 0; landed < KILLS && i < 2 * KILLS; i++) {
+    const fraction = i < KILLS ? points[i]! : 0.05 + (0.7 * ((i * 37) % 20)) / 20;
     // every other run starts from the pristine repository; the others continue
     // from what the previous kill left behind (packs without index, stale lock)
     if (i % 2 === 0) resetTo(pristine.path, work.path);
@@ -57,7 +60,7 @@ test('kill -9 at 20 points of a backup: the previous and the latest snapshot alw
     await Promise.all(restores);
     for (const t of [t1, join(tmp.path, `t-latest-${i}`)]) if (existsSync(t)) rmSync(t, { recursive: true });
   }
-  assert.ok(landed >= KILLS - 2, `at least ${KILLS - 2} of the ${KILLS} kills landed during the backup (${landed} did)`);
+  assert.equal(landed, KILLS, `${KILLS} kills landed during a backup`);
   assert.ok(withNewSnapshot < KILLS, 'some kills came before the new snapshot existed');
 
   const id = await backupOf(work, [src], ['--keep-last', '3']);

@@ -141,8 +141,9 @@ export class LocalFolderBackend implements StorageBackend {
   }
 
   async remove(kind: ObjectKind, name: string): Promise<void> {
+    const path = this.pathOf(kind, name);
     try {
-      await fs.unlink(this.pathOf(kind, name));
+      await fs.unlink(path);
     } catch (e) {
       if (!isNotFound(e)) throw ioError(e, `removing ${kind}/${name}`);
     }
