@@ -3,9 +3,12 @@
 // then (when ELECTRON_OVERRIDE_DIST_PATH is set) the same specs in Electron.
 // Assumes `npm run build` has run.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './harness.mjs';
+import { ROOT, SHOTS } from './harness.mjs';
+
+// Each run's screenshots replace the last run's.
+rmSync(SHOTS, { recursive: true, force: true });
 
 const specs = readdirSync(join(ROOT, 'e2e', 'specs'))
   .filter((f) => f.endsWith('.test.mjs') && (process.argv.length <= 2 || process.argv.slice(2).some((a) => f.includes(a))))

@@ -43,7 +43,7 @@ describe('key mode', { skip: SKIP }, () => {
     await page.getByRole('button', { name: 'Unlock' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    assert.match(await alert.textContent(), /Group 6, digit 2: you typed/);
+    assert.match(await alert.textContent(), /group 6, digit 2: you typed/i);
     await shots('restore-typo');
     await page.getByLabel('Key (64 digits)').fill('0'.repeat(64));
     await page.getByRole('button', { name: 'Unlock' }).click();
@@ -90,6 +90,18 @@ describe('key mode', { skip: SKIP }, () => {
     await hits.last().click();
     await page.locator('.msg.highlight').getByText('Remember to water the lemon tree on Sunday').waitFor();
     await shots('inspect-search');
+    await page.getByTestId('messages').getByRole('button', { name: 'Preview' }).first().click();
+    const preview = page.getByRole('dialog', { name: /Preview of IMG-20240301-WA0001.jpg/ });
+    await preview.getByRole('img').waitFor();
+    await shots('inspect-media-preview');
+    await preview.getByRole('button', { name: 'Close' }).click();
+    const htmlDir = join(dir, 'html');
+    await page.getByLabel('Export this chat as HTML into a new folder').fill(htmlDir);
+    await page.getByRole('button', { name: 'Export as HTML' }).click();
+    await page.getByText(/Saved the chat as HTML/).waitFor();
+    const pages = readdirSync(htmlDir, { recursive: true }).map(String);
+    assert.ok(pages.includes('index.html'), pages.join(', '));
+    assert.ok(pages.some((p) => p.startsWith('media') && p !== 'media'), `media copied: ${pages.join(', ')}`);
     await page.getByRole('button', { name: 'Diagnostics report' }).click();
     const report = await page.getByTestId('diagnostics').inputValue();
     assert.match(report, /snapshots: 1/);

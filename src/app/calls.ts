@@ -4,8 +4,8 @@
  * job instead. Requests arrive validated by the router.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs, mkdtempSync } from 'node:fs';
-import { homedir, tmpdir, arch, platform } from 'node:os';
+import { promises as fs } from 'node:fs';
+import { arch, homedir, platform } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { readBundleInfo } from '../core/bundle/read.js';
 import { exportHtml } from '../core/catalog/export-html.js';
@@ -18,7 +18,7 @@ import { ROUTES } from '../core/vault/protocol.js';
 import { APP_VERSION } from '../core/version.js';
 import { bundleRepoHeader } from '../core/bundle/read.js';
 import { isBundleFile, openStorage, toCredential, vaultUnlocker } from './access.js';
-import { CatalogView, extractSnapshotCatalog } from './catalog-view.js';
+import { CatalogView } from './catalog-view.js';
 import type { CallChannel, HeaderInfo, RequestOf, ResponseOf, Settings, SnapshotInfo } from './contract.js';
 import { diagnosticsReport } from './diagnostics.js';
 import { appError } from './errors.js';
@@ -47,7 +47,18 @@ interface Session extends SessionRef {
 
 const MAX_SESSIONS = 16;
 const MAX_LISTING = 5000;
-const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
+/** Previews travel as base64 through IPC or HTTP; larger files are opened after a restore. */
+const MAX_PREVIEW_BYTES = 20 * 1024 * 1024;
+
+/** Only images are previewed inline (the page's CSP allows data: images and nothing else). */
+function previewMime(declared: string | null, data: Buffer): string {
+  const sniffed = data.subarray(0, 4).toString('hex');
+  if (sniffed.startsWith('89504e47')) return 'image/png';
+  if (sniffed.startsWith('ffd8ff')) return 'image/jpeg';
+  if (sniffed.startsWith('47494638')) return 'image/gif';
+  if (data.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  return declared && /^[a-z]+\/[a-z0-9.+-]{1,60}$/i.test(declared) && !/^image\/svg/i.test(declared) ? declared : 'application/octet-stream';
+}
 
 export function newId(): string {
   return randomBytes(16).toString('base64url');
@@ -240,15 +251,7 @@ async function openCatalogOf(req: RequestOf<'catalog.open'>, ctx: AppContext): P
   const s = ctx.session(req.sessionId);
   if (s.kind === 'bundle') throw new ChatsafeError('unsupported', 'Browsing chats inside a .chatsafe bundle is not available yet.', 'Restore the bundle to a folder, or open the repository it came from.');
   const repo = await Repository.open(openStorage(s.address), { kind: 'key', key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) });
-  const snap = await repo.findSnapshot(req.snapshot);
-  const dir = mkdtempSync(join(tmpdir(), 'chatsafe-catalog-'));
-  let view: CatalogView;
-  try {
-    view = await CatalogView.open(await extractSnapshotCatalog(repo, snap, dir), dir);
-  } catch (e) {
-    await fs.rm(dir, { recursive: true, force: true });
-    throw e;
-  }
+  const view = await CatalogView.open(repo, await repo.findSnapshot(req.snapshot));
   const catalogId = newId();
   ctx.catalogs.set(catalogId, { view, sessionId: req.sessionId });
   return { catalogId, chats: view.catalog.listChats(), counts: view.catalog.counts() };
@@ -257,8 +260,7 @@ async function openCatalogOf(req: RequestOf<'catalog.open'>, ctx: AppContext): P
 async function exportChats(req: RequestOf<'catalog.exportHtml'>, ctx: AppContext): Promise<ResponseOf<'catalog.exportHtml'>> {
   const view = ctx.catalog(req.catalogId);
   const out = resolve(req.outDir);
-  // Media come with the snapshot reader; until then the pages name each file instead of embedding it.
-  const r = await exportHtml(view.catalog, out, async () => null, req.chatIds ? { chatIds: req.chatIds } : {});
+  const r = await exportHtml(view.catalog, out, view.readMedia, req.chatIds ? { chatIds: req.chatIds } : {});
   return { path: out, chats: r.chats, files: r.files };
 }
 
@@ -306,10 +308,13 @@ export const CALL_HANDLERS: { [C in Exclude<CallChannel, 'job.cancel'>]: Handler
   'catalog.search': async (req, ctx) => ({ hits: ctx.catalog(req.catalogId).catalog.search(req.query, { limit: 200, ...(req.chatId !== undefined ? { chatId: req.chatId } : {}) }) }),
   'catalog.position': async (req, ctx) => ctx.catalog(req.catalogId).position(req.messageId),
   'catalog.media': async (req, ctx) => {
-    const m = ctx.catalog(req.catalogId).catalog.message(req.messageId);
+    const view = ctx.catalog(req.catalogId);
+    const m = view.catalog.message(req.messageId);
     if (!m?.media) throw new ChatsafeError('not-found', 'That message has no media.', 'Pick a message with a picture or file.');
-    void MAX_MEDIA_BYTES;
-    throw new ChatsafeError('unsupported', 'Media preview needs reading a single file from the snapshot, which this version cannot do yet.', 'Restore the snapshot to a folder to see the media.');
+    if (m.media.path === null || (m.media.size ?? 0) > MAX_PREVIEW_BYTES) throw new ChatsafeError('not-found', 'This file is not in the backup, or is too large to preview.', 'Restore the snapshot to a folder to open it.');
+    const data = await view.readMedia(m.media.path);
+    if (!data || data.length > MAX_PREVIEW_BYTES) throw new ChatsafeError('not-found', 'This file is not in the backup, or is too large to preview.', 'Restore the snapshot to a folder to open it.');
+    return { mime: previewMime(m.media.mime, data), dataBase64: data.toString('base64') };
   },
   'catalog.exportHtml': exportChats,
   'catalog.close': async (req, ctx) => {

@@ -1,12 +1,12 @@
 /**
- * A decrypted chat catalog opened for browsing: windows of messages by
- * position (what a virtualized list asks for), search, and where a search hit
- * sits in its chat. The catalog lives in a private temp folder (mode 0700)
- * that `close` removes.
+ * A snapshot's chat catalog kept open for browsing: windows of messages by
+ * position (what a virtualized list asks for), where a search hit sits in its
+ * chat, and the snapshot's media. The core's withSnapshotCatalog decrypts the
+ * catalog into a private temp folder for the length of a callback; the view
+ * holds that callback open until `close`, which removes the folder.
  */
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
-import { type Catalog, openCatalog } from '../core/catalog/index.js';
+import type { Catalog } from '../core/catalog/index.js';
+import { withSnapshotCatalog, type MediaReader } from '../core/catalog/snapshot-catalog.js';
 import type { CatalogMessage } from '../core/catalog/types.js';
 import { ChatsafeError } from '../core/errors.js';
 import type { Repository } from '../core/repo/repository.js';
@@ -20,13 +20,27 @@ export class CatalogView {
   /** Each chat's messages in time order, read on first use (100,000 messages are a few tens of MB). */
   private readonly chats = new Map<number, CatalogMessage[]>();
 
-  constructor(
+  private constructor(
     readonly catalog: Catalog,
-    private readonly dir: string,
+    readonly readMedia: MediaReader,
+    private readonly release: () => Promise<void>,
   ) {}
 
-  static async open(path: string, dir: string): Promise<CatalogView> {
-    return new CatalogView(openCatalog(path), dir);
+  static open(repo: Repository, snap: SnapshotRecord): Promise<CatalogView> {
+    return new Promise((resolveView, reject) => {
+      let letGo!: () => void;
+      const held = new Promise<void>((r) => (letGo = r));
+      const scope = withSnapshotCatalog(repo, snap, (catalog, readMedia) => {
+        resolveView(
+          new CatalogView(catalog, readMedia, async () => {
+            letGo();
+            await scope;
+          }),
+        );
+        return held;
+      });
+      scope.catch(reject);
+    });
   }
 
   messagesOf(chatId: number): CatalogMessage[] {
@@ -59,9 +73,8 @@ export class CatalogView {
   }
 
   async close(): Promise<void> {
-    this.catalog.close();
     this.chats.clear();
-    await fs.rm(this.dir, { recursive: true, force: true });
+    await this.release();
   }
 }
 
@@ -79,22 +92,4 @@ export function toMessageInfo(m: CatalogMessage): MessageInfo {
     deleted: m.deleted,
     reactions: m.reactions.map((r) => r.emoji),
   };
-}
-
-/**
- * Writes a snapshot's catalog into `dir` (created 0700 by the caller) and
- * returns its path; every chunk is authenticated as it is read.
- */
-export async function extractSnapshotCatalog(repo: Repository, snap: SnapshotRecord, dir: string): Promise<string> {
-  const ref = snap.snapshot.catalog;
-  if (!ref) throw new ChatsafeError('not-found', 'This snapshot has no chat catalog: its files were backed up, but they were not a chat export Chatsafe could read.', 'You can still restore the files.');
-  const index = await repo.loadIndex();
-  const path = join(dir, 'catalog.sqlite');
-  const fh = await fs.open(path, 'wx', 0o600);
-  try {
-    for (const id of ref.content) await fh.write(await repo.readBlob(index, 'data', id));
-  } finally {
-    await fh.close();
-  }
-  return path;
 }

@@ -5,7 +5,7 @@ export function ErrorBox({ error, onRetry }: { error: AppError; onRetry?: () => 
   return (
     <div className="error" role="alert" data-kind={error.kind}>
       <p className="error-message">{error.message}</p>
-      {error.suggestion && (
+      {error.suggestion && !error.message.includes("did you mean") && (
         <p className="error-suggestion">
           Group {error.suggestion.group}, digit {error.suggestion.digit}: you typed <kbd>{error.suggestion.typed}</kbd>; it is probably <kbd>{error.suggestion.suggested}</kbd>.
         </p>

@@ -11,7 +11,7 @@ const OVERSCAN = 10;
  * the page, and they are fetched in pages of 200 as the list scrolls, so a
  * chat of 100,000 messages scrolls as smoothly as one of ten.
  */
-export function VirtualMessages({ api, catalogId, chatId, total, scrollTo, height = 480 }: { api: ChatsafeApi; catalogId: string; chatId: number; total: number; scrollTo?: number | null; height?: number }) {
+export function VirtualMessages({ api, catalogId, chatId, total, scrollTo, height = 480, onPreview }: { api: ChatsafeApi; catalogId: string; chatId: number; total: number; scrollTo?: number | null; height?: number; onPreview?: (m: MessageInfo) => void }) {
   const [scrollTop, setScrollTop] = useState(0);
   const [, setVersion] = useState(0);
   const pages = useRef(new Map<number, MessageInfo[] | 'loading'>());
@@ -56,7 +56,14 @@ export function VirtualMessages({ api, catalogId, chatId, total, scrollTo, heigh
             <span className="msg-meta">
               <span className="who">{m.fromMe ? 'You' : (m.sender ?? 'System')}</span> <time>{new Date(m.timestamp).toLocaleString()}</time>
             </span>
-            <span className="msg-text">{m.deleted ? 'This message was deleted' : (m.text ?? (m.media ? `📎 ${m.media.name ?? m.kind}` : `[${m.kind}]`))}</span>
+            <span className="msg-text">
+              {m.media?.available && onPreview && (
+                <button type="button" className="preview" onClick={() => onPreview(m)}>
+                  Preview
+                </button>
+              )}
+              {m.deleted ? 'This message was deleted' : (m.text ?? (m.media ? `📎 ${m.media.name ?? m.kind}` : `[${m.kind}]`))}
+            </span>
           </>
         ) : (
           <span className="msg-loading">…</span>

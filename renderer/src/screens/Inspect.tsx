@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
-import type { ChatInfo, CheckReportInfo, HeaderInfo, SearchHitInfo } from '../../../src/app/contract.js';
+import type { ChatInfo, CheckReportInfo, HeaderInfo, MessageInfo, SearchHitInfo } from '../../../src/app/contract.js';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
@@ -24,6 +24,14 @@ export function Inspect({ api }: { api: ChatsafeApi }) {
   const [report, setReport] = useState<string | null>(null);
   const [exportPath, setExportPath] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
+  const [preview, setPreview] = useState<{ name: string; mime: string; dataBase64: string } | { name: string; error: AppError } | null>(null);
+
+  const showPreview = async (m: MessageInfo) => {
+    if (!catalog) return;
+    const name = m.media?.name ?? 'media';
+    const r = await api.call('catalog.media', { catalogId: catalog.catalogId, messageId: m.id });
+    setPreview(r.ok ? { name, ...r.value } : { name, error: r.error });
+  };
 
   const readHeader = async () => {
     setError(null);
@@ -177,6 +185,25 @@ export function Inspect({ api }: { api: ChatsafeApi }) {
           </ul>
         </section>
       )}
+      {preview && (
+        <div className="modal-backdrop">
+          <div className="modal" role="dialog" aria-modal="true" aria-label={`Preview of ${preview.name}`} onKeyDown={(e) => e.key === 'Escape' && setPreview(null)}>
+            <h3>{preview.name}</h3>
+            {'error' in preview ? (
+              <ErrorBox error={preview.error} />
+            ) : preview.mime.startsWith('image/') ? (
+              <img className="preview-image" src={`data:${preview.mime};base64,${preview.dataBase64}`} alt={preview.name} />
+            ) : (
+              <p>This kind of file ({preview.mime}) is not shown here; restore the snapshot to open it.</p>
+            )}
+            <div className="actions">
+              <button type="button" autoFocus onClick={() => setPreview(null)}>
+                Close
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
       {catalog && (
         <section className="browser" aria-label="Chats">
           <p>
@@ -221,7 +248,7 @@ export function Inspect({ api }: { api: ChatsafeApi }) {
             {chat && (
               <div className="chat-view">
                 <h3>{chat.name}</h3>
-                <VirtualMessages api={api} catalogId={catalog.catalogId} chatId={chat.id} total={chat.messageCount} scrollTo={scrollTo} />
+                <VirtualMessages api={api} catalogId={catalog.catalogId} chatId={chat.id} total={chat.messageCount} scrollTo={scrollTo} onPreview={(m) => void showPreview(m)} />
                 <PathField api={api} label="Export this chat as HTML into a new folder" value={exportPath} onChange={setExportPath} pick="folder" />
                 <button type="button" onClick={() => void exportHtml()} disabled={exportPath === ''}>
                   Export as HTML

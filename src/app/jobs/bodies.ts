@@ -5,17 +5,12 @@
  * already validated by the router; an unlocked repository arrives as its
  * address and root key (the session itself stays with the router).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { backup } from '../../core/backup/backup.js';
+import { importAndBackup } from '../../core/backup/import-and-backup.js';
 import { exportBundle } from '../../core/bundle/export.js';
 import { checkBundle, restoreBundle } from '../../core/bundle/restore-bundle.js';
 import { checkRepository, checkWithoutKey } from '../../core/check/check.js';
 import { ChatsafeError, throwIfCancelled } from '../../core/errors.js';
 import { detectSource } from '../../core/importers/detect.js';
-import { buildCatalog } from '../../core/importers/import.js';
-import type { ImportReport } from '../../core/importers/types.js';
 import type { ProgressListener } from '../../core/jobs/progress.js';
 import { RootKey } from '../../core/keys/root-key.js';
 import { Repository, type Credential } from '../../core/repo/repository.js';
@@ -67,46 +62,22 @@ async function createRepo(req: RequestOf<'backup'>, ctx: JobContext): Promise<Re
   return Repository.init(backend, k, { url: account.vaultUrl, accountId: account.accountId });
 }
 
-async function importCatalog(sources: readonly string[], dir: string, ctx: JobContext): Promise<{ path: string; report: ImportReport } | null> {
-  if (sources.length !== 1) return null;
-  const found = await detectSource(sources[0]!, { signal: ctx.signal }).catch(() => null);
-  if (!found || found.kind === 'unknown' || found.kind === 'whatsapp-android-crypt') return null;
-  const path = join(dir, 'catalog.sqlite');
-  const report = await buildCatalog(sources[0]!, path, {
-    signal: ctx.signal,
-    onProgress: (p) =>
-      ctx.onProgress({ phase: 'importing', bytesDone: 0, bytesTotal: null, filesDone: p.done, filesTotal: p.total, rate: 0, etaSeconds: null }),
-  });
-  return { path, report };
-}
-
 const backupBody: Body<'backup'> = async (req, ctx) => {
   const repo = req.mode === 'create' ? await createRepo(req, ctx) : await Repository.open(openStorage(req.address, ctx.signal), toCredential(req.protection), vaultUnlocker);
-  const work = mkdtempSync(join(tmpdir(), 'chatsafe-import-'));
-  try {
-    const catalog = await importCatalog(req.sources, work, ctx);
-    const result = await backup(repo, {
-      sources: req.sources,
-      signal: ctx.signal,
-      onProgress: ctx.onProgress,
-      ...(catalog ? { catalogPath: catalog.path, sourceKind: catalog.report.kind } : {}),
-    });
-    const retention = await applyRetention(repo, req.keepLast, { signal: ctx.signal, onProgress: ctx.onProgress });
-    const s = result.snapshot.summary;
-    return {
-      snapshotId: result.id,
-      files: s.files,
-      bytes: s.bytes,
-      storedBytes: s.storedBytes,
-      newBytes: s.newBytes,
-      chats: catalog?.report.counts.chats ?? null,
-      messages: catalog?.report.counts.messages ?? null,
-      forgotten: retention.forgotten.length,
-      location: repo.backend.location,
-    };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const result = await importAndBackup(repo, { sources: req.sources, signal: ctx.signal, onProgress: ctx.onProgress });
+  const retention = await applyRetention(repo, req.keepLast, { signal: ctx.signal, onProgress: ctx.onProgress });
+  const s = result.snapshot.summary;
+  return {
+    snapshotId: result.id,
+    files: s.files,
+    bytes: s.bytes,
+    storedBytes: s.storedBytes,
+    newBytes: s.newBytes,
+    chats: result.imported?.counts.chats ?? null,
+    messages: result.imported?.counts.messages ?? null,
+    forgotten: retention.forgotten.length,
+    location: repo.backend.location,
+  };
 };
 
 const detectBody: Body<'detect'> = async (req, ctx) => {
