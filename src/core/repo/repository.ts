@@ -212,8 +212,41 @@ export class Repository {
     return openBlob(this.keys.data, loc.type, Buffer.from(idHex, 'hex'), sealed, loc.rawLength, object);
   }
 
+  /**
+   * Trees are read many times in one run (the parent snapshot's, then the
+   * verification, then prune), and on cloud storage each read is a request:
+   * a tree pack is fetched whole the first time and kept, and parsed trees too.
+   */
+  private readonly treeCache = new Map<string, Tree>();
+  private readonly treePacks = new Map<string, Promise<Buffer>>();
+  private treePackBytes = 0;
+
+  private async readTreeBlob(index: MasterIndex, idHex: string): Promise<Buffer> {
+    const loc = index.get(idHex);
+    if (!loc || loc.type !== 'tree') return this.readBlob(index, 'tree', idHex);
+    const packSize = index.packs.get(loc.pack)?.size ?? 0;
+    if (packSize > TREE_PACK_CACHE_BYTES / 4 || this.treePackBytes + packSize > TREE_PACK_CACHE_BYTES) return this.readBlobAt(loc, idHex);
+    let pack = this.treePacks.get(loc.pack);
+    if (!pack) {
+      this.treePackBytes += packSize;
+      pack = this.readPack(loc.pack, { offset: 0, length: packSize });
+      this.treePacks.set(loc.pack, pack);
+      pack.catch(() => this.treePacks.delete(loc.pack));
+    }
+    const bytes = await pack;
+    const object = `data/${loc.pack.slice(0, 2)}/${loc.pack}`;
+    return openBlob(this.keys.data, 'tree', Buffer.from(idHex, 'hex'), bytes.subarray(loc.offset, loc.offset + loc.length), loc.rawLength, object);
+  }
+
   async loadTree(index: MasterIndex, idHex: string): Promise<Tree> {
-    const bytes = await this.readBlob(index, 'tree', idHex);
+    const cached = this.treeCache.get(idHex);
+    if (cached) return cached;
+    const tree = await this.parseTree(idHex, await this.readTreeBlob(index, idHex));
+    if (this.treeCache.size < TREE_CACHE_ENTRIES) this.treeCache.set(idHex, tree);
+    return tree;
+  }
+
+  private async parseTree(idHex: string, bytes: Buffer): Promise<Tree> {
     let json: unknown;
     try {
       json = JSON.parse(bytes.toString('utf8'));
@@ -266,3 +299,5 @@ async function unlockWithPassword(header: RepoHeader, password: string, vaultUnl
 }
 
 export const BLOB_ID_BYTES = ID_BYTES;
+const TREE_PACK_CACHE_BYTES = 32 * 1024 * 1024;
+const TREE_CACHE_ENTRIES = 20_000;
