@@ -110,4 +110,31 @@ describe('key mode', { skip: SKIP }, () => {
     await shots('inspect-diagnostics');
     assert.deepEqual(app.errors ?? [], []);
   });
+
+  test('a snapshot saved as a .chatsafe bundle restores with the same key', async () => {
+    const { page, shots } = app;
+    // A fresh inspector (leaving the screen forgets the open catalog).
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    await page.getByRole('button', { name: 'Inspect', exact: true }).click();
+    await page.getByLabel(/^Backup \(a repository/).fill(repo());
+    await page.getByText('Open with the key the user gave you').click();
+    await page.getByLabel('Key (64 digits)').fill(key);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    const file = join(dir, 'garden.chatsafe');
+    await page.getByLabel('Save the bundle as').fill(file);
+    await page.getByRole('button', { name: 'Save bundle' }).click();
+    await page.getByText(/Saved 2 files .* as .*garden\.chatsafe/).waitFor({ timeout: 60_000 });
+    await shots('bundle-saved');
+    await page.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.getByLabel(/^Backup \(a repository/).fill(file);
+    await page.getByLabel('Key (64 digits)').fill(key);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByText('Unlocked the bundle.').waitFor();
+    const target = join(dir, 'from-bundle');
+    await page.getByLabel('Restore into (an empty or new folder)').fill(target);
+    await page.getByRole('button', { name: 'Restore', exact: true }).last().click();
+    await page.getByTestId('restore-result').waitFor({ timeout: 60_000 });
+    await shots('bundle-restored');
+    assert.match(readFileSync(join(target, 'WhatsApp Chat with Garden Club', 'WhatsApp Chat with Garden Club.txt'), 'utf8'), /lemon tree/);
+  });
 });

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
 import type { ChatInfo, CheckReportInfo, HeaderInfo, MessageInfo, SearchHitInfo } from '../../../src/app/contract.js';
 import { ErrorBox } from '../components/ErrorBox';
@@ -24,7 +24,21 @@ export function Inspect({ api }: { api: ChatsafeApi }) {
   const [report, setReport] = useState<string | null>(null);
   const [exportPath, setExportPath] = useState('');
   const [notice, setNotice] = useState<string | null>(null);
+  const [bundle, setBundle] = useState({ snapshot: 'latest', path: '' });
+  const [exporting, setExporting] = useState<{ jobId: string; progress: Progress | null } | null>(null);
   const [preview, setPreview] = useState<{ name: string; mime: string; dataBase64: string } | { name: string; error: AppError } | null>(null);
+
+  // Leaving the inspector closes what it opened: the decrypted catalog's temp file and the unlocked key.
+  const open = useRef<{ catalogId?: string; sessionId?: string }>({});
+  open.current = { catalogId: catalog?.catalogId, sessionId: unlocked?.sessionId };
+  useEffect(
+    () => () => {
+      const { catalogId, sessionId } = open.current;
+      if (catalogId) void api.call('catalog.close', { catalogId });
+      if (sessionId) void api.call('session.close', { sessionId });
+    },
+    [api],
+  );
 
   const showPreview = async (m: MessageInfo) => {
     if (!catalog) return;
@@ -74,6 +88,17 @@ export function Inspect({ api }: { api: ChatsafeApi }) {
     if (!r.ok) return setError(r.error);
     setChat(catalog.chats.find((c) => c.id === r.value.chatId) ?? null);
     setScrollTo(r.value.offset);
+  };
+
+  const exportBundle = async () => {
+    if (!unlocked) return;
+    setError(null);
+    const job = api.job('export', { sessionId: unlocked.sessionId, snapshot: bundle.snapshot, outPath: bundle.path }, (p) => setExporting((e) => (e ? { ...e, progress: p } : e)));
+    setExporting({ jobId: job.jobId, progress: null });
+    const r = await job.done;
+    setExporting(null);
+    if (r.ok) setNotice(`Saved ${r.value.files} files (${formatBytes(r.value.bytes)}) as ${r.value.path}. It opens with the same key or password.`);
+    else setError(r.error);
   };
 
   const exportHtml = async () => {
@@ -183,6 +208,31 @@ export function Inspect({ api }: { api: ChatsafeApi }) {
               </li>
             ))}
           </ul>
+          {unlocked.kind === 'repository' && unlocked.snapshots.length > 0 && (
+            <div className="bundle-export">
+              <h3>Save a snapshot as one .chatsafe file</h3>
+              <label>
+                Snapshot
+                <select value={bundle.snapshot} onChange={(e) => setBundle({ ...bundle, snapshot: e.target.value })}>
+                  <option value="latest">The newest</option>
+                  {unlocked.snapshots.map((s) => (
+                    <option key={s.id} value={s.id}>
+                      {formatTime(s.time)} · {s.shortId}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <PathField api={api} label="Save the bundle as" value={bundle.path} onChange={(path) => setBundle({ ...bundle, path })} pick="folder" save="backup.chatsafe" />
+              {exporting ? (
+                <ProgressView progress={exporting.progress} onCancel={() => void api.cancel(exporting.jobId)} />
+              ) : (
+                <button type="button" onClick={() => void exportBundle()} disabled={bundle.path === ''}>
+                  Save bundle
+                </button>
+              )}
+            </div>
+          )}
+          {notice && <p role="status">{notice}</p>}
         </section>
       )}
       {preview && (

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
 import type { ResponseOf } from '../../../src/app/contract.js';
 import { ErrorBox } from '../components/ErrorBox';
@@ -16,6 +16,16 @@ export function Restore({ api }: { api: ChatsafeApi }) {
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [result, setResult] = useState<ResponseOf<'restore'> | null>(null);
+
+  // Leaving the screen forgets the unlocked key.
+  const session = useRef<string | undefined>(undefined);
+  session.current = unlocked?.sessionId;
+  useEffect(
+    () => () => {
+      if (session.current) void api.call('session.close', { sessionId: session.current });
+    },
+    [api],
+  );
 
   const run = async () => {
     if (!unlocked) return;
