@@ -47,9 +47,9 @@ export function App({ api: given }: { api?: ChatsafeApi }) {
       </header>
       <main id="main">
         {error && <ErrorBox error={error} onRetry={() => location.reload()} />}
-        {settings && screen === 'backup' && <Wizard key={wizardRun} api={api} keepLast={settings.keepLast} defaultVaultUrl={settings.vaultUrl} onFinished={() => setWizardRun((n) => n + 1)} />}
-        {screen === 'restore' && <Restore api={api} />}
-        {screen === 'inspect' && <Inspect api={api} />}
+        {settings && screen === 'backup' && <Wizard key={wizardRun} api={api} keepLast={settings.keepLast} defaultVaultUrl={settings.vaultUrl} onFinished={() => setWizardRun((n) => n + 1)} settings={settings} onSettings={setSettings} />}
+        {screen === 'restore' && <Restore api={api} settings={settings} onSettings={setSettings} />}
+        {screen === 'inspect' && <Inspect api={api} settings={settings} />}
         {settings && screen === 'settings' && <Settings api={api} settings={settings} onChange={setSettings} />}
       </main>
     </div>

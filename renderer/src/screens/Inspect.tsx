@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
-import type { ChatInfo, CheckReportInfo, HeaderInfo, MessageInfo, SearchHitInfo } from '../../../src/app/contract.js';
+import type { ChatInfo, CheckReportInfo, HeaderInfo, MessageInfo, SearchHitInfo, Settings } from '../../../src/app/contract.js';
+import { RememberedList } from '../components/Remembered';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
@@ -9,7 +10,7 @@ import { VirtualMessages } from '../components/VirtualMessages';
 import { formatBytes, formatTime } from '../format';
 
 /** For support staff: what a backup says without the key, and with the key, its chats. */
-export function Inspect({ api }: { api: ChatsafeApi }) {
+export function Inspect({ api, settings = null }: { api: ChatsafeApi; settings?: Settings | null }) {
   const [address, setAddress] = useState('');
   const [header, setHeader] = useState<HeaderInfo | null>(null);
   const [check, setCheck] = useState<CheckReportInfo | null>(null);
@@ -117,6 +118,7 @@ export function Inspect({ api }: { api: ChatsafeApi }) {
   return (
     <section aria-labelledby="inspect-heading">
       <h2 id="inspect-heading">Inspect a backup</h2>
+      <RememberedList settings={settings} onPick={setAddress} />
       <PathField
         api={api}
         label="Backup (a repository folder or address, or a .chatsafe file)"

@@ -1,13 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
-import type { ResponseOf } from '../../../src/app/contract.js';
+import type { ResponseOf, Settings } from '../../../src/app/contract.js';
+import { RememberButton, RememberedList } from '../components/Remembered';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
 import { Unlock, type Unlocked } from '../components/Unlock';
 import { formatBytes, formatTime } from '../format';
 
-export function Restore({ api }: { api: ChatsafeApi }) {
+export function Restore({ api, settings, onSettings }: { api: ChatsafeApi; settings: Settings | null; onSettings: (s: Settings) => void }) {
   const [address, setAddress] = useState('');
   const [unlocked, setUnlocked] = useState<Unlocked | null>(null);
   const [snapshot, setSnapshot] = useState('latest');
@@ -45,6 +46,7 @@ export function Restore({ api }: { api: ChatsafeApi }) {
       <h2 id="restore-heading">Restore a backup</h2>
       {!unlocked && (
         <>
+          <RememberedList settings={settings} onPick={setAddress} />
           <PathField api={api} label="Backup (a repository folder or address, or a .chatsafe file)" value={address} onChange={setAddress} pick="file-or-folder" />
           <Unlock api={api} address={address} onUnlocked={setUnlocked} />
         </>
@@ -54,6 +56,7 @@ export function Restore({ api }: { api: ChatsafeApi }) {
           <p className="ok" role="status">
             Unlocked {unlocked.kind === 'bundle' ? 'the bundle' : `the repository (${unlocked.snapshots.length} snapshot${unlocked.snapshots.length === 1 ? '' : 's'})`}.
           </p>
+          <RememberButton api={api} settings={settings} address={unlocked.address} onSettings={onSettings} />
           {unlocked.kind === 'repository' && (
             <label>
               Snapshot

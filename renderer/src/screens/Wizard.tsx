@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type DragEvent } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
-import type { DetectionInfo, ResponseOf } from '../../../src/app/contract.js';
+import type { DetectionInfo, ResponseOf, Settings } from '../../../src/app/contract.js';
+import { RememberButton } from '../components/Remembered';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
@@ -27,7 +28,23 @@ export function keyGroups(key: string): string[] {
   return key.replace(/[^0-9A-Fa-f]/g, '').toUpperCase().match(/.{4}/g) ?? [];
 }
 
-export function Wizard({ api, keepLast, defaultVaultUrl, onFinished, confirmGroups }: { api: ChatsafeApi; keepLast: number; defaultVaultUrl: string; onFinished?: () => void; confirmGroups?: [number, number] }) {
+export function Wizard({
+  api,
+  keepLast,
+  defaultVaultUrl,
+  onFinished,
+  confirmGroups,
+  settings = null,
+  onSettings = () => undefined,
+}: {
+  api: ChatsafeApi;
+  keepLast: number;
+  defaultVaultUrl: string;
+  onFinished?: () => void;
+  confirmGroups?: [number, number];
+  settings?: Settings | null;
+  onSettings?: (s: Settings) => void;
+}) {
   const [step, setStep] = useState<WizardStep>('what');
   // (1) what
   const [source, setSource] = useState('');
@@ -395,9 +412,12 @@ export function Wizard({ api, keepLast, defaultVaultUrl, onFinished, confirmGrou
           <p>
             To restore, open Chatsafe, choose <strong>Restore</strong>, pick this location and enter your {mode === 'key' ? '64-digit key' : 'password'}.
           </p>
-          <button type="button" className="primary" onClick={onFinished}>
-            Finish
-          </button>
+          <div className="actions">
+            <RememberButton api={api} settings={settings} address={result.location} onSettings={onSettings} />
+            <button type="button" className="primary" onClick={onFinished}>
+              Finish
+            </button>
+          </div>
         </div>
       )}
     </section>

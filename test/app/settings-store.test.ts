@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DEFAULT_SETTINGS, SettingsStore, type SecretBox } from '../../src/app/settings-store.js';
+
+/** An AES-GCM box standing in for Electron's safeStorage (the OS keychain is not here). */
+function aesBox(): SecretBox {
+  const key = randomBytes(32);
+  return {
+    seal(plain) {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+    },
+    open(sealed) {
+      const b = Buffer.from(sealed, 'base64');
+      const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
+      d.setAuthTag(b.subarray(12, 28));
+      return Buffer.concat([d.update(b.subarray(28)), d.final()]).toString('utf8');
+    },
+  };
+}
+
+describe('settings store', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'chatsafe-settings-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('defaults when there is no file; saved settings come back; the file is private', async () => {
+    const store = new SettingsStore(join(dir, 'a', 'settings.json'));
+    assert.deepEqual(await store.load(), DEFAULT_SETTINGS);
+    const s = { ...DEFAULT_SETTINGS, keepLast: 3, rememberedRepos: [{ address: '/media/usb/chats', label: 'chats' }] };
+    await store.save(s);
+    assert.deepEqual(await store.load(), s);
+    assert.equal(statSync(join(dir, 'a', 'settings.json')).mode & 0o777, 0o600);
+  });
+
+  test('with a keychain box the remembered places are sealed in the file', async () => {
+    const box = aesBox();
+    const path = join(dir, 'b.json');
+    const s = { ...DEFAULT_SETTINGS, rememberedRepos: [{ address: '/home/ada/secret-place', label: 'secret-place' }] };
+    await new SettingsStore(path, box).save(s);
+    assert.ok(!readFileSync(path, 'utf8').includes('secret-place'));
+    assert.deepEqual(await new SettingsStore(path, box).load(), s);
+    // Without the keychain the sealed list cannot be read: the rest of the settings still loads.
+    assert.deepEqual((await new SettingsStore(path).load()).rememberedRepos, []);
+  });
+
+  test('a damaged file gives the defaults and is kept aside', async () => {
+    const path = join(dir, 'c.json');
+    writeFileSync(path, '{"settings": {"keepLast": "lots"}');
+    assert.deepEqual(await new SettingsStore(path).load(), DEFAULT_SETTINGS);
+    assert.ok(existsSync(`${path}.damaged`));
+  });
+});
