@@ -83,7 +83,10 @@ test('media inside an "Export chat" zip are exported from the backup', async () 
     assert.equal(html.code, 0, describeRun(html));
     const files: string[] = [];
     const walk = (d: string) => {
-      for (const e of readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? walk(join(d, e.name)) : files.push(join(d, e.name)));
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else files.push(join(d, e.name));
+      }
     };
     walk(join(dir, 'html'));
     const exported = files.find((f) => f.endsWith('.jpg'));
