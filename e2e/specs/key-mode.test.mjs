@@ -2,7 +2,7 @@
 // key (one digit off, and wholly wrong), and inspect with search, all in one
 // window against the real core.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { backupWithKey, openApp, SKIP, tempDir } from '../harness.mjs';
@@ -71,6 +71,22 @@ describe('key mode', { skip: SKIP }, () => {
     assert.match(readFileSync(chat, 'utf8'), /Remember to water the lemon tree on Sunday/);
   });
 
+  test('backing up again stores only what changed and keeps the newest snapshot', async () => {
+    const { page, shots } = app;
+    const before = readdirSync(join(repo(), 'snapshots'));
+    const source = join(dir, 'restored', 'WhatsApp Chat with Garden Club');
+    writeFileSync(join(source, 'notes.txt'), 'a new file since the first backup\n');
+    await page.getByLabel('File or folder to back up again').fill(source);
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    const result = page.getByTestId('again-result');
+    await result.waitFor({ timeout: 60_000 });
+    assert.match(await result.textContent(), /Backed up 3 files; .* Removed 1 older backup\(s\)\./);
+    await shots('backed-up-again');
+    const after = readdirSync(join(repo(), 'snapshots'));
+    assert.equal(after.length, 1, 'keep-last 1: only the new snapshot remains');
+    assert.notDeepEqual(after, before);
+  });
+
   test('inspect: header and check without key, then chats and search with it', async () => {
     const { page, shots } = app;
     await page.getByRole('button', { name: 'Inspect', exact: true }).click();
@@ -127,7 +143,7 @@ describe('key mode', { skip: SKIP }, () => {
     const file = join(dir, 'garden.chatsafe');
     await page.getByLabel('Save the bundle as').fill(file);
     await page.getByRole('button', { name: 'Save bundle' }).click();
-    await page.getByText(/Saved 2 files .* as .*garden\.chatsafe/).waitFor({ timeout: 60_000 });
+    await page.getByText(/Saved 3 files .* as .*garden\.chatsafe/).waitFor({ timeout: 60_000 });
     await shots('bundle-saved');
     await page.getByRole('button', { name: 'Restore', exact: true }).click();
     await page.getByLabel(/^Backup \(a repository/).fill(file);

@@ -264,14 +264,21 @@ export const CHANNELS = {
 
   detect: job(z.strictObject({ path: PathSchema }), DetectionSchema, 'what a file or folder is and what is in it'),
   backup: job(
-    z.strictObject({
-      sources: z.array(PathSchema).min(1).max(64),
-      address: AddressSchema,
-      /** `create`: a new repository protected as given; `existing`: add a snapshot to one. */
-      mode: z.enum(['create', 'existing']),
-      protection: ProtectionSchema,
-      keepLast: z.number().int().min(1).max(1000),
-    }),
+    z
+      .strictObject({
+        sources: z.array(PathSchema).min(1).max(64),
+        address: AddressSchema,
+        /** `create`: a new repository protected as given; `existing`: add a snapshot to one. */
+        mode: z.enum(['create', 'existing']),
+        /** How a new repository is protected, or the credential of an existing one. */
+        protection: ProtectionSchema.optional(),
+        /** An existing repository already unlocked in this session (instead of `protection`). */
+        sessionId: IdSchema.optional(),
+        keepLast: z.number().int().min(1).max(1000),
+      })
+      .refine((r) => (r.mode === 'create' ? r.protection !== undefined && r.sessionId === undefined : (r.protection === undefined) !== (r.sessionId === undefined)), {
+        message: 'a new repository needs its protection; an existing one needs either its credential or an unlocked session',
+      }),
     z.strictObject({
       snapshotId: z.string(),
       files: z.number(),

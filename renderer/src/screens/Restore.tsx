@@ -17,6 +17,21 @@ export function Restore({ api, settings, onSettings }: { api: ChatsafeApi; setti
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [result, setResult] = useState<ResponseOf<'restore'> | null>(null);
+  const [source, setSource] = useState('');
+  const [again, setAgain] = useState<ResponseOf<'backup'> | null>(null);
+
+  const backUpAgain = async () => {
+    if (!unlocked || !settings) return;
+    setError(null);
+    setAgain(null);
+    setProgress(null);
+    const job = api.job('backup', { sources: [source], address: unlocked.address, mode: 'existing', sessionId: unlocked.sessionId, keepLast: settings.keepLast }, setProgress);
+    setJobId(job.jobId);
+    const r = await job.done;
+    setJobId(null);
+    if (r.ok) setAgain(r.value);
+    else setError(r.error);
+  };
 
   // Leaving the screen forgets the unlocked key.
   const session = useRef<string | undefined>(undefined);
@@ -77,6 +92,24 @@ export function Restore({ api, settings, onSettings }: { api: ChatsafeApi; setti
             </button>
           )}
           {jobId && <ProgressView progress={progress} onCancel={() => void api.cancel(jobId)} />}
+          {unlocked.kind === 'repository' && (
+            <section aria-labelledby="again-heading">
+              <h3 id="again-heading">Back up again into this backup</h3>
+              <p>Only what changed is stored. Afterwards the newest {settings?.keepLast ?? 1} backup(s) are kept (Settings).</p>
+              <PathField api={api} label="File or folder to back up again" value={source} onChange={setSource} pick="file-or-folder" />
+              {!jobId && (
+                <button type="button" disabled={source === ''} onClick={() => void backUpAgain()}>
+                  Back up now
+                </button>
+              )}
+              {again && (
+                <p className="ok" role="status" data-testid="again-result">
+                  Backed up {again.files} files; {formatBytes(again.newBytes)} new, {formatBytes(again.storedBytes)} stored.
+                  {again.forgotten > 0 && ` Removed ${again.forgotten} older backup(s).`}
+                </p>
+              )}
+            </section>
+          )}
           {error && <ErrorBox error={error} />}
           {result && (
             <p className="ok" role="status" data-testid="restore-result">

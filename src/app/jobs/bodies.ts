@@ -51,9 +51,17 @@ async function openSessionRepo(ctx: JobContext): Promise<Repository> {
   return Repository.open(openStorage(s.address, ctx.signal), keyCredential(s));
 }
 
+/** The unlocked repository, when it is the one the request names. */
+async function openSessionRepoAt(address: string, ctx: JobContext): Promise<Repository> {
+  if (openStorage(address).location !== sessionOf(ctx).address) {
+    throw new ChatsafeError('usage', 'The unlocked backup is not the one named in the request.', 'Unlock the backup you want to add to.');
+  }
+  return openSessionRepo(ctx);
+}
+
 async function createRepo(req: RequestOf<'backup'>, ctx: JobContext): Promise<Repository> {
   const backend = openStorage(req.address, ctx.signal);
-  const p = req.protection;
+  const p = req.protection!;
   if (p.kind === 'key') return Repository.init(backend, RootKey.parse(p.key));
   // Password mode: a fresh random K, kept by the vault behind the password.
   const k = RootKey.generate();
@@ -63,7 +71,12 @@ async function createRepo(req: RequestOf<'backup'>, ctx: JobContext): Promise<Re
 }
 
 const backupBody: Body<'backup'> = async (req, ctx) => {
-  const repo = req.mode === 'create' ? await createRepo(req, ctx) : await Repository.open(openStorage(req.address, ctx.signal), toCredential(req.protection), vaultUnlocker);
+  const repo =
+    req.mode === 'create'
+      ? await createRepo(req, ctx)
+      : ctx.session
+        ? await openSessionRepoAt(req.address, ctx)
+        : await Repository.open(openStorage(req.address, ctx.signal), toCredential(req.protection!), vaultUnlocker);
   const result = await importAndBackup(repo, { sources: req.sources, signal: ctx.signal, onProgress: ctx.onProgress });
   const retention = await applyRetention(repo, req.keepLast, { signal: ctx.signal, onProgress: ctx.onProgress });
   const s = result.snapshot.summary;
