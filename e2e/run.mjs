@@ -14,8 +14,12 @@ const specs = readdirSync(join(ROOT, 'e2e', 'specs'))
   .filter((f) => f.endsWith('.test.mjs') && (process.argv.length <= 2 || process.argv.slice(2).some((a) => f.includes(a))))
   .map((f) => join('e2e', 'specs', f));
 let status = 0;
+// Electron needs a display: without one, its run goes under Xvfb (Debian package xvfb).
+const xvfb = !process.env.DISPLAY && spawnSync('sh', ['-c', 'command -v xvfb-run']).status === 0;
 for (const front of ['web', 'electron']) {
-  const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...specs], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, CHATSAFE_E2E_FRONT: front } });
+  const node = [process.execPath, '--test', '--test-concurrency=1', ...specs];
+  const [cmd, ...args] = front === 'electron' && xvfb && process.env.ELECTRON_OVERRIDE_DIST_PATH ? ['xvfb-run', '-a', ...node] : node;
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, CHATSAFE_E2E_FRONT: front } });
   status ||= r.status ?? 1;
 }
 process.exit(status);
