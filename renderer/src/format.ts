@@ -32,3 +32,7 @@ export const PHASES: Record<string, string> = {
   checking: 'Checking',
   exporting: 'Writing the bundle',
 };
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+}

@@ -125,7 +125,7 @@ describe('first-run wizard', () => {
       second.settle(ok({ snapshotId: 'ab'.repeat(32), files: 2, bytes: 6000, storedBytes: 4000, newBytes: 6000, chats: 1, messages: 120, forgotten: 0, location: '/tmp/new-repo' })),
     );
     await screen.findByRole('heading', { name: 'Your chats are backed up' });
-    expect(screen.getByTestId('done-summary').textContent).toBe('2 files, 5.9 KB; 1 chats, 120 messages');
+    expect(screen.getByTestId('done-summary').textContent).toBe('2 files, 5.9 KB; 1 chat, 120 messages');
     expect(screen.getByText('/tmp/new-repo')).toBeDefined();
   });
 

@@ -7,7 +7,7 @@ import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
 import { Unlock, type Unlocked } from '../components/Unlock';
 import { VirtualMessages } from '../components/VirtualMessages';
-import { formatBytes, formatTime } from '../format';
+import { formatBytes, formatTime, plural } from '../format';
 
 /** For support staff: what a backup says without the key, and with the key, its chats. */
 export function Inspect({ api, settings = null }: { api: ChatsafeApi; settings?: Settings | null }) {
@@ -259,7 +259,7 @@ export function Inspect({ api, settings = null }: { api: ChatsafeApi; settings?:
       {catalog && (
         <section className="browser" aria-label="Chats">
           <p>
-            {catalog.counts.chats} chats, {catalog.counts.messages} messages, {catalog.counts.media} media files.
+            {plural(catalog.counts.chats ?? 0, 'chat')}, {plural(catalog.counts.messages ?? 0, 'message')}, {plural(catalog.counts.media ?? 0, 'media file')}.
           </p>
           <form
             className="search"

@@ -5,7 +5,7 @@ import { RememberButton } from '../components/Remembered';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
-import { formatBytes } from '../format';
+import { formatBytes, plural } from '../format';
 
 export type WizardStep = 'what' | 'protection' | 'where' | 'run' | 'done';
 const STEPS: { id: WizardStep; label: string }[] = [
@@ -398,7 +398,7 @@ export function Wizard({
             <dt>Stored</dt>
             <dd data-testid="done-summary">
               {result.files} files, {formatBytes(result.bytes)}
-              {result.chats !== null && `; ${result.chats} chats, ${result.messages ?? 0} messages`}
+              {result.chats !== null && `; ${plural(result.chats, 'chat')}, ${plural(result.messages ?? 0, 'message')}`}
             </dd>
             <dt>Where</dt>
             <dd>{result.location}</dd>
