@@ -161,7 +161,14 @@ test('two backups to the same repository at once: the second fails with "in use"
   const first = spawnCli(['backup', ...repoArgs(repo), '--keep-last', '5', big]);
   const firstDone = collect(first);
   await waitFor(() => hasLock(repo.path), 30_000, 'the first backup to take its lock');
-  const second = await runCli(['backup', ...repoArgs(repo), '--keep-last', '5', src]);
+  // Freeze the first backup while it holds its lock, so the outcome does not depend on its speed.
+  first.kill('SIGSTOP');
+  let second;
+  try {
+    second = await runCli(['backup', ...repoArgs(repo), '--keep-last', '5', src]);
+  } finally {
+    first.kill('SIGCONT');
+  }
   const firstRun = await firstDone;
   assert.equal(second.code, 1, describeRun(second));
   assert.match(second.stderr, /in use by process \d+ on this computer/);
