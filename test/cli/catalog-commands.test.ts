@@ -50,6 +50,21 @@ test('a WhatsApp Android backup can be listed, read, searched and exported witho
     const pages = readdirSync(join(dir, 'html')).filter((f) => f.endsWith('.html'));
     assert.ok(pages.length >= 8, pages.join(','));
     assert.ok(pages.some((p) => readFileSync(join(dir, 'html', p), 'utf8').includes('Tadgán Houtman')));
+
+    // Backed up again unchanged: the catalog is reused, not rebuilt, and still answers.
+    const again = await runCli(['backup', ...keyArgs, '--keep-last', '3', '--json', join(dir, 'WhatsApp')]);
+    assert.equal(again.code, 0, describeRun(again));
+    const report = JSON.parse(again.stdout) as { catalog: unknown; catalogSkipped: unknown; reusedFiles: number };
+    assert.equal(report.catalog, null, 'no new import ran');
+    assert.equal(report.catalogSkipped, null);
+    const chats2 = await runCli(['chats', ...keyArgs, '--json']);
+    assert.equal((JSON.parse(chats2.stdout) as unknown[]).length, 8);
+
+    // A changed export is imported again.
+    writeFileSync(join(dir, 'WhatsApp', 'Databases', 'notes.txt'), 'changed');
+    const third = await runCli(['backup', ...keyArgs, '--keep-last', '3', '--json', join(dir, 'WhatsApp')]);
+    assert.equal(third.code, 0, describeRun(third));
+    assert.notEqual((JSON.parse(third.stdout) as { catalog: unknown }).catalog, null, 'the changed export was imported again');
   });
 });
 

@@ -33,6 +33,9 @@ export interface BackupOptions {
   readonly onProgress?: ProgressListener;
   /** A chat catalog (SQLite file) built from the sources, stored with the snapshot. */
   readonly catalogPath?: string;
+  /** Or the catalog of an earlier snapshot, reused because its source did not change. */
+  readonly reuseCatalog?: NonNullable<Snapshot['catalog']>;
+  readonly catalogSource?: string;
   readonly sourceKind?: string;
   readonly workers?: number;
 }
@@ -69,7 +72,8 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     for (const root of scan.roots) rootNodes.push(await walker.entry(root, parentRoots));
     const treeId = walker.saveTree({ nodes: sortNodes(await walker.settle(rootNodes)) });
     let catalog: Snapshot['catalog'] = null;
-    if (opts.catalogPath) {
+    if (opts.reuseCatalog && opts.reuseCatalog.content.every((id) => index.has(id))) catalog = opts.reuseCatalog;
+    else if (opts.catalogPath) {
       const st = await fs.stat(opts.catalogPath, { bigint: true });
       const [node] = (await walker.settle([await walker.file('catalog', opts.catalogPath, st, null, false)])) as FileNode[];
       catalog = { size: node!.size, content: node!.content };
@@ -87,6 +91,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
       parent: parent?.id ?? null,
       sourceKind: opts.sourceKind ?? 'files',
       catalog,
+      ...(catalog && opts.catalogSource ? { catalogSource: opts.catalogSource } : {}),
       summary: {
         files: scan.files,
         dirs: scan.dirs,

@@ -9,7 +9,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { scanSources, type ScannedEntry } from './scan.js';
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
 import { buildCatalog } from '../importers/import.js';
@@ -49,6 +51,22 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
     if (catalogSkipped !== null) {
       return { ...(await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress })), detected, imported: null, catalogSkipped };
     }
+    // Nothing in the export changed since the last snapshot of it: its catalog is still right.
+    const fingerprint = await sourceFingerprint(opts.sources, opts.signal);
+    const previous = (await repo.listSnapshots())
+      .reverse()
+      .find((s) => s.snapshot.catalogSource === fingerprint && s.snapshot.catalog !== null && JSON.stringify([...s.snapshot.paths].sort()) === JSON.stringify(opts.sources.map((p) => resolve(p)).sort()));
+    if (previous) {
+      const result = await backupLocked(repo, {
+        sources: opts.sources,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        reuseCatalog: previous.snapshot.catalog!,
+        catalogSource: fingerprint,
+        sourceKind: previous.snapshot.sourceKind,
+      });
+      return { ...result, detected, imported: null, catalogSkipped: null };
+    }
     const dir = await fs.mkdtemp(join(tmpdir(), 'chatsafe-import-'));
     try {
       await fs.chmod(dir, 0o700);
@@ -64,11 +82,28 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
         sources: opts.sources,
         signal: opts.signal,
         onProgress: opts.onProgress,
-        ...(imported ? { catalogPath, sourceKind: recognised[0]!.kind } : {}),
+        ...(imported ? { catalogPath, sourceKind: recognised[0]!.kind, catalogSource: fingerprint } : {}),
       });
       return { ...result, detected, imported, catalogSkipped };
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+}
+
+/** SHA-256 over every entry's path, type, size, times and inode: any change to the export changes it. */
+async function sourceFingerprint(sources: readonly string[], signal?: AbortSignal): Promise<string> {
+  const scan = await scanSources(sources, signal);
+  const h = createHash('sha256');
+  const walk = (e: ScannedEntry, prefix: string) => {
+    const path = `${prefix}/${e.name}`;
+    if (e.kind === 'other') {
+      h.update(`${path}\0other\n`);
+      return;
+    }
+    h.update(`${path}\0${e.kind}\0${e.stat.size}\0${e.stat.mtimeNs}\0${e.stat.ctimeNs}\0${e.stat.ino}\n`);
+    if (e.kind === 'dir') for (const c of e.children) walk(c, path);
+  };
+  for (const r of scan.roots) walk(r, r.path);
+  return h.digest('hex');
 }

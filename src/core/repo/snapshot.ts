@@ -29,6 +29,8 @@ export const SnapshotSchema = z
     sourceKind: z.enum(SOURCE_KINDS).or(z.string().max(64)),
     /** The chat catalog (a SQLite file) when the source was recognised. */
     catalog: z.object({ size: z.number().int().nonnegative(), content: z.array(hex64) }).strict().nullable().default(null),
+    /** Fingerprint of the source files the catalog was built from (paths, sizes, times, inodes), to reuse it when nothing changed. */
+    catalogSource: hex64.optional(),
     summary: z
       .object({
         files: z.number().int().nonnegative(),
