@@ -3,6 +3,7 @@
  * objects they need (typed from the `electron` package, used only as types),
  * so they are unit-tested without the Electron binary. main.ts wires them.
  */
+import { rendererCsp } from '../src/app/csp.js';
 import { resolve, sep } from 'node:path';
 
 import { allowExternal } from '../src/app/external-links.js';
@@ -14,18 +15,7 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'chatsafe';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export const CSP = rendererCsp("'none'");
 
 /** Only pages of our own origin may use the API (not a frame, not a page navigated elsewhere). */
 export function isTrustedSender(frame: { url: string; parent?: unknown } | null | undefined): boolean {

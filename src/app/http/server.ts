@@ -18,6 +18,7 @@
  * `progress` events and one `result` event. A job whose stream is closed by
  * the browser is cancelled.
  */
+import { rendererCsp } from '../csp.js';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -33,18 +34,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../../../renderer/dist/', import.meta.url));
 
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export const CSP = rendererCsp("'self'");
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

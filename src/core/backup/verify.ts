@@ -4,6 +4,7 @@
  * in a pack that exists with the right size. Retention runs only after this
  * succeeds, so the previous snapshot is never deleted for a broken new one.
  */
+import { objectPath } from '../storage/backend.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
 import type { MasterIndex } from '../repo/index-file.js';
 import type { Repository } from '../repo/repository.js';
@@ -30,8 +31,8 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
     throwIfCancelled(signal);
     const info = await repo.backend.stat('data', pack);
     const expected = index.packs.get(pack)?.size;
-    if (!info) throw new IntegrityError(`data/${pack.slice(0, 2)}/${pack}`, 'is missing');
-    if (info.size !== expected) throw new IntegrityError(`data/${pack.slice(0, 2)}/${pack}`, `has ${info.size} bytes, the index says ${expected}`);
+    if (!info) throw new IntegrityError(objectPath('data', pack), 'is missing');
+    if (info.size !== expected) throw new IntegrityError(objectPath('data', pack), `has ${info.size} bytes, the index says ${expected}`);
   }
 }
 

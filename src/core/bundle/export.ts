@@ -5,6 +5,7 @@
  * the catalog, then an end record. Written to a temporary name and renamed
  * when complete.
  */
+import { objectPath } from '../storage/backend.js';
 import { constants as fsc, promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
@@ -120,7 +121,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
 async function readData(repo: Repository, index: MasterIndex, pool: CryptoPool, id: string): Promise<Buffer> {
   const loc = index.get(id);
   if (!loc) throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index');
-  const object = `data/${loc.pack.slice(0, 2)}/${loc.pack}`;
+  const object = objectPath('data', loc.pack);
   const sealed = await repo.readPack(loc.pack, { offset: loc.offset, length: loc.length });
   return pool.open('data', id, sealed, loc.rawLength, object);
 }

@@ -18,7 +18,7 @@ import { headerRange, parsePackHeader } from '../repo/pack.js';
 import { readHeader, type Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import { SnapshotSchema } from '../repo/snapshot.js';
-import type { ObjectKind, StorageBackend } from '../storage/backend.js';
+import { objectPath, type StorageBackend } from '../storage/backend.js';
 
 export interface CheckProblem {
   readonly object: string;
@@ -38,10 +38,6 @@ export interface CheckOptions {
   readonly readData?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: ProgressListener;
-}
-
-function objectPath(kind: ObjectKind, name: string): string {
-  return kind === 'data' ? `data/${name.slice(0, 2)}/${name}` : kind === 'config' ? 'config' : `${kind}/${name}`;
 }
 
 /** The problem as seen from `object` (what check was examining); the inner object, if any, stays in the message. */

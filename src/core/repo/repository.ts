@@ -10,7 +10,7 @@ import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
 import { findSingleDigitTypo, describeTypo, RootKey } from '../keys/root-key.js';
 import { createSlot, decodeSlot, encodeSlot, MASTER_KEY_BYTES, slotMatches, unwrapSlot, type KeySlot } from '../keys/slots.js';
-import type { StorageBackend } from '../storage/backend.js';
+import { objectPath, type StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
@@ -161,7 +161,7 @@ export class Repository {
 
   /** A pack's bytes; a pack the index lists but storage lacks is an integrity failure, not a usage one. */
   async readPack(pack: string, range?: { offset: number; length: number }): Promise<Buffer> {
-    const object = `data/${pack.slice(0, 2)}/${pack}`;
+    const object = objectPath('data', pack);
     let bytes: Buffer;
     try {
       bytes = await this.backend.read('data', pack, range);
@@ -208,7 +208,7 @@ export class Repository {
 
   async readBlobAt(loc: BlobLocation, idHex: string): Promise<Buffer> {
     const sealed = await this.readPack(loc.pack, { offset: loc.offset, length: loc.length });
-    const object = `data/${loc.pack.slice(0, 2)}/${loc.pack}`;
+    const object = objectPath('data', loc.pack);
     return openBlob(this.keys.data, loc.type, Buffer.from(idHex, 'hex'), sealed, loc.rawLength, object);
   }
 
@@ -234,7 +234,7 @@ export class Repository {
       pack.catch(() => this.treePacks.delete(loc.pack));
     }
     const bytes = await pack;
-    const object = `data/${loc.pack.slice(0, 2)}/${loc.pack}`;
+    const object = objectPath('data', loc.pack);
     return openBlob(this.keys.data, 'tree', Buffer.from(idHex, 'hex'), bytes.subarray(loc.offset, loc.offset + loc.length), loc.rawLength, object);
   }
 

@@ -6,6 +6,7 @@
  * (adjacent blobs of a pack in one range read), opened in the crypto
  * workers ahead of the writer, and written file by file.
  */
+import { objectPath } from '../storage/backend.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { GarbageBudget } from '../jobs/memory.js';
@@ -68,7 +69,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
       orderedMap(groups, READ_AHEAD, async (g) => {
         throwIfCancelled(opts.signal);
         const bytes = await repo.readPack(g.pack, { offset: g.offset, length: g.length });
-        const object = `data/${g.pack.slice(0, 2)}/${g.pack}`;
+        const object = objectPath('data', g.pack);
         const plain = await pool.openBatch(
           bytes,
           g.blobs.map((b) => ({ type: 'data' as const, id: Buffer.from(b.id, 'hex'), offset: b.loc.offset - g.offset, length: b.loc.length, rawLength: b.loc.rawLength })),

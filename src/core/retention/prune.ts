@@ -7,6 +7,7 @@
  * index is there and nothing was deleted; after it, the new index covers
  * everything still needed. Leftover unused packs are collected next time.
  */
+import { objectPath } from '../storage/backend.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
@@ -50,7 +51,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
 
   for (const id of used) {
     const pack = index.get(id)!.pack;
-    if (!stored.has(pack)) throw new IntegrityError(`data/${pack.slice(0, 2)}/${pack}`, 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+    if (!stored.has(pack)) throw new IntegrityError(objectPath('data', pack), 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
   }
 
   const keep: string[] = [];
@@ -87,7 +88,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
       };
       for (const pack of rewrite) {
         throwIfCancelled(opts.signal);
-        const object = `data/${pack.slice(0, 2)}/${pack}`;
+        const object = objectPath('data', pack);
         const bytes = await repo.backend.read('data', pack);
         for (const b of index.packBlobs.get(pack)!) {
           if (!used.has(b.id) || kept.has(b.id)) continue;

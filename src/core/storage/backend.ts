@@ -63,6 +63,11 @@ export function isObjectName(kind: ObjectKind, name: string): boolean {
   return kind === 'config' ? name === 'config' : HEX_NAME.test(name);
 }
 
+/** How an object is named in messages and reports: its path in a folder repository (`data/ab/ab12…`). */
+export function objectPath(kind: ObjectKind, name: string): string {
+  return kind === 'data' ? `data/${name.slice(0, 2)}/${name}` : kind === 'config' ? 'config' : `${kind}/${name}`;
+}
+
 export function totalLength(data: Buffer | readonly Buffer[]): number {
   return Buffer.isBuffer(data) ? data.length : data.reduce((n, b) => n + b.length, 0);
 }
