@@ -141,6 +141,8 @@ export const SettingsSchema = z.strictObject({
   keepLast: z.number().int().min(1).max(1000),
   vaultUrl: z.string().max(2048),
   theme: z.enum(['system', 'light', 'dark']),
+  /** Desktop app only: look for a new release at start (electron/updater.ts reads it). */
+  autoUpdate: z.boolean(),
   /** Repositories the user asked us to remember (stored encrypted by the OS keychain in the desktop app). */
   rememberedRepos: z.array(z.strictObject({ address: AddressSchema, label: z.string().max(200) })).max(50),
 });

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SettingsSchema, type Settings } from './contract.js';
 
-export const DEFAULT_SETTINGS: Settings = { keepLast: 1, vaultUrl: '', theme: 'system', rememberedRepos: [] };
+export const DEFAULT_SETTINGS: Settings = { keepLast: 1, vaultUrl: '', theme: 'system', autoUpdate: false, rememberedRepos: [] };
 
 /** Seals a string with the OS keychain; provided by Electron main. */
 export interface SecretBox {
@@ -19,7 +19,8 @@ export interface SecretBox {
 }
 
 const FileSchema = z.object({
-  settings: SettingsSchema.omit({ rememberedRepos: true }),
+  // Every field optional: a file written by an older version (without a newer field) still loads, with that field's default.
+  settings: SettingsSchema.omit({ rememberedRepos: true }).partial(),
   rememberedRepos: z.union([z.string(), SettingsSchema.shape.rememberedRepos]),
 });
 
@@ -44,7 +45,7 @@ export class SettingsStore {
       const file = FileSchema.parse(JSON.parse(raw));
       let remembered = file.rememberedRepos;
       if (typeof remembered === 'string') remembered = this.box ? SettingsSchema.shape.rememberedRepos.parse(JSON.parse(this.box.open(remembered))) : [];
-      return { ...file.settings, rememberedRepos: remembered };
+      return { ...DEFAULT_SETTINGS, ...definedOnly(file.settings), rememberedRepos: remembered };
     } catch {
       // A damaged settings file must not stop the app: start from the defaults, keep the old file aside.
       await fs.rename(this.path, `${this.path}.damaged`).catch(() => undefined);
@@ -66,4 +67,9 @@ export class SettingsStore {
     }
     await fs.rename(tmp, this.path);
   }
+}
+
+/** The fields that are present (zod's partial() leaves absent ones out, but be exact about undefined). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -50,6 +50,15 @@ describe('settings store', () => {
     assert.deepEqual((await new SettingsStore(path).load()).rememberedRepos, []);
   });
 
+  test('a file from before a setting existed loads, with that setting at its default', async () => {
+    const path = join(dir, 'old.json');
+    writeFileSync(path, JSON.stringify({ settings: { keepLast: 5, vaultUrl: 'https://vault.example', theme: 'dark' }, rememberedRepos: [] }));
+    const loaded = await new SettingsStore(path).load();
+    assert.deepEqual(loaded, { ...DEFAULT_SETTINGS, keepLast: 5, vaultUrl: 'https://vault.example', theme: 'dark' });
+    assert.equal(loaded.autoUpdate, false);
+    assert.ok(!existsSync(`${path}.damaged`));
+  });
+
   test('a damaged file gives the defaults and is kept aside', async () => {
     const path = join(dir, 'c.json');
     writeFileSync(path, '{"settings": {"keepLast": "lots"}');

@@ -10,7 +10,7 @@ export function Settings({ api, settings, onChange }: { api: ChatsafeApi; settin
   const [info, setInfo] = useState<ResponseOf<'app.info'> | null>(null);
   useEffect(() => void api.call('app.info', {}).then((r) => r.ok && setInfo(r.value)), [api]);
   const save = async () => {
-    const r = await api.call('settings.set', { keepLast: draft.keepLast, vaultUrl: draft.vaultUrl, theme: draft.theme });
+    const r = await api.call('settings.set', { keepLast: draft.keepLast, vaultUrl: draft.vaultUrl, theme: draft.theme, autoUpdate: draft.autoUpdate });
     if (r.ok) {
       onChange(r.value);
       setSaved(true);
@@ -36,6 +36,12 @@ export function Settings({ api, settings, onChange }: { api: ChatsafeApi; settin
           <option value="dark">Dark</option>
         </select>
       </label>
+      {info?.front === 'electron' && (
+        <label className="check">
+          <input type="checkbox" checked={draft.autoUpdate} onChange={(e) => setDraft({ ...draft, autoUpdate: e.target.checked })} />
+          Check for updates automatically (desktop app)
+        </label>
+      )}
       {error && <ErrorBox error={error} />}
       <button type="button" className="primary" onClick={() => void save()}>
         Save
