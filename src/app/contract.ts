@@ -53,6 +53,10 @@ export const ProgressSchema = z.strictObject({
   filesTotal: z.number().nonnegative().nullable(),
   rate: z.number().nonnegative(),
   etaSeconds: z.number().nonnegative().nullable(),
+  /** While the chat catalog is built: messages read, media files checked, then the search index. */
+  importStep: z
+    .strictObject({ step: z.enum(['reading', 'hashing-media', 'indexing']), done: z.number().nonnegative(), total: z.number().nonnegative().nullable() })
+    .optional(),
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 

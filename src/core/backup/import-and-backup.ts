@@ -15,6 +15,7 @@ import { scanSources, type ScannedEntry } from './scan.js';
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
 import { buildCatalog } from '../importers/import.js';
+import { importProgressListener } from '../importers/progress.js';
 import type { DetectionReport, ImportReport } from '../importers/types.js';
 import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
 import type { ProgressListener } from '../jobs/progress.js';
@@ -72,8 +73,11 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
       await fs.chmod(dir, 0o700);
       const catalogPath = join(dir, 'catalog.sqlite');
       let imported: ImportReport | null = null;
+      // The importer's counts (messages read, media hashed) become the job's 'importing' progress.
+      const onImport = importProgressListener(opts.onProgress, recognised[0]!.counts.messages);
+      onImport?.({ phase: 'reading', done: 0, total: null });
       try {
-        imported = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(opts.waKey ? { waKey: opts.waKey } : {}) });
+        imported = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(onImport ? { onProgress: onImport } : {}), ...(opts.waKey ? { waKey: opts.waKey } : {}) });
       } catch (e) {
         if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
         catalogSkipped = `the chat catalog could not be built (${isChatsafeError(e) ? e.message : String(e)}); the files are backed up as they are`;

@@ -8,6 +8,7 @@ import { linkMedia, mimeFromName, rootResolver, type PendingMedia } from './medi
 import type { ReportCollector } from './report.js';
 import type { LocatedSource } from './locate.js';
 import type { ImportOptions } from './types.js';
+import { readingCheckpoint } from './progress.js';
 import { parseExportText } from './whatsapp-export-text.js';
 import { pickChatEntry, ZipReader } from './zip-reader.js';
 
@@ -70,7 +71,7 @@ export async function importExportText(src: LocatedSource, writer: CatalogWriter
     const pending: PendingMedia[] = [];
     let n = 0;
     for (const m of parsed.messages) {
-      if (++n % 10_000 === 0) throwIfCancelled(opts.signal);
+      await readingCheckpoint(++n, parsed.messages.length, opts);
       const id = writer.addMessage({ chatId, sender: m.author, fromMe: false, timestamp: m.timestamp, kind: m.kind, text: m.text === '' ? null : m.text, edited: m.edited, deleted: m.kind === 'deleted' });
       report.counts.messages += 1;
       if (m.attachment) pending.push({ messageId: id, relPath: m.attachment, name: m.attachment, mime: mimeFromName(m.attachment), size: null });
@@ -99,7 +100,7 @@ export async function importExportText(src: LocatedSource, writer: CatalogWriter
       if (missing > 0) report.warn(`${missing} attachments are not in the zip (exported "without media", or omitted by WhatsApp).`);
     } else {
       const resolver = src.isDir && src.mediaDir ? rootResolver({ dir: src.mediaDir, snapshotPrefix: basename(src.path) }) : null;
-      const res = await linkMedia(resolver, pending, (id, ref) => writer.addMedia(id, ref), { signal: opts.signal });
+      const res = await linkMedia(resolver, pending, (id, ref) => writer.addMedia(id, ref), { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
       if (res.missing > 0) report.warn(`${res.missing} attachments are not beside the chat text (give the folder or the zip to include them).`);
     }
   } finally {

@@ -13,6 +13,7 @@ import { cleanName, cleanText, toCount, validMillis, validSeconds } from '../cat
 import type { CatalogWriter } from '../catalog/writer.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import { linkMedia, type MediaResolver, type PendingMedia } from './media.js';
+import { readingCheckpoint } from './progress.js';
 import type { ReportCollector } from './report.js';
 import type { ImportOptions } from './types.js';
 
@@ -105,6 +106,8 @@ export async function importTelegram(path: string, resolver: MediaResolver | nul
   const me = isObj(doc.personal_information) ? toCount(doc.personal_information.user_id) : null;
   const meId = me !== null ? `user${me}` : null;
   const pending: PendingMedia[] = [];
+  const total = chats.reduce((n, c) => n + (Array.isArray(c.messages) ? c.messages.length : 0), 0);
+  let done = 0;
   for (const c of chats) {
     throwIfCancelled(opts.signal);
     const type = typeof c.type === 'string' ? c.type : '';
@@ -115,6 +118,7 @@ export async function importTelegram(path: string, resolver: MediaResolver | nul
     const people = new Set<string>();
     const list = Array.isArray(c.messages) ? c.messages : [];
     for (const raw of list) {
+      await readingCheckpoint(++done, total, opts);
       if (!isObj(raw)) {
         report.unknown('telegram message', 'not an object', String(c.id));
         continue;

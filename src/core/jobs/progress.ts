@@ -16,6 +16,14 @@ export interface JobProgress {
   readonly rate: number;
   /** Seconds left, when the total is known and the rate is positive. */
   readonly etaSeconds: number | null;
+  /** While the chat catalog is built ('importing'): the importer's step, counted in messages or media files. */
+  readonly importStep?: ImportStepProgress;
+}
+
+export interface ImportStepProgress {
+  readonly step: 'reading' | 'hashing-media' | 'indexing';
+  readonly done: number;
+  readonly total: number | null;
 }
 
 export type ProgressListener = (p: JobProgress) => void;

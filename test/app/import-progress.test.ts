@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Progress } from '../../src/app/contract.js';
+import { Router } from '../../src/app/router.js';
+import { createSampleExport } from '../../src/app/sample-data.js';
+import { SettingsStore } from '../../src/app/settings-store.js';
+import { RootKey } from '../../src/core/keys/root-key.js';
+
+const MESSAGES = 60_000;
+
+describe('backup job: progress while the chat catalog is built', () => {
+  let dir: string;
+  let sample: string;
+  let router: Router;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chatsafe-import-progress-'));
+    sample = await createSampleExport(MESSAGES);
+    router = new Router({ front: 'web', settings: new SettingsStore(join(dir, 'settings.json')) });
+  });
+  after(async () => {
+    await router.dispose();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(dirname(sample), { recursive: true, force: true });
+  });
+
+  const backupRequest = (address: string) => ({
+    sources: [sample],
+    address,
+    mode: 'create' as const,
+    protection: { kind: 'key' as const, key: RootKey.generate().toDisplayString() },
+    keepLast: 1,
+  });
+
+  test('importing events with growing message counts come before the backup phase', async () => {
+    const events: Progress[] = [];
+    const r = await router.handle('backup', { jobId: 'job-progress-1', request: backupRequest(join(dir, 'repo')) }, (_id, p) => events.push(p));
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    const reading = events.filter((p) => p.phase === 'importing' && p.importStep?.step === 'reading');
+    assert.ok(reading.length >= 2, `reading events: ${reading.length}`);
+    assert.equal(reading[0]!.importStep!.done, 0, 'the import announces itself before the first message');
+    const counts = reading.map((p) => p.importStep!.done);
+    for (let i = 1; i < counts.length; i++) assert.ok(counts[i]! >= counts[i - 1]!, `counts grow: ${counts.join(', ')}`);
+    assert.ok(counts[counts.length - 1]! > 0);
+    // The export's own count (from detection or the parser) is the total, so the UI can show an ETA.
+    assert.ok(reading.slice(1).every((p) => p.importStep!.total === MESSAGES), 'total known');
+    const firstBackup = events.findIndex((p) => p.phase === 'backing-up');
+    const lastImport = events.map((p) => p.phase).lastIndexOf('importing');
+    assert.ok(firstBackup > lastImport, 'importing comes first');
+    assert.equal((r.value as { messages: number }).messages, MESSAGES);
+  });
+
+  test('cancel during the import phase stops the job and writes no snapshot', async () => {
+    const repo = join(dir, 'repo-cancelled');
+    const jobId = 'job-progress-2';
+    let asked = false;
+    const r = await router.handle('backup', { jobId, request: backupRequest(repo) }, (_id, p) => {
+      if (!asked && p.phase === 'importing' && (p.importStep?.done ?? 0) > 0) {
+        asked = true;
+        void router.handle('job.cancel', { jobId });
+      }
+    });
+    assert.ok(asked, 'an importing event with a count arrived');
+    assert.equal(r.ok ? 'finished' : r.error.kind, 'cancelled');
+    const snapshots = readdirSync(join(repo, 'snapshots'), { withFileTypes: true }).filter((e) => e.isFile());
+    assert.equal(snapshots.length, 0);
+  });
+});
