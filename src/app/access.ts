@@ -10,9 +10,23 @@ import type { StorageBackend } from '../core/storage/backend.js';
 import { openBackend } from '../core/storage/open.js';
 import { fetchKeyFromVault } from '../core/vault/client.js';
 import type { CredentialInput } from './contract.js';
+import { profileIdOf, type Destination } from './storage-profiles.js';
 
-export function openStorage(address: string, signal?: AbortSignal): StorageBackend {
-  return openBackend(address, { env: process.env, ...(signal ? { signal } : {}) });
+export type { Destination };
+
+/**
+ * Opens a destination. Its credentials (from a saved profile) take the place
+ * of the environment's; without them the environment's are used, as the CLI
+ * does.
+ */
+export function openStorage(dest: Destination, signal?: AbortSignal): StorageBackend {
+  if (profileIdOf(dest.address) !== null) throw new Error('a profile address must be resolved before it is opened');
+  return openBackend(dest.address, { env: { ...process.env, ...dest.credentials }, ...(signal ? { signal } : {}) });
+}
+
+/** A destination typed or picked as an address, with no saved credentials. */
+export function addressOnly(address: string): Destination {
+  return { address, credentials: {} };
 }
 
 /** A bundle is a regular file; a repository is a folder or a remote address. */

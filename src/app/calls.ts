@@ -17,7 +17,7 @@ import { assessPassword } from '../core/vault/password-strength.js';
 import { ROUTES } from '../core/vault/protocol.js';
 import { APP_VERSION } from '../core/version.js';
 import { bundleRepoHeader } from '../core/bundle/read.js';
-import { isBundleFile, openStorage, toCredential, vaultUnlocker } from './access.js';
+import { addressOnly, isBundleFile, openStorage, toCredential, vaultUnlocker, type Destination } from './access.js';
 import { CatalogView } from './catalog-view.js';
 import type { CallChannel, HeaderInfo, RequestOf, ResponseOf, Settings, SnapshotInfo } from './contract.js';
 import { diagnosticsReport } from './diagnostics.js';
@@ -26,6 +26,8 @@ import { allowExternal } from './external-links.js';
 import type { SessionRef } from './jobs/bodies.js';
 import { createSampleExport } from './sample-data.js';
 import { SettingsStore } from './settings-store.js';
+import { destinationOf, profileIdOf } from './storage-profiles.js';
+import { PROFILE_HANDLERS } from './profile-calls.js';
 
 /** What only the desktop shell can do (native dialogs, the system browser); absent in web mode. */
 export interface ShellHooks {
@@ -71,6 +73,15 @@ export class AppContext {
   readonly samples: string[] = [];
   constructor(readonly opts: AppContextOptions) {}
 
+  /** What an address from the front opens: a `profile:ID` becomes the saved destination with its credentials. */
+  async destination(address: string): Promise<Destination> {
+    const id = profileIdOf(address);
+    if (id === null) return addressOnly(address);
+    const p = (await this.opts.settings.loadProfiles()).find((x) => x.id === id);
+    if (!p) throw new ChatsafeError('not-found', 'That saved destination no longer exists.', 'Pick another one, or add it again in Settings.');
+    return destinationOf(p);
+  }
+
   session(id: string): Session {
     const s = this.sessions.get(id);
     if (!s) throw new ChatsafeError('not-found', 'That backup is no longer unlocked.', 'Unlock it again with the key or password.');
@@ -100,7 +111,7 @@ export class AppContext {
   }
 }
 
-type Handler<C extends CallChannel> = (req: RequestOf<C>, ctx: AppContext) => Promise<ResponseOf<C>>;
+export type Handler<C extends CallChannel> = (req: RequestOf<C>, ctx: AppContext) => Promise<ResponseOf<C>>;
 
 function needShell(ctx: AppContext): ShellHooks {
   if (!ctx.opts.shell) throw new ChatsafeError('unsupported', 'Native dialogs exist only in the desktop app.', 'Use the file browser in this window.');
@@ -112,7 +123,8 @@ function snapshotInfo(r: SnapshotRecord): SnapshotInfo {
   return { id: r.id, shortId: shortId(r.id), time: s.time, paths: s.paths, sourceKind: s.sourceKind, hasCatalog: s.catalog !== null, files: s.summary.files, bytes: s.summary.bytes };
 }
 
-export async function headerInfo(address: string): Promise<HeaderInfo> {
+export async function headerInfo(dest: Destination): Promise<HeaderInfo> {
+  const address = dest.address;
   if (await isBundleFile(address)) {
     const info = await readBundleInfo(address);
     const h = info.header;
@@ -127,7 +139,7 @@ export async function headerInfo(address: string): Promise<HeaderInfo> {
       sizes: { files: h.files, bytes: h.bytes, fileSize: info.fileSize, segments: info.segments },
     };
   }
-  const backend = openStorage(address);
+  const backend = openStorage(dest);
   const { config, slots } = await readHeader(backend);
   const sizes: Record<string, number> = {};
   for (const kind of ['snapshots', 'index', 'data'] as const) {
@@ -159,17 +171,18 @@ async function unlock(req: RequestOf<'repo.unlock'>, ctx: AppContext): Promise<R
   let rootKey: RootKey;
   let snapshots: SnapshotRecord[];
   let kind: 'repository' | 'bundle';
-  let address = req.address;
-  if (await isBundleFile(req.address)) {
+  const dest = await ctx.destination(req.address);
+  let address = dest.address;
+  if (await isBundleFile(address)) {
     kind = 'bundle';
-    const info = await readBundleInfo(req.address);
+    const info = await readBundleInfo(address);
     const header = bundleRepoHeader(info);
     rootKey = await rootKeyFor(credential, header);
     await unlockMasterKey(header, { kind: 'key', key: rootKey });
     snapshots = [];
   } else {
     kind = 'repository';
-    const backend = openStorage(req.address);
+    const backend = openStorage(dest);
     address = backend.location;
     const header = await readHeader(backend);
     rootKey = await rootKeyFor(credential, header);
@@ -177,7 +190,7 @@ async function unlock(req: RequestOf<'repo.unlock'>, ctx: AppContext): Promise<R
     snapshots = await repo.listSnapshots();
   }
   const sessionId = newId();
-  ctx.sessions.set(sessionId, { address, kind, keyHex: rootKey.use((b) => b.toString('hex')), snapshots });
+  ctx.sessions.set(sessionId, { address, credentials: dest.credentials, kind, keyHex: rootKey.use((b) => b.toString('hex')), snapshots });
   return { sessionId, kind, snapshots: snapshots.map(snapshotInfo) };
 }
 
@@ -215,9 +228,10 @@ async function listFolder(req: RequestOf<'fs.list'>): Promise<ResponseOf<'fs.lis
   return { path, parent: parent === path ? null : parent, entries, truncated: visible.length > MAX_LISTING };
 }
 
-async function storageCheck(req: RequestOf<'storage.check'>): Promise<ResponseOf<'storage.check'>> {
+async function storageCheck(req: RequestOf<'storage.check'>, ctx: AppContext): Promise<ResponseOf<'storage.check'>> {
   try {
-    const backend = openStorage(req.address);
+    const dest = await ctx.destination(req.address);
+    const backend = openStorage(dest);
     const existing = await readHeader(backend).then(
       () => true,
       (e: unknown) => {
@@ -227,7 +241,7 @@ async function storageCheck(req: RequestOf<'storage.check'>): Promise<ResponseOf
     );
     if (req.purpose === 'existing') return existing ? { ok: true, message: 'A Chatsafe repository is there.' } : { ok: false, message: 'There is no Chatsafe repository there yet.' };
     if (existing) return { ok: false, message: 'A repository already exists there. Choose "add to an existing backup", or another place.' };
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(req.address)) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(dest.address)) {
       const entries = await fs.readdir(backend.location).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
       if (entries.length > 0) return { ok: false, message: 'That folder is not empty. Choose an empty or a new folder.' };
     }
@@ -250,7 +264,7 @@ async function vaultCheck(req: RequestOf<'vault.check'>): Promise<ResponseOf<'va
 async function openCatalogOf(req: RequestOf<'catalog.open'>, ctx: AppContext): Promise<ResponseOf<'catalog.open'>> {
   const s = ctx.session(req.sessionId);
   if (s.kind === 'bundle') throw new ChatsafeError('unsupported', 'Browsing chats inside a .chatsafe bundle is not available yet.', 'Restore the bundle to a folder, or open the repository it came from.');
-  const repo = await Repository.open(openStorage(s.address), { kind: 'key', key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) });
+  const repo = await Repository.open(openStorage(s), { kind: 'key', key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) });
   const view = await CatalogView.open(repo, await repo.findSnapshot(req.snapshot));
   const catalogId = newId();
   ctx.catalogs.set(catalogId, { view, sessionId: req.sessionId });
@@ -273,6 +287,7 @@ export const CALL_HANDLERS: { [C in Exclude<CallChannel, 'job.cancel'>]: Handler
     sep,
   }),
   'settings.get': async (_req, ctx) => ctx.opts.settings.load(),
+  ...PROFILE_HANDLERS,
   'settings.set': async (req, ctx) => {
     const next: Settings = { ...(await ctx.opts.settings.load()), ...req };
     await ctx.opts.settings.save(next);
@@ -295,9 +310,9 @@ export const CALL_HANDLERS: { [C in Exclude<CallChannel, 'job.cancel'>]: Handler
     ctx.samples.push(path);
     return { path };
   },
-  'storage.check': async (req) => storageCheck(req),
+  'storage.check': storageCheck,
   'vault.check': async (req) => vaultCheck(req),
-  'inspect.header': async (req) => headerInfo(req.address),
+  'inspect.header': async (req, ctx) => headerInfo(await ctx.destination(req.address)),
   'repo.unlock': unlock,
   'session.close': async (req, ctx) => {
     await ctx.closeSession(req.sessionId);
@@ -321,5 +336,5 @@ export const CALL_HANDLERS: { [C in Exclude<CallChannel, 'job.cancel'>]: Handler
     await ctx.closeCatalog(req.catalogId);
     return { ok: true as const };
   },
-  'diagnostics.report': async (req, ctx) => ({ text: await diagnosticsReport(req.address, req.sessionId ? ctx.session(req.sessionId) : null, ctx) }),
+  'diagnostics.report': async (req, ctx) => ({ text: await diagnosticsReport(await ctx.destination(req.address), req.sessionId ? ctx.session(req.sessionId) : null, ctx) }),
 };

@@ -141,6 +141,85 @@ const SearchHitSchema = z.strictObject({
 });
 export type SearchHitInfo = z.infer<typeof SearchHitSchema>;
 
+// ---------- storage profiles ----------
+
+/** A name people give a destination: printable, no control characters. */
+const ProfileNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'give the destination a name')
+  .max(100)
+  .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'must not contain control characters');
+
+/** http(s)://HOST[:PORT][/PATH], without user, password, query or fragment (credentials are separate fields). */
+function serverUrl(what: string, allowPath: boolean) {
+  return z
+    .string()
+    .trim()
+    .max(2048)
+    .refine((s) => {
+      let u: URL;
+      try {
+        u = new URL(s);
+      } catch {
+        return false;
+      }
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
+    }, `${what} must be an https:// (or http://) address`)
+    .refine((s) => !/^[a-z]+:\/\/[^/]*@/i.test(s), `${what} must not contain a user name or password; use the fields for them`)
+    .refine((s) => !/[?#]/.test(s), `${what} must not contain ? or #`)
+    .refine((s) => allowPath || /^[a-z]+:\/\/[^/]+\/?$/i.test(s), `${what} is a server address only (no path)`);
+}
+
+/** Access key ids and user names: visible ASCII, no spaces. */
+const CredentialIdSchema = z.string().trim().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'use letters, digits and symbols, no spaces');
+
+/** Where a profile points, without its secret (what the renderer may see). */
+export const StorageTargetSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('folder'), path: PathSchema }),
+  z.strictObject({
+    kind: z.literal('s3'),
+    /** Empty for AWS itself; the server's address for other S3-compatible storage. */
+    endpoint: z.union([z.literal(''), serverUrl('The endpoint', false)]),
+    region: z.string().trim().regex(/^[a-z0-9-]{1,64}$/, 'a region looks like us-east-1'),
+    bucket: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'bucket names have 3 to 63 lowercase letters, digits, dots and hyphens')
+      .refine((b) => !b.includes('..'), 'bucket names have no ".."'),
+    /** Folder inside the bucket: segments of letters, digits, ".", "_", "-" between slashes; may be empty. */
+    prefix: z
+      .string()
+      .trim()
+      .max(1024)
+      .refine((p) => p === '' || p.split('/').every((seg) => /^[A-Za-z0-9._-]{1,255}$/.test(seg) && seg !== '.' && seg !== '..'), 'the prefix holds letters, digits, ".", "_" and "-" between slashes'),
+    accessKeyId: CredentialIdSchema,
+    pathStyle: z.boolean(),
+  }),
+  z.strictObject({ kind: z.literal('webdav'), url: serverUrl('The WebDAV address', true), user: CredentialIdSchema }),
+]);
+export type StorageTarget = z.infer<typeof StorageTargetSchema>;
+
+/** The S3 secret key or the WebDAV password; it goes in, never comes back out. */
+export const StorageSecretSchema = z.string().min(1).max(1024);
+
+/** A saved destination as the renderer sees it: `hasSecret` instead of the secret. */
+export const StorageProfileSchema = z.strictObject({
+  id: IdSchema,
+  name: z.string(),
+  target: StorageTargetSchema,
+  hasSecret: z.boolean(),
+  /** The address jobs are given for it: `profile:ID`. */
+  address: z.string(),
+  /** Where it points, for display (no secret): a folder, s3://bucket/prefix, or the WebDAV URL. */
+  location: z.string(),
+});
+export type StorageProfile = z.infer<typeof StorageProfileSchema>;
+
+/** Addresses naming a saved profile, resolved by the back with its secret when something opens it. */
+export const PROFILE_ADDRESS = /^profile:([A-Za-z0-9_-]{8,64})$/;
+export const MAX_PROFILES = 50;
+
 export const SettingsSchema = z.strictObject({
   keepLast: z.number().int().min(1).max(1000),
   vaultUrl: z.string().max(2048),
@@ -189,6 +268,20 @@ export const CHANNELS = {
   ),
   'settings.get': call(Empty, SettingsSchema, 'the saved settings'),
   'settings.set': call(SettingsSchema.partial().strict(), SettingsSchema, 'changes settings; returns them all'),
+  'profiles.list': call(Empty, z.strictObject({ profiles: z.array(StorageProfileSchema) }), 'saved storage destinations (never their secrets)'),
+  'profiles.save': call(
+    z.strictObject({
+      /** Absent: a new profile. */
+      id: IdSchema.optional(),
+      name: ProfileNameSchema,
+      target: StorageTargetSchema,
+      /** A new S3 secret key or WebDAV password; absent keeps the saved one. */
+      secret: StorageSecretSchema.optional(),
+    }),
+    StorageProfileSchema,
+    'adds or changes a saved destination; its secret is sealed and never sent back',
+  ),
+  'profiles.remove': call(z.strictObject({ id: IdSchema }), Ok, 'forgets a saved destination and its secret'),
   'fs.list': call(
     z.strictObject({ path: PathSchema.optional(), showHidden: z.boolean().optional() }),
     z.strictObject({ path: z.string(), parent: z.string().nullable(), entries: z.array(FsEntrySchema), truncated: z.boolean() }),

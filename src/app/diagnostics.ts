@@ -8,7 +8,7 @@ import { arch, platform, release } from 'node:os';
 import { checkWithoutKey } from '../core/check/check.js';
 import { isChatsafeError } from '../core/errors.js';
 import { APP_VERSION } from '../core/version.js';
-import { isBundleFile, openStorage } from './access.js';
+import { isBundleFile, openStorage, type Destination } from './access.js';
 import { headerInfo, type AppContext } from './calls.js';
 import type { SessionRef } from './jobs/bodies.js';
 import type { SnapshotRecord } from '../core/repo/snapshot.js';
@@ -19,16 +19,17 @@ export function locationKind(address: string): string {
   return scheme === undefined ? 'local folder' : scheme === 's3' ? 'S3 object storage' : scheme.startsWith('webdav') ? 'WebDAV' : 'other';
 }
 
-export async function diagnosticsReport(address: string, session: (SessionRef & { snapshots: SnapshotRecord[] }) | null, ctx: AppContext): Promise<string> {
+export async function diagnosticsReport(dest: Destination, session: (SessionRef & { snapshots: SnapshotRecord[] }) | null, ctx: AppContext): Promise<string> {
   const lines: string[] = [
     'Chatsafe diagnostics report',
     `generated: ${new Date().toISOString()}`,
     `app: ${APP_VERSION} (${ctx.opts.front}), node ${process.versions.node}, ${platform()} ${release()} ${arch()}`,
   ];
+  const address = dest.address;
   const bundle = await isBundleFile(address);
   lines.push(`backup: ${bundle ? '.chatsafe bundle' : `repository in a ${locationKind(address)}`}`);
   try {
-    const h = await headerInfo(address);
+    const h = await headerInfo(dest);
     lines.push(`format version: ${h.formatVersion}`, `created: ${h.created} by app ${h.appVersion}`, `key slots: ${h.slotKinds.join(', ') || 'none'}`);
     for (const [k, v] of Object.entries(h.sizes)) lines.push(`${k}: ${v}`);
   } catch (e) {
@@ -36,7 +37,7 @@ export async function diagnosticsReport(address: string, session: (SessionRef & 
   }
   if (!bundle) {
     try {
-      const report = await checkWithoutKey(openStorage(address));
+      const report = await checkWithoutKey(openStorage(dest));
       lines.push(`structure check without key: ${report.ok ? 'ok' : `${report.errors.length} problem(s)`}, ${report.warnings.length} warning(s)`);
       for (const p of report.errors.slice(0, 20)) lines.push(`  problem in ${p.object}`);
     } catch (e) {

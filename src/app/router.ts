@@ -65,9 +65,11 @@ export class Router {
     let session: SessionRef | null = null;
     if (sessionId !== undefined) {
       const s = this.ctx.session(sessionId);
-      session = { address: s.address, kind: s.kind, keyHex: s.keyHex };
+      session = { address: s.address, credentials: s.credentials, kind: s.kind, keyHex: s.keyHex };
     }
-    const result = await this.jobs.run(jobId, channel, parsed.data, session, (p) => onProgress(jobId, p));
+    const address = (parsed.data as { address?: string }).address;
+    const destination = address === undefined ? null : await this.ctx.destination(address);
+    const result = await this.jobs.run(jobId, channel, parsed.data, session, destination, (p) => onProgress(jobId, p));
     if (!result.ok) return result;
     return this.checked(channel, result.value);
   }

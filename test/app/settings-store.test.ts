@@ -1,29 +1,10 @@
 import assert from 'node:assert/strict';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { DEFAULT_SETTINGS, SettingsStore, type SecretBox } from '../../src/app/settings-store.js';
-
-/** An AES-GCM box standing in for Electron's safeStorage (the OS keychain is not here). */
-function aesBox(): SecretBox {
-  const key = randomBytes(32);
-  return {
-    seal(plain) {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
-    },
-    open(sealed) {
-      const b = Buffer.from(sealed, 'base64');
-      const d = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
-      d.setAuthTag(b.subarray(12, 28));
-      return Buffer.concat([d.update(b.subarray(28)), d.final()]).toString('utf8');
-    },
-  };
-}
+import { DEFAULT_SETTINGS, SettingsStore } from '../../src/app/settings-store.js';
+import { aesBox } from './aes-box.js';
 
 describe('settings store', () => {
   let dir: string;

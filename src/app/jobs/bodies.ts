@@ -17,12 +17,11 @@ import { Repository, type Credential } from '../../core/repo/repository.js';
 import { restore } from '../../core/restore/restore.js';
 import { applyRetention } from '../../core/retention/retention.js';
 import { storeKeyInVault } from '../../core/vault/client.js';
-import { isBundleFile, openStorage, toCredential, vaultUnlocker } from '../access.js';
+import { addressOnly, isBundleFile, openStorage, toCredential, vaultUnlocker, type Destination } from '../access.js';
 import type { JobChannel, RequestOf, ResponseOf } from '../contract.js';
 
 /** An unlocked repository or bundle, as handed to a job. */
-export interface SessionRef {
-  readonly address: string;
+export interface SessionRef extends Destination {
   readonly kind: 'repository' | 'bundle';
   /** The root key, hex; it crosses only the in-process worker boundary. */
   readonly keyHex: string;
@@ -32,6 +31,8 @@ export interface JobContext {
   readonly signal: AbortSignal;
   readonly onProgress: ProgressListener;
   readonly session: SessionRef | null;
+  /** The request's `address` as the router resolved it (a saved profile's, with its credentials). */
+  readonly destination: Destination | null;
 }
 
 type Body<C extends JobChannel> = (req: RequestOf<C>, ctx: JobContext) => Promise<ResponseOf<C>>;
@@ -41,6 +42,11 @@ function sessionOf(ctx: JobContext): SessionRef {
   return ctx.session;
 }
 
+/** What the request's address opens. */
+function destinationOf(address: string, ctx: JobContext): Destination {
+  return ctx.destination ?? addressOnly(address);
+}
+
 function keyCredential(s: SessionRef): Credential {
   return { kind: 'key', key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) };
 }
@@ -48,19 +54,19 @@ function keyCredential(s: SessionRef): Credential {
 async function openSessionRepo(ctx: JobContext): Promise<Repository> {
   const s = sessionOf(ctx);
   if (s.kind !== 'repository') throw new ChatsafeError('usage', 'This works on a repository, not on a .chatsafe bundle.', 'Open the repository folder instead.');
-  return Repository.open(openStorage(s.address, ctx.signal), keyCredential(s));
+  return Repository.open(openStorage(s, ctx.signal), keyCredential(s));
 }
 
 /** The unlocked repository, when it is the one the request names. */
 async function openSessionRepoAt(address: string, ctx: JobContext): Promise<Repository> {
-  if (openStorage(address).location !== sessionOf(ctx).address) {
+  if (openStorage(destinationOf(address, ctx)).location !== sessionOf(ctx).address) {
     throw new ChatsafeError('usage', 'The unlocked backup is not the one named in the request.', 'Unlock the backup you want to add to.');
   }
   return openSessionRepo(ctx);
 }
 
 async function createRepo(req: RequestOf<'backup'>, ctx: JobContext): Promise<Repository> {
-  const backend = openStorage(req.address, ctx.signal);
+  const backend = openStorage(destinationOf(req.address, ctx), ctx.signal);
   const p = req.protection!;
   if (p.kind === 'key') return Repository.init(backend, RootKey.parse(p.key));
   // Password mode: a fresh random K, kept by the vault behind the password.
@@ -76,7 +82,7 @@ const backupBody: Body<'backup'> = async (req, ctx) => {
       ? await createRepo(req, ctx)
       : ctx.session
         ? await openSessionRepoAt(req.address, ctx)
-        : await Repository.open(openStorage(req.address, ctx.signal), toCredential(req.protection!), vaultUnlocker);
+        : await Repository.open(openStorage(destinationOf(req.address, ctx), ctx.signal), toCredential(req.protection!), vaultUnlocker);
   const result = await importAndBackup(repo, { sources: req.sources, signal: ctx.signal, onProgress: ctx.onProgress });
   const retention = await applyRetention(repo, req.keepLast, { signal: ctx.signal, onProgress: ctx.onProgress });
   const s = result.snapshot.summary;
@@ -113,12 +119,13 @@ const restoreBody: Body<'restore'> = async (req, ctx) => {
 const checkBody: Body<'check'> = async (req, ctx) => {
   const opts = { readData: req.readData, signal: ctx.signal, onProgress: ctx.onProgress };
   const s = ctx.session;
-  if (s && s.address !== req.address) throw new ChatsafeError('usage', 'The unlocked backup is not the one to check.', 'Unlock the backup you want to check, or check it without the key.');
-  const report = (await isBundleFile(req.address))
-    ? await checkBundle(req.address, s ? keyCredential(s) : null, { signal: ctx.signal })
+  const dest = destinationOf(req.address, ctx);
+  if (s && s.address !== dest.address) throw new ChatsafeError('usage', 'The unlocked backup is not the one to check.', 'Unlock the backup you want to check, or check it without the key.');
+  const report = (await isBundleFile(dest.address))
+    ? await checkBundle(dest.address, s ? keyCredential(s) : null, { signal: ctx.signal })
     : s
       ? await checkRepository(await openSessionRepo(ctx), opts)
-      : await checkWithoutKey(openStorage(req.address, ctx.signal), opts);
+      : await checkWithoutKey(openStorage(dest, ctx.signal), opts);
   return { ...report, errors: [...report.errors], warnings: [...report.warnings], counts: { ...report.counts } };
 };
 

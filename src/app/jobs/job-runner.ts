@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppError, JobChannel, Progress, Result } from '../contract.js';
 import { appError } from '../errors.js';
+import type { Destination } from '../access.js';
 import type { SessionRef } from './bodies.js';
 import type { FromWorker, JobStart, ToWorker } from './protocol.js';
 
@@ -29,12 +30,12 @@ export class JobRunner {
     return this.running.size;
   }
 
-  run(jobId: string, channel: JobChannel, request: unknown, session: SessionRef | null, onProgress: (p: Progress) => void): Promise<Result<unknown>> {
+  run(jobId: string, channel: JobChannel, request: unknown, session: SessionRef | null, destination: Destination | null, onProgress: (p: Progress) => void): Promise<Result<unknown>> {
     if (this.running.has(jobId)) return Promise.resolve({ ok: false, error: appError('conflict', 'A job with that id is already running.', 'Wait for it to finish.') });
     if (this.running.size >= MAX_RUNNING_JOBS) {
       return Promise.resolve({ ok: false, error: appError('conflict', `${MAX_RUNNING_JOBS} jobs are already running.`, 'Wait for one of them to finish, then try again.') });
     }
-    const start: JobStart = { channel, request, session };
+    const start: JobStart = { channel, request, session, destination };
     const worker = new Worker(WORKER_URL, { workerData: start });
     const entry: Running = { worker, cancelled: false };
     this.running.set(jobId, entry);

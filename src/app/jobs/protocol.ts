@@ -1,5 +1,6 @@
 /** Messages between the job runner and a job worker (one worker per job). */
 import type { AppError, JobChannel, Progress } from '../contract.js';
+import type { Destination } from '../access.js';
 import type { SessionRef } from './bodies.js';
 
 export interface JobStart {
@@ -7,6 +8,8 @@ export interface JobStart {
   /** Already validated against the contract. */
   readonly request: unknown;
   readonly session: SessionRef | null;
+  /** The request's address, resolved (credentials cross only this in-process boundary). */
+  readonly destination: Destination | null;
 }
 
 export type ToWorker = { type: 'cancel' };
