@@ -26,7 +26,8 @@ export function RememberedList({ settings, onPick }: { settings: Settings | null
 }
 
 export function RememberButton({ api, settings, address, onSettings }: { api: ChatsafeApi; settings: Settings | null; address: string; onSettings: (s: Settings) => void }) {
-  if (!settings || settings.rememberedRepos.some((r) => r.address === address)) return null;
+  // A saved destination (profile:ID) is remembered already, by name, in Settings.
+  if (!settings || address.startsWith('profile:') || settings.rememberedRepos.some((r) => r.address === address)) return null;
   const remember = async () => {
     const label = address.split(/[\\/]/).filter(Boolean).pop() ?? address;
     const r = await api.call('settings.set', { rememberedRepos: [{ address, label: label.slice(0, 200) }, ...settings.rememberedRepos].slice(0, 50) });

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
 import type { ChatInfo, CheckReportInfo, HeaderInfo, MessageInfo, SearchHitInfo, Settings } from '../../../src/app/contract.js';
 import { RememberedList } from '../components/Remembered';
+import { SavedDestinations } from '../components/SavedDestinations';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
@@ -119,6 +120,16 @@ export function Inspect({ api, settings = null }: { api: ChatsafeApi; settings?:
     <section aria-labelledby="inspect-heading">
       <h2 id="inspect-heading">Inspect a backup</h2>
       <RememberedList settings={settings} onPick={setAddress} />
+      <SavedDestinations
+        api={api}
+        value={address}
+        onPick={(v) => {
+          setAddress(v);
+          setHeader(null);
+          setUnlocked(null);
+          setCatalog(null);
+        }}
+      />
       <PathField
         api={api}
         label="Backup (a repository folder or address, or a .chatsafe file)"

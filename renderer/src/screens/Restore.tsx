@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
 import type { ResponseOf, Settings } from '../../../src/app/contract.js';
 import { RememberButton, RememberedList } from '../components/Remembered';
+import { SavedDestinations } from '../components/SavedDestinations';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
@@ -62,6 +63,7 @@ export function Restore({ api, settings, onSettings }: { api: ChatsafeApi; setti
       {!unlocked && (
         <>
           <RememberedList settings={settings} onPick={setAddress} />
+          <SavedDestinations api={api} value={address} onPick={setAddress} />
           <PathField api={api} label="Backup (a repository folder or address, or a .chatsafe file)" value={address} onChange={setAddress} pick="file-or-folder" />
           <Unlock api={api} address={address} onUnlocked={setUnlocked} />
         </>

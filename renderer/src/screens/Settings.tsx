@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { AppError, ChatsafeApi } from '../api';
 import type { ResponseOf, Settings as SettingsValue } from '../../../src/app/contract.js';
 import { ErrorBox } from '../components/ErrorBox';
+import { StorageProfiles } from '../components/StorageProfiles';
 
 export function Settings({ api, settings, onChange }: { api: ChatsafeApi; settings: SettingsValue; onChange: (s: SettingsValue) => void }) {
   const [draft, setDraft] = useState(settings);
@@ -47,6 +48,7 @@ export function Settings({ api, settings, onChange }: { api: ChatsafeApi; settin
         Save
       </button>
       {saved && <p role="status">Saved.</p>}
+      <StorageProfiles api={api} />
       {info && (
         <section aria-labelledby="about-heading" className="about">
           <h3 id="about-heading">About Chatsafe</h3>

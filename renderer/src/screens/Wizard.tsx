@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import type { AppError, ChatsafeApi, Progress } from '../api';
 import type { DetectionInfo, ResponseOf, Settings } from '../../../src/app/contract.js';
 import { RememberButton } from '../components/Remembered';
+import { SavedDestinations } from '../components/SavedDestinations';
 import { ErrorBox } from '../components/ErrorBox';
 import { PathField } from '../components/PathField';
 import { ProgressView } from '../components/ProgressView';
@@ -337,7 +338,15 @@ export function Wizard({
           <h2 id="wizard-heading" tabIndex={-1} ref={heading}>
             Where should the backup go?
           </h2>
-          <p>An empty or new folder, for example on an external drive, or an address like s3://bucket/prefix or webdav+https://host/path.</p>
+          <p>An empty or new folder, for example on an external drive, or a saved destination (S3 or WebDAV storage: add one in Settings).</p>
+          <SavedDestinations
+            api={api}
+            value={address}
+            onPick={(v) => {
+              setAddress(v);
+              setWhere(null);
+            }}
+          />
           <PathField
             api={api}
             label="Backup location"

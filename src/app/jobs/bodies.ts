@@ -120,8 +120,10 @@ const checkBody: Body<'check'> = async (req, ctx) => {
   const opts = { readData: req.readData, signal: ctx.signal, onProgress: ctx.onProgress };
   const s = ctx.session;
   const dest = destinationOf(req.address, ctx);
-  if (s && s.address !== dest.address) throw new ChatsafeError('usage', 'The unlocked backup is not the one to check.', 'Unlock the backup you want to check, or check it without the key.');
-  const report = (await isBundleFile(dest.address))
+  const bundle = await isBundleFile(dest.address);
+  // A session knows its repository by location (a saved destination's address resolves to the same one).
+  if (s && s.address !== (bundle ? dest.address : openStorage(dest).location)) throw new ChatsafeError('usage', 'The unlocked backup is not the one to check.', 'Unlock the backup you want to check, or check it without the key.');
+  const report = bundle
     ? await checkBundle(dest.address, s ? keyCredential(s) : null, { signal: ctx.signal })
     : s
       ? await checkRepository(await openSessionRepo(ctx), opts)
