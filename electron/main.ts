@@ -15,6 +15,7 @@ import { defaultConfigDir, SettingsStore, type SecretBox } from '../src/app/sett
 import { APP_VERSION } from '../src/core/version.js';
 import { ipcHandlers } from './ipc.js';
 import { allowExternal, allowPermission, APP_ORIGIN, APP_SCHEME, appProtocolResponse, hardenContents } from './security.js';
+import { startUpdater } from './updater.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER_DIR = join(here, '..', '..', 'renderer', 'dist');
@@ -72,6 +73,7 @@ if (!app.requestSingleInstanceLock()) {
         versions: () => ({ electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' }),
       },
     });
+    startUpdater(app.isPackaged, () => new SettingsStore(join(defaultConfigDir(), 'settings.json'), box).load());
     const handlers = ipcHandlers(router);
     ipcMain.handle(IPC.call, (event, channel: unknown, request: unknown) => handlers.call(event, channel, request));
     ipcMain.handle(IPC.job, (event, channel: unknown, envelope: unknown) => handlers.job(event, channel, envelope));
