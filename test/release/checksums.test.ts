@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '../helpers/tmp.js';
-import { cleanEnv, runScript } from './release-scripts.js';
+import { cleanEnv, electronDist, runScript } from './release-scripts.js';
 
 const hasGpg = spawnSync('gpg', ['--version']).status === 0;
 const hasSha256sum = spawnSync('sha256sum', ['--version']).status === 0;
@@ -107,5 +107,17 @@ describe('checksums and their signature', { skip }, () => {
       [],
       'no temporary file left',
     );
+  });
+
+  test('npm run dist in release mode checks the signing key before building', { skip: process.platform === 'linux' ? false : 'the GPG key is checked on Linux releases' }, () => {
+    const env = { CHATSAFE_RELEASE: '1', GNUPGHOME: home, CHATSAFE_GPG_PASSPHRASE: PASSPHRASE, CHATSAFE_UPDATE_URL: 'https://updates.example.invalid/chatsafe/' };
+    const unknown = runScript('scripts/dist.mjs', [], cleanEnv({ ...env, CHATSAFE_GPG_KEY_ID: '0123456789ABCDEF0123456789ABCDEF01234567' }));
+    assert.equal(unknown.status, 2);
+    assert.equal(unknown.stderr, 'Release build stopped: CHATSAFE_GPG_KEY_ID names no secret key in the GPG keyring (GNUPGHOME, if set, picks the keyring).\n');
+    if (electronDist()) return; // with the key right, the real build would start here
+    const known = runScript('scripts/dist.mjs', [], cleanEnv({ ...env, CHATSAFE_GPG_KEY_ID: fingerprint }));
+    assert.equal(known.status, 1, 'past the release checks, stopped only by the missing Electron binary');
+    assert.match(known.stderr, /^Cannot build installers: no Electron binary/);
+    assert.doesNotMatch(known.stdout, /Unsigned/);
   });
 });
