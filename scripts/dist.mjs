@@ -25,7 +25,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { ReleaseError, signDetached, writeChecksums } from './release/checksums.mjs';
-import { azureSignOptions, checkReleaseEnv, isReleaseMode, PLATFORM_NAMES } from './release/release-env.mjs';
+import { effectiveConfig } from './release/effective-config.mjs';
+import { checkReleaseEnv, isReleaseMode, PLATFORM_NAMES } from './release/release-env.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -105,26 +106,16 @@ console.log(`Done: ${onlyDir ? 'unpacked app' : 'installers'} in ${outDir}${buil
 
 /** electron-builder.yml plus what depends on the environment and the options. */
 function builderConfig() {
-  const c = YAML.parse(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8'));
-  c.electronDist = electronDist;
-  c.directories = { ...c.directories, output: outDir };
-  if (flag('--no-rebuild')) c.npmRebuild = false;
-  // Without an update address the app gets no update source at all (the updater then stays off).
-  if (!env.CHATSAFE_UPDATE_URL) delete c.publish;
-  if (release) {
-    // A release that would come out unsigned fails instead.
-    c.mac = { ...c.mac, forceCodeSigning: true };
-    c.win = { ...c.win, forceCodeSigning: true };
-    if (windowsSigning === 'azure') {
-      const { signtoolOptions, ...win } = c.win;
-      c.win = { ...win, azureSignOptions: azureSignOptions(env, signtoolOptions.publisherName[0]) };
-    }
-  } else {
-    // Unsigned: no signing identity looked up in the keychain, no notarization.
-    c.mac = { ...c.mac, identity: null, notarize: false };
-    process.env.CSC_IDENTITY_AUTO_DISCOVERY = 'false';
-  }
-  return c;
+  // Unsigned builds look up no signing identity in the keychain.
+  if (!release) process.env.CSC_IDENTITY_AUTO_DISCOVERY = 'false';
+  return effectiveConfig(YAML.parse(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')), {
+    env,
+    release,
+    windowsSigning,
+    electronDist: /** @type {string} */ (electronDist),
+    outDir,
+    rebuild: !flag('--no-rebuild'),
+  });
 }
 
 /** The folder holding the Electron executable, or null. */

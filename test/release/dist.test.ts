@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cleanEnv, electronDist, loadReleaseEnv, runScript } from './release-scripts.js';
+import { builderConfig, builderSchema, cleanEnv, electronDist, loadEffectiveConfig, loadReleaseEnv, runScript } from './release-scripts.js';
 
 const STACK = /^\s+at .+[(:]\d+/m;
 
@@ -90,5 +90,54 @@ describe('release variables per platform', () => {
     const r = checkReleaseEnv('freebsd', {});
     assert.equal(r.ok, false);
     if (!r.ok) assert.match(r.message, /Windows, macOS or Linux, not on freebsd/);
+  });
+});
+
+describe('the configuration a build uses', () => {
+  const common = { electronDist: '/opt/electron', outDir: '/tmp/out', rebuild: true };
+
+  test('unsigned: no signing identity, no notarization, no update source without an address', async () => {
+    const { effectiveConfig } = await loadEffectiveConfig();
+    const base = builderConfig();
+    const c = effectiveConfig(base, { ...common, env: {}, release: false, windowsSigning: null });
+    assert.equal(c.mac.identity, null);
+    assert.equal(c.mac.notarize, false);
+    assert.equal('publish' in c, false);
+    assert.equal(c.electronDist, '/opt/electron');
+    assert.equal(c.directories.output, '/tmp/out');
+    assert.equal(c.npmRebuild, true);
+    assert.equal(c.mac.hardenedRuntime, true, 'the rest is the file\'s');
+    assert.deepEqual(base, builderConfig(), 'the parsed file is not changed');
+    assert.equal(effectiveConfig(base, { ...common, rebuild: false, env: {}, release: false, windowsSigning: null }).npmRebuild, false);
+    const validate = builderSchema();
+    assert.equal(validate(c), true, JSON.stringify(validate.errors));
+  });
+
+  test('release: signing forced, notarization kept, the update source kept', async () => {
+    const { effectiveConfig } = await loadEffectiveConfig();
+    const c = effectiveConfig(builderConfig(), { ...common, env: { CHATSAFE_UPDATE_URL: 'https://u.example.invalid/' }, release: true, windowsSigning: 'signtool' });
+    assert.equal(c.mac.forceCodeSigning, true);
+    assert.equal(c.win.forceCodeSigning, true);
+    assert.equal(c.mac.notarize, true);
+    assert.equal('identity' in c.mac, false);
+    assert.deepEqual(c.publish, { provider: 'generic', url: '${env.CHATSAFE_UPDATE_URL}' });
+    assert.ok(c.win.signtoolOptions);
+    assert.equal(c.win.azureSignOptions, undefined);
+  });
+
+  test('release with Azure Trusted Signing: its options from the environment, the same publisher name', async () => {
+    const { effectiveConfig } = await loadEffectiveConfig();
+    const base = builderConfig();
+    const env = { AZURE_TRUSTED_SIGNING_ENDPOINT: 'https://weu.codesigning.example.invalid', AZURE_TRUSTED_SIGNING_ACCOUNT: 'acct', AZURE_TRUSTED_SIGNING_PROFILE: 'prof' };
+    const c = effectiveConfig(base, { ...common, env, release: true, windowsSigning: 'azure' });
+    assert.equal(c.win.signtoolOptions, undefined);
+    assert.deepEqual(c.win.azureSignOptions, {
+      publisherName: base.win.signtoolOptions.publisherName[0],
+      endpoint: env.AZURE_TRUSTED_SIGNING_ENDPOINT,
+      codeSigningAccountName: 'acct',
+      certificateProfileName: 'prof',
+    });
+    const validate = builderSchema();
+    assert.equal(validate(c), true, JSON.stringify(validate.errors));
   });
 });

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
 import YAML from 'yaml';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 
@@ -28,6 +29,17 @@ export interface ReleaseEnvModule {
   ): { ok: true; windowsSigning: 'signtool' | 'azure' | null } | { ok: false; missing: Array<{ name: string }>; invalid: Array<{ name: string }>; message: string };
 }
 
+export interface EffectiveConfigModule {
+  effectiveConfig(
+    base: BuilderConfig,
+    o: { env: Readonly<Record<string, string | undefined>>; release: boolean; windowsSigning: 'signtool' | 'azure' | null; electronDist: string; outDir: string; rebuild: boolean },
+  ): BuilderConfig & {
+    electronDist: string;
+    mac: { identity?: null; forceCodeSigning?: boolean };
+    win: { forceCodeSigning?: boolean; signtoolOptions?: { publisherName: string[] }; azureSignOptions?: Record<string, string | undefined> };
+  };
+}
+
 export interface AfterPackContext {
   appOutDir: string;
   electronPlatformName: string;
@@ -39,6 +51,7 @@ const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(j
 
 export const loadFuses = () => load<FusesModule>('scripts/release/fuses.mjs');
 export const loadReleaseEnv = () => load<ReleaseEnvModule>('scripts/release/release-env.mjs');
+export const loadEffectiveConfig = () => load<EffectiveConfigModule>('scripts/release/effective-config.mjs');
 export const loadAfterPack = async () => (await load<{ default: (c: AfterPackContext) => Promise<void> }>('scripts/release/after-pack.mjs')).default;
 
 /** @electron/fuses, the library the hook uses, for reading fuse wires back. */
@@ -68,6 +81,12 @@ export interface BuilderConfig {
 }
 
 export const BUILDER_YML = join(REPO_ROOT, 'electron-builder.yml');
+
+/** electron-builder's own JSON schema of its configuration (app-builder-lib/scheme.json), compiled. */
+export function builderSchema(): ValidateFunction {
+  const schema = createRequire(join(REPO_ROOT, 'package.json'))('app-builder-lib/scheme.json') as object;
+  return new Ajv({ allErrors: true, strict: false }).compile(schema);
+}
 
 /** The bytes of a fuse in the wire: ASCII '0' and '1' (@electron/fuses' FuseState, not exported by it). */
 export const FUSE_STATE = { DISABLE: 0x30, ENABLE: 0x31 } as const;
