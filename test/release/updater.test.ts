@@ -103,10 +103,12 @@ describe('updater', () => {
       assert.equal(updater.autoDownload, true);
       assert.equal(updater.autoInstallOnAppQuit, true);
 
+      const logged = log.length;
       await store.save({ ...settings, autoUpdate: false } as typeof settings);
-      await new Promise((r) => setTimeout(r, 60)); // a check already under way may still finish
+      await until(() => log.slice(logged).some((l) => l.includes('not checking')));
+      await new Promise((r) => setTimeout(r, 100)); // a check that read the setting before the change may still finish
       const checks = updater.checks;
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 150));
       assert.equal(updater.checks, checks, 'no more checks once switched off');
     } finally {
       stop();
