@@ -18,6 +18,7 @@ import { ROUTES } from '../core/vault/protocol.js';
 import { APP_VERSION } from '../core/version.js';
 import { bundleRepoHeader } from '../core/bundle/read.js';
 import { addressOnly, isBundleFile, openStorage, toCredential, vaultUnlocker, type Destination } from './access.js';
+import { readBundleSnapshot, withBundleCatalog } from './bundle-catalog.js';
 import { CatalogView } from './catalog-view.js';
 import type { CallChannel, HeaderInfo, RequestOf, ResponseOf, Settings, SnapshotInfo } from './contract.js';
 import { diagnosticsReport } from './diagnostics.js';
@@ -178,8 +179,8 @@ async function unlock(req: RequestOf<'repo.unlock'>, ctx: AppContext): Promise<R
     const info = await readBundleInfo(address);
     const header = bundleRepoHeader(info);
     rootKey = await rootKeyFor(credential, header);
-    await unlockMasterKey(header, { kind: 'key', key: rootKey });
-    snapshots = [];
+    // The manifest at the front of the bundle names its one snapshot (and authenticates the key once more).
+    snapshots = [await readBundleSnapshot(address, { kind: 'key', key: rootKey })];
   } else {
     kind = 'repository';
     const backend = openStorage(dest);
@@ -263,9 +264,16 @@ async function vaultCheck(req: RequestOf<'vault.check'>): Promise<ResponseOf<'va
 
 async function openCatalogOf(req: RequestOf<'catalog.open'>, ctx: AppContext): Promise<ResponseOf<'catalog.open'>> {
   const s = ctx.session(req.sessionId);
-  if (s.kind === 'bundle') throw new ChatsafeError('unsupported', 'Browsing chats inside a .chatsafe bundle is not available yet.', 'Restore the bundle to a folder, or open the repository it came from.');
-  const repo = await Repository.open(openStorage(s), { kind: 'key', key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) });
-  const view = await CatalogView.open(repo, await repo.findSnapshot(req.snapshot));
+  const key = { kind: 'key' as const, key: RootKey.fromBytes(Buffer.from(s.keyHex, 'hex')) };
+  let view: CatalogView;
+  if (s.kind === 'bundle') {
+    const only = s.snapshots[0];
+    if (!only || (req.snapshot !== 'latest' && !only.id.startsWith(req.snapshot))) throw new ChatsafeError('not-found', 'A bundle holds one snapshot, and it is not that one.', 'Browse the snapshot the bundle lists.');
+    view = await CatalogView.hold((use) => withBundleCatalog(s.address, key, use));
+  } else {
+    const repo = await Repository.open(openStorage(s), key);
+    view = await CatalogView.open(repo, await repo.findSnapshot(req.snapshot));
+  }
   const catalogId = newId();
   ctx.catalogs.set(catalogId, { view, sessionId: req.sessionId });
   return { catalogId, chats: view.catalog.listChats(), counts: view.catalog.counts() };
