@@ -4,9 +4,9 @@
  * inode did not change, then write the index and, last, the snapshot. The
  * snapshot is read back and verified before the caller may apply retention.
  */
-import { promises as fs, type BigIntStats } from 'node:fs';
+import { closeSync, openSync, promises as fs, readSync, type BigIntStats } from 'node:fs';
 import { hostname } from 'node:os';
-import { chunkMethodFor, FileChunker, worthCompressing } from '../chunking/file-chunker.js';
+import { chunkMethodFor, FileChunker, worthCompressing, type ChunkSink } from '../chunking/file-chunker.js';
 import { gearTable } from '../chunking/fastcdc.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
@@ -19,7 +19,8 @@ import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
 import { encodeTree, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
 import { APP_VERSION } from '../version.js';
-import { BlobSaver } from './blob-saver.js';
+import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
+import { ContentIds } from './content-ids.js';
 import { scanSources, type ScannedEntry } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
@@ -63,7 +64,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const parentTree = parent ? await repo.loadTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
-  const pool = new CryptoPool(repo.keys, opts.workers, KnownIdTable.build(index.blobs.keys(), index.blobs.size));
+  const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: KnownIdTable.build(index.blobs.keys(), index.blobs.size), packTarget: PACK_TARGET_BYTES });
   const saver = new BlobSaver(repo, index, pool);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {
@@ -219,45 +220,47 @@ class TreeWalker {
       return { ...base, size: previous.size, content: previous.content };
     }
 
-    let fh: fs.FileHandle;
+    // Plain blocking reads: a chat export is thousands of small media files, and a
+    // round trip through the thread pool per open, read and close costs more than
+    // the read itself. The loop still yields at every block (`room`), so progress,
+    // worker answers and cancellation keep flowing.
+    let fd: number;
     try {
-      fh = await fs.open(path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       throw readError(path, err);
     }
-    const content: Promise<string>[] = [];
+    const ids = new ContentIds();
     let size = 0;
     try {
       let chunker: FileChunker | null = null;
       let compress = true;
       const block = this.readBuffer;
+      const sink: ChunkSink = (parts, length) => this.saver.add('data', parts, length, compress, ids);
       for (;;) {
         throwIfCancelled(this.signal);
-        const { bytesRead } = await fh.read(block, 0, READ_BLOCK_BYTES, null);
+        const bytesRead = readSync(fd, block, 0, READ_BLOCK_BYTES, null);
         if (bytesRead === 0) break;
         const data = block.subarray(0, bytesRead);
         if (!chunker) {
           chunker = new FileChunker(chunkMethodFor(data), this.gear, data);
           compress = worthCompressing(data) && maybeCompress(data.subarray(0, COMPRESS_PROBE_BYTES)).flag !== FLAG_STORED;
         }
-        for (const chunk of chunker.push(data)) {
-          content.push(this.saver.add('data', chunk, compress));
-          await this.saver.room();
-        }
+        chunker.feed(data, sink);
         size += bytesRead;
         if (countProgress) this.meter.add(bytesRead);
+        await this.saver.room();
       }
-      const last = chunker?.finish();
-      if (last) content.push(this.saver.add('data', last, compress));
+      chunker?.end(sink);
     } catch (err) {
       if (err instanceof ChatsafeError) throw err;
       throw readError(path, err);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
     this.bytesSeen += size;
     if (countProgress) this.meter.add(0, 1);
-    return { later: Promise.all(content).then((ids) => ({ ...base, size, content: ids })) };
+    return { later: ids.done().then((content) => ({ ...base, size, content })) };
   }
 }
 

@@ -1,33 +1,42 @@
 /**
  * Deduplicates, seals and packs blobs during a backup.
  *
- * File chunks are gathered into batches (many small SQLite pages or
- * thumbnails make one worker call) and handed to the crypto workers, which
- * compute each chunk's keyed id, skip the chunks the repository already
- * holds, and compress and seal the rest. Sealed blobs come back in any order
- * and are appended to the current pack; a chunk sealed twice in one backup is
- * stored once. Full packs are hashed in a worker and written, several at a
- * time (each write ends with an fsync); an index file is written every few
- * packs so an interrupted backup resumes without storing the same data again.
+ * File chunks are copied into batch buffers (many small SQLite pages or
+ * thumbnails make one worker call) and handed to the crypto workers. A worker
+ * computes each chunk's keyed id, skips the chunks the repository already
+ * holds, and seals the rest straight into the pack it is filling; finished
+ * packs come back named by their SHA-256 and are written here, several at a
+ * time (each write ends with an fsync). Batch buffers go back and forth and
+ * packs are built in place, so a backup allocates per batch and per pack,
+ * never per chunk: tens of thousands of chunks would otherwise keep the
+ * garbage collector busy. An index file is written every few packs, so an
+ * interrupted backup resumes without storing the same data again.
  *
- * Memory is bounded: callers await `room()`, which waits while too much is in
- * flight or not yet written.
+ * Memory is bounded: callers await `room()`, which waits while too many
+ * batches are in flight or too many packs are not yet written.
  */
+import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { blobId } from '../crypto/ids.js';
+import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
 import { GarbageBudget } from '../jobs/memory.js';
 import type { BlobType } from '../repo/blob.js';
 import { indexFileFor, type MasterIndex, type PackRecord } from '../repo/index-file.js';
-import { PackBuilder } from '../repo/pack.js';
+import { decodePackEntries } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
+import type { ContentIds } from './content-ids.js';
 
 export const PACK_TARGET_BYTES = 8 * 1024 * 1024;
-const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const MAX_UNWRITTEN_BYTES = 3 * PACK_TARGET_BYTES;
 const PACKS_PER_INDEX_FILE = 16;
+/** A batch is sent once it holds this much, or this many chunks. */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_CHUNKS = 256;
+/** Room for the largest chunk, so any chunk fits an empty batch. */
+const BATCH_CAPACITY = CDC_PARAMS.max;
+/** Batches queued per worker: enough to keep it busy while its last answer travels back. */
+const BATCHES_PER_WORKER = 2;
 
 export interface SaverStats {
   newBlobs: number;
@@ -39,18 +48,21 @@ export interface SaverStats {
 interface Batch {
   readonly type: BlobType;
   readonly compress: boolean;
-  readonly parts: Buffer[];
-  bytes: number;
-  readonly waiting: Array<{ resolve: (id: string) => void; reject: (e: unknown) => void }>;
+  readonly buf: Buffer;
+  used: number;
+  readonly lengths: number[];
+  readonly targets: ContentIds[];
+  readonly slots: number[];
 }
 
 export class BlobSaver {
   readonly stats: SaverStats = { newBlobs: 0, newBytes: 0, storedBytes: 0, packs: 0 };
-  /** Ids sealed in this backup but not yet in a written pack, so a repeat is not stored twice. */
+  /** Tree ids sent to a worker but not yet in a written pack, so a repeat is not stored twice. */
   private readonly pending = new Set<string>();
-  private readonly builders: Record<BlobType, PackBuilder> = { data: new PackBuilder(), tree: new PackBuilder() };
   private batch: Batch | null = null;
-  private inFlightBytes = 0;
+  private readonly freeBuffers: ArrayBuffer[] = [];
+  private batchesInFlight = 0;
+  private readonly maxBatchesInFlight: number;
   private unwrittenBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly writes = new Set<Promise<void>>();
@@ -64,21 +76,35 @@ export class BlobSaver {
     private readonly repo: Repository,
     private readonly index: MasterIndex,
     private readonly pool: CryptoPool,
-  ) {}
+  ) {
+    this.maxBatchesInFlight = BATCHES_PER_WORKER * pool.size;
+  }
 
   /**
-   * Queues a file chunk; resolves to its id once a worker has hashed it (and
-   * sealed it if new). `data` is consumed. Call `dispatch()` before awaiting.
+   * Queues one file chunk, given as the pieces it spans (copied here, so the
+   * caller may reuse them at once); its id goes to `target` at `slot`.
    */
-  add(type: BlobType, data: Buffer, compress: boolean): Promise<string> {
+  add(type: BlobType, parts: readonly Uint8Array[], length: number, compress: boolean, target: ContentIds): void {
     this.throwIfFailed();
-    if (this.batch && (this.batch.type !== type || this.batch.compress !== compress)) this.dispatch();
-    const batch = (this.batch ??= { type, compress, parts: [], bytes: 0, waiting: [] });
-    batch.parts.push(data);
-    batch.bytes += data.length;
-    const id = new Promise<string>((resolve, reject) => batch.waiting.push({ resolve, reject }));
-    if (batch.bytes >= BATCH_BYTES || batch.parts.length >= BATCH_CHUNKS) this.dispatch();
-    return id;
+    let batch = this.batch;
+    if (batch && (batch.type !== type || batch.compress !== compress || batch.used + length > batch.buf.length)) {
+      this.dispatch();
+      batch = null;
+    }
+    batch ??= this.batch = { type, compress, buf: this.takeBuffer(length), used: 0, lengths: [], targets: [], slots: [] };
+    for (const p of parts) {
+      batch.buf.set(p, batch.used);
+      batch.used += p.length;
+    }
+    batch.lengths.push(length);
+    batch.targets.push(target);
+    batch.slots.push(target.reserve());
+    if (batch.used >= BATCH_BYTES || batch.lengths.length >= BATCH_CHUNKS) this.dispatch();
+  }
+
+  private takeBuffer(atLeast: number): Buffer {
+    const ab = atLeast <= BATCH_CAPACITY ? this.freeBuffers.pop() : undefined;
+    return Buffer.from(ab ?? new ArrayBuffer(Math.max(BATCH_CAPACITY, atLeast)));
   }
 
   /** Sends the batch being gathered to a worker. */
@@ -86,24 +112,20 @@ export class BlobSaver {
     const batch = this.batch;
     if (!batch) return;
     this.batch = null;
-    const data = batch.parts.length === 1 ? batch.parts[0]! : Buffer.concat(batch.parts);
-    const lengths = batch.parts.map((p) => p.length);
-    this.inFlightBytes += batch.bytes;
+    this.batchesInFlight++;
     const job = this.pool
-      .store(batch.type, data, lengths, batch.compress)
-      .then((results) => {
-        results.forEach(({ id, sealed }, i) => {
-          const hex = id.toString('hex');
-          if (sealed && !this.index.has(hex) && !this.pending.has(hex)) this.append(batch.type, Buffer.from(id), hex, sealed, lengths[i]!);
-          batch.waiting[i]!.resolve(hex);
-        });
+      .packStore(batch.type, batch.buf.buffer as ArrayBuffer, batch.lengths, batch.compress)
+      .then(({ ids, data, packs }) => {
+        if (data.byteLength === BATCH_CAPACITY) this.freeBuffers.push(data);
+        for (let i = 0; i < batch.lengths.length; i++) batch.targets[i]!.fill(batch.slots[i]!, ids.toString('hex', i * 32, i * 32 + 32));
+        for (const p of packs) this.writePack(p);
       })
       .catch((e) => {
         this.error ??= e;
-        for (const w of batch.waiting) w.reject(e);
+        for (const t of batch.targets) t.fail(e);
       })
       .finally(() => {
-        this.inFlightBytes -= batch.bytes;
+        this.batchesInFlight--;
         this.inFlight.delete(job);
         this.wake();
       });
@@ -112,7 +134,7 @@ export class BlobSaver {
 
   /**
    * Stores a small blob whose id is needed at once (a directory listing):
-   * the id is computed here, sealing happens in the background.
+   * the id is computed here, sealing happens in a worker.
    */
   save(type: BlobType, data: Buffer, compress: boolean): string {
     this.throwIfFailed();
@@ -120,19 +142,15 @@ export class BlobSaver {
     const hex = id.toString('hex');
     if (this.index.has(hex) || this.pending.has(hex)) return hex;
     this.pending.add(hex);
-    const rawLength = data.length;
-    this.inFlightBytes += rawLength;
     const job = this.pool
-      .seal(type, id, data, compress)
-      .then((sealed) => {
-        this.pending.delete(hex);
-        this.append(type, id, hex, sealed, rawLength);
+      .packPut(type, id, data, compress)
+      .then((packs) => {
+        for (const p of packs) this.writePack(p);
       })
       .catch((e) => {
         this.error ??= e;
       })
       .finally(() => {
-        this.inFlightBytes -= rawLength;
         this.inFlight.delete(job);
         this.wake();
       });
@@ -140,18 +158,9 @@ export class BlobSaver {
     return hex;
   }
 
-  private append(type: BlobType, id: Buffer, hex: string, sealed: Buffer, rawLength: number): void {
-    this.pending.add(hex);
-    this.stats.newBlobs++;
-    this.stats.newBytes += rawLength;
-    const builder = this.builders[type];
-    builder.add(type, id, sealed, rawLength);
-    if (builder.size >= PACK_TARGET_BYTES) this.closePack(type);
-  }
-
   /** Resolves when there is room for more work in flight. */
   async room(): Promise<void> {
-    while ((this.inFlightBytes > MAX_IN_FLIGHT_BYTES || this.unwrittenBytes > MAX_UNWRITTEN_BYTES) && !this.error) {
+    while ((this.batchesInFlight >= this.maxBatchesInFlight || this.unwrittenBytes > MAX_UNWRITTEN_BYTES) && !this.error) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.throwIfFailed();
@@ -167,31 +176,31 @@ export class BlobSaver {
     if (this.error) throw this.error;
   }
 
-  private closePack(type: BlobType): void {
-    const builder = this.builders[type];
-    if (builder.count === 0) return;
-    this.builders[type] = new PackBuilder();
-    const parts = builder.finish(this.repo.keys.meta);
-    const closedBytes = builder.size;
-    this.unwrittenBytes += closedBytes;
+  /** Writes a pack a worker finished, then records it in the index. */
+  private writePack(msg: PackMessage): void {
+    const size = msg.length;
+    this.unwrittenBytes += size;
     const done = { promise: Promise.resolve() };
     done.promise = (async () => {
       try {
-        const { hex, parts: back } = await this.pool.sha256(parts);
-        const size = back.reduce((n, p) => n + p.length, 0);
-        await this.repo.backend.write('data', hex, back);
+        const entries = decodePackEntries(new Uint8Array(msg.entries), size, `data/${msg.hex}`);
+        await this.repo.backend.write('data', msg.hex, Buffer.from(msg.buffer, 0, size));
         this.budget.spent(size);
         this.stats.storedBytes += size;
         this.stats.packs++;
-        const record: PackRecord = { id: hex, size, entries: builder.entries };
+        const record: PackRecord = { id: msg.hex, size, entries };
         this.index.addPack(record);
-        for (const e of builder.entries) this.pending.delete(e.id.toString('hex'));
+        for (const e of entries) {
+          this.stats.newBlobs++;
+          this.stats.newBytes += e.rawLength;
+          if (e.type === 'tree') this.pending.delete(e.id.toString('hex'));
+        }
         this.unindexed.push(record);
         if (this.unindexed.length >= PACKS_PER_INDEX_FILE) this.writeIndex();
       } catch (e) {
         this.error ??= e;
       } finally {
-        this.unwrittenBytes -= closedBytes;
+        this.unwrittenBytes -= size;
         this.writes.delete(done.promise);
         this.wake();
       }
@@ -218,8 +227,8 @@ export class BlobSaver {
   async flush(): Promise<void> {
     this.dispatch();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-    this.closePack('data');
-    this.closePack('tree');
+    this.throwIfFailed();
+    for (const p of await this.pool.packFinish()) this.writePack(p);
     while (this.writes.size > 0) await Promise.all([...this.writes]);
     this.throwIfFailed();
     this.writeIndex();

@@ -5,8 +5,8 @@
  *   SQLite rewrites pages in place and never shifts them, so a database that
  *   grew by 1% changes only the chunks holding the pages it touched.
  * - Everything else is cut by content (FastCDC).
- * Chunks are returned as buffers with their own memory, ready to be moved to
- * a worker thread without copying again.
+ * Chunks are handed to a sink as views, for the caller to copy where it
+ * gathers them (`feed`), or returned as buffers with their own memory (`push`).
  */
 import { CdcCutter, CDC_PARAMS } from './fastcdc.js';
 
@@ -38,7 +38,7 @@ export function chunkMethodFor(head: Uint8Array): ChunkMethod {
 }
 
 export class FileChunker {
-  private pieces: Uint8Array[] = [];
+  private readonly pieces: Uint8Array[] = [];
   private pendingLen = 0;
   private readonly cutter: CdcCutter | null;
   private readonly fixedBytes: number;
@@ -54,11 +54,12 @@ export class FileChunker {
   }
 
   /**
-   * Feeds the next block of the file; returns the chunks it completes. Keeps
-   * no reference to `block`, so the caller may reuse it for the next read.
+   * Feeds the next block of the file and hands each chunk it completes to
+   * `sink` as the pieces it spans (the tail of an earlier block, then a part
+   * of this one). The pieces are valid only during the call: the sink copies
+   * what it keeps, and the caller may reuse `block` afterwards.
    */
-  push(block: Uint8Array): Buffer[] {
-    const out: Buffer[] = [];
+  feed(block: Uint8Array, sink: ChunkSink): void {
     let start = 0;
     while (start < block.length) {
       const cut = this.cutter ? this.cutter.next(block, start, block.length) : this.fixedCut(block.length, start);
@@ -69,34 +70,54 @@ export class FileChunker {
       }
       this.pieces.push(block.subarray(start, cut));
       this.pendingLen += cut - start;
-      out.push(this.take());
+      this.emit(sink);
       start = cut;
     }
+  }
+
+  /** Hands the last, possibly short, chunk to `sink`. */
+  end(sink: ChunkSink): void {
+    if (this.pendingLen > 0) this.emit(sink);
+  }
+
+  /** Like `feed`, returning each chunk as a buffer with its own memory. */
+  push(block: Uint8Array): Buffer[] {
+    const out: Buffer[] = [];
+    this.feed(block, (parts, length) => out.push(joinOwned(parts, length)));
     return out;
   }
 
-  /** The last, possibly short, chunk. */
+  /** The last, possibly short, chunk, as a buffer with its own memory. */
   finish(): Buffer | null {
-    return this.pendingLen > 0 ? this.take() : null;
+    let last: Buffer | null = null;
+    this.end((parts, length) => (last = joinOwned(parts, length)));
+    return last;
+  }
+
+  private emit(sink: ChunkSink): void {
+    sink(this.pieces, this.pendingLen);
+    this.pieces.length = 0;
+    this.pendingLen = 0;
   }
 
   private fixedCut(end: number, from: number): number {
     const need = this.fixedBytes - this.pendingLen;
     return from + need <= end ? from + need : -1;
   }
+}
 
-  private take(): Buffer {
-    // A fresh ArrayBuffer (never the shared Buffer pool), so it can be transferred.
-    const chunk = Buffer.from(new ArrayBuffer(this.pendingLen));
-    let o = 0;
-    for (const p of this.pieces) {
-      chunk.set(p, o);
-      o += p.length;
-    }
-    this.pieces = [];
-    this.pendingLen = 0;
-    return chunk;
+/** Receives one chunk as the pieces it spans and its total length. */
+export type ChunkSink = (parts: readonly Uint8Array[], length: number) => void;
+
+/** A fresh ArrayBuffer (never the shared Buffer pool), so the chunk can be transferred. */
+function joinOwned(parts: readonly Uint8Array[], length: number): Buffer {
+  const chunk = Buffer.from(new ArrayBuffer(length));
+  let o = 0;
+  for (const p of parts) {
+    chunk.set(p, o);
+    o += p.length;
   }
+  return chunk;
 }
 
 const INCOMPRESSIBLE_MAGIC: ReadonlyArray<{ at: number; bytes: Buffer }> = [

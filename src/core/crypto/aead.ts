@@ -21,16 +21,32 @@ export class AuthenticationFailed extends Error {
 
 /** Seals the concatenation of `parts` (avoids copying a flag byte in front of a large body). */
 export function seal(key: Buffer, aad: Buffer, ...parts: Uint8Array[]): Buffer {
-  const total = parts.reduce((n, p) => n + p.length, 0);
   // One allocation of the final size; the cipher works in small steps whose
   // temporary buffers the allocator recycles at once (large temporaries would
   // fragment memory across worker threads).
-  const out = Buffer.allocUnsafeSlow(NONCE_BYTES + total + TAG_BYTES);
+  const out = Buffer.allocUnsafeSlow(sealedLength(parts));
+  sealInto(out, 0, key, aad, ...parts);
+  return out;
+}
+
+/** Bytes `seal` produces for these parts. */
+export function sealedLength(parts: readonly Uint8Array[]): number {
+  return parts.reduce((n, p) => n + p.length, SEAL_OVERHEAD);
+}
+
+/**
+ * Seals into `out` at `at` (which must have room for `sealedLength(parts)`
+ * bytes) and returns the bytes written: packs are assembled in place, without
+ * a buffer per blob.
+ */
+export function sealInto(out: Buffer, at: number, key: Buffer, aad: Buffer, ...parts: Uint8Array[]): number {
+  const length = sealedLength(parts);
+  if (at < 0 || at + length > out.length) throw new RangeError('seal output does not fit');
   const nonce = nextNonce();
-  nonce.copy(out, 0);
+  nonce.copy(out, at);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  let o = NONCE_BYTES;
+  let o = at + NONCE_BYTES;
   for (const p of parts) {
     for (let i = 0; i < p.length; i += STEP_BYTES) {
       const c = cipher.update(p.subarray(i, i + STEP_BYTES));
@@ -42,7 +58,7 @@ export function seal(key: Buffer, aad: Buffer, ...parts: Uint8Array[]): Buffer {
   out.set(fin, o);
   o += fin.length;
   cipher.getAuthTag().copy(out, o);
-  return out;
+  return length;
 }
 
 const STEP_BYTES = 64 * 1024;

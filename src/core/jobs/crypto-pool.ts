@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
 import type { KnownIdTable } from './known-ids.js';
-import type { BatchBlob, CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
+import type { BatchBlob, CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
 
@@ -24,11 +24,11 @@ export class CryptoPool {
    * thread reads, chunks and hashes at about the rate one worker seals, and
    * each further worker costs memory without adding speed.
    */
-  constructor(keys: { data: Buffer; blobId: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1)), knownIds?: KnownIdTable) {
+  constructor(keys: { data: Buffer; blobId: Buffer; meta?: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1)), backup?: { knownIds: KnownIdTable; packTarget: number }) {
     const workerData: CryptoWorkerData = {
       dataKey: new Uint8Array(keys.data),
       blobIdKey: new Uint8Array(keys.blobId),
-      ...(knownIds ? { knownIds: knownIds.buffer } : {}),
+      ...(backup && keys.meta ? { knownIds: backup.knownIds.buffer, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
     };
     for (let i = 0; i < size; i++) {
       const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData });
@@ -54,8 +54,12 @@ export class CryptoPool {
 
   private request(req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
     if (this.failed) return Promise.reject(this.failed);
+    return this.requestOn(this.workers[this.next++ % this.workers.length]!, req, transfer);
+  }
+
+  private requestOn(worker: Worker, req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
+    if (this.failed) return Promise.reject(this.failed);
     const seq = this.seq++;
-    const worker = this.workers[this.next++ % this.workers.length]!;
     return new Promise<CryptoResponse>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       worker.postMessage({ seq, req }, transfer);
@@ -72,23 +76,32 @@ export class CryptoPool {
     });
   }
 
-  /** Compresses (if asked and worthwhile) and seals; `data` is transferred and unusable afterwards. */
-  async seal(type: BlobType, id: Buffer, data: Buffer, compress: boolean): Promise<Buffer> {
-    const ab = ownArrayBuffer(data);
-    const res = await this.request({ op: 'seal', type, id: new Uint8Array(id), data: ab, compress }, [ab]);
-    return Buffer.from((res as Extract<CryptoResponse, { op: 'seal' }>).sealed);
+  get size(): number {
+    return this.workers.length;
   }
 
   /**
-   * Hashes chunks laid end to end in `data` (moved to the worker) and seals
-   * those the repository does not already hold; returns each chunk's id and
-   * its sealed form, or null when it is known.
+   * Hashes chunks laid end to end in `data` (moved to a worker) and seals
+   * those the repository does not hold into that worker's pack. Returns the
+   * ids (32 bytes each), `data`'s memory back for reuse, and any packs that
+   * filled up.
    */
-  async store(type: BlobType, data: Buffer, lengths: number[], compress: boolean): Promise<Array<{ id: Buffer; sealed: Buffer | null }>> {
+  async packStore(type: BlobType, data: ArrayBuffer, lengths: number[], compress: boolean): Promise<{ ids: Buffer; data: ArrayBuffer; packs: PackMessage[] }> {
+    const res = (await this.request({ op: 'pack-store', type, data, lengths, compress }, [data])) as Extract<CryptoResponse, { op: 'pack-store' }>;
+    return { ids: Buffer.from(res.ids), data: res.data, packs: res.packs };
+  }
+
+  /** Seals one blob with a known id into a worker's pack; `data` is moved. */
+  async packPut(type: BlobType, id: Buffer, data: Buffer, compress: boolean): Promise<PackMessage[]> {
     const ab = ownArrayBuffer(data);
-    const res = (await this.request({ op: 'store', type, data: ab, lengths, compress }, [ab])) as Extract<CryptoResponse, { op: 'store' }>;
-    const ids = Buffer.from(res.ids);
-    return res.sealed.map((s, i) => ({ id: ids.subarray(i * 32, i * 32 + 32), sealed: s ? Buffer.from(s) : null }));
+    const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: ab, compress }, [ab])) as Extract<CryptoResponse, { op: 'packs' }>;
+    return res.packs;
+  }
+
+  /** Finishes every worker's partly filled packs. */
+  async packFinish(): Promise<PackMessage[]> {
+    const all = await Promise.all(this.workers.map((w) => this.requestOn(w, { op: 'pack-finish' }, [])));
+    return all.flatMap((res) => (res as Extract<CryptoResponse, { op: 'packs' }>).packs);
   }
 
   async open(type: BlobType, idHex: string, sealed: Buffer, rawLength: number, object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {

@@ -3,14 +3,25 @@ import type { BlobType } from '../repo/blob.js';
 export interface CryptoWorkerData {
   readonly dataKey: Uint8Array;
   readonly blobIdKey: Uint8Array;
+  /** For sealing the headers of the packs a backup assembles in the worker. */
+  readonly metaKey?: Uint8Array;
+  /** Pack size to aim for when assembling packs. */
+  readonly packTarget?: number;
   /** Ids the repository already holds (a KnownIdTable's buffer), when backing up. */
   readonly knownIds?: SharedArrayBuffer;
 }
 
 export type CryptoRequest =
-  | { op: 'seal'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean }
-  /** Chunks laid end to end in `data`: hash each; seal those the repository does not hold. */
-  | { op: 'store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean }
+  /**
+   * Chunks laid end to end in `data`: hash each, and seal those neither the
+   * repository nor this worker holds into the worker's current pack. `data`
+   * comes back for reuse.
+   */
+  | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean }
+  /** One blob whose id the caller computed (a directory listing), into the worker's current pack. */
+  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean }
+  /** Finishes the worker's partly filled packs. */
+  | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
   | { op: 'sha256'; parts: ArrayBuffer[] }
   | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlob[]; object: string; verifyId: boolean; returnData: boolean };
@@ -25,10 +36,19 @@ export interface BatchBlob {
 }
 
 export type CryptoResponse =
-  | { op: 'seal'; sealed: ArrayBuffer }
-  /** ids: 32 bytes per chunk; sealed[i] is null for a chunk the repository already holds. */
-  | { op: 'store'; ids: ArrayBuffer; sealed: (ArrayBuffer | null)[] }
+  /** ids: 32 bytes per chunk; packs: the packs that filled up meanwhile. */
+  | { op: 'pack-store'; ids: ArrayBuffer; data: ArrayBuffer; packs: PackMessage[] }
+  | { op: 'packs'; packs: PackMessage[] }
   | { op: 'open'; data: ArrayBuffer }
   | { op: 'sha256'; hex: string; parts: ArrayBuffer[] }
   | { op: 'open-batch'; data: ArrayBuffer }
   | { op: 'error'; kind: string; object: string; message: string };
+
+/** A finished pack, named by the SHA-256 of its bytes (the first `length` bytes of `buffer`). */
+export interface PackMessage {
+  readonly hex: string;
+  readonly buffer: ArrayBuffer;
+  readonly length: number;
+  /** Its plain header, for the index. */
+  readonly entries: ArrayBuffer;
+}

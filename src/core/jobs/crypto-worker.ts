@@ -7,39 +7,76 @@
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { blobId } from '../crypto/ids.js';
-import { openBlob, sealBlob } from '../repo/blob.js';
-import type { CryptoRequest, CryptoResponse, CryptoWorkerData } from './crypto-protocol.js';
+import { openBlob, type BlobType } from '../repo/blob.js';
+import { PackAssembler } from '../repo/pack.js';
+import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 import { GarbageBudget } from './memory.js';
 import { KnownIdTable } from './known-ids.js';
 
 const budget = new GarbageBudget();
 
-const { dataKey, blobIdKey, knownIds } = workerData as CryptoWorkerData;
+const { dataKey, blobIdKey, knownIds, metaKey, packTarget } = workerData as CryptoWorkerData;
 const known = knownIds ? KnownIdTable.attach(knownIds) : null;
 const dataKeyBuf = Buffer.from(dataKey);
 const idKeyBuf = Buffer.from(blobIdKey);
+const metaKeyBuf = metaKey ? Buffer.from(metaKey) : null;
+
+/**
+ * The packs this worker is filling during a backup, one per blob type, and
+ * the ids it has put in them (a chunk repeated within one backup is stored
+ * once per worker; the index keeps one copy and prune drops the other).
+ */
+const assemblers = new Map<BlobType, PackAssembler>();
+const stored = new Set<string>();
+let finished: PackMessage[] = [];
+
+function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
+  if (!metaKeyBuf || !packTarget) throw new Error('this worker was not started for a backup');
+  const key = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
+  if (stored.has(key)) return;
+  stored.add(key);
+  let a = assemblers.get(type);
+  if (!a) assemblers.set(type, (a = new PackAssembler(packTarget)));
+  if (a.add(dataKeyBuf, type, id, data, compress)) finished.push(finishPack(a));
+}
+
+function finishPack(a: PackAssembler): PackMessage {
+  const p = a.finish(metaKeyBuf!);
+  const hex = createHash('sha256').update(new Uint8Array(p.buffer, 0, p.length)).digest('hex');
+  return { hex, buffer: p.buffer, length: p.length, entries: p.entries };
+}
+
+function takeFinished(): { packs: PackMessage[]; transfer: ArrayBuffer[] } {
+  const packs = finished;
+  finished = [];
+  return { packs, transfer: packs.flatMap((p) => [p.buffer, p.entries]) };
+}
 
 function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffer[] } {
   switch (req.op) {
-    case 'seal': {
-      const sealed = sealBlob(dataKeyBuf, req.type, Buffer.from(req.id), new Uint8Array(req.data), req.compress);
-      const owned = toOwned(sealed);
-      return { res: { op: 'seal', sealed: owned }, transfer: [owned] };
-    }
-    case 'store': {
+    case 'pack-store': {
       const data = new Uint8Array(req.data);
       const ids = new Uint8Array(32 * req.lengths.length);
-      const sealed: (ArrayBuffer | null)[] = [];
       let o = 0;
       req.lengths.forEach((len, i) => {
         const chunk = data.subarray(o, o + len);
         o += len;
         const id = blobId(idKeyBuf, chunk);
         ids.set(id, i * 32);
-        sealed.push(known?.has(id) ? null : toOwned(sealBlob(dataKeyBuf, req.type, id, chunk, req.compress)));
+        if (!known?.has(id)) putInPack(req.type, id, chunk, req.compress);
       });
-      const transfer = [ids.buffer, ...sealed.filter((b): b is ArrayBuffer => b !== null)];
-      return { res: { op: 'store', ids: ids.buffer, sealed }, transfer };
+      const { packs, transfer } = takeFinished();
+      return { res: { op: 'pack-store', ids: ids.buffer, data: req.data, packs }, transfer: [ids.buffer, req.data, ...transfer] };
+    }
+    case 'pack-put': {
+      putInPack(req.type, req.id, new Uint8Array(req.data), req.compress);
+      const { packs, transfer } = takeFinished();
+      return { res: { op: 'packs', packs }, transfer };
+    }
+    case 'pack-finish': {
+      for (const a of assemblers.values()) if (a.blobs > 0) finished.push(finishPack(a));
+      const { packs, transfer } = takeFinished();
+      return { res: { op: 'packs', packs }, transfer };
     }
     case 'open': {
       const plain = openBlob(dataKeyBuf, req.type, Buffer.from(req.id), new Uint8Array(req.sealed), req.rawLength, req.object);

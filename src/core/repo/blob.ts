@@ -4,9 +4,9 @@
  * key with its type and id as associated data, so a blob copied to another
  * place in a pack, or into another pack, fails to open there.
  */
-import { aadOf, AuthenticationFailed, open, seal } from '../crypto/aead.js';
+import { aadOf, AuthenticationFailed, open, seal, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
 import { IntegrityError } from '../errors.js';
-import { decodePayload, FLAG_STORED, maybeCompress } from './compression.js';
+import { decodePayload, FLAG_STORED, maybeCompress, maybeCompressView } from './compression.js';
 
 export const BLOB_TYPES = { data: 0, tree: 1 } as const;
 export type BlobType = keyof typeof BLOB_TYPES;
@@ -19,6 +19,17 @@ const BLOB_LABEL = 'chatsafe/v1/blob';
 
 export function blobAad(type: BlobType, id: Uint8Array): Buffer {
   return aadOf(BLOB_LABEL, Uint8Array.of(BLOB_TYPES[type]), id);
+}
+
+/** The most bytes a sealed blob of `rawLength` bytes can take (compression is kept only when it shrinks). */
+export function sealedBlobBound(rawLength: number): number {
+  return 1 + rawLength + SEAL_OVERHEAD;
+}
+
+/** Seals a blob into `out` at `at` (room for `sealedBlobBound` bytes); returns its sealed length. */
+export function sealBlobInto(out: Buffer, at: number, dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): number {
+  const { flag, body } = compress ? maybeCompressView(data) : { flag: FLAG_STORED, body: data };
+  return sealInto(out, at, dataKey, blobAad(type, id), Uint8Array.of(flag), body);
 }
 
 export function sealBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): Buffer {

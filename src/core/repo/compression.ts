@@ -27,12 +27,21 @@ let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
 
 /** Compresses when it saves at least 1/16 of the size; otherwise the data is stored as is. */
 export function maybeCompress(data: Uint8Array): { flag: number; body: Uint8Array } {
+  const r = maybeCompressView(data);
+  return r.flag === FLAG_ZSTD ? { flag: FLAG_ZSTD, body: Buffer.from(r.body) } : r;
+}
+
+/**
+ * Like `maybeCompress`, but a compressed body is a view of a scratch buffer
+ * that the next call overwrites: for callers that seal it at once.
+ */
+export function maybeCompressView(data: Uint8Array): { flag: number; body: Uint8Array } {
   cctx ??= new zstd.CCtx();
   const bound = zstd.compressBound(data.length);
   if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
   const n = cctx.compress(scratch, data, LEVEL);
   if (n > data.length - (data.length >> 4)) return { flag: FLAG_STORED, body: data };
-  return { flag: FLAG_ZSTD, body: Buffer.from(scratch.subarray(0, n)) };
+  return { flag: FLAG_ZSTD, body: scratch.subarray(0, n) };
 }
 
 /** `payload` is flag || body; returns exactly rawLength bytes or throws IntegrityError naming `object`. */

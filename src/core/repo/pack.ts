@@ -6,10 +6,10 @@
  * length (offsets follow by summing), so the index can be rebuilt from packs
  * alone. A pack is named by the SHA-256 of its bytes.
  */
-import { aadOf, AuthenticationFailed, open, seal, SEAL_OVERHEAD } from '../crypto/aead.js';
+import { aadOf, AuthenticationFailed, open, seal, sealedLength, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
 import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
-import { BLOB_TYPE_BY_CODE, BLOB_TYPES, MAX_BLOB_BYTES, type BlobType } from './blob.js';
+import { BLOB_TYPE_BY_CODE, BLOB_TYPES, MAX_BLOB_BYTES, sealBlobInto, sealedBlobBound, type BlobType } from './blob.js';
 
 const HEADER_LABEL = 'chatsafe/v1/pack-header';
 const ENTRY_BYTES = 1 + ID_BYTES + 4 + 4;
@@ -58,6 +58,87 @@ export class PackBuilder {
   }
 }
 
+/** A finished pack as `PackAssembler` hands it over: the bytes to store, and its plain header. */
+export interface AssembledPack {
+  /** The pack is the first `length` bytes of this buffer. */
+  readonly buffer: ArrayBuffer;
+  readonly length: number;
+  /** The plain header (ENTRY_BYTES per blob), for the index; decode with `decodePackEntries`. */
+  readonly entries: ArrayBuffer;
+}
+
+/**
+ * Builds a pack in one buffer, sealing each blob straight into place, so a
+ * backup allocates one buffer per pack rather than one per blob (tens of
+ * thousands of SQLite pages would otherwise keep the garbage collector busy).
+ * Runs in the crypto workers.
+ */
+export class PackAssembler {
+  private buf: Buffer;
+  private header: Buffer;
+  private size = 0;
+  private count = 0;
+
+  constructor(private readonly target: number) {
+    this.buf = Buffer.allocUnsafeSlow(target + sealedBlobBound(MAX_CHUNK_HINT) + 4096);
+    this.header = Buffer.allocUnsafeSlow(1024 * ENTRY_BYTES);
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  get blobs(): number {
+    return this.count;
+  }
+
+  /** Seals one blob into the pack; returns true when the pack has reached its target size. */
+  add(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): boolean {
+    this.reserve(sealedBlobBound(data.length), ENTRY_BYTES);
+    const length = sealBlobInto(this.buf, this.size, dataKey, type, id, data, compress);
+    const o = this.count * ENTRY_BYTES;
+    this.header[o] = BLOB_TYPES[type];
+    this.header.set(id, o + 1);
+    this.header.writeUInt32LE(length, o + 1 + ID_BYTES);
+    this.header.writeUInt32LE(data.length, o + 5 + ID_BYTES);
+    this.size += length;
+    this.count++;
+    return this.size >= this.target;
+  }
+
+  /** Seals the header behind the blobs and hands the pack over; the assembler starts a new one. */
+  finish(metaKey: Buffer): AssembledPack {
+    const plain = this.header.subarray(0, this.count * ENTRY_BYTES);
+    this.reserve(sealedLength([plain]) + 4, 0);
+    const headerLength = sealInto(this.buf, this.size, metaKey, aadOf(HEADER_LABEL), plain);
+    this.buf.writeUInt32LE(headerLength, this.size + headerLength);
+    const length = this.size + headerLength + 4;
+    const entries = new Uint8Array(plain).buffer; // a copy: the header buffer is reused
+    const done: AssembledPack = { buffer: this.buf.buffer as ArrayBuffer, length, entries };
+    this.buf = Buffer.allocUnsafeSlow(this.buf.length);
+    this.size = 0;
+    this.count = 0;
+    return done;
+  }
+
+  private reserve(blobBytes: number, headerBytes: number): void {
+    if (this.size + blobBytes > this.buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.size + blobBytes));
+      this.buf.copy(bigger, 0, 0, this.size);
+      this.buf = bigger;
+    }
+    const used = this.count * ENTRY_BYTES;
+    if (used + headerBytes > this.header.length) {
+      const bigger = Buffer.allocUnsafeSlow(this.header.length * 2);
+      this.header.copy(bigger, 0, 0, used);
+      this.header = bigger;
+    }
+  }
+}
+
+/** The largest chunk the chunkers make; a pack's buffer leaves room for one past its target. */
+const MAX_CHUNK_HINT = 4 * 1024 * 1024;
+
 /** Where the sealed header sits, from the pack's last four bytes. */
 export function headerRange(packSize: number, trailer: Buffer, object: string): { offset: number; length: number } {
   if (packSize < 4 + SEAL_OVERHEAD || trailer.length !== 4) throw new IntegrityError(object, 'pack is too short (truncated?)');
@@ -76,21 +157,29 @@ export function parsePackHeader(metaKey: Buffer, sealedHeader: Buffer, headerOff
     if (e instanceof AuthenticationFailed) throw new IntegrityError(object, 'pack header fails authentication');
     throw e;
   }
-  const count = header.length / ENTRY_BYTES;
+  const entries = decodePackEntries(header, headerOffset, object);
+  const last = entries[entries.length - 1];
+  if ((last ? last.offset + last.length : 0) !== headerOffset) throw new IntegrityError(object, 'pack header does not account for every byte of the pack');
+  return entries;
+}
+
+/** The entries of a plain pack header; blobs must end before `limit` (the header's offset). */
+export function decodePackEntries(header: Uint8Array, limit: number, object: string): PackEntry[] {
+  const buf = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  const count = buf.length / ENTRY_BYTES;
   if (!Number.isInteger(count) || count > MAX_PACK_ENTRIES) throw new IntegrityError(object, 'pack header is malformed');
   const entries: PackEntry[] = [];
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const o = i * ENTRY_BYTES;
-    const type = BLOB_TYPE_BY_CODE[header[o]!];
-    const length = header.readUInt32LE(o + 1 + ID_BYTES);
-    const rawLength = header.readUInt32LE(o + 5 + ID_BYTES);
-    if (!type || length < SEAL_OVERHEAD + 1 || rawLength > MAX_BLOB_BYTES || offset + length > headerOffset) {
+    const type = BLOB_TYPE_BY_CODE[buf[o]!];
+    const length = buf.readUInt32LE(o + 1 + ID_BYTES);
+    const rawLength = buf.readUInt32LE(o + 5 + ID_BYTES);
+    if (!type || length < SEAL_OVERHEAD + 1 || rawLength > MAX_BLOB_BYTES || offset + length > limit) {
       throw new IntegrityError(object, `pack header entry ${i} is malformed`);
     }
-    entries.push({ type, id: Buffer.from(header.subarray(o + 1, o + 1 + ID_BYTES)), offset, length, rawLength });
+    entries.push({ type, id: Buffer.from(buf.subarray(o + 1, o + 1 + ID_BYTES)), offset, length, rawLength });
     offset += length;
   }
-  if (offset !== headerOffset) throw new IntegrityError(object, 'pack header does not account for every byte of the pack');
   return entries;
 }
