@@ -27,15 +27,15 @@ export async function restoreBundle(path: string, credential: Credential, target
     const result = { files: 0, dirs: manifest.entries.length - files.length, symlinks: 0, bytes: 0 };
     for (const e of files) {
       throwIfCancelled(opts.signal);
-      const out = await writer.beginFile(e.path);
+      const out = writer.beginFile(e.path);
       try {
         for await (const plain of payload.content(e.size)) {
-          await out.write(plain);
+          out.write(plain);
           meter.add(plain.length);
         }
-        await out.commit(e.mode, e.mtimeNs);
+        out.commit(e.mode, e.mtimeNs);
       } catch (err) {
-        await out.abort();
+        out.abort();
         throw err;
       }
       result.files++;

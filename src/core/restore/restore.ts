@@ -9,7 +9,6 @@
 import { objectPath } from '../storage/backend.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
-import { GarbageBudget } from '../jobs/memory.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
 import type { BlobLocation, MasterIndex } from '../repo/index-file.js';
@@ -61,11 +60,10 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 
   const pool = new CryptoPool(repo.keys, opts.workers);
-  const budget = new GarbageBudget();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   try {
     const groups = readGroups(files, index);
-    const chunks = flatten(
+    const chunks = new ChunkCursor(
       orderedMap(groups, READ_AHEAD, async (g) => {
         throwIfCancelled(opts.signal);
         const bytes = await repo.readPack(g.pack, { offset: g.offset, length: g.length });
@@ -75,37 +73,30 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
           g.blobs.map((b) => ({ type: 'data' as const, id: Buffer.from(b.id, 'hex'), offset: b.loc.offset - g.offset, length: b.loc.length, rawLength: b.loc.rawLength })),
           object,
         );
-        budget.spent(g.length + plain.length);
-        const parts: Buffer[] = [];
-        let o = 0;
-        for (const b of g.blobs) {
-          parts.push(plain.subarray(o, o + b.loc.rawLength));
-          o += b.loc.rawLength;
-        }
-        return parts;
+        return { plain, lengths: g.blobs.map((b) => b.loc.rawLength) };
       }),
     );
     for (const f of files) {
       throwIfCancelled(opts.signal);
-      const out: RestoringFile = await writer.beginFile(f.relPath);
+      const out: RestoringFile = writer.beginFile(f.relPath);
       try {
-        for (let i = 0; i < f.node.content.length; i++) {
-          const next = await chunks.next();
-          if (next.done) throw new Error('restore plan and chunk stream disagree');
-          await out.write(next.value);
-          meter.add(next.value.length);
+        for (let left = f.node.content.length; left > 0; ) {
+          const { data, count } = await chunks.take(left);
+          out.write(data);
+          meter.add(data.length);
+          left -= count;
         }
         if (out.written !== f.node.size) throw new IntegrityError(`file ${f.relPath}`, `restored ${out.written} bytes, the snapshot records ${f.node.size}`);
-        await out.commit(f.node.mode, f.node.mtimeNs);
+        out.commit(f.node.mode, f.node.mtimeNs);
       } catch (e) {
-        await out.abort();
+        out.abort();
         throw e;
       }
       meter.add(0, 1);
       result.files++;
       result.bytes += f.node.size;
     }
-    await chunks.return(undefined);
+    await chunks.close();
     for (const p of plan) {
       if (p.node.type === 'symlink') {
         await writer.symlink(p.relPath, p.node.target, p.node.mtimeNs);
@@ -156,6 +147,38 @@ function* readGroups(files: ReadonlyArray<{ node: FileNode }>, index: MasterInde
   if (g) yield g;
 }
 
-async function* flatten<T>(groups: AsyncGenerator<T[]>): AsyncGenerator<T> {
-  for await (const g of groups) yield* g;
+/**
+ * Hands out the restored chunks in order, several adjacent ones at a time:
+ * the chunks of one read group are contiguous in its plaintext, so a file
+ * made of many small chunks (a database's pages) is written in large pieces.
+ */
+class ChunkCursor {
+  private plain: Buffer = Buffer.alloc(0);
+  private lengths: number[] = [];
+  private next = 0;
+  private offset = 0;
+
+  constructor(private readonly groups: AsyncGenerator<{ plain: Buffer; lengths: number[] }>) {}
+
+  /** Up to `max` next chunks, as one buffer, and how many they are. */
+  async take(max: number): Promise<{ data: Buffer; count: number }> {
+    if (this.next === this.lengths.length) {
+      const g = await this.groups.next();
+      if (g.done) throw new Error('restore plan and chunk stream disagree');
+      ({ plain: this.plain, lengths: this.lengths } = g.value);
+      this.next = 0;
+      this.offset = 0;
+    }
+    const start = this.offset;
+    let count = 0;
+    while (count < max && this.next < this.lengths.length) {
+      this.offset += this.lengths[this.next++]!;
+      count++;
+    }
+    return { data: this.plain.subarray(start, this.offset), count };
+  }
+
+  async close(): Promise<void> {
+    await this.groups.return(undefined);
+  }
 }

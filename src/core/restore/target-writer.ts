@@ -6,8 +6,12 @@
  *   anything is written);
  * - a file appears under its name only once all of it was authenticated and
  *   written (temp name, then rename), so a failure leaves no partial file.
+ * File system calls are blocking on purpose: a chat export is thousands of
+ * small files, and a thread-pool round trip per open, write, chmod, utimes,
+ * close and rename cost more than the writes. Decryption goes on in the
+ * crypto workers meanwhile.
  */
-import { constants as fsc, promises as fs } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
@@ -20,6 +24,8 @@ export interface PlannedEntry {
 export class TargetWriter {
   readonly root: string;
   private readonly dirTimes: Array<{ path: string; mode: number; mtimeNs: string }> = [];
+  /** Folders already seen not to be symlinks. */
+  private readonly checkedDirs = new Set<string>();
 
   constructor(
     target: string,
@@ -36,10 +42,10 @@ export class TargetWriter {
 
   /** Checks every planned path before anything is written; creates the target folder. */
   async prepare(entries: readonly PlannedEntry[]): Promise<void> {
-    await fs.mkdir(this.root, { recursive: true });
+    mkdirSync(this.root, { recursive: true });
     const conflicts: string[] = [];
     for (const e of entries) {
-      const st = await fs.lstat(this.abs(e.relPath)).catch(() => null);
+      const st = lstatSync(this.abs(e.relPath), { throwIfNoEntry: false });
       if (!st) continue;
       if (e.type === 'dir' && st.isDirectory()) continue;
       if (st.isDirectory() && e.type !== 'dir') {
@@ -58,45 +64,54 @@ export class TargetWriter {
 
   async mkdir(relPath: string, mode: number, mtimeNs: string): Promise<void> {
     const p = this.abs(relPath);
-    await this.assertNoSymlinkOnTheWay(p);
-    await fs.mkdir(p, { recursive: true, mode: 0o700 });
+    this.assertNoSymlinkOnTheWay(p);
+    mkdirSync(p, { recursive: true, mode: 0o700 });
     this.dirTimes.push({ path: p, mode, mtimeNs });
   }
 
   async symlink(relPath: string, target: string, mtimeNs: string): Promise<void> {
     const p = this.abs(relPath);
-    await this.assertNoSymlinkOnTheWay(p);
-    if (this.overwrite) await fs.rm(p, { force: true });
-    await fs.symlink(target, p);
+    this.assertNoSymlinkOnTheWay(p);
+    if (this.overwrite) rmSync(p, { force: true });
+    symlinkSync(target, p);
     const t = nsToSeconds(mtimeNs);
-    await fs.lutimes(p, t, t).catch(() => undefined);
+    try {
+      lutimesSync(p, t, t);
+    } catch {
+      // Not every file system keeps a link's own times; the link itself is what matters.
+    }
   }
 
-  async beginFile(relPath: string): Promise<RestoringFile> {
+  beginFile(relPath: string): RestoringFile {
     const p = this.abs(relPath);
-    await this.assertNoSymlinkOnTheWay(p);
+    this.assertNoSymlinkOnTheWay(p);
     const tmp = join(dirname(p), `.chatsafe-restoring-${randomBytes(6).toString('hex')}`);
-    const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-    return new RestoringFile(p, tmp, fh);
+    const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+    return new RestoringFile(p, tmp, fd);
   }
 
   /** Sets folder modes and times last (writing into a folder changes its mtime), deepest first. */
   async finish(): Promise<void> {
     for (const d of this.dirTimes.reverse()) {
-      await fs.chmod(d.path, d.mode);
+      chmodSync(d.path, d.mode);
       const t = nsToSeconds(d.mtimeNs);
-      await fs.utimes(d.path, t, t);
+      utimesSync(d.path, t, t);
     }
   }
 
-  /** Refuses to write through a symlink that exists in the target (it could point anywhere). */
-  private async assertNoSymlinkOnTheWay(p: string): Promise<void> {
+  /**
+   * Refuses to write through a symlink that exists in the target (it could
+   * point anywhere). Each folder is looked at once: the ones checked are
+   * remembered, since files are restored folder by folder.
+   */
+  private assertNoSymlinkOnTheWay(p: string): void {
     let dir = dirname(p);
-    while (dir.length > this.root.length) {
-      const st = await fs.lstat(dir).catch(() => null);
+    while (dir.length > this.root.length && !this.checkedDirs.has(dir)) {
+      const st = lstatSync(dir, { throwIfNoEntry: false });
       if (st?.isSymbolicLink()) {
         throw new ChatsafeError('conflict', `${dir} is a symbolic link; refusing to restore through it.`, 'Restore into an empty folder.');
       }
+      if (st) this.checkedDirs.add(dir);
       dir = dirname(dir);
     }
   }
@@ -104,32 +119,40 @@ export class TargetWriter {
 
 export class RestoringFile {
   written = 0;
+  private open = true;
   constructor(
     private readonly finalPath: string,
     private readonly tmpPath: string,
-    private readonly fh: fs.FileHandle,
+    private readonly fd: number,
   ) {}
 
-  async write(data: Buffer): Promise<void> {
+  write(data: Uint8Array): void {
     let off = 0;
-    while (off < data.length) {
-      const { bytesWritten } = await this.fh.write(data, off, data.length - off, this.written + off);
-      off += bytesWritten;
-    }
+    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off, this.written + off);
     this.written += data.length;
   }
 
-  async commit(mode: number, mtimeNs: string): Promise<void> {
-    await this.fh.chmod(mode);
+  commit(mode: number, mtimeNs: string): void {
+    fchmodSync(this.fd, mode);
     const t = nsToSeconds(mtimeNs);
-    await this.fh.utimes(t, t);
-    await this.fh.close();
-    await fs.rename(this.tmpPath, this.finalPath);
+    futimesSync(this.fd, t, t);
+    this.close();
+    renameSync(this.tmpPath, this.finalPath);
   }
 
-  async abort(): Promise<void> {
-    await this.fh.close().catch(() => undefined);
-    await fs.rm(this.tmpPath, { force: true });
+  abort(): void {
+    try {
+      this.close();
+    } catch {
+      // Already failing; the temp file goes either way.
+    }
+    rmSync(this.tmpPath, { force: true });
+  }
+
+  private close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closeSync(this.fd);
   }
 }
 
