@@ -97,7 +97,7 @@ function shooter(page, name) {
 }
 
 /** Walks the first-run wizard in key mode; returns the key as shown. */
-export async function backupWithKey(page, shot, { source, repo, sample = false }) {
+export async function backupWithKey(page, shot, { source, repo, destination, sample = false }) {
   await page.getByRole('button', { name: 'Back up', exact: true }).click();
   if (sample) await page.getByRole('button', { name: 'Try it with sample data' }).click();
   else await page.getByLabel('File or folder to back up').fill(source);
@@ -113,7 +113,11 @@ export async function backupWithKey(page, shot, { source, repo, sample = false }
     await field.locator('input').fill(groups[n - 1]);
   }
   await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByLabel('Backup location').fill(repo);
+  // A saved destination (Settings) is picked by name; otherwise the place is typed.
+  if (destination) {
+    await page.getByRole('button', { name: destination, exact: true }).click();
+    await page.getByText(`Using the saved destination “${destination}”`).waitFor();
+  } else await page.getByLabel('Backup location').fill(repo);
   await page.getByRole('button', { name: 'Check', exact: true }).click();
   await page.getByText('Ready: a new repository will be created there.').waitFor();
   await shot('where');

@@ -157,4 +157,27 @@ describe('key mode', { skip: SKIP }, () => {
     await shots('bundle-restored');
     assert.match(readFileSync(join(target, 'WhatsApp Chat with Garden Club', 'WhatsApp Chat with Garden Club.txt'), 'utf8'), /lemon tree/);
   });
+
+  test('inspect browses the chats inside the bundle with the key', async () => {
+    const { page, shots } = app;
+    await page.getByRole('button', { name: 'Inspect', exact: true }).click();
+    await page.getByLabel(/^Backup \(a repository/).fill(join(dir, 'garden.chatsafe'));
+    await page.getByText('Open with the key the user gave you').click();
+    await page.getByLabel('Key (64 digits)').fill(key);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('button', { name: 'Browse chats' }).click();
+    await page.getByText('1 chat, 120 messages, 15 media files.').waitFor({ timeout: 30_000 });
+    await page.getByLabel('Search messages').fill('seeds');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const hits = page.getByRole('list', { name: 'Search results' }).getByRole('button');
+    await hits.first().waitFor();
+    assert.equal(await hits.count(), 15);
+    await hits.nth(7).click();
+    await page.locator('.msg.highlight').getByText('Morning! Did the seeds arrive?').waitFor();
+    await page.getByTestId('messages').getByRole('button', { name: 'Preview' }).first().click();
+    await page.getByRole('dialog', { name: /Preview of IMG-20240301-WA0001.jpg/ }).getByRole('img').waitFor();
+    await shots('bundle-browse');
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+    assert.deepEqual(app.errors ?? [], []);
+  });
 });

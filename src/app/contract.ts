@@ -148,11 +148,11 @@ const ProfileNameSchema = z
   .string()
   .trim()
   .min(1, 'give the destination a name')
-  .max(100)
+  .max(100, 'at most 100 characters')
   .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'must not contain control characters');
 
 /** http(s)://HOST[:PORT][/PATH], without user, password, query or fragment (credentials are separate fields). */
-function serverUrl(what: string, allowPath: boolean) {
+function serverUrl(allowPath: boolean) {
   return z
     .string()
     .trim()
@@ -165,10 +165,10 @@ function serverUrl(what: string, allowPath: boolean) {
         return false;
       }
       return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname !== '';
-    }, `${what} must be an https:// (or http://) address`)
-    .refine((s) => !/^[a-z]+:\/\/[^/]*@/i.test(s), `${what} must not contain a user name or password; use the fields for them`)
-    .refine((s) => !/[?#]/.test(s), `${what} must not contain ? or #`)
-    .refine((s) => allowPath || /^[a-z]+:\/\/[^/]+\/?$/i.test(s), `${what} is a server address only (no path)`);
+    }, 'must be an https:// (or http://) address')
+    .refine((s) => !/^[a-z]+:\/\/[^/]*@/i.test(s), 'must not contain a user name or password; use the fields for them')
+    .refine((s) => !/[?#]/.test(s), 'must not contain ? or #')
+    .refine((s) => allowPath || /^[a-z]+:\/\/[^/]+\/?$/i.test(s), 'is a server address only (no path)');
 }
 
 /** Access key ids and user names: visible ASCII, no spaces. */
@@ -180,7 +180,7 @@ export const StorageTargetSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('s3'),
     /** Empty for AWS itself; the server's address for other S3-compatible storage. */
-    endpoint: z.union([z.literal(''), serverUrl('The endpoint', false)]),
+    endpoint: z.union([z.literal(''), serverUrl(false)]),
     region: z.string().trim().regex(/^[a-z0-9-]{1,64}$/, 'a region looks like us-east-1'),
     bucket: z
       .string()
@@ -196,7 +196,7 @@ export const StorageTargetSchema = z.discriminatedUnion('kind', [
     accessKeyId: CredentialIdSchema,
     pathStyle: z.boolean(),
   }),
-  z.strictObject({ kind: z.literal('webdav'), url: serverUrl('The WebDAV address', true), user: CredentialIdSchema }),
+  z.strictObject({ kind: z.literal('webdav'), url: serverUrl(true), user: CredentialIdSchema }),
 ]);
 export type StorageTarget = z.infer<typeof StorageTargetSchema>;
 

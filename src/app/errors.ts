@@ -19,6 +19,29 @@ export function fromZodError(what: string, e: ZodError): AppError {
   return appError('usage', `The ${what} is malformed${where}: ${(issue?.message ?? 'invalid').slice(0, 200)}.`, 'This is a bug in the app window, not in your backup; restart the app and try again.');
 }
 
+/** Fields of requests that carry what people typed into a form, by their label in the window. */
+const FORM_FIELDS: Record<string, string> = {
+  name: 'Name',
+  'target.path': 'Folder',
+  'target.endpoint': 'Endpoint',
+  'target.region': 'Region',
+  'target.bucket': 'Bucket',
+  'target.prefix': 'Prefix',
+  'target.accessKeyId': 'Access key id',
+  'target.url': 'WebDAV address',
+  'target.user': 'User',
+  secret: 'The secret key or password',
+};
+
+/** A form's field failed validation: a typo to correct, not a bug; said with the field's label. */
+export function fromFormError(e: ZodError): AppError {
+  const issue = e.issues[0];
+  const path = issue?.path.map(String).join('.') ?? '';
+  const label = FORM_FIELDS[path];
+  if (!label) return fromZodError('request', e);
+  return appError('usage', `${label}: ${(issue?.message ?? 'invalid').slice(0, 200)}.`, 'Correct it and save again.');
+}
+
 export function toAppError(e: unknown): AppError {
   if (e instanceof WrongKeyError) {
     return { kind: 'wrong-key', message: e.message, hint: e.hint ?? null, suggestion: e.suggestion ? { ...e.suggestion } : null, attemptsLeft: e.attemptsLeft ?? null };

@@ -7,9 +7,12 @@
  */
 import { AppContext, CALL_HANDLERS, type AppContextOptions } from './calls.js';
 import { CHANNELS, isChannelName, JobEnvelopeSchema, type AppError, type ChannelName, type JobChannel, type Progress, type Result } from './contract.js';
-import { appError, fromZodError, toAppError } from './errors.js';
+import { appError, fromFormError, fromZodError, toAppError } from './errors.js';
 import type { SessionRef } from './jobs/bodies.js';
 import { JobRunner } from './jobs/job-runner.js';
+
+/** Channels whose requests are what people typed into a form: a validation failure is theirs to correct, not a bug. */
+const FORM_CHANNELS: ReadonlySet<ChannelName> = new Set(['profiles.save']);
 
 export type ProgressSink = (jobId: string, progress: Progress) => void;
 
@@ -33,7 +36,7 @@ export class Router {
       const def = CHANNELS[channel];
       if (def.kind === 'job') return await this.runJob(channel as JobChannel, payload, onProgress);
       const parsed = def.request.safeParse(payload);
-      if (!parsed.success) return { ok: false, error: fromZodError(`request for ${channel}`, parsed.error) };
+      if (!parsed.success) return { ok: false, error: FORM_CHANNELS.has(channel) ? fromFormError(parsed.error) : fromZodError(`request for ${channel}`, parsed.error) };
       const value = channel === 'job.cancel' ? { cancelled: this.jobs.cancel((parsed.data as { jobId: string }).jobId) } : await (CALL_HANDLERS[channel as keyof typeof CALL_HANDLERS] as (r: unknown, c: AppContext) => Promise<unknown>)(parsed.data, this.ctx);
       return this.checked(channel, value);
     } catch (e) {

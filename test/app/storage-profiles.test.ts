@@ -116,7 +116,7 @@ describe('storage profiles through the router', () => {
   test('bad destinations are refused with clear messages', async () => {
     const s3 = { kind: 's3', endpoint: '', region: 'us-east-1', bucket: 'chats', prefix: '', accessKeyId: 'AKIA', pathStyle: false };
     const cases: Array<[unknown, RegExp]> = [
-      [{ name: 'x', target: { ...s3, endpoint: 'ftp://files.example.org' } }, /https:\/\//],
+      [{ name: 'x', target: { ...s3, endpoint: 'ftp://files.example.org' } }, /^Endpoint: must be an https:\/\//],
       [{ name: 'x', target: { ...s3, endpoint: 'https://ada:pw@s3.example.org' } }, /user name or password/],
       [{ name: 'x', target: { ...s3, endpoint: 'https://s3.example.org/path' } }, /no path/],
       [{ name: 'x', target: { ...s3, bucket: 'No_Such Bucket' } }, /bucket names/],
@@ -125,10 +125,10 @@ describe('storage profiles through the router', () => {
       [{ name: 'x', target: { kind: 'webdav', url: 'javascript:alert(1)', user: 'ada' }, secret: 'pw' }, /https:\/\//],
       [{ name: 'x', target: { kind: 'webdav', url: 'https://ada:pw@dav.example.org/', user: 'ada' }, secret: 'pw' }, /user name or password/],
       [{ name: 'x', target: { kind: 'webdav', url: 'https://dav.example.org/?token=1', user: 'ada' }, secret: 'pw' }, /\? or #/],
-      [{ name: '', target: { kind: 'folder', path: '/tmp/x' } }, /name/],
-      [{ name: 'a\u0007b', target: { kind: 'folder', path: '/tmp/x' } }, /control characters/],
-      [{ name: 'x'.repeat(101), target: { kind: 'folder', path: '/tmp/x' } }, /name/],
-      [{ name: 'x', target: s3, secret: 'y'.repeat(1025) }, /secret/],
+      [{ name: '', target: { kind: 'folder', path: '/tmp/x' } }, /^Name: give the destination a name/],
+      [{ name: 'a\u0007b', target: { kind: 'folder', path: '/tmp/x' } }, /^Name: must not contain control characters/],
+      [{ name: 'x'.repeat(101), target: { kind: 'folder', path: '/tmp/x' } }, /^Name: at most 100 characters/],
+      [{ name: 'x', target: s3, secret: 'y'.repeat(1025) }, /^The secret key or password: /],
       [{ name: 'x', target: s3 }, /secret access key/],
       // The core's own rule: plain http WebDAV only to this machine.
       [{ name: 'x', target: { kind: 'webdav', url: 'http://dav.example.org/chats', user: 'ada' }, secret: 'pw' }, /http/i],
