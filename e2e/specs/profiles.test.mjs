@@ -99,6 +99,7 @@ describe('saved storage destinations', { skip: SKIP }, () => {
     const { page, shots } = app;
     key = await backupWithKey(page, shots, { sample: true, destination: NAME });
     await page.getByRole('heading', { name: 'Your chats are backed up' }).waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByRole('button', { name: 'Remember this backup on this computer' }).count(), 0, 'a saved destination is remembered already');
     await shots('done');
     if (dav) assert.ok(readdirSync(join(davDir, 'dav', 'family-chats', 'snapshots')).length === 1, 'one snapshot on the server');
     else assert.ok(readdirSync(join(dir, 'disk', 'chats', 'snapshots')).length === 1, 'one snapshot in the folder');

@@ -422,7 +422,8 @@ export function Wizard({
             To restore, open Chatsafe, choose <strong>Restore</strong>, pick this location and enter your {mode === 'key' ? '64-digit key' : 'password'}.
           </p>
           <div className="actions">
-            <RememberButton api={api} settings={settings} address={result.location} onSettings={onSettings} />
+            {/* A saved destination is already kept, by name, in Settings. */}
+            <RememberButton api={api} settings={settings} address={address.startsWith('profile:') ? address : result.location} onSettings={onSettings} />
             <button type="button" className="primary" onClick={onFinished}>
               Finish
             </button>
