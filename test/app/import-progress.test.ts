@@ -34,21 +34,21 @@ describe('backup job: progress while the chat catalog is built', () => {
     keepLast: 1,
   });
 
-  test('importing events with growing message counts come before the backup phase', async () => {
+  test('the files are stored while the catalog is built; then the wait shows importing events with growing counts', async () => {
     const events: Progress[] = [];
     const r = await router.handle('backup', { jobId: 'job-progress-1', request: backupRequest(join(dir, 'repo')) }, (_id, p) => events.push(p));
     assert.ok(r.ok, r.ok ? '' : r.error.message);
+    // The export's files are a few MB and its catalog 60,000 messages: the backup waits for the import.
     const reading = events.filter((p) => p.phase === 'importing' && p.importStep?.step === 'reading');
-    assert.ok(reading.length >= 2, `reading events: ${reading.length}`);
-    assert.equal(reading[0]!.importStep!.done, 0, 'the import announces itself before the first message');
+    assert.ok(reading.length >= 1, `reading events: ${reading.length}`);
     const counts = reading.map((p) => p.importStep!.done);
     for (let i = 1; i < counts.length; i++) assert.ok(counts[i]! >= counts[i - 1]!, `counts grow: ${counts.join(', ')}`);
-    assert.ok(counts[counts.length - 1]! > 0);
     // The export's own count (from detection or the parser) is the total, so the UI can show an ETA.
-    assert.ok(reading.slice(1).every((p) => p.importStep!.total === MESSAGES), 'total known');
-    const firstBackup = events.findIndex((p) => p.phase === 'backing-up');
-    const lastImport = events.map((p) => p.phase).lastIndexOf('importing');
-    assert.ok(firstBackup > lastImport, 'importing comes first');
+    assert.ok(reading.every((p) => p.importStep!.total === MESSAGES), 'total known');
+    // One stretch of each phase, files first: the display never flips back and forth.
+    const phases = events.map((p) => p.phase).filter((p, i, all) => i === 0 || all[i - 1] !== p);
+    assert.equal(phases.filter((p) => p === 'importing').length, 1, phases.join(' '));
+    assert.ok(phases.indexOf('backing-up') < phases.indexOf('importing'), phases.join(' '));
     assert.equal((r.value as { messages: number }).messages, MESSAGES);
   });
 

@@ -21,7 +21,7 @@ import { encodeTree, sortNodes, type FileNode, type Tree, type TreeNode } from '
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
 import { ContentIds } from './content-ids.js';
-import { scanSources, type ScannedEntry } from './scan.js';
+import { scanSources, type ScannedEntry, type ScanResult } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
 const READ_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -39,6 +39,13 @@ export interface BackupOptions {
   readonly catalogSource?: string;
   readonly sourceKind?: string;
   readonly workers?: number;
+  /**
+   * Or a catalog still being built: called once the files are stored; resolves
+   * to its path, or null when it could not be built (the snapshot then has none).
+   */
+  readonly pendingCatalog?: () => Promise<string | null>;
+  /** A scan of exactly these sources, made just before (so they are not walked twice). */
+  readonly scan?: ScanResult;
 }
 
 export interface BackupResult {
@@ -57,7 +64,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const started = Date.now();
   const meter = new ProgressMeter(opts.onProgress, 'scanning');
   meter.done();
-  const scan = await scanSources(opts.sources, opts.signal);
+  const scan = opts.scan ?? (await scanSources(opts.sources, opts.signal));
   const index = await repo.loadIndex();
   const paths = scan.roots.map((r) => r.path);
   const parent = await findParent(repo, paths);
@@ -74,10 +81,9 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     const treeId = walker.saveTree({ nodes: sortNodes(await walker.settle(rootNodes)) });
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && opts.reuseCatalog.content.every((id) => index.has(id))) catalog = opts.reuseCatalog;
-    else if (opts.catalogPath) {
-      const st = await fs.stat(opts.catalogPath, { bigint: true });
-      const [node] = (await walker.settle([await walker.file('catalog', opts.catalogPath, st, null, false)])) as FileNode[];
-      catalog = { size: node!.size, content: node!.content };
+    else if (opts.catalogPath || opts.pendingCatalog) {
+      const catalogPath = opts.catalogPath ?? (await opts.pendingCatalog!());
+      if (catalogPath !== null) catalog = await storeCatalog(walker, catalogPath);
     }
     await saver.flush();
     meter.done();
@@ -90,7 +96,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
       paths,
       tree: treeId,
       parent: parent?.id ?? null,
-      sourceKind: opts.sourceKind ?? 'files',
+      sourceKind: (catalog ? opts.sourceKind : undefined) ?? 'files',
       catalog,
       ...(catalog && opts.catalogSource ? { catalogSource: opts.catalogSource } : {}),
       summary: {
@@ -114,6 +120,12 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   } finally {
     await pool.close();
   }
+}
+
+async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {
+  const st = await fs.stat(path, { bigint: true });
+  const [node] = (await walker.settle([await walker.file('catalog', path, st, null, false)])) as FileNode[];
+  return { size: node!.size, content: node!.content };
 }
 
 /** The newest snapshot of exactly the same source paths: its files may be reused unread. */

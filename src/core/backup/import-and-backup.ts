@@ -11,12 +11,13 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { scanSources, type ScannedEntry } from './scan.js';
+import { scanSources, type ScannedEntry, type ScanResult } from './scan.js';
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
+import { buildCatalogInWorker } from '../importers/catalog-in-worker.js';
 import { buildCatalog } from '../importers/import.js';
 import { importProgressListener } from '../importers/progress.js';
-import type { DetectionReport, ImportReport } from '../importers/types.js';
+import type { DetectionReport, ImportProgress, ImportReport } from '../importers/types.js';
 import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
 import type { ProgressListener } from '../jobs/progress.js';
 import { withLock } from '../repo/lock.js';
@@ -53,7 +54,8 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
       return { ...(await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress })), detected, imported: null, catalogSkipped };
     }
     // Nothing in the export changed since the last snapshot of it: its catalog is still right.
-    const fingerprint = await sourceFingerprint(opts.sources, opts.signal);
+    const scan = await scanSources(opts.sources, opts.signal);
+    const fingerprint = sourceFingerprint(scan);
     const previous = (await repo.listSnapshots())
       .reverse()
       .find((s) => s.snapshot.catalogSource === fingerprint && s.snapshot.catalog !== null && JSON.stringify([...s.snapshot.paths].sort()) === JSON.stringify(opts.sources.map((p) => resolve(p)).sort()));
@@ -62,6 +64,7 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
         sources: opts.sources,
         signal: opts.signal,
         onProgress: opts.onProgress,
+        scan,
         reuseCatalog: previous.snapshot.catalog!,
         catalogSource: fingerprint,
         sourceKind: previous.snapshot.sourceKind,
@@ -75,19 +78,57 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
       let imported: ImportReport | null = null;
       // The importer's counts (messages read, media hashed) become the job's 'importing' progress.
       const onImport = importProgressListener(opts.onProgress, recognised[0]!.counts.messages);
-      onImport?.({ phase: 'reading', done: 0, total: null });
-      try {
-        imported = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(onImport ? { onProgress: onImport } : {}), ...(opts.waKey ? { waKey: opts.waKey } : {}) });
-      } catch (e) {
+      const failed = (e: unknown) => {
         if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
         catalogSkipped = `the chat catalog could not be built (${isChatsafeError(e) ? e.message : String(e)}); the files are backed up as they are`;
+        return null;
+      };
+      let result: BackupResult;
+      if (opts.waKey) {
+        // An encrypted backup's key stays on this thread: import first, then back up.
+        onImport?.({ phase: 'reading', done: 0, total: null });
+        const built = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(onImport ? { onProgress: onImport } : {}), waKey: opts.waKey }).then((r) => (imported = r), failed);
+        result = await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress, scan, ...(built ? { catalogPath, sourceKind: recognised[0]!.kind, catalogSource: fingerprint } : {}) });
+      } else {
+        // The catalog is built on another thread while the files are stored; its
+        // progress is shown once the files are done and the backup waits for it.
+        let filesDone = false;
+        let importDone = false;
+        let lastImport: ImportProgress = { phase: 'reading', done: 0, total: null };
+        const stopImport = new AbortController();
+        const signal = opts.signal ? AbortSignal.any([opts.signal, stopImport.signal]) : stopImport.signal;
+        const onProgress = (p: ImportProgress) => {
+          lastImport = p;
+          if (filesDone) onImport?.(p);
+        };
+        const importing = buildCatalogInWorker(opts.sources[0]!, catalogPath, { signal, onProgress })
+          .then((r) => {
+            imported = r;
+            return catalogPath;
+          }, failed)
+          .finally(() => (importDone = true));
+        importing.catch(() => undefined); // a cancel also stops the backup, which reports it
+        try {
+          result = await backupLocked(repo, {
+            sources: opts.sources,
+            signal: opts.signal,
+            onProgress: opts.onProgress,
+            scan,
+            pendingCatalog: () => {
+              filesDone = true;
+              if (!importDone) onImport?.(lastImport); // the wait shows what the import is doing at once
+              return importing;
+            },
+            sourceKind: recognised[0]!.kind,
+            catalogSource: fingerprint,
+          });
+        } catch (e) {
+          // The backup failed or was cancelled: stop the import, and let it end before its folder goes.
+          stopImport.abort();
+          await importing.catch(() => undefined);
+          throw e;
+        }
       }
-      const result = await backupLocked(repo, {
-        sources: opts.sources,
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-        ...(imported ? { catalogPath, sourceKind: recognised[0]!.kind, catalogSource: fingerprint } : {}),
-      });
       return { ...result, detected, imported, catalogSkipped };
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
@@ -96,8 +137,7 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
 }
 
 /** SHA-256 over every entry's path, type, size, times and inode: any change to the export changes it. */
-async function sourceFingerprint(sources: readonly string[], signal?: AbortSignal): Promise<string> {
-  const scan = await scanSources(sources, signal);
+function sourceFingerprint(scan: ScanResult): string {
   const h = createHash('sha256');
   const walk = (e: ScannedEntry, prefix: string) => {
     const path = `${prefix}/${e.name}`;

@@ -10,6 +10,7 @@ import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
 import { findSingleDigitTypo, describeTypo, RootKey } from '../keys/root-key.js';
 import { createSlot, decodeSlot, encodeSlot, MASTER_KEY_BYTES, slotMatches, unwrapSlot, type KeySlot } from '../keys/slots.js';
+import { orderedMap } from '../jobs/ordered-map.js';
 import { objectPath, type StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
@@ -150,10 +151,23 @@ export class Repository {
    * prune, or put back by someone) are not used: the superseding file holds
    * everything still needed.
    */
+  /**
+   * The index as the listing of index files says it is now. Index files are
+   * named by the hash of their contents and never change, so the ones this
+   * session already read are not read again (a backup loads the index, then
+   * its verification and the retention after it do). `check` reads them from
+   * storage itself.
+   */
   async loadIndex(): Promise<MasterIndex> {
     const index = new MasterIndex();
+    const names: string[] = [];
+    for await (const info of this.backend.list('index')) names.push(info.name);
     const files = new Map<string, IndexFile>();
-    for await (const info of this.backend.list('index')) files.set(info.name, await this.loadJson('index', info.name, META_LABELS.index, IndexFileSchema));
+    const missing = names.filter((n) => !this.indexFileCache.has(n));
+    for await (const [name, file] of orderedMap(missing, INDEX_READS_AT_ONCE, async (name) => [name, await this.loadJson('index', name, META_LABELS.index, IndexFileSchema)] as const)) {
+      this.indexFileCache.set(name, file);
+    }
+    for (const name of names) files.set(name, this.indexFileCache.get(name)!);
     const superseded = supersededIn(files);
     for (const name of [...files.keys()].sort()) if (!superseded.has(name)) index.addFile(name, files.get(name)!);
     return index;
@@ -218,6 +232,7 @@ export class Repository {
    * a tree pack is fetched whole the first time and kept, and parsed trees too.
    */
   private readonly treeCache = new Map<string, Tree>();
+  private readonly indexFileCache = new Map<string, IndexFile>();
   private readonly treePacks = new Map<string, Promise<Buffer>>();
   private treePackBytes = 0;
 
@@ -301,3 +316,5 @@ async function unlockWithPassword(header: RepoHeader, password: string, vaultUnl
 export const BLOB_ID_BYTES = ID_BYTES;
 const TREE_PACK_CACHE_BYTES = 32 * 1024 * 1024;
 const TREE_CACHE_ENTRIES = 20_000;
+/** Index files read in parallel (cloud storage answers each read slowly). */
+const INDEX_READS_AT_ONCE = 8;

@@ -1,0 +1,44 @@
+/**
+ * buildCatalog in a worker thread: same result, same errors, same progress
+ * and cancellation, while the calling thread goes on with other work.
+ * Sources that need a WhatsApp key are built in-process instead: the key's
+ * material never leaves the thread that holds it.
+ */
+import { Worker } from 'node:worker_threads';
+import { ChatsafeError, type ErrorKind } from '../errors.js';
+import type { ImportOptions, ImportProgress, ImportReport } from './types.js';
+
+export interface CatalogWorkerData {
+  readonly source: string;
+  readonly catalogPath: string;
+}
+
+export type FromCatalogWorker =
+  | { type: 'progress'; progress: ImportProgress }
+  | { type: 'done'; report: ImportReport }
+  | { type: 'error'; kind: string | null; message: string; hint: string | null };
+
+export function buildCatalogInWorker(source: string, catalogPath: string, opts: ImportOptions = {}): Promise<ImportReport> {
+  return new Promise<ImportReport>((resolve, reject) => {
+    const workerData: CatalogWorkerData = { source, catalogPath };
+    const worker = new Worker(new URL('./catalog-worker.js', import.meta.url), { workerData });
+    let settled = false;
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      f();
+    };
+    const onAbort = () => worker.postMessage('cancel');
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: FromCatalogWorker) => {
+      if (m.type === 'progress') opts.onProgress?.(m.progress);
+      else if (m.type === 'done') finish(() => resolve(m.report));
+      else finish(() => reject(m.kind ? new ChatsafeError(m.kind as ErrorKind, m.message, m.hint ?? undefined) : new Error(m.message)));
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`the catalog worker stopped (exit code ${code})`))));
+  });
+}
