@@ -24,7 +24,11 @@ export const PathSchema = z
   .max(4096)
   .refine((p) => !p.includes('\0'), 'must not contain NUL');
 
-/** A repository address: a folder path, s3://… or webdav+https://… (validated again by the core). */
+/**
+ * A repository address: a folder path, s3://… or webdav+https://… (validated
+ * again by the core), or `profile:ID`, a saved storage destination that the
+ * back resolves with its credentials.
+ */
 export const AddressSchema = PathSchema;
 
 /** The 64-digit key as typed: hex digits with any spacing, at most a few hundred characters. */
