@@ -9,7 +9,8 @@ import { createSampleExport } from '../../src/app/sample-data.js';
 import { DEFAULT_SETTINGS, SettingsStore } from '../../src/app/settings-store.js';
 import type { StoredProfile } from '../../src/app/storage-profiles.js';
 import { RootKey } from '../../src/core/keys/root-key.js';
-import { startWebDav, webdavSkip, type Service } from '../core/storage/services.js';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { radosgwSkip, startRadosgw, startWebDav, webdavSkip, type Service } from '../core/storage/services.js';
 import { aesBox } from './aes-box.js';
 
 const S3_SECRET = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY';
@@ -217,5 +218,57 @@ describe('a WebDAV profile against a real server', { skip: webdavSkip }, () => {
     const answer = refused.ok ? (refused.value as { ok: boolean; message: string }) : null;
     assert.equal(answer?.ok, false);
     assert.ok(answer && !answer.message.includes('not-the-password'), answer?.message);
+  });
+});
+
+describe('an S3 profile against a real server (Ceph radosgw)', { skip: radosgwSkip }, () => {
+  let dir: string;
+  let rgw: Service;
+  let router: Router;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'chatsafe-profiles-s3-'));
+    rgw = await startRadosgw();
+    const admin = new S3Client({
+      endpoint: rgw.env.S3_ENDPOINT!,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: rgw.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rgw.env.AWS_SECRET_ACCESS_KEY! },
+    });
+    await admin.send(new CreateBucketCommand({ Bucket: 'profile-chats' }));
+    admin.destroy();
+    router = new Router({ front: 'web', settings: new SettingsStore(join(dir, 'settings.json')) });
+  });
+  after(async () => {
+    await router?.dispose();
+    await rgw?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('endpoint, region, bucket, prefix and path style become the address the core opens, with the saved secret', async () => {
+    assert.equal(process.env.AWS_SECRET_ACCESS_KEY, undefined, 'only the profile can supply the secret');
+    const target = { kind: 's3', endpoint: rgw.env.S3_ENDPOINT, region: 'us-east-1', bucket: 'profile-chats', prefix: 'phones/ada', accessKeyId: rgw.env.AWS_ACCESS_KEY_ID, pathStyle: true };
+    const saved = await router.handle('profiles.save', { name: 'Ceph', target, secret: rgw.env.AWS_SECRET_ACCESS_KEY });
+    assert.ok(saved.ok, saved.ok ? '' : saved.error.message);
+    const profile = saved.value as StorageProfile;
+    const check = await router.handle('storage.check', { address: profile.address, purpose: 'new' });
+    assert.deepEqual(check.ok && check.value, { ok: true, message: 'Ready: a new repository will be created there.' });
+    const sample = await createSampleExport();
+    try {
+      const key = RootKey.generate().toDisplayString();
+      const backup = await router.handle('backup', { jobId: 'job-profile-s3', request: { sources: [sample], address: profile.address, mode: 'create', protection: { kind: 'key', key }, keepLast: 1 } });
+      assert.ok(backup.ok, backup.ok ? '' : backup.error.message);
+      assert.match((backup.value as { location: string }).location, /^s3:\/\/profile-chats\/phones\/ada/);
+      const unlocked = await router.handle('repo.unlock', { address: profile.address, credential: { kind: 'key', key } });
+      assert.ok(unlocked.ok && (unlocked.value as { snapshots: unknown[] }).snapshots.length === 1);
+      const verify = await router.handle('check', { jobId: 'job-profile-s3-check', request: { address: profile.address, readData: false } });
+      assert.ok(verify.ok && (verify.value as { ok: boolean }).ok);
+    } finally {
+      rmSync(dirname(sample), { recursive: true, force: true });
+    }
+    await router.handle('profiles.save', { id: profile.id, name: 'Ceph', target, secret: 'not-the-secret-key' });
+    const refused = await router.handle('storage.check', { address: profile.address, purpose: 'existing' });
+    const answer = refused.ok ? (refused.value as { ok: boolean; message: string }) : null;
+    assert.equal(answer?.ok, false);
+    assert.ok(answer && !answer.message.includes('not-the-secret-key'), answer?.message);
   });
 });
