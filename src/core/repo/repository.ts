@@ -147,16 +147,13 @@ export class Repository {
   }
 
   /**
-   * The merged index. Files another file supersedes (left by an interrupted
-   * prune, or put back by someone) are not used: the superseding file holds
-   * everything still needed.
-   */
-  /**
-   * The index as the listing of index files says it is now. Index files are
-   * named by the hash of their contents and never change, so the ones this
-   * session already read are not read again (a backup loads the index, then
-   * its verification and the retention after it do). `check` reads them from
-   * storage itself.
+   * The merged index, as the listing of index files says it is now. Files
+   * another file supersedes (left by an interrupted prune, or put back by
+   * someone) are not used: the superseding file holds everything still
+   * needed. Index files are named by the hash of their contents and never
+   * change, so the ones this session already read are not read again (a
+   * backup loads the index, then its verification and the retention after it
+   * do). `check` reads them from storage itself.
    */
   async loadIndex(): Promise<MasterIndex> {
     const index = new MasterIndex();
