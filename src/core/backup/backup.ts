@@ -152,8 +152,12 @@ function resolvePending<T>(p: Pending<T>): T | Promise<T> {
 class TreeWalker {
   bytesSeen = 0;
   reusedFiles = 0;
-  /** One read buffer for every file: the chunker copies out what it keeps. */
-  private readonly readBuffer = Buffer.allocUnsafeSlow(READ_BLOCK_BYTES);
+  /**
+   * Two read buffers used in turn for every file: the chunker keeps a view of
+   * the last block's unfinished chunk until the next block is fed, instead of
+   * copying it (a chunk is at most one block long).
+   */
+  private readonly readBuffers = [Buffer.allocUnsafeSlow(READ_BLOCK_BYTES), Buffer.allocUnsafeSlow(READ_BLOCK_BYTES)] as const;
 
   constructor(
     private readonly repo: Repository,
@@ -247,10 +251,10 @@ class TreeWalker {
     try {
       let chunker: FileChunker | null = null;
       let compress = true;
-      const block = this.readBuffer;
       const sink: ChunkSink = (parts, length) => this.saver.add('data', parts, length, compress, ids);
-      for (;;) {
+      for (let n = 0; ; n++) {
         throwIfCancelled(this.signal);
+        const block = this.readBuffers[n & 1 ? 1 : 0];
         const bytesRead = readSync(fd, block, 0, READ_BLOCK_BYTES, null);
         if (bytesRead === 0) break;
         const data = block.subarray(0, bytesRead);
@@ -258,7 +262,7 @@ class TreeWalker {
           chunker = new FileChunker(chunkMethodFor(data), this.gear, data);
           compress = worthCompressing(data) && maybeCompress(data.subarray(0, COMPRESS_PROBE_BYTES)).flag !== FLAG_STORED;
         }
-        chunker.feed(data, sink);
+        chunker.feed(data, sink, true);
         size += bytesRead;
         if (countProgress) this.meter.add(bytesRead);
         await this.saver.room();

@@ -19,7 +19,6 @@ import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { blobId } from '../crypto/ids.js';
 import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
-import { GarbageBudget } from '../jobs/memory.js';
 import type { BlobType } from '../repo/blob.js';
 import { indexFileFor, type MasterIndex, type PackRecord } from '../repo/index-file.js';
 import { decodePackEntries } from '../repo/pack.js';
@@ -70,7 +69,6 @@ export class BlobSaver {
   private indexWriting: Promise<void> = Promise.resolve();
   private error: unknown = null;
   private waiters: Array<() => void> = [];
-  private readonly budget = new GarbageBudget();
 
   constructor(
     private readonly repo: Repository,
@@ -185,7 +183,6 @@ export class BlobSaver {
       try {
         const entries = decodePackEntries(new Uint8Array(msg.entries), size, `data/${msg.hex}`);
         await this.repo.backend.write('data', msg.hex, Buffer.from(msg.buffer, 0, size));
-        this.budget.spent(size);
         this.stats.storedBytes += size;
         this.stats.packs++;
         const record: PackRecord = { id: msg.hex, size, entries };

@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import { ChatsafeError, isChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
-import { GarbageBudget } from '../jobs/memory.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
 import { IndexFileSchema, MasterIndex, supersededIn, type IndexFile } from '../repo/index-file.js';
@@ -148,7 +147,6 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   if (opts.readData) {
     const meter = new ProgressMeter(opts.onProgress, 'checking', [...stored.values()].reduce((a, b) => a + b, 0), stored.size);
     const pool = new CryptoPool(repo.keys);
-    const budget = new GarbageBudget();
     try {
       for (const [pack, size] of stored) {
         throwIfCancelled(opts.signal);
@@ -165,7 +163,6 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
           }
           const blobs = entries.map((e) => ({ type: e.type, id: e.id, offset: e.offset, length: e.length, rawLength: e.rawLength }));
           await pool.openBatch(bytes, blobs, object, { verifyId: true, returnData: false });
-          budget.spent(size);
         } catch (e) {
           if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
           errors.push(problemOf(object, e));

@@ -57,15 +57,27 @@ export class FileChunker {
    * Feeds the next block of the file and hands each chunk it completes to
    * `sink` as the pieces it spans (the tail of an earlier block, then a part
    * of this one). The pieces are valid only during the call: the sink copies
-   * what it keeps, and the caller may reuse `block` afterwards.
+   * what it keeps.
+   *
+   * The unfinished tail of `block` is copied, so the caller may reuse `block`
+   * at once; unless `blockKept` is true: then the caller promises to leave
+   * `block` untouched until the next `feed` or `end` returns (by reading into
+   * two buffers in turn), and the tail, up to a whole block of media, is not
+   * copied at all.
    */
-  feed(block: Uint8Array, sink: ChunkSink): void {
+  feed(block: Uint8Array, sink: ChunkSink, blockKept = false): void {
     let start = 0;
     while (start < block.length) {
       const cut = this.cutter ? this.cutter.next(block, start, block.length) : this.fixedCut(block.length, start);
       if (cut < 0) {
-        this.pieces.push(Uint8Array.prototype.slice.call(block, start));
+        this.pieces.push(blockKept ? block.subarray(start) : Uint8Array.prototype.slice.call(block, start));
         this.pendingLen += block.length - start;
+        // A chunk spanning three blocks (short reads) would keep a view of a block the caller now reuses.
+        if (blockKept && this.pieces.length > 1) {
+          const joined = joinOwned(this.pieces, this.pendingLen);
+          this.pieces.length = 0;
+          this.pieces.push(joined);
+        }
         break;
       }
       this.pieces.push(block.subarray(start, cut));

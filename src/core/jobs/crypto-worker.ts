@@ -10,10 +10,8 @@ import { blobId } from '../crypto/ids.js';
 import { openBlob, type BlobType } from '../repo/blob.js';
 import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
-import { GarbageBudget } from './memory.js';
 import { KnownIdTable } from './known-ids.js';
 
-const budget = new GarbageBudget();
 
 const { dataKey, blobIdKey, knownIds, metaKey, packTarget } = workerData as CryptoWorkerData;
 const known = knownIds ? KnownIdTable.attach(knownIds) : null;
@@ -120,7 +118,6 @@ parentPort!.on('message', (msg: { seq: number; req: CryptoRequest }) => {
   try {
     const { res, transfer } = handle(msg.req);
     parentPort!.postMessage({ seq: msg.seq, res }, transfer);
-    budget.spent(transfer.reduce((n, b) => n + b.byteLength, 0));
   } catch (e) {
     const err = e as { kind?: string; object?: string; message?: string };
     parentPort!.postMessage({ seq: msg.seq, res: { op: 'error', kind: err.kind ?? 'internal', object: err.object ?? '', message: err.message ?? String(e) } });

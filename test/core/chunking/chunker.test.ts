@@ -63,6 +63,32 @@ test('chunks own their memory, so they can be moved to a worker', () => {
   }
 });
 
+/** Reads like the backup does: two buffers in turn, the chunker keeping a view of the last one's tail. */
+function chunkKeptBlocks(data: Buffer, readSizes: readonly number[]): Buffer[] {
+  const c = new FileChunker(chunkMethodFor(data), gear, data);
+  const buffers = [Buffer.alloc(4 * 1024 * 1024), Buffer.alloc(4 * 1024 * 1024)];
+  const out: Buffer[] = [];
+  const sink = (parts: readonly Uint8Array[]) => out.push(Buffer.concat(parts));
+  for (let o = 0, n = 0; o < data.length; n++) {
+    const size = Math.min(readSizes[n % readSizes.length]!, data.length - o);
+    const block = buffers[n & 1]!.subarray(0, size);
+    data.copy(block, 0, o, o + size);
+    c.feed(block, sink, true);
+    buffers[(n + 1) & 1]!.fill(0xee); // the buffer read next is overwritten, as a reader would
+    o += size;
+  }
+  c.end(sink);
+  return out;
+}
+
+test('reading into two buffers in turn gives the same chunks, short reads included', () => {
+  const data = pseudoRandomBytes(13 * 1024 * 1024, 6);
+  const expected = chunk(data, 1 << 20).map((c) => c.toString('base64'));
+  for (const sizes of [[4 * 1024 * 1024], [4 * 1024 * 1024, 100_000, 3], [300_000], [65_537, 4 * 1024 * 1024]]) {
+    assert.deepEqual(chunkKeptBlocks(data, sizes).map((c) => c.toString('base64')), expected, `reads of ${sizes.join(', ')}`);
+  }
+});
+
 test('media formats are not worth compressing; text is', () => {
   assert.equal(worthCompressing(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10])), false);
   assert.equal(worthCompressing(Buffer.from('\0\0\0\x18ftypmp42', 'latin1')), false);
