@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,7 +10,9 @@ import { createSampleExport } from '../../src/app/sample-data.js';
 import { SettingsStore } from '../../src/app/settings-store.js';
 import { RootKey } from '../../src/core/keys/root-key.js';
 
-const bundleTemps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('chatsafe-bundle-')).length;
+/** Private temp folder for this file's tests (TMPDIR is read at each use), so other test files running alongside do not count. */
+let privateTmp = '';
+const bundleTemps = () => readdirSync(privateTmp).filter((n) => n.startsWith('chatsafe-bundle-')).length;
 
 describe('browsing the chats inside a .chatsafe bundle', () => {
   let dir: string;
@@ -26,8 +28,12 @@ describe('browsing the chats inside a .chatsafe bundle', () => {
   };
   const job = async <T>(channel: string, request: unknown): Promise<T> => call<T>(channel, { jobId: `job-${channel}-${Math.random().toString(36).slice(2, 12)}`, request });
 
+  const savedTmp = process.env.TMPDIR;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chatsafe-bundle-browse-'));
+    privateTmp = join(dir, 'tmp');
+    mkdirSync(privateTmp);
+    process.env.TMPDIR = privateTmp;
     sample = await createSampleExport();
     // Incompressible bytes, so the bundle spans several 1 MiB segments and damage near its end leaves the front readable.
     writeFileSync(join(sample, 'VID-20240302-WA0002.mp4'), randomBytes(3 * 1024 * 1024));
@@ -40,6 +46,8 @@ describe('browsing the chats inside a .chatsafe bundle', () => {
     await call('session.close', { sessionId });
   });
   after(async () => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
     await router.dispose();
     rmSync(dir, { recursive: true, force: true });
     rmSync(dirname(sample), { recursive: true, force: true });

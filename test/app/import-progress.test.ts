@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -66,5 +66,29 @@ describe('backup job: progress while the chat catalog is built', () => {
     assert.equal(r.ok ? 'finished' : r.error.kind, 'cancelled');
     const snapshots = readdirSync(join(repo, 'snapshots'), { withFileTypes: true }).filter((e) => e.isFile());
     assert.equal(snapshots.length, 0);
+  });
+
+  test('quitting the app during the import lets the job remove its temporary catalog', async () => {
+    // The job worker takes its environment when it starts: its temp files go to a folder of this test's own.
+    const tmp = join(dir, 'job-tmp');
+    mkdirSync(tmp);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    const quitting = new Router({ front: 'web', settings: new SettingsStore(join(dir, 'settings-quit.json')) });
+    try {
+      let reading!: () => void;
+      const started = new Promise<void>((r) => (reading = r));
+      const job = quitting.handle('backup', { jobId: 'job-progress-3', request: backupRequest(join(dir, 'repo-quit')) }, (_id, p) => {
+        if (p.phase === 'importing' && (p.importStep?.done ?? 0) > 0) reading();
+      });
+      await started;
+      assert.ok(readdirSync(tmp).some((n) => n.startsWith('chatsafe-import-')), 'the import has its temp folder');
+      await quitting.dispose();
+      assert.equal((await job).ok, false);
+      assert.deepEqual(readdirSync(tmp), [], 'nothing left behind');
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 });

@@ -15,11 +15,15 @@ import type { FromWorker, JobStart, ToWorker } from './protocol.js';
 
 const WORKER_URL = new URL('./job-worker.js', import.meta.url);
 const CANCEL_GRACE_MS = 30_000;
+/** When the app quits, how long running jobs get to stop on their own (removing their temp files) before they are ended. */
+const QUIT_GRACE_MS = 5_000;
 /** Enough for two backups and a check at once; more would only compete for the same disk and cores. */
 export const MAX_RUNNING_JOBS = 4;
 
 interface Running {
   readonly worker: Worker;
+  /** Settles when the job has answered or its worker is gone. */
+  readonly finished: Promise<void>;
   cancelled: boolean;
 }
 
@@ -37,7 +41,8 @@ export class JobRunner {
     }
     const start: JobStart = { channel, request, session, destination };
     const worker = new Worker(WORKER_URL, { workerData: start });
-    const entry: Running = { worker, cancelled: false };
+    let markFinished!: () => void;
+    const entry: Running = { worker, finished: new Promise<void>((r) => (markFinished = r)), cancelled: false };
     this.running.set(jobId, entry);
     return new Promise((resolve) => {
       let settled = false;
@@ -46,6 +51,7 @@ export class JobRunner {
         settled = true;
         this.running.delete(jobId);
         void worker.terminate();
+        markFinished();
         resolve(r);
       };
       worker.on('message', (m: FromWorker) => {
@@ -69,8 +75,17 @@ export class JobRunner {
   }
 
   async stopAll(): Promise<void> {
+    const entries = [...this.running.values()];
     for (const id of [...this.running.keys()]) this.cancel(id);
-    await Promise.all([...this.running.values()].map((e) => e.worker.terminate()));
+    // A cancelled job stops at its next check and cleans up after itself; one that does not within the grace period is ended.
+    await Promise.all(
+      entries.map(async (e) => {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([e.finished, new Promise<void>((r) => (timer = setTimeout(r, QUIT_GRACE_MS)))]);
+        clearTimeout(timer);
+        await e.worker.terminate();
+      }),
+    );
   }
 }
 
