@@ -22,7 +22,7 @@ export interface MediaRoot {
  * The file a relative path names inside `root`, or null when the path is
  * unsafe, leaves the root, or names no regular file.
  */
-export function resolveInside(root: MediaRoot, relPath: string): { abs: string; snapshotPath: string; size: number } | null {
+export function resolveInside(root: MediaRoot, relPath: string, realRoot?: string): { abs: string; snapshotPath: string; size: number } | null {
   if (typeof relPath !== 'string' || relPath.length === 0 || relPath.length > 4096 || relPath.includes('\0')) return null;
   const unified = relPath.replace(/\\/g, '/');
   if (isAbsolute(unified) || /^[a-zA-Z]:/.test(unified)) return null;
@@ -30,11 +30,11 @@ export function resolveInside(root: MediaRoot, relPath: string): { abs: string; 
   if (norm === '..' || norm.startsWith(`..${sep}`) || norm.startsWith('../')) return null;
   const abs = join(root.dir, norm);
   try {
-    const st = lstatSync(abs);
-    if (!st.isFile()) return null;
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (!st?.isFile()) return null;
     // Refuse a path whose real location (after any symlinked folder) is outside the root.
-    const real = realpathSync(abs);
-    const rel = relative(realpathSync(root.dir), real);
+    const real = realpathSync.native(abs);
+    const rel = relative(realRoot ?? realpathSync.native(root.dir), real);
     if (rel.startsWith('..') || isAbsolute(rel)) return null;
     const snapshotPath = [root.snapshotPrefix, norm.split(sep).join('/')].filter((p) => p !== '').join('/');
     return { abs, snapshotPath, size: st.size };
@@ -46,9 +46,30 @@ export function resolveInside(root: MediaRoot, relPath: string): { abs: string; 
 /** Finds the file a source's relative media path names; null when it is absent or unsafe. */
 export type MediaResolver = (relPath: string) => { abs: string; snapshotPath: string; size: number } | null;
 
+/**
+ * A resolver for one root. Answers are remembered: a chat database names the
+ * same file from many rows (forwards, thumbnails), and each answer costs a
+ * few system calls.
+ */
 export function rootResolver(root: MediaRoot): MediaResolver {
-  return (rel) => resolveInside(root, rel);
+  let realRoot: string | undefined;
+  const known = new Map<string, ReturnType<MediaResolver>>();
+  return (rel) => {
+    let r = known.get(rel);
+    if (r === undefined) {
+      try {
+        realRoot ??= realpathSync.native(root.dir);
+      } catch {
+        return null;
+      }
+      r = resolveInside(root, rel, realRoot);
+      if (known.size < MAX_REMEMBERED) known.set(rel, r);
+    }
+    return r;
+  };
 }
+
+const MAX_REMEMBERED = 1_000_000;
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
