@@ -16,14 +16,14 @@ const electronVersion = JSON.parse(readFileSync(require.resolve('electron/packag
 
 // What ships: main and preload sources, and the renderer's page.
 const work = mkdtempSync(join(tmpdir(), 'chatsafe-scan-'));
+let exitCode = 1;
 try {
-  for (const f of ['main.ts', 'preload.cts', 'ipc.ts', 'security.ts']) cpSync(join(root, 'electron', f), join(work, f.replace(/\.cts$/, '.ts')));
+  for (const f of ['main.ts', 'preload.cts', 'ipc.ts', 'security.ts', 'updater.ts']) cpSync(join(root, 'electron', f), join(work, f.replace(/\.cts$/, '.ts')));
   cpSync(join(root, 'renderer', 'index.html'), join(work, 'index.html'));
   const out = join(work, 'findings.csv');
   const r = spawnSync(process.execPath, [cli, '-i', work, '-r', '-v', 'false', '-e', electronVersion, '-o', out], { encoding: 'utf8' });
   if (r.status !== 0) {
-    console.error(`electronegativity failed to run:\n${r.stderr}`);
-    process.exit(1);
+    throw new Error(`electronegativity failed to run:\n${r.stderr}`);
   }
   const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1).filter(Boolean);
   const findings = rows.map((line) => {
@@ -33,7 +33,11 @@ try {
   for (const f of findings) console.log(`${f.severity.padEnd(13)} ${f.confidence.padEnd(10)} ${f.issue} ${f.file}:${f.location}`);
   const high = findings.filter((f) => f.severity === 'HIGH');
   console.log(`electronegativity (Electron ${electronVersion}): ${findings.length} finding(s), ${high.length} high`);
-  process.exit(high.length > 0 ? 1 : 0);
+  exitCode = high.length > 0 ? 1 : 0;
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
 } finally {
+  // process.exit inside the try would skip this and leave the copy behind.
   rmSync(work, { recursive: true, force: true });
 }
+process.exit(exitCode);
