@@ -14,6 +14,7 @@ export function importProgressListener(listener: ProgressListener | undefined, e
   if (!listener) return undefined;
   let step: ImportProgress['phase'] | null = null;
   let stepStart = 0;
+  let stepStartDone = 0;
   let lastEmit = 0;
   const emit = (p: ImportProgress) => {
     const now = Date.now();
@@ -21,12 +22,14 @@ export function importProgressListener(listener: ProgressListener | undefined, e
     if (changed) {
       step = p.phase;
       stepStart = now;
+      // Counted from the first event seen: the listener may join a step already under way (the backup shows the import once the files are stored).
+      stepStartDone = p.done;
     } else if (now - lastEmit < INTERVAL_MS) return;
     lastEmit = now;
     // Importers that cannot count ahead (iPhone, text exports) get the total detection found.
     const total = p.total ?? (p.phase === 'reading' ? expectedMessages : null);
     const seconds = (now - stepStart) / 1000;
-    const rate = seconds > 0 ? p.done / seconds : 0;
+    const rate = seconds > 0 ? (p.done - stepStartDone) / seconds : 0;
     listener({
       phase: 'importing',
       bytesDone: 0,
