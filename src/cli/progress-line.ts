@@ -7,11 +7,7 @@ export function progressLine(io: CliIO): { listener: ProgressListener | undefine
   if (!io.stderr.isTTY) return { listener: undefined, end() {} };
   let shown = false;
   const listener = (p: JobProgress) => {
-    const total = p.bytesTotal !== null ? ` / ${formatBytes(p.bytesTotal)}` : '';
-    const files = p.filesTotal !== null ? `, ${p.filesDone}/${p.filesTotal} files` : '';
-    const eta = p.etaSeconds !== null ? `, ${formatDuration(p.etaSeconds)} left` : '';
-    const pct = p.bytesTotal ? ` ${Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal))}%` : '';
-    io.stderr.write(`\r\x1b[K${p.phase}${pct}: ${formatBytes(p.bytesDone)}${total}${files}, ${formatBytes(p.rate)}/s${eta}`);
+    io.stderr.write(`\r\x1b[K${formatProgress(p)}`);
     shown = true;
   };
   return {
@@ -20,4 +16,28 @@ export function progressLine(io: CliIO): { listener: ProgressListener | undefine
       if (shown) io.stderr.write('\r\x1b[K');
     },
   };
+}
+
+const IMPORT_STEPS: Record<NonNullable<JobProgress['importStep']>['step'], { what: string; unit: string }> = {
+  reading: { what: 'reading the chats', unit: 'messages' },
+  'hashing-media': { what: 'linking media', unit: 'files' },
+  indexing: { what: 'indexing for search', unit: 'messages' },
+};
+
+/** One line of progress: bytes and files for the file phases, the importer's counts while the catalog is built. */
+export function formatProgress(p: JobProgress): string {
+  const eta = p.etaSeconds !== null ? `, ${formatDuration(p.etaSeconds)} left` : '';
+  if (p.importStep) {
+    const { what, unit } = IMPORT_STEPS[p.importStep.step];
+    const total = p.importStep.total !== null ? ` of ${count(p.importStep.total)}` : '';
+    return `building the chat catalog, ${what}: ${count(p.importStep.done)}${total} ${unit}${eta}`;
+  }
+  const total = p.bytesTotal !== null ? ` / ${formatBytes(p.bytesTotal)}` : '';
+  const files = p.filesTotal !== null ? `, ${p.filesDone}/${p.filesTotal} files` : '';
+  const pct = p.bytesTotal ? ` ${Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal))}%` : '';
+  return `${p.phase}${pct}: ${formatBytes(p.bytesDone)}${total}${files}, ${formatBytes(p.rate)}/s${eta}`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
