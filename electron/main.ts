@@ -14,6 +14,8 @@ import { Router } from '../src/app/router.js';
 import { defaultConfigDir, SettingsStore, type SecretBox } from '../src/app/settings-store.js';
 import { APP_VERSION } from '../src/core/version.js';
 import { ipcHandlers } from './ipc.js';
+import { keychainProtects } from './keychain.js';
+import { bundlePathFromArgv, listenForBundles, OpenedFile } from './open-file.js';
 import { allowExternal, allowPermission, APP_ORIGIN, APP_SCHEME, appProtocolResponse, hardenContents } from './security.js';
 import { startUpdater } from './updater.js';
 
@@ -34,10 +36,21 @@ if (!app.requestSingleInstanceLock()) {
     if (allowExternal(url)) void shell.openExternal(url);
   };
 
-  app.on('second-instance', () => {
-    if (!win) return;
-    if (win.isMinimized()) win.restore();
-    win.focus();
+  // A bundle double-clicked in the file manager: kept until the window asks for it (app.openedFile).
+  const opened = new OpenedFile();
+  // In development Electron runs as `electron APP_PATH …`; that argument is the app, not a file to open.
+  const ownPaths = app.isPackaged ? [] : [app.getAppPath()];
+  opened.offer(bundlePathFromArgv(process.argv, process.cwd(), ownPaths));
+  listenForBundles(app, opened, {
+    ownPaths,
+    cwd: () => process.cwd(),
+    surface(arrived) {
+      if (!win || win.isDestroyed()) return;
+      if (win.isMinimized()) win.restore();
+      win.focus();
+      // Only "ask again": the path itself travels through the validated app.openedFile call.
+      if (arrived && !win.webContents.isDestroyed()) win.webContents.send(IPC.openedFile);
+    },
   });
 
   app.on('web-contents-created', (_e, contents) => hardenContents(contents, openExternal));
@@ -50,13 +63,20 @@ if (!app.requestSingleInstanceLock()) {
       return new Response(r.body ? new Uint8Array(r.body) : null, { status: r.status, headers: r.headers });
     });
 
-    // Remembered repositories are sealed by the OS keychain when it is available.
-    const box: SecretBox | null = safeStorage.isEncryptionAvailable()
+    // Remembered repositories and profiles are sealed by the OS keychain when there is one that protects
+    // them; Linux's basic_text fallback does not (keychain.ts), so then they stay in the 0600 file.
+    const keychain = keychainProtects({
+      platform: process.platform,
+      encryptionAvailable: safeStorage.isEncryptionAvailable(),
+      linuxBackend: process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : null,
+    });
+    const box: SecretBox | null = keychain
       ? { seal: (s) => safeStorage.encryptString(s).toString('base64'), open: (s) => safeStorage.decryptString(Buffer.from(s, 'base64')) }
       : null;
     router = new Router({
       front: 'electron',
       settings: new SettingsStore(join(defaultConfigDir(), 'settings.json'), box),
+      secretStorage: keychain ? 'keychain' : 'file',
       shell: {
         async openDialog(pick, title) {
           const properties: Array<'openFile' | 'openDirectory' | 'createDirectory'> = pick === 'folder' ? ['openDirectory', 'createDirectory'] : pick === 'file' ? ['openFile'] : ['openFile', 'openDirectory'];
@@ -71,6 +91,7 @@ if (!app.requestSingleInstanceLock()) {
           openExternal(url);
         },
         versions: () => ({ electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' }),
+        takeOpenedFile: () => opened.take(),
       },
     });
     startUpdater(app.isPackaged, () => new SettingsStore(join(defaultConfigDir(), 'settings.json'), box).load());

@@ -8,7 +8,7 @@ import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'ele
 import type { PreloadBridge, Progress } from '../src/app/contract.js' with { 'resolution-mode': 'import' };
 
 // Kept in step with IPC in src/app/contract.ts (a sandboxed preload cannot load that module).
-const IPC = { call: 'chatsafe:call', job: 'chatsafe:job', progress: 'chatsafe:progress' } as const;
+const IPC = { call: 'chatsafe:call', job: 'chatsafe:job', progress: 'chatsafe:progress', openedFile: 'chatsafe:opened-file' } as const;
 
 const bridge: PreloadBridge = {
   call: (channel, request) => ipcRenderer.invoke(IPC.call, String(channel), request),
@@ -21,6 +21,14 @@ const bridge: PreloadBridge = {
     };
   },
   pathForFile: (file) => webUtils.getPathForFile(file),
+  onOpenFile(listener) {
+    // The event carries nothing from main; the listener gets no arguments and asks app.openedFile.
+    const handler = () => listener();
+    ipcRenderer.on(IPC.openedFile, handler);
+    return () => {
+      ipcRenderer.removeListener(IPC.openedFile, handler);
+    };
+  },
 };
 
 contextBridge.exposeInMainWorld('chatsafe', bridge);

@@ -20,6 +20,12 @@ export interface ChatsafeApi {
   cancel(jobId: string): Promise<void>;
   /** Paths of dropped files (desktop app only; a browser does not reveal them). */
   pathForFile(file: File): string | null;
+  /**
+   * Calls `listener` when the OS hands the desktop app another bundle; the
+   * listener then asks `app.openedFile`. Returns the unsubscribe function.
+   * The web mode never gets one.
+   */
+  onOpenFile(listener: () => void): () => void;
 }
 
 declare global {
@@ -53,6 +59,7 @@ export function electronApi(bridge: PreloadBridge): ChatsafeApi {
       await bridge.call('job.cancel', { jobId });
     },
     pathForFile: (file) => bridge.pathForFile(file) || null,
+    onOpenFile: (listener) => bridge.onOpenFile(listener),
   };
 }
 
@@ -85,6 +92,7 @@ export function webApi(token: string, base = ''): ChatsafeApi {
       await fetch(`${base}/api/call/job.cancel`, { method: 'POST', headers, body: JSON.stringify({ jobId }) }).catch(() => undefined);
     },
     pathForFile: () => null,
+    onOpenFile: () => () => undefined,
   };
 }
 

@@ -20,6 +20,7 @@ export function fakeApi(answers: Record<string, Answer>) {
   const jobs: PendingJob[] = [];
   const cancelled: string[] = [];
   let n = 0;
+  const openFileListeners = new Set<() => void>();
   const answer = (channel: string, request: unknown): Result<unknown> => {
     const a = answers[channel];
     if (!a) return { ok: false, error: { kind: 'internal', message: `no answer for ${channel}`, hint: null, suggestion: null, attemptsLeft: null } };
@@ -44,8 +45,14 @@ export function fakeApi(answers: Record<string, Answer>) {
       cancelled.push(jobId);
     },
     pathForFile: () => null,
+    onOpenFile(listener) {
+      openFileListeners.add(listener);
+      return () => openFileListeners.delete(listener);
+    },
   };
-  return { api, calls, jobs, cancelled };
+  /** What main does when the OS hands over another bundle: signal the window, with no data. */
+  const signalOpenFile = () => openFileListeners.forEach((l) => l());
+  return { api, calls, jobs, cancelled, signalOpenFile };
 }
 
 export const KEY = '0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567 89AB CDEF';

@@ -36,12 +36,16 @@ export interface ShellHooks {
   saveDialog(defaultName: string, title: string): Promise<string | null>;
   openExternal(url: string): Promise<void>;
   versions(): Record<string, string>;
+  /** The bundle the OS last handed over, taken once (electron/open-file.ts). */
+  takeOpenedFile(): string | null;
 }
 
 export interface AppContextOptions {
   readonly front: 'electron' | 'web';
   readonly settings: SettingsStore;
   readonly shell?: ShellHooks;
+  /** Whether the settings store seals secrets with a keychain that protects them; default: in the 0600 file. */
+  readonly secretStorage?: 'keychain' | 'file';
 }
 
 interface Session extends SessionRef {
@@ -293,7 +297,9 @@ export const CALL_HANDLERS: { [C in Exclude<CallChannel, 'job.cancel'>]: Handler
     versions: { chatsafe: APP_VERSION, node: process.versions.node, platform: `${platform()} ${arch()}`, ...(ctx.opts.shell?.versions() ?? {}) },
     home: homedir(),
     sep,
+    secretStorage: ctx.opts.secretStorage ?? 'file',
   }),
+  'app.openedFile': async (_req, ctx) => ({ path: ctx.opts.shell?.takeOpenedFile() ?? null }),
   'settings.get': async (_req, ctx) => ctx.opts.settings.load(),
   ...PROFILE_HANDLERS,
   'settings.set': async (req, ctx) => {

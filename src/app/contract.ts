@@ -267,8 +267,15 @@ export const CHANNELS = {
       versions: z.record(z.string(), z.string()),
       home: z.string(),
       sep: z.string(),
+      /** Where saved secrets rest: sealed by the OS keychain, or in the settings file only this user can read. */
+      secretStorage: z.enum(['keychain', 'file']),
     }),
-    'versions (for About), which front this is, the home folder',
+    'versions (for About), which front this is, the home folder, where secrets are kept',
+  ),
+  'app.openedFile': call(
+    Empty,
+    z.strictObject({ path: PathSchema.nullable() }),
+    'the .chatsafe bundle the operating system last handed to the desktop app, once (null when none; always null in web mode)',
   ),
   'settings.get': call(Empty, SettingsSchema, 'the saved settings'),
   'settings.set': call(SettingsSchema.partial().strict(), SettingsSchema, 'changes settings; returns them all'),
@@ -470,7 +477,7 @@ export interface JobProgressEvent {
 }
 
 /**
- * What the Electron preload exposes as `window.chatsafe`: one object, four
+ * What the Electron preload exposes as `window.chatsafe`: one object, five
  * functions, no raw ipcRenderer. The renderer wraps it into its typed API.
  */
 export interface PreloadBridge {
@@ -479,7 +486,9 @@ export interface PreloadBridge {
   onProgress(listener: (jobId: string, progress: Progress) => void): () => void;
   /** The path of a dropped file (Electron's webUtils; a plain browser never reveals it). */
   pathForFile(file: File): string;
+  /** Main signals that the OS handed over a bundle; it carries nothing: the listener asks `app.openedFile`. */
+  onOpenFile(listener: () => void): () => void;
 }
 
 /** The IPC channel names between preload and main. */
-export const IPC = { call: 'chatsafe:call', job: 'chatsafe:job', progress: 'chatsafe:progress' } as const;
+export const IPC = { call: 'chatsafe:call', job: 'chatsafe:job', progress: 'chatsafe:progress', openedFile: 'chatsafe:opened-file' } as const;

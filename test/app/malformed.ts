@@ -13,6 +13,7 @@ const SESSION = 'sess-0123456789';
 /** One valid request per channel (the fuzz test checks that they are valid). */
 export const VALID_EXAMPLES: Record<ChannelName, unknown> = {
   'app.info': {},
+  'app.openedFile': {},
   'settings.get': {},
   'settings.set': { keepLast: 3, theme: 'dark' },
   'profiles.list': {},
