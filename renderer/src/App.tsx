@@ -21,6 +21,8 @@ export function App({ api: given }: { api?: ChatsafeApi }) {
   const [settings, setSettings] = useState<SettingsValue | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [wizardRun, setWizardRun] = useState(0);
+  // A bundle the OS handed over (double-click in the file manager); `n` gives each arrival a fresh Inspect.
+  const [opened, setOpened] = useState<{ path: string; n: number } | null>(null);
 
   useEffect(() => {
     void api.call('settings.get', {}).then((r) => (r.ok ? setSettings(r.value) : setError(r.error)));
@@ -29,6 +31,21 @@ export function App({ api: given }: { api?: ChatsafeApi }) {
   useEffect(() => {
     if (settings) document.documentElement.dataset.theme = settings.theme;
   }, [settings]);
+
+  // Asked once at start (the file that launched the app) and again whenever main signals another one.
+  useEffect(() => {
+    const ask = () =>
+      void api.call('app.openedFile', {}).then((r) => {
+        if (!r.ok) return setError(r.error);
+        const path = r.value.path;
+        if (path === null) return;
+        setOpened((o) => ({ path, n: (o?.n ?? 0) + 1 }));
+        setScreen('inspect');
+      });
+    const stop = api.onOpenFile(ask);
+    ask();
+    return stop;
+  }, [api]);
 
   return (
     <div className="app">
@@ -49,7 +66,7 @@ export function App({ api: given }: { api?: ChatsafeApi }) {
         {error && <ErrorBox error={error} onRetry={() => location.reload()} />}
         {settings && screen === 'backup' && <Wizard key={wizardRun} api={api} keepLast={settings.keepLast} defaultVaultUrl={settings.vaultUrl} onFinished={() => setWizardRun((n) => n + 1)} settings={settings} onSettings={setSettings} />}
         {screen === 'restore' && <Restore api={api} settings={settings} onSettings={setSettings} />}
-        {screen === 'inspect' && <Inspect api={api} settings={settings} />}
+        {screen === 'inspect' && <Inspect key={opened?.n ?? 0} api={api} settings={settings} openedPath={opened?.path ?? null} />}
         {settings && screen === 'settings' && <Settings api={api} settings={settings} onChange={setSettings} />}
       </main>
     </div>

@@ -10,9 +10,15 @@ import { Unlock, type Unlocked } from '../components/Unlock';
 import { VirtualMessages } from '../components/VirtualMessages';
 import { formatBytes, formatTime, plural } from '../format';
 
-/** For support staff: what a backup says without the key, and with the key, its chats. */
-export function Inspect({ api, settings = null }: { api: ChatsafeApi; settings?: Settings | null }) {
-  const [address, setAddress] = useState('');
+/** The file name at the end of a path, for the announcement (either separator: the path may be a Windows one). */
+const baseName = (path: string) => path.split(/[\\/]/).pop() || path;
+
+/**
+ * For support staff: what a backup says without the key, and with the key, its chats.
+ * `openedPath` is a bundle the OS handed to the app: it starts selected, with its header read.
+ */
+export function Inspect({ api, settings = null, openedPath = null }: { api: ChatsafeApi; settings?: Settings | null; openedPath?: string | null }) {
+  const [address, setAddress] = useState(openedPath ?? '');
   const [header, setHeader] = useState<HeaderInfo | null>(null);
   const [check, setCheck] = useState<CheckReportInfo | null>(null);
   const [checking, setChecking] = useState<{ jobId: string; progress: Progress | null } | null>(null);
@@ -49,13 +55,22 @@ export function Inspect({ api, settings = null }: { api: ChatsafeApi; settings?:
     setPreview(r.ok ? { name, ...r.value } : { name, error: r.error });
   };
 
-  const readHeader = async () => {
+  const readHeader = async (at = address) => {
     setError(null);
     setCheck(null);
-    const r = await api.call('inspect.header', { address });
+    const r = await api.call('inspect.header', { address: at });
     if (r.ok) setHeader(r.value);
     else setError(r.error);
   };
+
+  // A bundle opened from the file manager: focus lands here, the status line says which file, and the
+  // header (which needs no key) is read straight away. Runs once per arrival (App remounts Inspect).
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (openedPath === null) return;
+    heading.current?.focus();
+    void readHeader(openedPath);
+  }, [openedPath]);
 
   const runCheck = async (readData: boolean) => {
     setError(null);
@@ -118,7 +133,14 @@ export function Inspect({ api, settings = null }: { api: ChatsafeApi; settings?:
 
   return (
     <section aria-labelledby="inspect-heading">
-      <h2 id="inspect-heading">Inspect a backup</h2>
+      <h2 id="inspect-heading" ref={heading} tabIndex={-1}>
+        Inspect a backup
+      </h2>
+      {openedPath !== null && (
+        <p role="status" data-testid="opened-file">
+          Opened {baseName(openedPath)} from your file manager. Its header is below; open it with the key to browse its chats.
+        </p>
+      )}
       <RememberedList settings={settings} onPick={setAddress} />
       <SavedDestinations
         api={api}

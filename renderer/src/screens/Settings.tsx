@@ -48,6 +48,13 @@ export function Settings({ api, settings, onChange }: { api: ChatsafeApi; settin
         Save
       </button>
       {saved && <p role="status">Saved.</p>}
+      {info?.secretStorage === 'file' && (
+        <p className="hint" data-testid="secret-storage">
+          {info.front === 'electron'
+            ? 'Saved secrets are stored in a file only your user can read, because no system keychain was found.'
+            : 'Saved secrets are stored in a file only your user can read.'}
+        </p>
+      )}
       <StorageProfiles api={api} />
       {info && (
         <section aria-labelledby="about-heading" className="about">
