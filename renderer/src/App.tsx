@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { defaultApi, type AppError, type ChatsafeApi } from './api';
 import type { Settings as SettingsValue } from '../../src/app/contract.js';
 import { ErrorBox } from './components/ErrorBox';
@@ -23,6 +23,20 @@ export function App({ api: given }: { api?: ChatsafeApi }) {
   const [wizardRun, setWizardRun] = useState(0);
   // A bundle the OS handed over (double-click in the file manager); `n` gives each arrival a fresh Inspect.
   const [opened, setOpened] = useState<{ path: string; n: number } | null>(null);
+  // A running backup keeps its screen (progress, cancel, then the result) while the user looks
+  // elsewhere: the wizard stays mounted, hidden, until its result has been seen.
+  const [wizardBusy, setWizardBusy] = useState(false);
+  const [wizardUnseen, setWizardUnseen] = useState(false);
+  const screenRef = useRef(screen);
+  screenRef.current = screen;
+  const onWizardBusy = useCallback((busy: boolean) => {
+    setWizardBusy(busy);
+    if (!busy) setWizardUnseen(screenRef.current !== 'backup');
+  }, []);
+  useEffect(() => {
+    if (screen === 'backup') setWizardUnseen(false);
+  }, [screen]);
+  const wizardMounted = screen === 'backup' || wizardBusy || wizardUnseen;
 
   useEffect(() => {
     void api.call('settings.get', {}).then((r) => (r.ok ? setSettings(r.value) : setError(r.error)));
@@ -57,14 +71,18 @@ export function App({ api: given }: { api?: ChatsafeApi }) {
         <nav aria-label="Main">
           {NAV.map((n) => (
             <button key={n.id} type="button" aria-current={screen === n.id ? 'page' : undefined} onClick={() => setScreen(n.id)}>
-              {n.label}
+              {n.id === 'backup' && screen !== 'backup' && (wizardBusy || wizardUnseen) ? `${n.label} (${wizardBusy ? 'running' : 'finished'})` : n.label}
             </button>
           ))}
         </nav>
       </header>
       <main id="main">
         {error && <ErrorBox error={error} onRetry={() => location.reload()} />}
-        {settings && screen === 'backup' && <Wizard key={wizardRun} api={api} keepLast={settings.keepLast} defaultVaultUrl={settings.vaultUrl} onFinished={() => setWizardRun((n) => n + 1)} settings={settings} onSettings={setSettings} />}
+        {settings && wizardMounted && (
+          <div hidden={screen !== 'backup'}>
+            <Wizard key={wizardRun} api={api} keepLast={settings.keepLast} defaultVaultUrl={settings.vaultUrl} onFinished={() => setWizardRun((n) => n + 1)} settings={settings} onSettings={setSettings} onBusy={onWizardBusy} />
+          </div>
+        )}
         {screen === 'restore' && <Restore api={api} settings={settings} onSettings={setSettings} />}
         {screen === 'inspect' && <Inspect key={opened?.n ?? 0} api={api} settings={settings} openedPath={opened?.path ?? null} />}
         {settings && screen === 'settings' && <Settings api={api} settings={settings} onChange={setSettings} />}

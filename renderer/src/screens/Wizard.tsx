@@ -37,6 +37,7 @@ export function Wizard({
   confirmGroups,
   settings = null,
   onSettings = () => undefined,
+  onBusy,
 }: {
   api: ChatsafeApi;
   keepLast: number;
@@ -45,6 +46,8 @@ export function Wizard({
   confirmGroups?: [number, number];
   settings?: Settings | null;
   onSettings?: (s: Settings) => void;
+  /** Told when a backup starts and ends, so the app keeps this screen (and its job) alive meanwhile. */
+  onBusy?: (busy: boolean) => void;
 }) {
   const [step, setStep] = useState<WizardStep>('what');
   // (1) what
@@ -172,8 +175,10 @@ export function Wizard({
       setProgress,
     );
     setJobId(job.jobId);
+    onBusy?.(true);
     const r = await job.done;
     setJobId(null);
+    onBusy?.(false);
     if (r.ok) {
       setResult(r.value);
       setStep('done');
