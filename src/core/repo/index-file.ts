@@ -64,25 +64,28 @@ export class MasterIndex {
   addFile(name: string, file: IndexFile): void {
     this.files.add(name);
     for (const p of file.packs) {
-      for (const b of p.blobs) {
+      // One object per blob, shared by the blob map and the pack's list: an index of a few hundred
+      // thousand blobs is most of a backup's memory.
+      const blobs = p.blobs.map((b) => {
         if (b.offset + b.length > p.size) throw new IntegrityError(`index/${name}`, `blob ${b.id.slice(0, 16)} lies outside its pack`);
-        if (!this.blobs.has(b.id)) this.blobs.set(b.id, { pack: p.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
-      }
-      this.packs.set(p.id, { size: p.size, blobCount: p.blobs.length });
-      this.packBlobs.set(p.id, p.blobs.map((b) => ({ id: b.id, pack: p.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength })));
+        return { id: b.id, pack: p.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength };
+      });
+      this.addBlobs(p.id, p.size, blobs);
     }
   }
 
   addPack(record: PackRecord): void {
-    for (const e of record.entries) {
-      const id = e.id.toString('hex');
-      if (!this.blobs.has(id)) this.blobs.set(id, { pack: record.id, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength });
-    }
-    this.packs.set(record.id, { size: record.size, blobCount: record.entries.length });
-    this.packBlobs.set(
+    this.addBlobs(
       record.id,
+      record.size,
       record.entries.map((e) => ({ id: e.id.toString('hex'), pack: record.id, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength })),
     );
+  }
+
+  private addBlobs(pack: string, size: number, blobs: Array<{ id: string } & BlobLocation>): void {
+    for (const b of blobs) if (!this.blobs.has(b.id)) this.blobs.set(b.id, b);
+    this.packs.set(pack, { size, blobCount: blobs.length });
+    this.packBlobs.set(pack, blobs);
   }
 
   has(id: string): boolean {
