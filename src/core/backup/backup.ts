@@ -111,7 +111,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     throwIfCancelled(opts.signal);
     const id = await repo.saveSnapshot(snapshot);
     meter.setPhase('verifying');
-    await verifySnapshot(repo, id, opts.signal);
+    await verifySnapshot(repo, id, opts.signal, index);
     meter.done();
     return { id, snapshot, skipped: scan.skipped, reusedFiles: walker.reusedFiles };
   } catch (e) {

@@ -1,7 +1,8 @@
 /**
- * Verifies a snapshot as stored: reads it back, loads the index afresh from
- * storage, opens every tree, and checks that every chunk it needs is indexed
- * in a pack that exists with the right size. Retention runs only after this
+ * Verifies a snapshot as stored: reads it back, checks the index (the
+ * backup's own, once its files are all listed in storage), opens every
+ * tree, and checks that every chunk it needs is indexed in a pack that
+ * exists with the right size. Retention runs only after this
  * succeeds, so the previous snapshot is never deleted for a broken new one.
  */
 import { objectPath } from '../storage/backend.js';
@@ -16,9 +17,9 @@ export interface SnapshotUsage {
   readonly data: Set<string>;
 }
 
-export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<void> {
+export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: MasterIndex): Promise<void> {
   const snapshot = await repo.loadJson('snapshots', id, META_LABELS.snapshot, SnapshotSchema);
-  const index = await repo.loadIndex();
+  const index = known ? await checkListed(repo, known) : await repo.loadIndex();
   const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
   await collectUsage(repo, index, snapshot, usage, signal);
   const packs = new Set<string>();
@@ -34,6 +35,19 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
     if (!info) throw new IntegrityError(objectPath('data', pack), 'is missing');
     if (info.size !== expected) throw new IntegrityError(objectPath('data', pack), `has ${info.size} bytes, the index says ${expected}`);
   }
+}
+
+/**
+ * The backup's own index, once every index file it is made of is listed in
+ * storage. Those files are named by the hash of the bytes the backup read or
+ * wrote (and fsynced) under its exclusive lock, so parsing them again would
+ * only hold a second copy of the index in memory, at the backup's peak.
+ */
+async function checkListed(repo: Repository, index: MasterIndex): Promise<MasterIndex> {
+  const listed = new Set<string>();
+  for await (const info of repo.backend.list('index')) listed.add(info.name);
+  for (const name of index.files) if (!listed.has(name)) throw new IntegrityError(objectPath('index', name), 'is missing');
+  return index;
 }
 
 /** Adds every tree and data blob a snapshot references (trees are opened, so they are verified too). */
