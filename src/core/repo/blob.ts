@@ -4,9 +4,9 @@
  * key with its type and id as associated data, so a blob copied to another
  * place in a pack, or into another pack, fails to open there.
  */
-import { aadOf, AuthenticationFailed, open, seal, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
+import { aadOf, AuthenticationFailed, open, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
 import { IntegrityError } from '../errors.js';
-import { decodePayload, FLAG_STORED, maybeCompress, maybeCompressView } from './compression.js';
+import { decodePayload, FLAG_STORED, maybeCompressView } from './compression.js';
 
 export const BLOB_TYPES = { data: 0, tree: 1 } as const;
 export type BlobType = keyof typeof BLOB_TYPES;
@@ -30,12 +30,6 @@ export function sealedBlobBound(rawLength: number): number {
 export function sealBlobInto(out: Buffer, at: number, dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): number {
   const { flag, body } = compress ? maybeCompressView(data) : { flag: FLAG_STORED, body: data };
   return sealInto(out, at, dataKey, blobAad(type, id), Uint8Array.of(flag), body);
-}
-
-export function sealBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): Buffer {
-  if (!compress) return seal(dataKey, blobAad(type, id), Uint8Array.of(FLAG_STORED), data);
-  const { flag, body } = maybeCompress(data);
-  return seal(dataKey, blobAad(type, id), Uint8Array.of(flag), body);
 }
 
 export function openBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, sealed: Uint8Array, rawLength: number, object: string): Buffer {

@@ -7,14 +7,13 @@
  * alone. A pack is named by the SHA-256 of its bytes.
  */
 import { aadOf, AuthenticationFailed, open, seal, sealedLength, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
+import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, MAX_BLOB_BYTES, sealBlobInto, sealedBlobBound, type BlobType } from './blob.js';
 
 const HEADER_LABEL = 'chatsafe/v1/pack-header';
 const ENTRY_BYTES = 1 + ID_BYTES + 4 + 4;
-/** Packs are closed once they reach this size. */
-export const PACK_TARGET_BYTES = 16 * 1024 * 1024;
 /** A header for more blobs than this is rejected as hostile. */
 const MAX_PACK_ENTRIES = 1 << 20;
 
@@ -44,13 +43,7 @@ export class PackBuilder {
 
   finish(metaKey: Buffer): Buffer[] {
     const header = Buffer.allocUnsafe(this.entries.length * ENTRY_BYTES);
-    this.entries.forEach((e, i) => {
-      const o = i * ENTRY_BYTES;
-      header[o] = BLOB_TYPES[e.type];
-      e.id.copy(header, o + 1);
-      header.writeUInt32LE(e.length, o + 1 + ID_BYTES);
-      header.writeUInt32LE(e.rawLength, o + 5 + ID_BYTES);
-    });
+    this.entries.forEach((e, i) => writeEntry(header, i, e.type, e.id, e.length, e.rawLength));
     const sealedHeader = seal(metaKey, aadOf(HEADER_LABEL), header);
     const trailer = Buffer.allocUnsafe(4);
     trailer.writeUInt32LE(sealedHeader.length);
@@ -80,12 +73,9 @@ export class PackAssembler {
   private count = 0;
 
   constructor(private readonly target: number) {
-    this.buf = Buffer.allocUnsafeSlow(target + sealedBlobBound(MAX_CHUNK_HINT) + 4096);
+    // Room for one largest chunk past the target, and the header after it.
+    this.buf = Buffer.allocUnsafeSlow(target + sealedBlobBound(CDC_PARAMS.max) + 4096);
     this.header = Buffer.allocUnsafeSlow(1024 * ENTRY_BYTES);
-  }
-
-  get bytes(): number {
-    return this.size;
   }
 
   get blobs(): number {
@@ -96,11 +86,7 @@ export class PackAssembler {
   add(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): boolean {
     this.reserve(sealedBlobBound(data.length), ENTRY_BYTES);
     const length = sealBlobInto(this.buf, this.size, dataKey, type, id, data, compress);
-    const o = this.count * ENTRY_BYTES;
-    this.header[o] = BLOB_TYPES[type];
-    this.header.set(id, o + 1);
-    this.header.writeUInt32LE(length, o + 1 + ID_BYTES);
-    this.header.writeUInt32LE(data.length, o + 5 + ID_BYTES);
+    writeEntry(this.header, this.count, type, id, length, data.length);
     this.size += length;
     this.count++;
     return this.size >= this.target;
@@ -136,8 +122,14 @@ export class PackAssembler {
   }
 }
 
-/** The largest chunk the chunkers make; a pack's buffer leaves room for one past its target. */
-const MAX_CHUNK_HINT = 4 * 1024 * 1024;
+/** Header entry `i`: type, id, sealed length, raw length. */
+function writeEntry(header: Buffer, i: number, type: BlobType, id: Uint8Array, length: number, rawLength: number): void {
+  const o = i * ENTRY_BYTES;
+  header[o] = BLOB_TYPES[type];
+  header.set(id, o + 1);
+  header.writeUInt32LE(length, o + 1 + ID_BYTES);
+  header.writeUInt32LE(rawLength, o + 5 + ID_BYTES);
+}
 
 /** Where the sealed header sits, from the pack's last four bytes. */
 export function headerRange(packSize: number, trailer: Buffer, object: string): { offset: number; length: number } {
