@@ -16,7 +16,7 @@
  * batches are in flight or too many packs are not yet written.
  */
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
-import { blobId } from '../crypto/ids.js';
+import { blobId, ID_BYTES } from '../crypto/ids.js';
 import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
 import type { BlobType } from '../repo/blob.js';
@@ -115,7 +115,7 @@ export class BlobSaver {
       .packStore(batch.type, batch.buf.buffer as ArrayBuffer, batch.lengths, batch.compress)
       .then(({ ids, data, packs }) => {
         if (data.byteLength === BATCH_CAPACITY) this.freeBuffers.push(data);
-        for (let i = 0; i < batch.lengths.length; i++) batch.targets[i]!.fill(batch.slots[i]!, ids.toString('hex', i * 32, i * 32 + 32));
+        for (let i = 0; i < batch.lengths.length; i++) batch.targets[i]!.fill(batch.slots[i]!, ids.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES));
         for (const p of packs) this.writePack(p);
       })
       .catch((e) => {

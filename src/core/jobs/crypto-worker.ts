@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { blobId } from '../crypto/ids.js';
+import { blobId, ID_BYTES } from '../crypto/ids.js';
 import { openBlob, type BlobType } from '../repo/blob.js';
 import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
@@ -54,13 +54,13 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
   switch (req.op) {
     case 'pack-store': {
       const data = new Uint8Array(req.data);
-      const ids = new Uint8Array(32 * req.lengths.length);
+      const ids = new Uint8Array(ID_BYTES * req.lengths.length);
       let o = 0;
       req.lengths.forEach((len, i) => {
         const chunk = data.subarray(o, o + len);
         o += len;
         const id = blobId(idKeyBuf, chunk);
-        ids.set(id, i * 32);
+        ids.set(id, i * ID_BYTES);
         if (!known?.has(id)) putInPack(req.type, id, chunk, req.compress);
       });
       const { packs, transfer } = takeFinished();
