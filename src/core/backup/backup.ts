@@ -130,12 +130,17 @@ async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullab
 
 /** The newest snapshot of exactly the same source paths: its files may be reused unread. */
 async function findParent(repo: Repository, paths: readonly string[]): Promise<SnapshotRecord | null> {
-  const key = JSON.stringify([...paths].sort());
+  const key = pathsKey(paths);
   const all = await repo.listSnapshots();
   for (let i = all.length - 1; i >= 0; i--) {
-    if (JSON.stringify([...all[i]!.snapshot.paths].sort()) === key) return all[i]!;
+    if (pathsKey(all[i]!.snapshot.paths) === key) return all[i]!;
   }
   return null;
+}
+
+/** Compares the source paths of two backups, whatever their order. */
+export function pathsKey(paths: readonly string[]): string {
+  return JSON.stringify([...paths].sort());
 }
 
 /**

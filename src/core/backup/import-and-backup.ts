@@ -10,7 +10,7 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { scanSources, type ScannedEntry, type ScanResult } from './scan.js';
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
@@ -22,7 +22,7 @@ import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
 import type { ProgressListener } from '../jobs/progress.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
-import { backupLocked, type BackupResult } from './backup.js';
+import { backupLocked, pathsKey, type BackupResult } from './backup.js';
 
 export interface ImportBackupOptions {
   readonly sources: readonly string[];
@@ -56,9 +56,10 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
     // Nothing in the export changed since the last snapshot of it: its catalog is still right.
     const scan = await scanSources(opts.sources, opts.signal);
     const fingerprint = sourceFingerprint(scan);
+    const paths = pathsKey(scan.roots.map((r) => r.path));
     const previous = (await repo.listSnapshots())
       .reverse()
-      .find((s) => s.snapshot.catalogSource === fingerprint && s.snapshot.catalog !== null && JSON.stringify([...s.snapshot.paths].sort()) === JSON.stringify(opts.sources.map((p) => resolve(p)).sort()));
+      .find((s) => s.snapshot.catalogSource === fingerprint && s.snapshot.catalog !== null && pathsKey(s.snapshot.paths) === paths);
     if (previous) {
       const result = await backupLocked(repo, {
         sources: opts.sources,
