@@ -71,7 +71,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const parentTree = parent ? await repo.loadTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
-  const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: KnownIdTable.build(index.blobs.keys(), index.blobs.size), packTarget: PACK_TARGET_BYTES });
+  const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: () => KnownIdTable.build(index.blobs.keys(), index.blobs.size), packTarget: PACK_TARGET_BYTES });
   const saver = new BlobSaver(repo, index, pool);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {

@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { scanSources, type ScannedEntry, type ScanResult } from './scan.js';
+import { countFilesIn, scanSources, type ScannedEntry, type ScanResult } from './scan.js';
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
 import { buildCatalogInWorker } from '../importers/catalog-in-worker.js';
@@ -19,7 +19,7 @@ import { buildCatalog } from '../importers/import.js';
 import { importProgressListener } from '../importers/progress.js';
 import type { DetectionReport, ImportProgress, ImportReport } from '../importers/types.js';
 import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
-import type { ProgressListener } from '../jobs/progress.js';
+import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import { backupLocked, pathsKey, type BackupResult } from './backup.js';
@@ -41,8 +41,12 @@ export interface ImportBackupResult extends BackupResult {
 }
 
 export async function importAndBackup(repo: Repository, opts: ImportBackupOptions): Promise<ImportBackupResult> {
+  // One walk of the sources serves detection's counts and the backup itself.
+  new ProgressMeter(opts.onProgress, 'scanning').done();
+  const scan = await scanSources(opts.sources, opts.signal);
+  const countFiles = countFilesIn(scan);
   const detected: DetectionReport[] = [];
-  for (const src of opts.sources) detected.push(await detectSource(src, { signal: opts.signal }));
+  for (const src of opts.sources) detected.push(await detectSource(src, { signal: opts.signal, countFiles }));
   opts.onDetected?.(detected);
   const recognised = detected.filter((d) => d.kind !== 'unknown');
   let catalogSkipped: string | null = null;
@@ -51,10 +55,9 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
 
   return withLock(repo, true, async () => {
     if (catalogSkipped !== null) {
-      return { ...(await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress })), detected, imported: null, catalogSkipped };
+      return { ...(await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress, scan })), detected, imported: null, catalogSkipped };
     }
     // Nothing in the export changed since the last snapshot of it: its catalog is still right.
-    const scan = await scanSources(opts.sources, opts.signal);
     const fingerprint = sourceFingerprint(scan);
     const paths = pathsKey(scan.roots.map((r) => r.path));
     const previous = (await repo.listSnapshots())

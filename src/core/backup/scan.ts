@@ -7,8 +7,9 @@
  * so cancellation and progress still get through.
  */
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
+import { walkTotals, type CountFiles, type Totals as FileTotals } from '../importers/walk.js';
 
 export type ScannedEntry =
   | { kind: 'file'; name: string; path: string; stat: BigIntStats }
@@ -98,4 +99,36 @@ async function scanEntry(
     children.push(await scanEntry(child, childPath, st, totals, signal));
   }
   return { kind: 'dir', name, path, stat, children };
+}
+
+/**
+ * File counts for source detection, read from a scan instead of walking the
+ * export again; a path outside the scan (or gone from it) is walked.
+ */
+export function countFilesIn(scan: ScanResult): CountFiles {
+  return (path) => {
+    const target = resolve(path);
+    for (const root of scan.roots) {
+      const rel = relative(root.path, target);
+      if (rel.startsWith('..') || resolve(root.path, rel) !== target) continue;
+      let entry: ScannedEntry | undefined = root;
+      for (const name of rel === '' ? [] : rel.split(sep)) entry = entry?.kind === 'dir' ? entry.children.find((c) => c.name === name) : undefined;
+      return entry ? totalsOf(entry) : { files: 0, bytes: 0, truncated: false };
+    }
+    return walkTotals(target);
+  };
+}
+
+function totalsOf(entry: ScannedEntry): FileTotals {
+  let files = 0;
+  let bytes = 0;
+  const stack = [entry];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (e.kind === 'file') {
+      files++;
+      bytes += Number(e.stat.size);
+    } else if (e.kind === 'dir') stack.push(...e.children);
+  }
+  return { files, bytes, truncated: false };
 }

@@ -9,16 +9,17 @@ import { formatBytes, formatCount, plural } from './format.js';
 import { locateSource, type LocatedSource } from './locate.js';
 import { openSourceDb } from './sqlite-source.js';
 import { SOURCE_LABELS, type DetectionCounts, type DetectionReport } from './types.js';
-import { walkTotals } from './walk.js';
+import { walkTotals, type CountFiles } from './walk.js';
 import { countAndroid } from './whatsapp-android.js';
 import { countExportText } from './import-export-text.js';
 import { countIos, locateIosBackup } from './whatsapp-ios.js';
 import { countTelegram } from './telegram-json.js';
 
-export async function detectSource(path: string, opts: { signal?: AbortSignal } = {}): Promise<DetectionReport> {
+export async function detectSource(path: string, opts: { signal?: AbortSignal; countFiles?: CountFiles } = {}): Promise<DetectionReport> {
   const src = await locateSource(path);
   throwIfCancelled(opts.signal);
-  const totals = walkTotals(src.path);
+  const count = opts.countFiles ?? walkTotals;
+  const totals = count(src.path);
   const counts: DetectionCounts = { chats: null, messages: null, mediaFiles: null };
   const details: Record<string, string | number | boolean> = {};
   const problems: string[] = [...(src.kind === 'unknown' ? src.notes : [])];
@@ -46,7 +47,7 @@ export async function detectSource(path: string, opts: { signal?: AbortSignal } 
         }
         if (!src.contactsFile) problems.push('No wa.db beside the database: chats will show phone numbers instead of contact names.');
         if (src.isDir) {
-          counts.mediaFiles = walkTotals(join(src.path, 'Media')).files;
+          counts.mediaFiles = count(join(src.path, 'Media')).files;
           if (counts.mediaFiles === 0) problems.push('No Media folder: messages will name their media files, but the files are not in the backup.');
         } else problems.push('Only the database file was given: give the WhatsApp folder to include Media and wa.db.');
         break;
@@ -54,12 +55,12 @@ export async function detectSource(path: string, opts: { signal?: AbortSignal } 
       case 'whatsapp-android-crypt': {
         details.format = src.notes[0] ?? 'unknown';
         problems.push('Encrypted: contents are counted after decryption, which needs the 64-digit key or the key file (--wa-key).');
-        if (src.isDir) counts.mediaFiles = walkTotals(join(src.path, 'Media')).files;
+        if (src.isDir) counts.mediaFiles = count(join(src.path, 'Media')).files;
         break;
       }
       case 'whatsapp-ios': {
         Object.assign(counts, countIos(src.mainFile!));
-        if (src.isDir) counts.mediaFiles = walkTotals(join(src.path, 'Message', 'Media')).files;
+        if (src.isDir) counts.mediaFiles = count(join(src.path, 'Message', 'Media')).files;
         if (!src.contactsFile) problems.push('No ContactsV2.sqlite: names come from the chat database only.');
         break;
       }

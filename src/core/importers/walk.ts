@@ -5,7 +5,21 @@ import { join } from 'node:path';
 /** Stop counting beyond this many entries; the totals are then lower bounds. */
 const MAX_ENTRIES = 2_000_000;
 
-export function walkTotals(path: string): { files: number; bytes: number; truncated: boolean } {
+export interface Totals {
+  readonly files: number;
+  readonly bytes: number;
+  /** The walk stopped early; the figures are lower bounds. */
+  readonly truncated: boolean;
+}
+
+/**
+ * How detection counts the files under a path: by walking it, or from a
+ * listing the caller already has (a backup scans its sources anyway, and a
+ * large export costs one walk fewer).
+ */
+export type CountFiles = (path: string) => Totals;
+
+export function walkTotals(path: string): Totals {
   let files = 0;
   let bytes = 0;
   let seen = 0;

@@ -19,18 +19,25 @@ export class CryptoPool {
   private next = 0;
   private failed: Error | null = null;
 
+  private readonly startWorker: () => Worker;
+  readonly size: number;
+
   /**
    * The default is one worker per core beyond the main thread's: the main
    * thread reads, chunks and hashes at about the rate one worker seals, and
-   * each further worker costs memory without adding speed.
+   * each further worker costs memory without adding speed. Workers start on
+   * the first request: a backup of an unchanged export never needs them, nor
+   * the table of known ids a backup's workers are given.
    */
-  constructor(keys: { data: Buffer; blobId: Buffer; meta?: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1)), backup?: { knownIds: KnownIdTable; packTarget: number }) {
-    const workerData: CryptoWorkerData = {
-      dataKey: new Uint8Array(keys.data),
-      blobIdKey: new Uint8Array(keys.blobId),
-      ...(backup && keys.meta ? { knownIds: backup.knownIds.buffer, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
-    };
-    for (let i = 0; i < size; i++) {
+  constructor(keys: { data: Buffer; blobId: Buffer; meta?: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1)), backup?: { knownIds: () => KnownIdTable; packTarget: number }) {
+    this.size = size;
+    let workerData: CryptoWorkerData | null = null;
+    this.startWorker = () => {
+      workerData ??= {
+        dataKey: new Uint8Array(keys.data),
+        blobIdKey: new Uint8Array(keys.blobId),
+        ...(backup && keys.meta ? { knownIds: backup.knownIds().buffer, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
+      };
       const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData });
       w.on('message', (m: { seq: number; res: CryptoResponse }) => {
         const p = this.pending.get(m.seq);
@@ -42,8 +49,13 @@ export class CryptoPool {
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`crypto worker exited with code ${code}`));
       });
-      this.workers.push(w);
-    }
+      return w;
+    };
+  }
+
+  private started(): Worker[] {
+    while (this.workers.length < this.size) this.workers.push(this.startWorker());
+    return this.workers;
   }
 
   private fail(e: Error): void {
@@ -54,7 +66,8 @@ export class CryptoPool {
 
   private request(req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
     if (this.failed) return Promise.reject(this.failed);
-    return this.requestOn(this.workers[this.next++ % this.workers.length]!, req, transfer);
+    const workers = this.started();
+    return this.requestOn(workers[this.next++ % workers.length]!, req, transfer);
   }
 
   private requestOn(worker: Worker, req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
@@ -76,10 +89,6 @@ export class CryptoPool {
     });
   }
 
-  get size(): number {
-    return this.workers.length;
-  }
-
   /**
    * Hashes chunks laid end to end in `data` (moved to a worker) and seals
    * those the repository does not hold into that worker's pack. Returns the
@@ -98,8 +107,9 @@ export class CryptoPool {
     return res.packs;
   }
 
-  /** Finishes every worker's partly filled packs. */
+  /** Finishes every worker's partly filled packs (none when no worker was needed). */
   async packFinish(): Promise<PackMessage[]> {
+    if (this.failed) throw this.failed;
     const all = await Promise.all(this.workers.map((w) => this.requestOn(w, { op: 'pack-finish' }, [])));
     return all.flatMap((res) => (res as Extract<CryptoResponse, { op: 'packs' }>).packs);
   }
