@@ -63,6 +63,10 @@ CREATE TABLE calls (
 -- Replies whose target is known only by the source's own key (iOS stanza id,
 -- Telegram message id); resolved to catalog ids when the import finishes.
 CREATE TEMP TABLE pending_replies (message_id INTEGER NOT NULL, chat_id INTEGER NOT NULL, key TEXT NOT NULL);
+-- Media references waiting for their file to be found and hashed after the
+-- message pass; kept here rather than in the importer's memory, read back in
+-- insertion (rowid) order.
+CREATE TEMP TABLE pending_media (id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, rel_path TEXT, name TEXT, mime TEXT, size INTEGER);
 `;
 
 export const CATALOG_INDEXES = `

@@ -43,8 +43,33 @@ export interface NewCall {
   readonly result: string;
 }
 
+/** A media reference whose file is found and hashed after the message pass (importers/media.ts). */
+export interface PendingMedia {
+  readonly messageId: number;
+  /** The path the source names, relative to its media folder; null when it names none. */
+  readonly relPath: string | null;
+  readonly name: string | null;
+  readonly mime: string | null;
+  readonly size: number | null;
+}
+
 /** Rows per transaction: large enough to amortise commits, small enough to keep the page cache bounded. */
 const BATCH = 20_000;
+
+/**
+ * Pending media are read back this many rows at a time: memory stays bounded,
+ * and no statement is left open on the connection while media rows are written.
+ */
+const PENDING_MEDIA_PAGE = 1_000;
+
+interface PendingMediaRow {
+  id: number;
+  message_id: number;
+  rel_path: string | null;
+  name: string | null;
+  mime: string | null;
+  size: number | null;
+}
 
 export class CatalogWriter {
   private readonly db: Database.Database;
@@ -52,6 +77,7 @@ export class CatalogWriter {
   private pending = 0;
   private nextMessageId = 1;
   private nextChatId = 1;
+  private pendingMediaRows = 0;
   private done = false;
   /** Senders repeat on almost every row: their cleaned form is remembered (bounded). */
   private readonly senderCache = new Map<string, string | null>();
@@ -63,6 +89,8 @@ export class CatalogWriter {
     reaction: Database.Statement;
     call: Database.Statement;
     pendingReply: Database.Statement;
+    pendingMedia: Database.Statement;
+    pendingMediaPage: Database.Statement;
     meta: Database.Statement;
   };
 
@@ -89,6 +117,8 @@ export class CatalogWriter {
       reaction: this.db.prepare('INSERT INTO reactions (message_id, sender, emoji, timestamp) VALUES (?, ?, ?, ?)'),
       call: this.db.prepare('INSERT INTO calls (chat_id, peer, from_me, timestamp, duration_s, video, result) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       pendingReply: this.db.prepare('INSERT INTO pending_replies (message_id, chat_id, key) VALUES (?, ?, ?)'),
+      pendingMedia: this.db.prepare('INSERT INTO pending_media (message_id, rel_path, name, mime, size) VALUES (?, ?, ?, ?, ?)'),
+      pendingMediaPage: this.db.prepare('SELECT id, message_id, rel_path, name, mime, size FROM pending_media WHERE id > ? ORDER BY id LIMIT ?'),
       meta: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
     this.db.exec('BEGIN');
@@ -148,6 +178,35 @@ export class CatalogWriter {
   addMedia(messageId: number, media: MediaRef): void {
     this.stmt.media.run(messageId, media.path, cleanText(media.name, 1024), cleanText(media.mime, 255), media.size, media.sha256);
     this.tick();
+  }
+
+  /**
+   * Remembers a media reference until the message pass is over (in a
+   * temporary table, not in memory: an export can name millions of files).
+   */
+  addPendingMedia(p: PendingMedia): void {
+    this.stmt.pendingMedia.run(p.messageId, p.relPath, p.name, p.mime, p.size);
+    this.pendingMediaRows += 1;
+    this.tick();
+  }
+
+  /** How many media references addPendingMedia has received. */
+  get pendingMediaCount(): number {
+    return this.pendingMediaRows;
+  }
+
+  /**
+   * The pending media references in the order they were added, read a page at
+   * a time, so the caller may write (addMedia) between two of them.
+   */
+  *pendingMedia(): Generator<PendingMedia> {
+    let after = 0;
+    for (;;) {
+      const page = this.stmt.pendingMediaPage.all(after, PENDING_MEDIA_PAGE) as PendingMediaRow[];
+      for (const r of page) yield { messageId: r.message_id, relPath: r.rel_path, name: r.name, mime: r.mime, size: r.size };
+      if (page.length < PENDING_MEDIA_PAGE) return;
+      after = page[page.length - 1]!.id;
+    }
   }
 
   addReaction(messageId: number, r: { sender: string | null; emoji: string; timestamp: number | null }): void {

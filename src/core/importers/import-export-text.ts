@@ -4,7 +4,7 @@ import { basename, extname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import type { CatalogWriter } from '../catalog/writer.js';
-import { linkMedia, mimeFromName, rootResolver, type PendingMedia } from './media.js';
+import { linkMedia, mimeFromName, rootResolver } from './media.js';
 import type { ReportCollector } from './report.js';
 import type { LocatedSource } from './locate.js';
 import type { ImportOptions } from './types.js';
@@ -68,23 +68,22 @@ export async function importExportText(src: LocatedSource, writer: CatalogWriter
     const chatId = writer.addChat({ kind: authors.length > 2 ? 'group' : 'direct', name: chatName ?? authors.join(', ') });
     report.counts.chats += 1;
     for (const a of authors) writer.addParticipant(chatId, { name: a });
-    const pending: PendingMedia[] = [];
     let n = 0;
     for (const m of parsed.messages) {
       await readingCheckpoint(++n, parsed.messages.length, opts);
       const id = writer.addMessage({ chatId, sender: m.author, fromMe: false, timestamp: m.timestamp, kind: m.kind, text: m.text === '' ? null : m.text, edited: m.edited, deleted: m.kind === 'deleted' });
       report.counts.messages += 1;
-      if (m.attachment) pending.push({ messageId: id, relPath: m.attachment, name: m.attachment, mime: mimeFromName(m.attachment), size: null });
+      if (m.attachment) writer.addPendingMedia({ messageId: id, relPath: m.attachment, name: m.attachment, mime: mimeFromName(m.attachment), size: null });
       // "<Media omitted>": the message had media, but the export left the file out.
-      else if (['image', 'video', 'audio', 'voice', 'sticker', 'gif', 'document'].includes(m.kind)) pending.push({ messageId: id, relPath: null, name: null, mime: null, size: null });
+      else if (['image', 'video', 'audio', 'voice', 'sticker', 'gif', 'document'].includes(m.kind)) writer.addPendingMedia({ messageId: id, relPath: null, name: null, mime: null, size: null });
     }
-    report.counts.media += pending.length;
+    report.counts.media += writer.pendingMediaCount;
     if (zip) {
       // Attachments inside the zip: the snapshot keeps the zip itself, so their path is "ZIP/ENTRY" (readZipMedia opens it).
       const z = zip;
       const zipName = basename(main);
       let missing = 0;
-      for (const p of pending) {
+      for (const p of writer.pendingMedia()) {
         throwIfCancelled(opts.signal);
         const entry = p.relPath ? z.find(p.relPath) : undefined;
         let sha: string | null = null;
@@ -100,7 +99,7 @@ export async function importExportText(src: LocatedSource, writer: CatalogWriter
       if (missing > 0) report.warn(`${missing} attachments are not in the zip (exported "without media", or omitted by WhatsApp).`);
     } else {
       const resolver = src.isDir && src.mediaDir ? rootResolver({ dir: src.mediaDir, snapshotPrefix: basename(src.path) }) : null;
-      const res = await linkMedia(resolver, pending, (id, ref) => writer.addMedia(id, ref), { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
+      const res = await linkMedia(resolver, writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
       if (res.missing > 0) report.warn(`${res.missing} attachments are not beside the chat text (give the folder or the zip to include them).`);
     }
   } finally {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, realpathSync } from 'node:fs';
 import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { throwIfCancelled } from '../errors.js';
-import type { MediaRef } from '../catalog/types.js';
+import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
 
 /** Where a source's media live and how the snapshot names them. */
 export interface MediaRoot {
@@ -47,13 +47,44 @@ export function resolveInside(root: MediaRoot, relPath: string, realRoot?: strin
 export type MediaResolver = (relPath: string) => { abs: string; snapshotPath: string; size: number } | null;
 
 /**
- * A resolver for one root. Answers are remembered: a chat database names the
- * same file from many rows (forwards, thumbnails), and each answer costs a
- * few system calls.
+ * A map that keeps only its most recently used entries, so a cache over
+ * hostile or huge input cannot grow without bound.
+ */
+export class RecentMap<K, V> {
+  private readonly map = new Map<K, V>();
+
+  constructor(private readonly limit: number) {}
+
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      // Map keeps insertion order: moving a hit to the end makes the first key the least recently used.
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value as K);
+    this.map.set(key, value);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/**
+ * A resolver for one root. Recent answers are remembered: a chat database
+ * names the same file from neighbouring rows (forwards, thumbnails), and each
+ * answer costs a few system calls. Only recent ones, so memory does not grow
+ * with the number of media messages.
  */
 export function rootResolver(root: MediaRoot): MediaResolver {
   let realRoot: string | undefined;
-  const known = new Map<string, ReturnType<MediaResolver>>();
+  const known = new RecentMap<string, ReturnType<MediaResolver>>(REMEMBERED_PATHS);
   return (rel) => {
     let r = known.get(rel);
     if (r === undefined) {
@@ -63,13 +94,13 @@ export function rootResolver(root: MediaRoot): MediaResolver {
         return null;
       }
       r = resolveInside(root, rel, realRoot);
-      if (known.size < MAX_REMEMBERED) known.set(rel, r);
+      known.set(rel, r);
     }
     return r;
   };
 }
 
-const MAX_REMEMBERED = 1_000_000;
+const REMEMBERED_PATHS = 10_000;
 
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
@@ -110,29 +141,24 @@ export function mimeFromName(name: string | null): string | null {
   return MIME_BY_EXT[extname(name).toLowerCase()] ?? null;
 }
 
-/** A media reference waiting for its file to be hashed (done after the message pass). */
-export interface PendingMedia {
-  readonly messageId: number;
-  readonly relPath: string | null;
-  readonly name: string | null;
-  readonly mime: string | null;
-  readonly size: number | null;
-}
+export type { PendingMedia };
 
 /**
- * Resolves and hashes pending media, calling `add` for each. Files are
- * hashed one at a time, so memory stays flat however many there are.
+ * Resolves and hashes the media references the importer left with the
+ * writer (addPendingMedia), adding one media row for each, in the order they
+ * were added. Files are hashed one at a time and the references are read back
+ * a page at a time, so memory stays flat however many there are.
  */
 export async function linkMedia(
   resolve: MediaResolver | null,
-  pending: readonly PendingMedia[],
-  add: (messageId: number, ref: MediaRef) => void,
+  writer: Pick<CatalogWriter, 'pendingMedia' | 'pendingMediaCount' | 'addMedia'>,
   opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ linked: number; missing: number }> {
+  const total = writer.pendingMediaCount;
   let linked = 0;
   let missing = 0;
-  for (let i = 0; i < pending.length; i++) {
-    const p = pending[i]!;
+  let i = 0;
+  for (const p of writer.pendingMedia()) {
     throwIfCancelled(opts.signal);
     const found = resolve && p.relPath ? resolve(p.relPath) : null;
     let sha: string | null = null;
@@ -146,14 +172,15 @@ export async function linkMedia(
       }
     } else missing += 1;
     const name = p.name || (p.relPath ? (p.relPath.split(/[\\/]/).pop() ?? null) : null);
-    add(p.messageId, {
+    writer.addMedia(p.messageId, {
       path: found && sha ? found.snapshotPath : null,
       name,
       mime: p.mime || mimeFromName(name),
       size: found ? found.size : p.size,
       sha256: sha,
     });
-    if (opts.onProgress && (i % 50 === 0 || i === pending.length - 1)) opts.onProgress(i + 1, pending.length);
+    if (opts.onProgress && (i % 50 === 0 || i === total - 1)) opts.onProgress(i + 1, total);
+    i += 1;
   }
   return { linked, missing };
 }

@@ -12,7 +12,7 @@ import type { ChatKind, MessageKind } from '../catalog/types.js';
 import { cleanName, cleanText, toCount, validMillis, validSeconds } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
-import { linkMedia, type MediaResolver, type PendingMedia } from './media.js';
+import { linkMedia, type MediaResolver } from './media.js';
 import { readingCheckpoint } from './progress.js';
 import type { ReportCollector } from './report.js';
 import type { ImportOptions } from './types.js';
@@ -105,7 +105,6 @@ export async function importTelegram(path: string, resolver: MediaResolver | nul
   writer.setMeta('source_schema', `telegram-json-${scope}`);
   const me = isObj(doc.personal_information) ? toCount(doc.personal_information.user_id) : null;
   const meId = me !== null ? `user${me}` : null;
-  const pending: PendingMedia[] = [];
   const total = chats.reduce((n, c) => n + (Array.isArray(c.messages) ? c.messages.length : 0), 0);
   let done = 0;
   for (const c of chats) {
@@ -173,7 +172,7 @@ export async function importTelegram(path: string, resolver: MediaResolver | nul
       if (mediaPath) {
         // Telegram writes this sentence in place of a path when the file was not exported.
         const missing = mediaPath.startsWith('(File ');
-        pending.push({ messageId: id, relPath: missing ? null : mediaPath, name: cleanText(m.file_name, 512) ?? (missing ? null : (mediaPath.split('/').pop() ?? null)), mime: cleanText(m.mime_type, 255), size: toCount(m.file_size) });
+        writer.addPendingMedia({ messageId: id, relPath: missing ? null : mediaPath, name: cleanText(m.file_name, 512) ?? (missing ? null : (mediaPath.split('/').pop() ?? null)), mime: cleanText(m.mime_type, 255), size: toCount(m.file_size) });
       }
       if (Array.isArray(m.reactions)) {
         for (const r of m.reactions) {
@@ -196,7 +195,7 @@ export async function importTelegram(path: string, resolver: MediaResolver | nul
     }
     for (const p of people) writer.addParticipant(chatId, { name: p });
   }
-  report.counts.media += pending.length;
-  const res = await linkMedia(resolver, pending, (mid, ref) => writer.addMedia(mid, ref), { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
+  report.counts.media += writer.pendingMediaCount;
+  const res = await linkMedia(resolver, writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
   if (res.missing > 0) report.warn(`${res.missing} media files named by the export are not in the source (exported without media, or only result.json was given).`);
 }

@@ -12,7 +12,7 @@ import type { ChatKind, MessageKind } from '../catalog/types.js';
 import { cleanName, cleanText, toBool, toCount, toNumber, validMillis } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
 import { IOS_CHATSTORAGE_ID, IOS_CONTACTS_ID } from './locate.js';
-import { linkMedia, resolveInside, type MediaResolver, type PendingMedia } from './media.js';
+import { linkMedia, resolveInside, type MediaResolver } from './media.js';
 import { kindFromCode, type ReportCollector } from './report.js';
 import { columnNames, forEachRow, isSqliteFile, openSourceDb, safeCount, tableNames } from './sqlite-source.js';
 import type { DetectionCounts, ImportOptions } from './types.js';
@@ -197,7 +197,6 @@ export async function importIos(chatStoragePath: string, contactsPath: string | 
       ${mCols.has('ZGROUPMEMBER') ? 'm.ZGROUPMEMBER' : 'NULL'} AS member, ${mCols.has('ZSTANZAID') ? 'm.ZSTANZAID' : 'NULL'} AS stanza, ${mCols.has('ZPUSHNAME') ? 'm.ZPUSHNAME' : 'NULL'} AS push,
       ${hasMedia ? `mi.Z_PK AS media, ${mi('ZMEDIALOCALPATH', 'path')}, ${mi('ZFILESIZE', 'size')}, ${mi('ZVCARDSTRING', 'vcard')}, ${mi('ZLATITUDE', 'lat')}, ${mi('ZLONGITUDE', 'lon')}, ${mi('ZTITLE', 'title')}, ${mi('ZMETADATA', 'meta')}` : 'NULL AS media'}
       FROM ZWAMESSAGE m ${hasMedia ? (mCols.has('ZMEDIAITEM') ? 'LEFT JOIN ZWAMEDIAITEM mi ON mi.Z_PK = m.ZMEDIAITEM' : 'LEFT JOIN ZWAMEDIAITEM mi ON mi.ZMESSAGE = m.Z_PK') : ''} ORDER BY m.Z_PK`;
-    const pending: PendingMedia[] = [];
     await forEachRow(db, sql, (r) => {
       const id = toCount(r.id);
       const chat = chatIds.get(Number(r.chat));
@@ -232,11 +231,11 @@ export async function importIos(chatStoragePath: string, contactsPath: string | 
       });
       report.counts.messages += 1;
       if (r.media != null && ['image', 'video', 'voice', 'audio', 'document', 'sticker', 'gif'].includes(kind)) {
-        pending.push({ messageId: id, relPath: typeof r.path === 'string' ? r.path : null, name: typeof r.path === 'string' ? (r.path.split('/').pop() ?? null) : cleanText(r.title, 512), mime: null, size: toCount(r.size) });
+        writer.addPendingMedia({ messageId: id, relPath: typeof r.path === 'string' ? r.path : null, name: typeof r.path === 'string' ? (r.path.split('/').pop() ?? null) : cleanText(r.title, 512), mime: null, size: toCount(r.size) });
       }
     }, { signal: opts.signal, onProgress: (done) => opts.onProgress?.({ phase: 'reading', done, total: null }) });
-    report.counts.media += pending.length;
-    const res = await linkMedia(resolver, pending, (mid, ref) => writer.addMedia(mid, ref), { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
+    report.counts.media += writer.pendingMediaCount;
+    const res = await linkMedia(resolver, writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
     if (res.missing > 0) report.warn(`${res.missing} media files named by the database are not in the source (only their names are kept).`);
   } finally {
     src.close();

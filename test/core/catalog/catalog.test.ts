@@ -62,6 +62,36 @@ test('writer: built in a temporary file, renamed when finished; replies by key r
   assert.deepEqual(cat.listMessages(chats[0]!.id, { before: T + 3, limit: 2 }).map((m) => m.id), [3, 4]);
 });
 
+test('writer: pending media come back in the order added, page after page, while media rows are written meanwhile', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'catalog.db');
+  const w = new CatalogWriter(path);
+  const chat = w.addChat({ kind: 'direct', name: 'Ann' });
+  // More than one page of pending rows, and enough writes to commit a batch in the middle of reading them back.
+  const n = 25_001;
+  for (let i = 0; i < n; i++) {
+    const id = w.addMessage({ chatId: chat, sender: 'Ann', fromMe: false, timestamp: T + i, kind: 'image', text: null });
+    w.addPendingMedia({ messageId: id, relPath: i % 7 === 0 ? null : `Media/${i}.jpg`, name: i % 5 === 0 ? null : `n${i}`, mime: i % 3 === 0 ? 'image/jpeg' : null, size: i % 11 === 0 ? null : i * 10 });
+  }
+  assert.equal(w.pendingMediaCount, n);
+  let i = 0;
+  for (const p of w.pendingMedia()) {
+    assert.deepEqual(p, { messageId: i + 1, relPath: i % 7 === 0 ? null : `Media/${i}.jpg`, name: i % 5 === 0 ? null : `n${i}`, mime: i % 3 === 0 ? 'image/jpeg' : null, size: i % 11 === 0 ? null : i * 10 });
+    w.addMedia(p.messageId, { path: p.relPath, name: p.name, mime: p.mime, size: p.size, sha256: null });
+    i += 1;
+  }
+  assert.equal(i, n);
+  w.finish();
+  const db = new Database(path, { readonly: true });
+  t.after(() => db.close());
+  assert.equal((db.prepare('SELECT count(*) AS c FROM media').get() as { c: number }).c, n);
+  assert.deepEqual(db.prepare('SELECT message_id, path, size FROM media WHERE message_id IN (1, 2, 25001) ORDER BY message_id').all(), [
+    { message_id: 1, path: null, size: null },
+    { message_id: 2, path: 'Media/1.jpg', size: 10 },
+    { message_id: 25001, path: 'Media/25000.jpg', size: 250000 },
+  ]);
+});
+
 test('writer: abort leaves nothing behind', (t) => {
   const dir = tempDir(t);
   const w = new CatalogWriter(join(dir, 'catalog.db'));
