@@ -21,7 +21,7 @@ import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
 import type { BlobType } from '../repo/blob.js';
 import { indexFileFor, type MasterIndex, type PackRecord } from '../repo/index-file.js';
-import { decodePackEntries } from '../repo/pack.js';
+import { decodePackEntries, packBufferBytes } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import type { ContentIds } from './content-ids.js';
@@ -34,6 +34,8 @@ const BATCH_BYTES = 1024 * 1024;
 const BATCH_CHUNKS = 256;
 /** Room for the largest chunk, so any chunk fits an empty batch. */
 const BATCH_CAPACITY = CDC_PARAMS.max;
+/** Written packs' buffers handed back to a worker with each request, at most. */
+const SPARES_PER_REQUEST = 2;
 /** Batches queued per worker: enough to keep it busy while its last answer travels back. */
 const BATCHES_PER_WORKER = 2;
 
@@ -60,6 +62,8 @@ export class BlobSaver {
   private readonly pending = new Set<string>();
   private batch: Batch | null = null;
   private readonly freeBuffers: ArrayBuffer[] = [];
+  /** Buffers of written packs, for the workers' next packs. */
+  private readonly spareBuffers: ArrayBuffer[] = [];
   private batchesInFlight = 0;
   private readonly maxBatchesInFlight: number;
   private unwrittenBytes = 0;
@@ -112,7 +116,7 @@ export class BlobSaver {
     this.batch = null;
     this.batchesInFlight++;
     const job = this.pool
-      .packStore(batch.type, batch.buf.buffer as ArrayBuffer, batch.lengths, batch.compress)
+      .packStore(batch.type, batch.buf.buffer as ArrayBuffer, batch.lengths, batch.compress, this.takeSpares())
       .then(({ ids, data, packs }) => {
         if (data.byteLength === BATCH_CAPACITY) this.freeBuffers.push(data);
         for (let i = 0; i < batch.lengths.length; i++) batch.targets[i]!.fill(batch.slots[i]!, ids.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES));
@@ -141,7 +145,7 @@ export class BlobSaver {
     if (this.index.has(hex) || this.pending.has(hex)) return hex;
     this.pending.add(hex);
     const job = this.pool
-      .packPut(type, id, data, compress)
+      .packPut(type, id, data, compress, this.takeSpares())
       .then((packs) => {
         for (const p of packs) this.writePack(p);
       })
@@ -154,6 +158,10 @@ export class BlobSaver {
       });
     this.inFlight.add(job);
     return hex;
+  }
+
+  private takeSpares(): ArrayBuffer[] {
+    return this.spareBuffers.splice(0, SPARES_PER_REQUEST);
   }
 
   /** Resolves when there is room for more work in flight. */
@@ -194,6 +202,7 @@ export class BlobSaver {
         }
         this.unindexed.push(record);
         if (this.unindexed.length >= PACKS_PER_INDEX_FILE) this.writeIndex();
+        if (msg.buffer.byteLength === packBufferBytes(PACK_TARGET_BYTES)) this.spareBuffers.push(msg.buffer);
       } catch (e) {
         this.error ??= e;
       } finally {

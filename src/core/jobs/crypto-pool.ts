@@ -95,15 +95,15 @@ export class CryptoPool {
    * ids (32 bytes each), `data`'s memory back for reuse, and any packs that
    * filled up.
    */
-  async packStore(type: BlobType, data: ArrayBuffer, lengths: number[], compress: boolean): Promise<{ ids: Buffer; data: ArrayBuffer; packs: PackMessage[] }> {
-    const res = (await this.request({ op: 'pack-store', type, data, lengths, compress }, [data])) as Extract<CryptoResponse, { op: 'pack-store' }>;
+  async packStore(type: BlobType, data: ArrayBuffer, lengths: number[], compress: boolean, spare: ArrayBuffer[] = []): Promise<{ ids: Buffer; data: ArrayBuffer; packs: PackMessage[] }> {
+    const res = (await this.request({ op: 'pack-store', type, data, lengths, compress, spare }, [data, ...spare])) as Extract<CryptoResponse, { op: 'pack-store' }>;
     return { ids: Buffer.from(res.ids), data: res.data, packs: res.packs };
   }
 
   /** Seals one blob with a known id into a worker's pack; `data` is moved. */
-  async packPut(type: BlobType, id: Buffer, data: Buffer, compress: boolean): Promise<PackMessage[]> {
+  async packPut(type: BlobType, id: Buffer, data: Buffer, compress: boolean, spare: ArrayBuffer[] = []): Promise<PackMessage[]> {
     const ab = ownArrayBuffer(data);
-    const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: ab, compress }, [ab])) as Extract<CryptoResponse, { op: 'packs' }>;
+    const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: ab, compress, spare }, [ab, ...spare])) as Extract<CryptoResponse, { op: 'packs' }>;
     return res.packs;
   }
 

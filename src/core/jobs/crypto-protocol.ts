@@ -11,15 +11,21 @@ export interface CryptoWorkerData {
   readonly knownIds?: SharedArrayBuffer;
 }
 
+/**
+ * `spare` in the pack requests: buffers of packs already written, handed back
+ * so the worker builds its next packs in them. Memory then stays bounded by
+ * how many packs are in flight instead of by when the garbage collector next
+ * frees a pack the main thread is done with.
+ */
 export type CryptoRequest =
   /**
    * Chunks laid end to end in `data`: hash each, and seal those neither the
    * repository nor this worker holds into the worker's current pack. `data`
    * comes back for reuse.
    */
-  | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean }
+  | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean; spare: ArrayBuffer[] }
   /** One blob whose id the caller computed (a directory listing), into the worker's current pack. */
-  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean }
+  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[] }
   /** Finishes the worker's partly filled packs. */
   | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }

@@ -25,6 +25,9 @@ const metaKeyBuf = metaKey ? Buffer.from(metaKey) : null;
  * once per worker; the index keeps one copy and prune drops the other).
  */
 const assemblers = new Map<BlobType, PackAssembler>();
+/** Buffers of written packs, back from the main thread for the next packs. */
+const spareBuffers: ArrayBuffer[] = [];
+const takeSpare = () => spareBuffers.pop();
 const stored = new Set<string>();
 let finished: PackMessage[] = [];
 
@@ -34,7 +37,7 @@ function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: b
   if (stored.has(key)) return;
   stored.add(key);
   let a = assemblers.get(type);
-  if (!a) assemblers.set(type, (a = new PackAssembler(packTarget)));
+  if (!a) assemblers.set(type, (a = new PackAssembler(packTarget, takeSpare)));
   if (a.add(dataKeyBuf, type, id, data, compress)) finished.push(finishPack(a));
 }
 
@@ -53,6 +56,7 @@ function takeFinished(): { packs: PackMessage[]; transfer: ArrayBuffer[] } {
 function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffer[] } {
   switch (req.op) {
     case 'pack-store': {
+      spareBuffers.push(...req.spare);
       const data = new Uint8Array(req.data);
       const ids = new Uint8Array(ID_BYTES * req.lengths.length);
       let o = 0;
@@ -67,6 +71,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       return { res: { op: 'pack-store', ids: ids.buffer, data: req.data, packs }, transfer: [ids.buffer, req.data, ...transfer] };
     }
     case 'pack-put': {
+      spareBuffers.push(...req.spare);
       putInPack(req.type, req.id, new Uint8Array(req.data), req.compress);
       const { packs, transfer } = takeFinished();
       return { res: { op: 'packs', packs }, transfer };

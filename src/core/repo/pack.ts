@@ -51,6 +51,11 @@ export class PackBuilder {
   }
 }
 
+/** The buffer a pack is assembled in: room for one largest chunk past the target, and the header after it. */
+export function packBufferBytes(target: number): number {
+  return target + sealedBlobBound(CDC_PARAMS.max) + 4096;
+}
+
 /** A finished pack as `PackAssembler` hands it over: the bytes to store, and its plain header. */
 export interface AssembledPack {
   /** The pack is the first `length` bytes of this buffer. */
@@ -72,9 +77,12 @@ export class PackAssembler {
   private size = 0;
   private count = 0;
 
-  constructor(private readonly target: number) {
-    // Room for one largest chunk past the target, and the header after it.
-    this.buf = Buffer.allocUnsafeSlow(target + sealedBlobBound(CDC_PARAMS.max) + 4096);
+  /** `spare` hands out a buffer of `packBufferBytes(target)` bytes to reuse, if it has one. */
+  constructor(
+    private readonly target: number,
+    private readonly spare: () => ArrayBuffer | undefined = () => undefined,
+  ) {
+    this.buf = this.newBuffer();
     this.header = Buffer.allocUnsafeSlow(1024 * ENTRY_BYTES);
   }
 
@@ -101,10 +109,16 @@ export class PackAssembler {
     const length = this.size + headerLength + 4;
     const entries = new Uint8Array(plain).buffer; // a copy: the header buffer is reused
     const done: AssembledPack = { buffer: this.buf.buffer as ArrayBuffer, length, entries };
-    this.buf = Buffer.allocUnsafeSlow(this.buf.length);
+    this.buf = this.newBuffer();
     this.size = 0;
     this.count = 0;
     return done;
+  }
+
+  private newBuffer(): Buffer {
+    const bytes = packBufferBytes(this.target);
+    const ab = this.spare();
+    return ab && ab.byteLength === bytes ? Buffer.from(ab) : Buffer.allocUnsafeSlow(bytes);
   }
 
   private reserve(blobBytes: number, headerBytes: number): void {
