@@ -4,7 +4,6 @@
  * through here, so names are checked and objects authenticated in one place.
  */
 import { randomBytes } from 'node:crypto';
-import type { z } from 'zod';
 import { ID_BYTES } from '../crypto/ids.js';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
@@ -16,6 +15,7 @@ import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
 import { IndexFileSchema, MasterIndex, supersededIn, type BlobLocation, type IndexFile } from './index-file.js';
+import type { JsonValidator } from './json-shape.js';
 import { META_LABELS, openJson, sealJson, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { TreeSchema, type Tree } from './tree.js';
@@ -141,7 +141,7 @@ export class Repository {
     return name;
   }
 
-  async loadJson<S extends z.ZodTypeAny>(kind: 'index' | 'snapshots', name: string, label: MetaLabel, schema: S): Promise<z.infer<S>> {
+  async loadJson<T>(kind: 'index' | 'snapshots', name: string, label: MetaLabel, schema: JsonValidator<T>): Promise<T> {
     const bytes = await this.backend.read(kind, name);
     return openJson(this.keys.meta, label, bytes, `${kind}/${name}`, schema, name);
   }
@@ -266,7 +266,10 @@ export class Repository {
       throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, 'is not valid JSON');
     }
     const parsed = TreeSchema.safeParse(json);
-    if (!parsed.success) throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, `is malformed (${parsed.error.issues[0]?.message ?? ''})`);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, `is malformed (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`);
+    }
     return parsed.data;
   }
 }

@@ -4,11 +4,11 @@
  * are stored under the SHA-256 of their sealed bytes (locks under a random
  * name), and every read checks the name before decrypting.
  */
-import type { z } from 'zod';
 import { aadOf, AuthenticationFailed, open, seal } from '../crypto/aead.js';
 import { storageName } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { decodeBoundedPayload, maybeCompress } from './compression.js';
+import type { JsonValidator } from './json-shape.js';
 
 export const META_LABELS = {
   index: 'chatsafe/v1/index',
@@ -26,14 +26,7 @@ export function sealJson(metaKey: Buffer, label: MetaLabel, value: unknown): { b
   return { bytes, name: storageName([bytes]) };
 }
 
-export function openJson<S extends z.ZodTypeAny>(
-  metaKey: Buffer,
-  label: MetaLabel,
-  bytes: Buffer,
-  object: string,
-  schema: S,
-  expectedName?: string,
-): z.infer<S> {
+export function openJson<T>(metaKey: Buffer, label: MetaLabel, bytes: Buffer, object: string, schema: JsonValidator<T>, expectedName?: string): T {
   if (expectedName !== undefined && storageName([bytes]) !== expectedName) {
     throw new IntegrityError(object, 'contents do not match the object name (modified, damaged or swapped)');
   }

@@ -4,43 +4,124 @@
  * nothing in the next snapshot. Names come back from storage as hostile input
  * and are validated so a restore can never escape its target folder.
  */
-import { z } from 'zod';
+import { fitsLength, isDecimal, isHex64, isIntIn, isRecord, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-/** A single path component: no separators, not `.`/`..`, no NUL, not empty. */
-export const SafeName = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine((n) => n !== '.' && n !== '..' && !/[/\\\0]/.test(n), 'unsafe file name');
-const nsTime = z.string().regex(/^-?\d{1,22}$/);
+interface NodeCommon {
+  name: string;
+  mode: number;
+  /** Nanoseconds since the epoch, as a decimal string (beyond a double's precision). */
+  mtimeNs: string;
+}
 
-const common = { name: SafeName, mode: z.number().int().min(0).max(0o7777), mtimeNs: nsTime };
+export interface FileNode extends NodeCommon {
+  type: 'file';
+  size: number;
+  content: string[];
+  // change detection against the next backup's file system; meaningless elsewhere
+  inode?: string | undefined;
+  ctimeNs?: string | undefined;
+}
 
-export const TreeNodeSchema = z.discriminatedUnion('type', [
-  z
-    .object({
-      ...common,
-      type: z.literal('file'),
-      size: z.number().int().nonnegative(),
-      content: z.array(hex64),
-      // change detection against the next backup's file system; meaningless elsewhere
-      inode: z.string().regex(/^\d{1,24}$/).optional(),
-      ctimeNs: nsTime.optional(),
-    })
-    .strict(),
-  z.object({ ...common, type: z.literal('dir'), subtree: hex64 }).strict(),
-  z.object({ ...common, type: z.literal('symlink'), target: z.string().min(1).max(4096).refine((t) => !t.includes('\0')) }).strict(),
-]);
-export type TreeNode = z.infer<typeof TreeNodeSchema>;
-export type FileNode = Extract<TreeNode, { type: 'file' }>;
-export type DirNode = Extract<TreeNode, { type: 'dir' }>;
+export interface DirNode extends NodeCommon {
+  type: 'dir';
+  subtree: string;
+}
 
-export const TreeSchema = z
-  .object({ nodes: z.array(TreeNodeSchema) })
-  .strict()
-  .refine((t) => t.nodes.every((n, i) => i === 0 || t.nodes[i - 1]!.name < n.name), 'entries must be sorted and unique');
-export type Tree = z.infer<typeof TreeSchema>;
+export interface SymlinkNode extends NodeCommon {
+  type: 'symlink';
+  target: string;
+}
+
+export type TreeNode = FileNode | DirNode | SymlinkNode;
+
+export interface Tree {
+  nodes: TreeNode[];
+}
+
+const MAX_NAME = 1024;
+const MAX_TARGET = 4096;
+const NS_DIGITS = 22;
+const INODE_DIGITS = 24;
+
+/** A single path component: no separators, not `.`/`..`, no NUL, not empty, at most 1024 code points. */
+export function isSafeName(n: unknown): n is string {
+  if (typeof n !== 'string' || !fitsLength(n, 1, MAX_NAME) || n === '.' || n === '..') return false;
+  for (let i = 0; i < n.length; i++) {
+    const c = n.charCodeAt(i);
+    // '/', '\\' and NUL
+    if (c === 47 || c === 92 || c === 0) return false;
+  }
+  return true;
+}
+
+/** `isSafeName` with the `safeParse` callers of the former zod schema use. */
+export const SafeName: JsonValidator<string> = validatorOf((n) => {
+  if (!isSafeName(n)) throw new Malformed([], 'unsafe file name');
+  return n;
+});
+
+const TREE_KEYS: ReadonlySet<string> = new Set(['nodes']);
+const FILE_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 'type', 'size', 'content', 'inode', 'ctimeNs']);
+const DIR_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 'type', 'subtree']);
+const SYMLINK_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 'type', 'target']);
+
+/**
+ * Strict, like the index: the node's `type` picks its fields, unknown keys are
+ * refused, and names must be safe, sorted and unique (a restore relies on all
+ * three). Nodes are checked in place and returned as parsed.
+ */
+function parseTree(json: unknown): Tree {
+  if (!isRecord(json)) throw new Malformed([], 'expected an object');
+  const nodes = json.nodes;
+  if (!Array.isArray(nodes)) throw new Malformed(['nodes'], 'expected an array');
+  let previous = '';
+  for (let i = 0; i < nodes.length; i++) {
+    const name = checkNode(nodes[i], i);
+    if (i > 0 && !(previous < name)) throw new Malformed(['nodes', i, 'name'], 'entries must be sorted and unique');
+    previous = name;
+  }
+  rejectUnknownKeys(json, 1, TREE_KEYS, []);
+  return json as unknown as Tree;
+}
+
+/** Checks one node; returns its name. */
+function checkNode(n: unknown, i: number): string {
+  if (!isRecord(n)) throw new Malformed(['nodes', i], 'expected an object');
+  const type = n.type;
+  if (type !== 'file' && type !== 'dir' && type !== 'symlink') throw new Malformed(['nodes', i, 'type'], 'expected file, dir or symlink');
+  if (!isSafeName(n.name)) throw new Malformed(['nodes', i, 'name'], 'unsafe file name');
+  if (!isIntIn(n.mode, 0, 0o7777)) throw new Malformed(['nodes', i, 'mode'], 'expected an integer from 0 to 0o7777');
+  if (!isDecimal(n.mtimeNs, NS_DIGITS, true)) throw new Malformed(['nodes', i, 'mtimeNs'], 'expected a decimal time in nanoseconds');
+  if (type === 'file') {
+    if (!isIntIn(n.size, 0, Number.MAX_SAFE_INTEGER)) throw new Malformed(['nodes', i, 'size'], 'expected a non-negative integer');
+    const content = n.content;
+    if (!Array.isArray(content)) throw new Malformed(['nodes', i, 'content'], 'expected an array');
+    for (let j = 0; j < content.length; j++) if (!isHex64(content[j])) throw new Malformed(['nodes', i, 'content', j], 'expected 64 hex digits');
+    let present = 6;
+    if (n.inode !== undefined) {
+      if (!isDecimal(n.inode, INODE_DIGITS, false)) throw new Malformed(['nodes', i, 'inode'], 'expected a decimal inode number');
+      present++;
+    }
+    if (n.ctimeNs !== undefined) {
+      if (!isDecimal(n.ctimeNs, NS_DIGITS, true)) throw new Malformed(['nodes', i, 'ctimeNs'], 'expected a decimal time in nanoseconds');
+      present++;
+    }
+    rejectUnknownKeys(n, present, FILE_KEYS, ['nodes', i]);
+  } else if (type === 'dir') {
+    if (!isHex64(n.subtree)) throw new Malformed(['nodes', i, 'subtree'], 'expected 64 hex digits');
+    rejectUnknownKeys(n, 5, DIR_KEYS, ['nodes', i]);
+  } else {
+    const target = n.target;
+    if (typeof target !== 'string' || !fitsLength(target, 1, MAX_TARGET) || target.includes('\0')) {
+      throw new Malformed(['nodes', i, 'target'], 'expected a link target of 1 to 4096 characters without NUL');
+    }
+    rejectUnknownKeys(n, 5, SYMLINK_KEYS, ['nodes', i]);
+  }
+  return n.name as string;
+}
+
+/** Validates a parsed tree; named like the zod schema it replaced, with the same `safeParse`. */
+export const TreeSchema: JsonValidator<Tree> = validatorOf(parseTree);
 
 export function encodeTree(tree: Tree): Buffer {
   return Buffer.from(JSON.stringify(tree), 'utf8');
