@@ -5,12 +5,27 @@ import type { SnapshotRecord } from '../repo/snapshot.js';
 import { forgetKeepLast } from './forget.js';
 import { pruneLocked, type PruneOptions, type PruneResult } from './prune.js';
 
+/**
+ * `pruned` is null when there was nothing to reclaim: no snapshot was
+ * forgotten, or each one forgotten had the same tree and catalog as a
+ * snapshot kept (a backup of an unchanged export), so no data became unused
+ * and reading the whole index again would buy nothing.
+ */
 export async function applyRetention(repo: Repository, keepLast: number, opts: PruneOptions = {}): Promise<{ forgotten: SnapshotRecord[]; pruned: PruneResult | null }> {
   return withLock(repo, true, async () => {
     const forgotten = await forgetKeepLast(repo, keepLast);
-    const pruned = forgotten.length > 0 ? await pruneLocked(repo, opts) : null;
+    if (forgotten.length === 0) return { forgotten, pruned: null };
+    const kept = await repo.listSnapshots();
+    const pruned = forgotten.every((f) => kept.some((k) => sameContent(f, k))) ? null : await pruneLocked(repo, opts);
     return { forgotten, pruned };
   });
+}
+
+/** Two snapshots reference exactly the same blobs: the same root tree, and the same catalog chunks. */
+function sameContent(a: SnapshotRecord, b: SnapshotRecord): boolean {
+  const ca = a.snapshot.catalog?.content ?? [];
+  const cb = b.snapshot.catalog?.content ?? [];
+  return a.snapshot.tree === b.snapshot.tree && ca.length === cb.length && ca.every((id, i) => id === cb[i]);
 }
 
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneResult> {

@@ -96,7 +96,9 @@ export function engineSuite(name: string, fresh: () => FreshBackend, skip: strin
         await backup(repo, { sources: [src] });
         const first = await storedBytes(repo.backend);
         const second = await backup(repo, { sources: [src] });
-        await applyRetention(repo, 1);
+        const retention = await applyRetention(repo, 1);
+        assert.equal(retention.forgotten.length, 1);
+        assert.equal(retention.pruned, null, 'the forgotten snapshot had the same content as the new one: nothing to prune');
         const grown = (await storedBytes(repo.backend)) - first;
         assert.ok(grown < first * 0.01, `second backup grew the repository by ${grown} of ${first} bytes`);
         assert.deepEqual((await repo.listSnapshots()).map((s) => s.id), [second.id]);
@@ -120,7 +122,8 @@ export function engineSuite(name: string, fresh: () => FreshBackend, skip: strin
         }
         assert.deepEqual((await repo.listSnapshots()).map((s) => s.id), ids.slice(1));
         const sizeBefore = await storedBytes(repo.backend);
-        await applyRetention(repo, 1);
+        const retention = await applyRetention(repo, 1);
+        assert.ok(retention.pruned && retention.pruned.packsDeleted + retention.pruned.packsRewritten > 0, 'the dropped snapshot’s own data was pruned');
         assert.ok((await storedBytes(repo.backend)) < sizeBefore * 0.7, 'pruning freed the dropped snapshot’s media');
         const target = join(t.dir, 'out');
         await restore(repo, { snapshot: await repo.findSnapshot('latest'), target });
