@@ -13,7 +13,7 @@ import { CryptoPool } from '../jobs/crypto-pool.js';
 import { KnownIdTable } from '../jobs/known-ids.js';
 import { FLAG_STORED, maybeCompress } from '../repo/compression.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
-import type { MasterIndex } from '../repo/index-file.js';
+import type { MasterIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
@@ -65,13 +65,13 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const meter = new ProgressMeter(opts.onProgress, 'scanning');
   meter.done();
   const scan = opts.scan ?? (await scanSources(opts.sources, opts.signal));
-  const index = await repo.loadIndex();
+  const index = await repo.loadIndexForUpdate();
   const paths = scan.roots.map((r) => r.path);
   const parent = await findParent(repo, paths);
   const parentTree = parent ? await repo.loadTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
-  const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: () => KnownIdTable.build(index.blobs.keys(), index.blobs.size), packTarget: PACK_TARGET_BYTES });
+  const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: () => KnownIdTable.build(index.distinctIds(), index.blobCount), packTarget: PACK_TARGET_BYTES });
   const saver = new BlobSaver(repo, index, pool);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {
@@ -112,6 +112,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     const id = await repo.saveSnapshot(snapshot);
     meter.setPhase('verifying');
     await verifySnapshot(repo, id, opts.signal, index);
+    repo.shareIndex(index);
     meter.done();
     return { id, snapshot, skipped: scan.skipped, reusedFiles: walker.reusedFiles };
   } catch (e) {

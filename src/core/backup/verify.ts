@@ -7,7 +7,7 @@
  */
 import { objectPath } from '../storage/backend.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
-import type { MasterIndex } from '../repo/index-file.js';
+import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import { SnapshotSchema, type Snapshot } from '../repo/snapshot.js';
@@ -17,7 +17,7 @@ export interface SnapshotUsage {
   readonly data: Set<string>;
 }
 
-export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: MasterIndex): Promise<void> {
+export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex): Promise<void> {
   const snapshot = await repo.loadJson('snapshots', id, META_LABELS.snapshot, SnapshotSchema);
   const index = known ? await checkListed(repo, known) : await repo.loadIndex();
   const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
@@ -43,7 +43,7 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
  * wrote (and fsynced) under its exclusive lock, so parsing them again would
  * only hold a second copy of the index in memory, at the backup's peak.
  */
-async function checkListed(repo: Repository, index: MasterIndex): Promise<MasterIndex> {
+async function checkListed(repo: Repository, index: BlobIndex): Promise<BlobIndex> {
   const listed = new Set<string>();
   for await (const info of repo.backend.list('index')) listed.add(info.name);
   for (const name of index.files) if (!listed.has(name)) throw new IntegrityError(objectPath('index', name), 'is missing');
@@ -51,7 +51,7 @@ async function checkListed(repo: Repository, index: MasterIndex): Promise<Master
 }
 
 /** Adds every tree and data blob a snapshot references (trees are opened, so they are verified too). */
-export async function collectUsage(repo: Repository, index: MasterIndex, snapshot: Snapshot, usage: SnapshotUsage, signal?: AbortSignal): Promise<void> {
+export async function collectUsage(repo: Repository, index: BlobIndex, snapshot: Snapshot, usage: SnapshotUsage, signal?: AbortSignal): Promise<void> {
   for (const id of snapshot.catalog?.content ?? []) usage.data.add(id);
   const stack = [snapshot.tree];
   while (stack.length > 0) {

@@ -15,7 +15,7 @@ import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { maybeCompress } from '../repo/compression.js';
-import type { MasterIndex } from '../repo/index-file.js';
+import type { BlobIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
@@ -118,7 +118,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
   }
 }
 
-async function readData(repo: Repository, index: MasterIndex, pool: CryptoPool, id: string): Promise<Buffer> {
+async function readData(repo: Repository, index: BlobIndex, pool: CryptoPool, id: string): Promise<Buffer> {
   const loc = index.get(id);
   if (!loc) throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index');
   const object = objectPath('data', loc.pack);

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatsafeError, IntegrityError } from '../errors.js';
-import type { MasterIndex } from '../repo/index-file.js';
+import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import { openCatalog, type Catalog } from './catalog.js';
@@ -57,7 +57,7 @@ export async function withSnapshotCatalog<T>(repo: Repository, snap: SnapshotRec
   }
 }
 
-export async function readSnapshotFile(repo: Repository, index: MasterIndex, snap: SnapshotRecord, pathInSnapshot: string): Promise<Buffer | null> {
+export async function readSnapshotFile(repo: Repository, index: BlobIndex, snap: SnapshotRecord, pathInSnapshot: string): Promise<Buffer | null> {
   const parts = pathInSnapshot.split('/').filter((p) => p.length > 0);
   if (parts.length === 0 || parts.some((p) => p === '.' || p === '..')) return null;
   let treeId = snap.snapshot.tree;

@@ -12,7 +12,8 @@ import { ChatsafeError, isChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
-import { IndexFileSchema, MasterIndex, supersededIn, type IndexFile } from '../repo/index-file.js';
+import { IndexFileSchema, supersededIn, type IndexFile } from '../repo/index-file.js';
+import { MasterIndex } from '../repo/master-index.js';
 import { headerRange, parsePackHeader } from '../repo/pack.js';
 import { readHeader, type Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
@@ -121,7 +122,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     }
   }
   counts.trees = usage.trees.size;
-  counts.blobs = index.blobs.size;
+  counts.blobs = index.blobCount;
   for (const id of usage.data) {
     if (!index.has(id)) errors.push({ object: `data blob ${id.slice(0, 16)}`, message: 'is needed by a snapshot but no index lists it' });
   }
@@ -157,7 +158,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
           if (createHash('sha256').update(bytes).digest('hex') !== pack) throw new ChatsafeError('integrity', 'contents do not match the object name (modified or damaged)');
           const range = headerRange(bytes.length, bytes.subarray(bytes.length - 4), object);
           const entries = parsePackHeader(repo.keys.meta, bytes.subarray(range.offset, range.offset + range.length), range.offset, object);
-          const indexed = index.packBlobs.get(pack);
+          const indexed = index.blobsOfPack(pack);
           if (indexed && (indexed.length !== entries.length || indexed.some((b, i) => b.id !== entries[i]!.id.toString('hex') || b.offset !== entries[i]!.offset))) {
             errors.push({ object, message: 'pack header and index disagree about its contents' });
           }

@@ -13,11 +13,11 @@ export class KnownIdTable {
     this.slots = buffer.byteLength / 32;
   }
 
-  static build(idsHex: Iterable<string>, count: number): KnownIdTable {
+  static build(ids: Iterable<Uint8Array>, count: number): KnownIdTable {
     let slots = 16;
     while (slots < count * 2) slots *= 2;
     const table = new KnownIdTable(new SharedArrayBuffer(slots * 32));
-    for (const hex of idsHex) table.insert(Buffer.from(hex, 'hex'));
+    for (const id of ids) table.insert(id);
     return table;
   }
 

@@ -4,7 +4,6 @@
  * periodically during a backup (so an interrupted backup resumes without
  * uploading again what already landed), and consolidated by prune.
  */
-import { IntegrityError } from '../errors.js';
 import { BLOB_TYPES, MAX_BLOB_BYTES, type BlobType } from './blob.js';
 import { isHex64, isIntIn, isRecord, Malformed, rejectUnknownKeys, validatorOf } from './json-shape.js';
 import type { PackEntry } from './pack.js';
@@ -91,50 +90,6 @@ export interface PackRecord {
   readonly id: string;
   readonly size: number;
   readonly entries: readonly PackEntry[];
-}
-
-/** All index files merged in memory: blob id (hex) → location, plus per-pack sizes. */
-export class MasterIndex {
-  readonly blobs = new Map<string, BlobLocation>();
-  readonly packs = new Map<string, { size: number; blobCount: number }>();
-  /** Every blob each pack holds, including duplicates the blob map leaves out (prune needs them). */
-  readonly packBlobs = new Map<string, Array<{ id: string } & BlobLocation>>();
-  readonly files = new Set<string>();
-
-  addFile(name: string, file: IndexFile): void {
-    this.files.add(name);
-    for (const p of file.packs) {
-      // One object per blob, shared by the blob map and the pack's list: an index of a few hundred
-      // thousand blobs is most of a backup's memory.
-      const blobs = p.blobs.map((b) => {
-        if (b.offset + b.length > p.size) throw new IntegrityError(`index/${name}`, `blob ${b.id.slice(0, 16)} lies outside its pack`);
-        return { id: b.id, pack: p.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength };
-      });
-      this.addBlobs(p.id, p.size, blobs);
-    }
-  }
-
-  addPack(record: PackRecord): void {
-    this.addBlobs(
-      record.id,
-      record.size,
-      record.entries.map((e) => ({ id: e.id.toString('hex'), pack: record.id, type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength })),
-    );
-  }
-
-  private addBlobs(pack: string, size: number, blobs: Array<{ id: string } & BlobLocation>): void {
-    for (const b of blobs) if (!this.blobs.has(b.id)) this.blobs.set(b.id, b);
-    this.packs.set(pack, { size, blobCount: blobs.length });
-    this.packBlobs.set(pack, blobs);
-  }
-
-  has(id: string): boolean {
-    return this.blobs.has(id);
-  }
-
-  get(id: string): BlobLocation | undefined {
-    return this.blobs.get(id);
-  }
 }
 
 export function indexFileFor(packs: readonly PackRecord[], supersedes: readonly string[] = []): IndexFile {

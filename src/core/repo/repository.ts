@@ -14,7 +14,8 @@ import { objectPath, type StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
-import { IndexFileSchema, MasterIndex, supersededIn, type BlobLocation, type IndexFile } from './index-file.js';
+import { IndexFileSchema, supersededIn, type BlobLocation, type IndexFile } from './index-file.js';
+import { MasterIndex, type BlobIndex } from './master-index.js';
 import type { JsonValidator } from './json-shape.js';
 import { META_LABELS, openJson, sealJson, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
@@ -151,21 +152,46 @@ export class Repository {
    * another file supersedes (left by an interrupted prune, or put back by
    * someone) are not used: the superseding file holds everything still
    * needed. Index files are named by the hash of their contents and never
-   * change, so the ones this session already read are not read again (a
-   * backup loads the index, then its verification and the retention after it
-   * do). `check` reads them from storage itself.
+   * change, so while the listing names the same files as last time, the
+   * index built then is still right and is shared (a backup's retention, the
+   * app's browsing). `check` reads the files from storage itself.
    */
-  async loadIndex(): Promise<MasterIndex> {
-    const index = new MasterIndex();
+  async loadIndex(): Promise<BlobIndex> {
+    const names = await this.indexNames();
+    if (this.sharedIndex && sameNames(names, this.sharedIndex.files)) return this.sharedIndex;
+    this.sharedIndex = null;
+    this.sharedIndex = await this.buildIndex(names);
+    return this.sharedIndex;
+  }
+
+  /** A private copy of the index, for a backup that adds its packs to it. */
+  async loadIndexForUpdate(): Promise<MasterIndex> {
+    const names = await this.indexNames();
+    if (this.sharedIndex && sameNames(names, this.sharedIndex.files)) return this.sharedIndex.clone();
+    return this.buildIndex(names);
+  }
+
+  /**
+   * After a backup: its index, which from now on is exactly what the index
+   * files in storage say (every pack it added is in an index file it wrote).
+   */
+  shareIndex(index: MasterIndex): void {
+    this.sharedIndex = index;
+  }
+
+  private async indexNames(): Promise<string[]> {
     const names: string[] = [];
     for await (const info of this.backend.list('index')) names.push(info.name);
+    return names;
+  }
+
+  private async buildIndex(names: readonly string[]): Promise<MasterIndex> {
     const files = new Map<string, IndexFile>();
-    const missing = names.filter((n) => !this.indexFileCache.has(n));
-    for await (const [name, file] of orderedMap(missing, INDEX_READS_AT_ONCE, async (name) => [name, await this.loadJson('index', name, META_LABELS.index, IndexFileSchema)] as const)) {
-      this.indexFileCache.set(name, file);
+    for await (const [name, file] of orderedMap(names, INDEX_READS_AT_ONCE, async (name) => [name, await this.loadJson('index', name, META_LABELS.index, IndexFileSchema)] as const)) {
+      files.set(name, file);
     }
-    for (const name of names) files.set(name, this.indexFileCache.get(name)!);
     const superseded = supersededIn(files);
+    const index = new MasterIndex();
     for (const name of [...files.keys()].sort()) if (!superseded.has(name)) index.addFile(name, files.get(name)!);
     return index;
   }
@@ -211,7 +237,7 @@ export class Repository {
 
   // ---- blobs ----
 
-  async readBlob(index: MasterIndex, type: BlobType, idHex: string): Promise<Buffer> {
+  async readBlob(index: BlobIndex, type: BlobType, idHex: string): Promise<Buffer> {
     const loc = index.get(idHex);
     if (!loc || loc.type !== type) throw new IntegrityError(`${type} blob ${idHex.slice(0, 16)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
     return this.readBlobAt(loc, idHex);
@@ -229,11 +255,11 @@ export class Repository {
    * a tree pack is fetched whole the first time and kept, and parsed trees too.
    */
   private readonly treeCache = new Map<string, Tree>();
-  private readonly indexFileCache = new Map<string, IndexFile>();
+  private sharedIndex: MasterIndex | null = null;
   private readonly treePacks = new Map<string, Promise<Buffer>>();
   private treePackBytes = 0;
 
-  private async readTreeBlob(index: MasterIndex, idHex: string): Promise<Buffer> {
+  private async readTreeBlob(index: BlobIndex, idHex: string): Promise<Buffer> {
     const loc = index.get(idHex);
     if (!loc || loc.type !== 'tree') return this.readBlob(index, 'tree', idHex);
     const packSize = index.packs.get(loc.pack)?.size ?? 0;
@@ -250,7 +276,7 @@ export class Repository {
     return openBlob(this.keys.data, 'tree', Buffer.from(idHex, 'hex'), bytes.subarray(loc.offset, loc.offset + loc.length), loc.rawLength, object);
   }
 
-  async loadTree(index: MasterIndex, idHex: string): Promise<Tree> {
+  async loadTree(index: BlobIndex, idHex: string): Promise<Tree> {
     const cached = this.treeCache.get(idHex);
     if (cached) return cached;
     const tree = await this.parseTree(idHex, await this.readTreeBlob(index, idHex));
@@ -318,3 +344,7 @@ const TREE_PACK_CACHE_BYTES = 32 * 1024 * 1024;
 const TREE_CACHE_ENTRIES = 20_000;
 /** Index files read in parallel (cloud storage answers each read slowly). */
 const INDEX_READS_AT_ONCE = 8;
+
+function sameNames(names: readonly string[], files: ReadonlySet<string>): boolean {
+  return names.length === files.size && names.every((n) => files.has(n));
+}

@@ -11,7 +11,8 @@ import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
-import type { BlobLocation, MasterIndex } from '../repo/index-file.js';
+import type { BlobLocation } from '../repo/index-file.js';
+import type { BlobIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
@@ -111,7 +112,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 }
 
-export async function planTree(repo: Repository, index: MasterIndex, treeId: string, prefix: string, out: PlanItem[], signal?: AbortSignal): Promise<void> {
+export async function planTree(repo: Repository, index: BlobIndex, treeId: string, prefix: string, out: PlanItem[], signal?: AbortSignal): Promise<void> {
   throwIfCancelled(signal);
   const tree = await repo.loadTree(index, treeId);
   for (const node of tree.nodes) {
@@ -129,7 +130,7 @@ interface ReadGroup {
 }
 
 /** Chunks in restore order, grouped into contiguous range reads of one pack. */
-function* readGroups(files: ReadonlyArray<{ node: FileNode }>, index: MasterIndex): Generator<ReadGroup> {
+function* readGroups(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex): Generator<ReadGroup> {
   let g: ReadGroup | null = null;
   for (const f of files) {
     for (const id of f.node.content) {

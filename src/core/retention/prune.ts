@@ -58,7 +58,8 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const remove: string[] = [];
   const rewrite: string[] = [];
   const kept = new Set<string>(); // blob ids already served by a pack we keep
-  for (const [pack, blobs] of index.packBlobs) {
+  for (const pack of index.packs.keys()) {
+    const blobs = index.blobsOfPack(pack)!;
     if (!stored.has(pack)) continue; // index lists a missing pack: check reports it; nothing to reclaim
     const needed = blobs.filter((b) => used.has(b.id) && index.get(b.id)?.pack === pack);
     const neededBytes = needed.reduce((n, b) => n + b.length, 0);
@@ -90,7 +91,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
         throwIfCancelled(opts.signal);
         const object = objectPath('data', pack);
         const bytes = await repo.backend.read('data', pack);
-        for (const b of index.packBlobs.get(pack)!) {
+        for (const b of index.blobsOfPack(pack)!) {
           if (!used.has(b.id) || kept.has(b.id)) continue;
           kept.add(b.id);
           const sealed = Buffer.from(bytes.subarray(b.offset, b.offset + b.length));
@@ -117,7 +118,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const keptRecords: PackRecord[] = keep.map((pack) => ({
     id: pack,
     size: index.packs.get(pack)!.size,
-    entries: index.packBlobs.get(pack)!.map((b) => ({ type: b.type, id: Buffer.from(b.id, 'hex'), offset: b.offset, length: b.length, rawLength: b.rawLength })),
+    entries: index.blobsOfPack(pack)!.map((b) => ({ type: b.type, id: Buffer.from(b.id, 'hex'), offset: b.offset, length: b.length, rawLength: b.rawLength })),
   }));
   // every index file in storage, including superseded ones an earlier prune did not get to remove
   const oldIndexFiles = [...new Set([...index.files, ...storedIndexFiles])];

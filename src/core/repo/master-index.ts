@@ -1,0 +1,270 @@
+/**
+ * All index files merged in memory: where each blob is, and which packs
+ * exist. A chat database is stored page by page, so a repository holds
+ * hundreds of thousands of blobs, and the index is most of what a backup
+ * keeps in memory. It is therefore kept in flat typed arrays, one row per
+ * blob entry (about 60 bytes, against about 250 for a JavaScript object
+ * with a hex key), with an open-addressing table over the 32-byte ids.
+ * Lookups allocate nothing but the location they return.
+ */
+import { ID_BYTES } from '../crypto/ids.js';
+import { IntegrityError } from '../errors.js';
+import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
+import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
+
+export interface PackInfo {
+  readonly size: number;
+  readonly blobCount: number;
+}
+
+/** A pack's rows are added together, so they are one contiguous range. */
+interface PackRows extends PackInfo {
+  readonly no: number;
+  readonly firstRow: number;
+}
+
+/** One blob entry, as `blobsOfPack` lists them. */
+export type IndexedBlob = { readonly id: string } & BlobLocation;
+
+/**
+ * What reading a repository needs of its index. The repository shares one
+ * instance between the steps of a run (a backup's verification, the
+ * retention after it, the app's browsing), so readers never change it.
+ */
+export interface BlobIndex {
+  readonly files: ReadonlySet<string>;
+  readonly packs: ReadonlyMap<string, PackInfo>;
+  readonly blobCount: number;
+  has(idHex: string): boolean;
+  hasId(id: Uint8Array): boolean;
+  get(idHex: string): BlobLocation | undefined;
+  blobsOfPack(pack: string): IndexedBlob[] | undefined;
+  distinctIds(): Iterable<Uint8Array>;
+  clone(): MasterIndex;
+}
+
+export class MasterIndex implements BlobIndex {
+  readonly files = new Set<string>();
+  private readonly packRows = new Map<string, PackRows>();
+  private packNames: string[] = [];
+  private rows = 0;
+  private distinct = 0;
+  private ids = new Uint8Array(0);
+  private rowPack = new Uint32Array(0);
+  private rowOffset = new Float64Array(0); // a pack written by another client may exceed 4 GiB
+  private rowLength = new Uint32Array(0);
+  private rowRaw = new Uint32Array(0);
+  private rowType = new Uint8Array(0);
+  /** Row + 1 of each distinct id's first entry; 0 is an empty slot. */
+  private slots = new Int32Array(16);
+  private readonly scratch = new Uint8Array(ID_BYTES);
+
+  /** Packs by id, with their size and how many blob entries they hold. */
+  get packs(): ReadonlyMap<string, PackInfo> {
+    return this.packRows;
+  }
+
+  /** Distinct blobs. */
+  get blobCount(): number {
+    return this.distinct;
+  }
+
+  addFile(name: string, file: IndexFile): void {
+    for (const p of file.packs) {
+      for (const b of p.blobs) {
+        if (b.offset + b.length > p.size) throw new IntegrityError(`index/${name}`, `blob ${b.id.slice(0, 16)} lies outside its pack`);
+      }
+      this.addRows(p.id, p.size, p.blobs.length, (i, row) => {
+        const b = p.blobs[i]!;
+        this.setRow(row, hexInto(b.id, this.ids, row * ID_BYTES), b.type, b.offset, b.length, b.rawLength);
+      });
+    }
+    this.files.add(name);
+  }
+
+  addPack(record: PackRecord): void {
+    this.addRows(record.id, record.size, record.entries.length, (i, row) => {
+      const e = record.entries[i]!;
+      this.ids.set(e.id, row * ID_BYTES);
+      this.setRow(row, true, e.type, e.offset, e.length, e.rawLength);
+    });
+  }
+
+  /**
+   * Rows for one pack. A pack listed again (by two index files) keeps its
+   * first listing: the listings name the same bytes, so they agree.
+   */
+  private addRows(pack: string, size: number, count: number, fill: (i: number, row: number) => void): void {
+    if (this.packRows.has(pack)) return;
+    this.reserve(count);
+    const no = this.packNames.length;
+    const firstRow = this.rows;
+    for (let i = 0; i < count; i++) {
+      fill(i, firstRow + i);
+      this.rowPack[firstRow + i] = no;
+    }
+    this.packNames.push(pack);
+    this.packRows.set(pack, { size, blobCount: count, no, firstRow });
+    this.rows += count;
+    for (let row = firstRow; row < this.rows; row++) this.insert(row);
+  }
+
+  private setRow(row: number, idOk: boolean, type: BlobType, offset: number, length: number, rawLength: number): void {
+    if (!idOk) throw new IntegrityError('index', 'a blob id is not 64 hex digits');
+    this.rowType[row] = BLOB_TYPES[type];
+    this.rowOffset[row] = offset;
+    this.rowLength[row] = length;
+    this.rowRaw[row] = rawLength;
+  }
+
+  has(idHex: string): boolean {
+    return this.find(idHex) >= 0;
+  }
+
+  hasId(id: Uint8Array): boolean {
+    return this.findBytes(id) >= 0;
+  }
+
+  get(idHex: string): BlobLocation | undefined {
+    const row = this.find(idHex);
+    return row < 0 ? undefined : this.location(row);
+  }
+
+  /** Every entry of a pack in pack order, duplicates of blobs held elsewhere included (prune needs them). */
+  blobsOfPack(pack: string): IndexedBlob[] | undefined {
+    const p = this.packRows.get(pack);
+    if (!p) return undefined;
+    const out: IndexedBlob[] = [];
+    for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) out.push({ id: this.idHex(row), ...this.location(row) });
+    return out;
+  }
+
+  /** The id bytes of every distinct blob (views into the index: copy them to keep them). */
+  *distinctIds(): Generator<Uint8Array> {
+    for (let s = 0; s < this.slots.length; s++) {
+      const row = this.slots[s]! - 1;
+      if (row >= 0) yield this.ids.subarray(row * ID_BYTES, (row + 1) * ID_BYTES);
+    }
+  }
+
+  /** An independent copy (the repository keeps one between the steps of a run). */
+  clone(): MasterIndex {
+    const c = new MasterIndex();
+    for (const f of this.files) c.files.add(f);
+    for (const [k, v] of this.packRows) c.packRows.set(k, v);
+    c.packNames = [...this.packNames];
+    c.rows = this.rows;
+    c.distinct = this.distinct;
+    c.ids = this.ids.slice();
+    c.rowPack = this.rowPack.slice();
+    c.rowOffset = this.rowOffset.slice();
+    c.rowLength = this.rowLength.slice();
+    c.rowRaw = this.rowRaw.slice();
+    c.rowType = this.rowType.slice();
+    c.slots = this.slots.slice();
+    return c;
+  }
+
+  private location(row: number): BlobLocation {
+    return {
+      pack: this.packNames[this.rowPack[row]!]!,
+      type: BLOB_TYPE_BY_CODE[this.rowType[row]!]!,
+      offset: this.rowOffset[row]!,
+      length: this.rowLength[row]!,
+      rawLength: this.rowRaw[row]!,
+    };
+  }
+
+  private idHex(row: number): string {
+    return Buffer.from(this.ids.buffer, this.ids.byteOffset + row * ID_BYTES, ID_BYTES).toString('hex');
+  }
+
+  private find(idHex: string): number {
+    return hexInto(idHex, this.scratch, 0) ? this.findBytes(this.scratch) : -1;
+  }
+
+  /** Ids are keyed hashes, so their first four bytes are uniformly spread: they are the hash. */
+  private findBytes(id: Uint8Array): number {
+    if (id.length !== ID_BYTES) return -1;
+    const mask = this.slots.length - 1;
+    for (let s = startSlot(id, 0, mask); ; s = (s + 1) & mask) {
+      const row = this.slots[s]! - 1;
+      if (row < 0) return -1;
+      if (this.idEquals(row, id, 0)) return row;
+    }
+  }
+
+  private insert(row: number): void {
+    if ((this.distinct + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let s = startSlot(this.ids, row * ID_BYTES, mask); ; s = (s + 1) & mask) {
+      const other = this.slots[s]! - 1;
+      if (other < 0) {
+        this.slots[s] = row + 1;
+        this.distinct++;
+        return;
+      }
+      if (this.idEquals(other, this.ids, row * ID_BYTES)) return; // a duplicate entry: the first stays the blob's location
+    }
+  }
+
+  private rehash(size: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < old.length; i++) {
+      const row = old[i]! - 1;
+      if (row < 0) continue;
+      let s = startSlot(this.ids, row * ID_BYTES, mask);
+      while (this.slots[s] !== 0) s = (s + 1) & mask;
+      this.slots[s] = row + 1;
+    }
+  }
+
+  private idEquals(row: number, id: Uint8Array, at: number): boolean {
+    const o = row * ID_BYTES;
+    for (let i = 0; i < ID_BYTES; i++) if (this.ids[o + i] !== id[at + i]) return false;
+    return true;
+  }
+
+  private reserve(more: number): void {
+    const need = this.rows + more;
+    if (need <= this.rowPack.length) return;
+    let cap = Math.max(1024, this.rowPack.length);
+    while (cap < need) cap *= 2;
+    this.ids = grow(this.ids, cap * ID_BYTES);
+    this.rowPack = grow(this.rowPack, cap);
+    this.rowOffset = grow(this.rowOffset, cap);
+    this.rowLength = grow(this.rowLength, cap);
+    this.rowRaw = grow(this.rowRaw, cap);
+    this.rowType = grow(this.rowType, cap);
+  }
+}
+
+function startSlot(bytes: Uint8Array, at: number, mask: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) & mask;
+}
+
+function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+}
+
+/** Value of each lowercase hex digit's char code, -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Decodes a 64-digit lowercase hex id into `out` at `at`; false when it is not one. */
+function hexInto(hex: string, out: Uint8Array, at: number): boolean {
+  if (hex.length !== ID_BYTES * 2) return false;
+  for (let i = 0; i < ID_BYTES; i++) {
+    const c1 = hex.charCodeAt(2 * i);
+    const c2 = hex.charCodeAt(2 * i + 1);
+    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
+    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[at + i] = (hi << 4) | lo;
+  }
+  return true;
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { IntegrityError } from '../../../src/core/errors.js';
+import type { BlobType } from '../../../src/core/repo/blob.js';
+import type { IndexFile } from '../../../src/core/repo/index-file.js';
+import { MasterIndex } from '../../../src/core/repo/master-index.js';
+
+const hexId = (n: number) => createHash('sha256').update(`blob ${n}`).digest('hex');
+const packId = (n: number) => createHash('sha256').update(`pack ${n}`).digest('hex');
+
+/** An index file of `packs` packs with `perPack` blobs each; blob numbers may repeat across files. */
+function indexFile(packs: Array<{ pack: number; blobs: number[] }>): IndexFile {
+  return {
+    v: 1,
+    packs: packs.map(({ pack, blobs }) => {
+      let offset = 0;
+      const entries = blobs.map((b, i) => {
+        const e = { id: hexId(b), type: (i % 7 === 0 ? 'tree' : 'data') as BlobType, offset, length: 100 + (b % 50), rawLength: 70 + (b % 50) };
+        offset += e.length;
+        return e;
+      });
+      return { id: packId(pack), size: offset + 60, blobs: entries };
+    }),
+    supersedes: [],
+  };
+}
+
+test('the compact index answers like a map of every blob to its first location, across growth and rehashing', () => {
+  const index = new MasterIndex();
+  const reference = new Map<string, { pack: string; type: BlobType; offset: number; length: number; rawLength: number }>();
+  // 60 packs of 150 blobs, every third blob repeated from an earlier pack: 9,000 entries, well past the first capacity.
+  const files: IndexFile[] = [];
+  for (let f = 0; f < 6; f++) {
+    const packs = [];
+    for (let p = f * 10; p < f * 10 + 10; p++) packs.push({ pack: p, blobs: Array.from({ length: 150 }, (_, i) => (i % 3 === 0 && p > 0 ? (p - 1) * 150 + i : p * 150 + i)) });
+    files.push(indexFile(packs));
+  }
+  files.forEach((file, i) => {
+    index.addFile(`file${i}`, file);
+    for (const p of file.packs) for (const b of p.blobs) if (!reference.has(b.id)) reference.set(b.id, { pack: p.id, type: b.type, offset: b.offset, length: b.length, rawLength: b.rawLength });
+  });
+  assert.equal(index.blobCount, reference.size);
+  assert.equal(index.packs.size, 60);
+  for (const [id, loc] of reference) {
+    assert.equal(index.has(id), true);
+    assert.deepEqual(index.get(id), loc);
+    assert.equal(index.hasId(Buffer.from(id, 'hex')), true);
+  }
+  assert.equal([...index.distinctIds()].length, reference.size);
+  assert.deepEqual(new Set([...index.distinctIds()].map((id) => Buffer.from(id).toString('hex'))), new Set(reference.keys()));
+  for (let n = 100_000; n < 100_500; n++) assert.equal(index.has(hexId(n)), false);
+  // Not ids at all: never found, never thrown on.
+  for (const bad of ['', 'zz', hexId(1).toUpperCase(), hexId(1).slice(1), `${hexId(1)}0`, 'é'.repeat(64)]) assert.equal(index.has(bad), false);
+});
+
+test("a pack's entries keep duplicates in pack order; a pack listed twice counts once; a clone is independent", () => {
+  const index = new MasterIndex();
+  index.addFile('a', indexFile([{ pack: 1, blobs: [1, 2, 3] }]));
+  index.addFile('b', indexFile([{ pack: 2, blobs: [3, 4] }, { pack: 1, blobs: [1, 2, 3] }]));
+  assert.deepEqual(
+    index.blobsOfPack(packId(2))!.map((b) => b.id),
+    [hexId(3), hexId(4)],
+  );
+  assert.equal(index.get(hexId(3))!.pack, packId(1), 'the first listing stays the blob’s location');
+  assert.equal(index.packs.get(packId(1))!.blobCount, 3);
+  assert.equal(index.blobCount, 4);
+  assert.deepEqual([...index.files].sort(), ['a', 'b']);
+  assert.equal(index.blobsOfPack(packId(9)), undefined);
+
+  const copy = index.clone();
+  copy.addFile('c', indexFile([{ pack: 3, blobs: [5] }]));
+  assert.equal(copy.has(hexId(5)), true);
+  assert.equal(index.has(hexId(5)), false);
+  assert.equal(index.files.has('c'), false);
+  assert.deepEqual(copy.get(hexId(4)), index.get(hexId(4)));
+});
+
+test('packs added by a backup read back like the same packs from an index file', () => {
+  const file = indexFile([{ pack: 7, blobs: [10, 11, 12, 10] }]);
+  const fromFile = new MasterIndex();
+  fromFile.addFile('x', file);
+  const fromPack = new MasterIndex();
+  const p = file.packs[0]!;
+  fromPack.addPack({ id: p.id, size: p.size, entries: p.blobs.map((b) => ({ ...b, id: Buffer.from(b.id, 'hex') })) });
+  assert.deepEqual(fromPack.blobsOfPack(p.id), fromFile.blobsOfPack(p.id));
+  for (const b of p.blobs) assert.deepEqual(fromPack.get(b.id), fromFile.get(b.id));
+  assert.equal(fromPack.blobCount, 3);
+});
+
+test('an index file whose blob lies outside its pack is refused, and nothing of it is added', () => {
+  const index = new MasterIndex();
+  const file = indexFile([{ pack: 1, blobs: [1, 2] }]);
+  const broken: IndexFile = { ...file, packs: [{ ...file.packs[0]!, size: 150 }] };
+  assert.throws(() => index.addFile('bad', broken), (e: unknown) => e instanceof IntegrityError && /lies outside its pack/.test(e.message));
+  assert.equal(index.packs.size, 0);
+  assert.equal(index.has(hexId(1)), false);
+});
