@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { checkBundle } from '../../core/bundle/restore-bundle.js';
 import { checkRepository, checkWithoutKey, type CheckReport } from '../../core/check/check.js';
 import { UsageError } from '../../core/errors.js';
 import { withLock } from '../../core/repo/lock.js';
@@ -39,6 +38,8 @@ is in. Exit code 4 when anything is damaged.
     try {
       if (positionals.length === 1 && !values.repo) {
         const credential = values['no-key'] ? null : await getCredential({ keyFile: values['key-file'], password: values.password }, io);
+        // Loaded only for a bundle: its format module brings zod, which a repository check does not need.
+        const { checkBundle } = await import('../../core/bundle/restore-bundle.js');
         report = await checkBundle(positionals[0]!, credential, { signal: io.signal, vaultUnlocker: cliVaultUnlocker(io) });
       } else {
         if (positionals.length === 1) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'Give either --repo PATH or a .chatsafe file.');

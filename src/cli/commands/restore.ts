@@ -6,7 +6,6 @@ import { formatBytes } from '../format.js';
 import { printJson, type CliIO } from '../io.js';
 import { progressLine } from '../progress-line.js';
 import { openRepo, REPO_OPTIONS } from '../repo-access.js';
-import { restoreBundleCommand } from './restore-bundle.js';
 
 export const restoreCommand: Command = {
   name: 'restore',
@@ -26,7 +25,11 @@ only once all of it was authenticated and written.`,
     if (!values.target) throw new UsageError('Where to? Pass --target DIR.');
     if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`);
     const ref = positionals[0] ?? 'latest';
-    if (!values.repo && ref.endsWith('.chatsafe')) return restoreBundleCommand(ref, values, values.target, io);
+    if (!values.repo && ref.endsWith('.chatsafe')) {
+      // Loaded only for a bundle: its format module brings zod, which a repository restore does not need.
+      const { restoreBundleCommand } = await import('./restore-bundle.js');
+      return restoreBundleCommand(ref, values, values.target, io);
+    }
     const repo = await openRepo(values, io);
     const snapshot = await repo.findSnapshot(ref);
     const progress = progressLine(io);

@@ -16,6 +16,14 @@ import { KeySlotSchema } from '../keys/slots.js';
 export const BUNDLE_MAGIC = Buffer.from('CHATSAFE-BUNDLE\x01', 'latin1');
 export const MAX_HEADER_BYTES = 1024 * 1024;
 
+/** A key slot, checked by its own validator (kept free of zod so the backup path need not load it). */
+const BundleSlot = z.unknown().transform((slot, ctx) => {
+  const parsed = KeySlotSchema.safeParse(slot);
+  if (parsed.success) return parsed.data;
+  ctx.addIssue({ code: 'custom', message: 'invalid key slot' });
+  return z.NEVER;
+});
+
 const b64 = (bytes: number) => z.string().refine((s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s) && Buffer.from(s, 'base64').length === bytes);
 
 export const BundleHeaderSchema = z
@@ -25,7 +33,7 @@ export const BundleHeaderSchema = z
     created: z.string().datetime(),
     appVersion: z.string().max(64),
     repository: z.string().max(8192), // base64 of the repository's `config` bytes
-    slots: z.array(KeySlotSchema).min(1).max(64),
+    slots: z.array(BundleSlot).min(1).max(64),
     salt: b64(32),
     noncePrefix: b64(7),
     files: z.number().int().nonnegative(),

@@ -9,44 +9,100 @@
  * the user's password; the slot records where.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { aadOf, AuthenticationFailed, open, seal } from '../crypto/aead.js';
 import { sameBytes } from '../crypto/ids.js';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { IntegrityError } from '../errors.js';
+import { fitsLength, isIsoDateTime, isLowerHex, isRecord, isStringUpTo, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from '../repo/json-shape.js';
 import type { RootKey } from './root-key.js';
 
 export const MASTER_KEY_BYTES = 32;
 const SALT_BYTES = 32;
 const CHECK_BYTES = 16;
 
-const b64 = (bytes: number) =>
-  z
-    .string()
-    .regex(/^[A-Za-z0-9+/]+={0,2}$/)
-    .refine((s) => Buffer.from(s, 'base64').length === bytes, `must be ${bytes} bytes`);
+const WRAPPED_BYTES = 12 + MASTER_KEY_BYTES + 16;
+const MAX_VAULT_URL = 2048;
+const MAX_ACCOUNT_ID = 200;
 
-const slotCommon = {
-  v: z.literal(1),
-  id: z.string().regex(/^[0-9a-f]{32}$/),
-  created: z.string().datetime(),
-  salt: b64(SALT_BYTES),
-  check: b64(CHECK_BYTES),
-  wrapped: b64(12 + MASTER_KEY_BYTES + 16),
-};
+interface SlotCommon {
+  v: 1;
+  /** 32 lowercase hex digits, random; also the slot's file name. */
+  id: string;
+  /** UTC, as `Date#toISOString` writes it. */
+  created: string;
+  /** Base64 of SALT_BYTES, CHECK_BYTES and the sealed master key. */
+  salt: string;
+  check: string;
+  wrapped: string;
+}
 
-export const KeySlotSchema = z.discriminatedUnion('kind', [
-  z.object({ ...slotCommon, kind: z.literal('key') }).strict(),
-  z
-    .object({
-      ...slotCommon,
-      kind: z.literal('password'),
-      vault: z.object({ url: z.string().url().max(2048), accountId: z.string().min(1).max(200) }).strict(),
-    })
-    .strict(),
-]);
-export type KeySlot = z.infer<typeof KeySlotSchema>;
+export interface KeyFileSlot extends SlotCommon {
+  kind: 'key';
+}
+
+export interface PasswordSlot extends SlotCommon {
+  kind: 'password';
+  vault: { url: string; accountId: string };
+}
+
+export type KeySlot = KeyFileSlot | PasswordSlot;
 export type SlotKind = KeySlot['kind'];
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Base64 that decodes to exactly `bytes` bytes. */
+function isBase64Of(s: unknown, bytes: number): s is string {
+  return typeof s === 'string' && BASE64.test(s) && Buffer.from(s, 'base64').length === bytes;
+}
+
+/**
+ * A vault address as the former schema took it: whatever the URL parser
+ * accepts once surrounding whitespace is trimmed, returned with ASCII tabs
+ * and line breaks removed (the parser ignores them, so they must not hide a
+ * different host from whoever reads the slot), at most 2048 code points.
+ * Returns null when it is not one.
+ */
+function vaultUrl(s: unknown): string | null {
+  if (typeof s !== 'string') return null;
+  const trimmed = s.trim();
+  if (!URL.canParse(trimmed)) return null;
+  const url = trimmed.replace(/[\t\n\r]/g, '');
+  return fitsLength(url, 0, MAX_VAULT_URL) ? url : null;
+}
+
+const KEY_SLOT_KEYS: ReadonlySet<string> = new Set(['v', 'id', 'created', 'salt', 'check', 'wrapped', 'kind']);
+const PASSWORD_SLOT_KEYS: ReadonlySet<string> = new Set([...KEY_SLOT_KEYS, 'vault']);
+const VAULT_KEYS: ReadonlySet<string> = new Set(['url', 'accountId']);
+
+/** Strict: the slot's `kind` picks its fields and unknown keys are refused. Returns a fresh object. */
+function parseSlot(json: unknown): KeySlot {
+  if (!isRecord(json)) throw new Malformed([], 'expected an object');
+  const kind = json.kind;
+  if (kind !== 'key' && kind !== 'password') throw new Malformed(['kind'], 'expected key or password');
+  if (json.v !== 1) throw new Malformed(['v'], 'expected 1');
+  if (!isLowerHex(json.id, 32)) throw new Malformed(['id'], 'expected 32 hex digits');
+  if (!isIsoDateTime(json.created)) throw new Malformed(['created'], 'expected a UTC date and time');
+  if (!isBase64Of(json.salt, SALT_BYTES)) throw new Malformed(['salt'], `expected base64 of ${SALT_BYTES} bytes`);
+  if (!isBase64Of(json.check, CHECK_BYTES)) throw new Malformed(['check'], `expected base64 of ${CHECK_BYTES} bytes`);
+  if (!isBase64Of(json.wrapped, WRAPPED_BYTES)) throw new Malformed(['wrapped'], `expected base64 of ${WRAPPED_BYTES} bytes`);
+  const common: SlotCommon = { v: 1, id: json.id, created: json.created, salt: json.salt, check: json.check, wrapped: json.wrapped };
+  if (kind === 'key') {
+    rejectUnknownKeys(json, 7, KEY_SLOT_KEYS, []);
+    return { ...common, kind };
+  }
+  const vault = json.vault;
+  if (!isRecord(vault)) throw new Malformed(['vault'], 'expected an object');
+  const url = vaultUrl(vault.url);
+  if (url === null) throw new Malformed(['vault', 'url'], `expected a URL of at most ${MAX_VAULT_URL} characters`);
+  const accountId = vault.accountId;
+  if (!isStringUpTo(accountId, MAX_ACCOUNT_ID) || accountId.length === 0) throw new Malformed(['vault', 'accountId'], `expected 1 to ${MAX_ACCOUNT_ID} characters`);
+  rejectUnknownKeys(vault, 2, VAULT_KEYS, ['vault']);
+  rejectUnknownKeys(json, 8, PASSWORD_SLOT_KEYS, []);
+  return { ...common, kind, vault: { url, accountId } };
+}
+
+/** Validates a parsed key slot; named like the zod schema it replaced, with the same `safeParse`. */
+export const KeySlotSchema: JsonValidator<KeySlot> = validatorOf(parseSlot);
 
 export function keyCheckValue(k: RootKey, salt: Buffer): Buffer {
   return k.use((bytes) => hkdf(bytes, salt, LABELS.keyCheck, CHECK_BYTES));

@@ -6,22 +6,36 @@
  * as soon as the repository is unlocked.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { ChatsafeError, IntegrityError } from '../errors.js';
+import { isIntIn, isIsoDateTime, isLowerHex, isRecord, isStringUpTo, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
 
 export const FORMAT_NAME = 'chatsafe-repository';
 export const FORMAT_VERSION = 1;
 
-const ConfigSchema = z
-  .object({
-    format: z.literal(FORMAT_NAME),
-    version: z.number().int(),
-    id: z.string().regex(/^[0-9a-f]{32}$/),
-    created: z.string().datetime(),
-    appVersion: z.string().max(64),
-  })
-  .strict();
-export type RepoConfig = z.infer<typeof ConfigSchema>;
+export interface RepoConfig {
+  format: typeof FORMAT_NAME;
+  version: number;
+  /** 32 lowercase hex digits, random. */
+  id: string;
+  /** UTC, as `Date#toISOString` writes it. */
+  created: string;
+  appVersion: string;
+}
+
+const MAX_APP_VERSION = 64;
+const CONFIG_KEYS: ReadonlySet<string> = new Set(['format', 'version', 'id', 'created', 'appVersion']);
+
+/** Strict, like every repository object: unknown keys are refused. Exported for its tests. */
+export const ConfigSchema: JsonValidator<RepoConfig> = validatorOf((json) => {
+  if (!isRecord(json)) throw new Malformed([], 'expected an object');
+  if (json.format !== FORMAT_NAME) throw new Malformed(['format'], `expected ${FORMAT_NAME}`);
+  if (!isIntIn(json.version, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) throw new Malformed(['version'], 'expected an integer');
+  if (!isLowerHex(json.id, 32)) throw new Malformed(['id'], 'expected 32 hex digits');
+  if (!isIsoDateTime(json.created)) throw new Malformed(['created'], 'expected a UTC date and time');
+  if (!isStringUpTo(json.appVersion, MAX_APP_VERSION)) throw new Malformed(['appVersion'], `expected a string of at most ${MAX_APP_VERSION} characters`);
+  rejectUnknownKeys(json, 5, CONFIG_KEYS, []);
+  return { format: FORMAT_NAME, version: json.version, id: json.id, created: json.created, appVersion: json.appVersion };
+});
 
 export function newConfig(appVersion: string): RepoConfig {
   return { format: FORMAT_NAME, version: FORMAT_VERSION, id: randomBytes(16).toString('hex'), created: new Date().toISOString(), appVersion };

@@ -121,3 +121,57 @@ export function fitsLength(s: string, min: number, max: number): boolean {
   }
   return length >= min && length <= max;
 }
+
+/** Exactly `length` lowercase hex digits (a random id such as a repository's or a key slot's). */
+export function isLowerHex(s: unknown, length: number): s is string {
+  if (typeof s !== 'string' || s.length !== length) return false;
+  let bad = 0;
+  for (let i = 0; i < length; i++) bad |= NOT_LOWER_HEX[s.charCodeAt(i)]!;
+  return bad === 0;
+}
+
+/** A string of at most `max` code points, as zod 4's `z.string().max(max)` counts them. */
+export function isStringUpTo(s: unknown, max: number): s is string {
+  return typeof s === 'string' && fitsLength(s, 0, max);
+}
+
+/** Finite and at least 0 (zod 4's `z.number().nonnegative()`: -0 passes, NaN and infinities do not). */
+export function isNonNegative(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+/** The ASCII digits at s[from, to) as a number, or -1 if any is not a digit. */
+function digitsAt(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * What zod 4's `z.string().datetime()` accepts, the form `Date#toISOString`
+ * writes: `YYYY-MM-DDTHH:MM:SS` with optional fractional seconds of any
+ * length, always in UTC (`Z`); a real calendar day (29 February only in
+ * Gregorian leap years), hours 00-23, minutes and seconds 00-59.
+ */
+export function isIsoDateTime(s: unknown): s is string {
+  if (typeof s !== 'string' || s.length < 20 || s.charCodeAt(s.length - 1) !== 90 /* Z */) return false;
+  if (s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') return false;
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 7);
+  const day = digitsAt(s, 8, 10);
+  const hour = digitsAt(s, 11, 13);
+  const minute = digitsAt(s, 14, 16);
+  const second = digitsAt(s, 17, 19);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > DAYS_IN_MONTH[month]! + (month === 2 && leap ? 1 : 0)) return false;
+  if (s.length === 20) return true;
+  // Between the seconds and the Z: a dot and at least one digit.
+  return s[19] === '.' && s.length > 21 && digitsAt(s, 20, s.length - 1) >= 0;
+}

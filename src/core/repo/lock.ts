@@ -9,18 +9,39 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { z } from 'zod';
 import { ChatsafeError } from '../errors.js';
+import { isIntIn, isRecord, isStringUpTo, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
 import type { Repository } from './repository.js';
 import { META_LABELS, openJson, sealJson } from './sealed-json.js';
 
 export const STALE_AFTER_MS = 30 * 60 * 1000;
 const REFRESH_EVERY_MS = 5 * 60 * 1000;
 
-const LockSchema = z
-  .object({ v: z.literal(1), exclusive: z.boolean(), host: z.string().max(255), pid: z.number().int(), created: z.string(), refreshed: z.string() })
-  .strict();
-type LockBody = z.infer<typeof LockSchema>;
+export interface LockBody {
+  v: 1;
+  exclusive: boolean;
+  host: string;
+  pid: number;
+  /** ISO times, only ever shown or compared with `Date.parse`. */
+  created: string;
+  refreshed: string;
+}
+
+const MAX_HOST = 255;
+const LOCK_KEYS: ReadonlySet<string> = new Set(['v', 'exclusive', 'host', 'pid', 'created', 'refreshed']);
+
+/** Strict; exported for its tests. */
+export const LockSchema: JsonValidator<LockBody> = validatorOf((json) => {
+  if (!isRecord(json)) throw new Malformed([], 'expected an object');
+  if (json.v !== 1) throw new Malformed(['v'], 'expected 1');
+  if (typeof json.exclusive !== 'boolean') throw new Malformed(['exclusive'], 'expected true or false');
+  if (!isStringUpTo(json.host, MAX_HOST)) throw new Malformed(['host'], `expected a string of at most ${MAX_HOST} characters`);
+  if (!isIntIn(json.pid, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) throw new Malformed(['pid'], 'expected an integer');
+  if (typeof json.created !== 'string') throw new Malformed(['created'], 'expected a string');
+  if (typeof json.refreshed !== 'string') throw new Malformed(['refreshed'], 'expected a string');
+  rejectUnknownKeys(json, 6, LOCK_KEYS, []);
+  return { v: 1, exclusive: json.exclusive, host: json.host, pid: json.pid, created: json.created, refreshed: json.refreshed };
+});
 
 export class RepoLock {
   private timer: NodeJS.Timeout | null = null;
