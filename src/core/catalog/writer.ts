@@ -53,6 +53,9 @@ export interface PendingMedia {
   readonly size: number | null;
 }
 
+/** Page cache of the catalog and of its temporary tables, in KiB each. */
+const CACHE_KIB = 2_000;
+
 /** Rows per transaction: large enough to amortise commits, small enough to keep the page cache bounded. */
 const BATCH = 20_000;
 
@@ -104,9 +107,13 @@ export class CatalogWriter {
     // The temporary file is thrown away on any failure, so durability during the build buys nothing.
     this.db.pragma('journal_mode = OFF');
     this.db.pragma('synchronous = OFF');
-    this.db.pragma('cache_size = -32000');
+    // Rows are appended in key order and the indexes are built once at the end, so a large page
+    // cache buys no speed (measured: 2 MiB builds as fast as 32 MiB) while it adds to the peak memory.
+    this.db.pragma(`cache_size = -${CACHE_KIB}`);
     this.db.pragma('temp_store = FILE');
     this.db.exec(CATALOG_TABLES);
+    // The temporary tables (pending replies and media) get their own cache, 16 MiB by default.
+    this.db.pragma(`temp.cache_size = -${CACHE_KIB}`);
     this.stmt = {
       chat: this.db.prepare('INSERT INTO chats (id, kind, name, address) VALUES (?, ?, ?, ?)'),
       participant: this.db.prepare('INSERT INTO participants (chat_id, name, address, is_admin) VALUES (?, ?, ?, ?)'),

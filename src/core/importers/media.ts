@@ -5,7 +5,8 @@
  * folder: no `..`, no absolute paths, no symlinks followed out of it.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { throwIfCancelled } from '../errors.js';
 import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
@@ -102,11 +103,26 @@ export function rootResolver(root: MediaRoot): MediaResolver {
 
 const REMEMBERED_PATHS = 10_000;
 
-export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
+/** Read size when hashing media files: large enough for few reads, one buffer for the whole import. */
+const HASH_BUFFER_BYTES = 1 << 20;
+
+/**
+ * SHA-256 of a file, read through `buffer`. The caller hands the same buffer
+ * to every file, so hashing a hundred thousand files allocates nothing per
+ * read (a read stream would leave a new buffer for the collector each time).
+ */
+export async function sha256File(path: string, buffer: Buffer, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    throwIfCancelled(signal);
-    hash.update(chunk as Buffer);
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      throwIfCancelled(signal);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
   }
   return hash.digest('hex');
 }
@@ -158,13 +174,14 @@ export async function linkMedia(
   let linked = 0;
   let missing = 0;
   let i = 0;
+  const buffer = Buffer.allocUnsafe(HASH_BUFFER_BYTES);
   for (const p of writer.pendingMedia()) {
     throwIfCancelled(opts.signal);
     const found = resolve && p.relPath ? resolve(p.relPath) : null;
     let sha: string | null = null;
     if (found) {
       try {
-        sha = await sha256File(found.abs, opts.signal);
+        sha = await sha256File(found.abs, buffer, opts.signal);
         linked += 1;
       } catch (e) {
         if ((e as { kind?: string }).kind === 'cancelled') throw e;
