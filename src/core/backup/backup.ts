@@ -4,7 +4,7 @@
  * inode did not change, then write the index and, last, the snapshot. The
  * snapshot is read back and verified before the caller may apply retention.
  */
-import { closeSync, openSync, promises as fs, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { chunkMethodFor, FileChunker, worthCompressing, type ChunkSink } from '../chunking/file-chunker.js';
 import { gearTable } from '../chunking/fastcdc.js';
@@ -21,7 +21,7 @@ import { encodeTree, sortNodes, type FileNode, type Tree, type TreeNode } from '
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
 import { ContentIds } from './content-ids.js';
-import { scanSources, type ScannedEntry, type ScanResult } from './scan.js';
+import { entryMeta, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
 const READ_BLOCK_BYTES = 4 * 1024 * 1024;
@@ -124,7 +124,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
 }
 
 async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {
-  const st = await fs.stat(path, { bigint: true });
+  const st = entryMeta(await fs.stat(path, { bigint: true }));
   const [node] = (await walker.settle([await walker.file('catalog', path, st, null, false)])) as FileNode[];
   return { size: node!.size, content: node!.content };
 }
@@ -199,7 +199,7 @@ class TreeWalker {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
           throw readError(e.path, err);
         }
-        return { name: e.name, type: 'symlink', mode: Number(e.stat.mode & 0o7777n), mtimeNs: e.stat.mtimeNs.toString(), target };
+        return { name: e.name, type: 'symlink', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, target };
       }
       case 'dir': {
         let previousChildren: Map<string, TreeNode> | null = null;
@@ -211,7 +211,7 @@ class TreeWalker {
         for (const child of e.children) nodes.push(await this.entry(child, previousChildren));
         const subtree = this.saveTree({ nodes: sortNodes(await this.settle(nodes)) });
         await this.saver.room();
-        return { name: e.name, type: 'dir', mode: Number(e.stat.mode & 0o7777n), mtimeNs: e.stat.mtimeNs.toString(), subtree };
+        return { name: e.name, type: 'dir', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, subtree };
       }
       case 'other':
         return null;
@@ -219,18 +219,18 @@ class TreeWalker {
   }
 
   /** Reads and chunks a file; returns its node at once when unchanged, else a promise of it. */
-  async file(name: string, path: string, stat: BigIntStats, previous: TreeNode | null, countProgress: boolean): Promise<Pending<FileNode>> {
+  async file(name: string, path: string, stat: EntryMeta, previous: TreeNode | null, countProgress: boolean): Promise<Pending<FileNode>> {
     const base = {
       name,
       type: 'file' as const,
-      mode: Number(stat.mode & 0o7777n),
-      mtimeNs: stat.mtimeNs.toString(),
-      inode: stat.ino.toString(),
-      ctimeNs: stat.ctimeNs.toString(),
+      mode: stat.mode,
+      mtimeNs: stat.mtimeNs,
+      inode: stat.ino,
+      ctimeNs: stat.ctimeNs,
     };
     if (
       previous?.type === 'file' &&
-      previous.size === Number(stat.size) &&
+      previous.size === stat.size &&
       previous.mtimeNs === base.mtimeNs &&
       previous.ctimeNs === base.ctimeNs &&
       previous.inode === base.inode &&
