@@ -80,23 +80,35 @@ function nextNonce(): Buffer {
 }
 
 export function open(key: Buffer, aad: Buffer, sealed: Uint8Array): Buffer {
+  const body = Buffer.allocUnsafeSlow(Math.max(0, sealed.length - SEAL_OVERHEAD));
+  try {
+    openSteps(key, aad, sealed, (piece, at) => body.set(piece, at));
+  } catch (e) {
+    body.fill(0); // never hand on unauthenticated plaintext, not even by accident
+    throw e;
+  }
+  return body;
+}
+
+/**
+ * Opens `sealed`, handing the plaintext to `sink` in order, a piece at a
+ * time with its offset, so callers can place it where it belongs without
+ * another copy. The pieces are authenticated only once this returns: when it
+ * throws AuthenticationFailed, the caller must wipe what the sink received.
+ */
+export function openSteps(key: Buffer, aad: Buffer, sealed: Uint8Array, sink: (piece: Buffer, at: number) => void): void {
   if (sealed.length < SEAL_OVERHEAD) throw new AuthenticationFailed();
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const nonce = buf.subarray(0, NONCE_BYTES);
-  const tag = buf.subarray(buf.length - TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE_BYTES));
   decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
+  decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
   const ct = buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES);
-  const body = Buffer.allocUnsafeSlow(ct.length);
-  for (let i = 0; i < ct.length; i += STEP_BYTES) body.set(decipher.update(ct.subarray(i, i + STEP_BYTES)), i);
+  for (let i = 0; i < ct.length; i += STEP_BYTES) sink(decipher.update(ct.subarray(i, i + STEP_BYTES)), i);
   try {
     decipher.final();
   } catch {
-    body.fill(0); // never hand on unauthenticated plaintext, not even by accident
     throw new AuthenticationFailed();
   }
-  return body;
 }
 
 /** Associated data: a label and binary fields, length-prefixed so no two inputs collide. */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { blobId, ID_BYTES } from '../crypto/ids.js';
-import { openBlob, type BlobType } from '../repo/blob.js';
+import { openBlob, openBlobInto, type BlobType } from '../repo/blob.js';
 import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 import { KnownIdTable } from './known-ids.js';
@@ -95,11 +95,16 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       const out = new Uint8Array(total);
       let o = 0;
       for (const b of req.blobs) {
-        const plain = openBlob(dataKeyBuf, b.type, Buffer.from(b.id), sealed.subarray(b.offset, b.offset + b.length), b.rawLength, req.object);
+        const piece = sealed.subarray(b.offset, b.offset + b.length);
+        let plain: Uint8Array;
+        if (req.returnData) {
+          // Straight into the answer: restoring copies each byte once.
+          openBlobInto(dataKeyBuf, b.type, b.id, piece, b.rawLength, req.object, out, o);
+          plain = out.subarray(o, o + b.rawLength);
+        } else plain = openBlob(dataKeyBuf, b.type, Buffer.from(b.id), piece, b.rawLength, req.object);
         if (req.verifyId && !blobId(idKeyBuf, plain).equals(Buffer.from(b.id))) {
           return { res: { op: 'error', kind: 'integrity', object: req.object, message: `blob ${Buffer.from(b.id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
         }
-        if (req.returnData) out.set(plain, o);
         o += plain.length;
       }
       return { res: { op: 'open-batch', data: out.buffer }, transfer: [out.buffer] };

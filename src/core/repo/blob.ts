@@ -4,9 +4,9 @@
  * key with its type and id as associated data, so a blob copied to another
  * place in a pack, or into another pack, fails to open there.
  */
-import { aadOf, AuthenticationFailed, open, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
+import { aadOf, AuthenticationFailed, open, openSteps, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
 import { IntegrityError } from '../errors.js';
-import { decodePayload, FLAG_STORED, maybeCompressView } from './compression.js';
+import { decodePayload, decompressInto, FLAG_STORED, FLAG_ZSTD, maybeCompressView } from './compression.js';
 
 export const BLOB_TYPES = { data: 0, tree: 1 } as const;
 export type BlobType = keyof typeof BLOB_TYPES;
@@ -37,10 +37,48 @@ export function openBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, sealed
   try {
     payload = open(dataKey, blobAad(type, id), sealed);
   } catch (e) {
-    if (e instanceof AuthenticationFailed) {
-      throw new IntegrityError(object, `${type} blob ${Buffer.from(id).toString('hex').slice(0, 16)} fails authentication (modified, damaged, or moved from elsewhere)`);
-    }
-    throw e;
+    throw authenticationError(e, type, id, object);
   }
   return decodePayload(payload, rawLength, object);
+}
+
+/** Compressed bodies are decrypted here before they are decompressed into place. */
+let zstdScratch = Buffer.alloc(0);
+
+/**
+ * Like `openBlob`, but writes the plaintext straight into `out` at `at`
+ * (`rawLength` bytes): a stored body is decrypted in place and a compressed
+ * one decompressed in place, so a restore copies each byte once. On any
+ * failure that range of `out` is wiped before the error is thrown.
+ */
+export function openBlobInto(dataKey: Buffer, type: BlobType, id: Uint8Array, sealed: Uint8Array, rawLength: number, object: string, out: Uint8Array, at: number): void {
+  const bodyLength = sealed.length - SEAL_OVERHEAD - 1;
+  let flag = -1;
+  try {
+    openSteps(dataKey, blobAad(type, id), sealed, (piece, offset) => {
+      let p = piece;
+      let o = offset - 1; // offset in the body, after the flag byte
+      if (offset === 0 && p.length > 0) {
+        flag = p[0]!;
+        p = p.subarray(1);
+        o = 0;
+        if (flag !== FLAG_STORED && zstdScratch.length < bodyLength) zstdScratch = Buffer.allocUnsafeSlow(bodyLength);
+      }
+      if (flag === FLAG_STORED) {
+        if (bodyLength === rawLength) out.set(p, at + o);
+      } else zstdScratch.set(p, o);
+    });
+    if (flag === FLAG_STORED) {
+      if (bodyLength !== rawLength) throw new IntegrityError(object, `length ${Math.max(0, bodyLength)} differs from the recorded ${rawLength}`);
+    } else if (flag === FLAG_ZSTD) decompressInto(zstdScratch.subarray(0, bodyLength), out.subarray(at, at + rawLength), object);
+    else throw new IntegrityError(object, 'unknown payload encoding');
+  } catch (e) {
+    out.fill(0, at, at + rawLength);
+    throw authenticationError(e, type, id, object);
+  }
+}
+
+function authenticationError(e: unknown, type: BlobType, id: Uint8Array, object: string): unknown {
+  if (!(e instanceof AuthenticationFailed)) return e;
+  return new IntegrityError(object, `${type} blob ${Buffer.from(id).toString('hex').slice(0, 16)} fails authentication (modified, damaged, or moved from elsewhere)`);
 }

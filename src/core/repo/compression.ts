@@ -53,18 +53,23 @@ export function decodePayload(payload: Buffer, rawLength: number, object: string
     return body;
   }
   if (flag === FLAG_ZSTD) {
-    dctx ??= new zstd.DCtx();
     const out = Buffer.allocUnsafe(rawLength);
-    let n: number;
-    try {
-      n = dctx.decompress(out, body);
-    } catch {
-      throw new IntegrityError(object, 'compressed data does not decompress to the recorded length');
-    }
-    if (n !== rawLength) throw new IntegrityError(object, `decompressed length ${n} differs from the recorded ${rawLength}`);
+    decompressInto(body, out, object);
     return out;
   }
   throw new IntegrityError(object, 'unknown payload encoding');
+}
+
+/** Decompresses a zstd body into exactly `out` (the recorded raw length), or throws IntegrityError naming `object`. */
+export function decompressInto(body: Uint8Array, out: Uint8Array, object: string): void {
+  dctx ??= new zstd.DCtx();
+  let n: number;
+  try {
+    n = dctx.decompress(out, body);
+  } catch {
+    throw new IntegrityError(object, 'compressed data does not decompress to the recorded length');
+  }
+  if (n !== out.length) throw new IntegrityError(object, `decompressed length ${n} differs from the recorded ${out.length}`);
 }
 
 /** For metadata whose size is not recorded elsewhere: bounded by `limit`. */
