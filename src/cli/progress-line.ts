@@ -1,5 +1,6 @@
 /** Renders job progress as one self-overwriting line on stderr, only when stderr is a terminal. */
 import type { JobProgress, ProgressListener } from '../core/jobs/progress.js';
+import { formatCount as count } from '../core/importers/format.js';
 import { formatBytes, formatDuration } from './format.js';
 import type { CliIO } from './io.js';
 
@@ -36,8 +37,4 @@ export function formatProgress(p: JobProgress): string {
   const files = p.filesTotal !== null ? `, ${p.filesDone}/${p.filesTotal} files` : '';
   const pct = p.bytesTotal ? ` ${Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal))}%` : '';
   return `${p.phase}${pct}: ${formatBytes(p.bytesDone)}${total}${files}, ${formatBytes(p.rate)}/s${eta}`;
-}
-
-function count(n: number): string {
-  return n.toLocaleString('en-US');
 }

@@ -17,7 +17,7 @@ import type { MasterIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
-import { encodeTree, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
+import { encodeTree, sameNodes, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
 import { ContentIds } from './content-ids.js';
@@ -78,7 +78,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     const rootNodes: Array<Pending<TreeNode | null>> = [];
     const parentRoots = parentTree ? new Map(parentTree.nodes.map((n) => [n.name, n])) : null;
     for (const root of scan.roots) rootNodes.push(await walker.entry(root, parentRoots));
-    const treeId = walker.saveTree({ nodes: sortNodes(await walker.settle(rootNodes)) });
+    const treeId = walker.saveTreeUnlessSame(sortNodes(await walker.settle(rootNodes)), parentTree ? { id: parent!.snapshot.tree, tree: parentTree } : null);
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && opts.reuseCatalog.content.every((id) => index.has(id))) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
@@ -178,6 +178,16 @@ class TreeWalker {
     return this.saver.save('tree', encodeTree(tree), true);
   }
 
+  /**
+   * A directory whose entries are exactly those of its previous tree keeps
+   * that tree's id without encoding and hashing it again: in a backup of an
+   * unchanged export that is every directory.
+   */
+  saveTreeUnlessSame(nodes: TreeNode[], previous: { id: string; tree: Tree } | null): string {
+    if (previous && sameNodes(nodes, previous.tree.nodes) && this.index.has(previous.id)) return previous.id;
+    return this.saveTree({ nodes });
+  }
+
   /** Waits for the ids of pending file nodes (sending what is gathered first, or it would wait forever). */
   async settle(nodes: Pending<TreeNode | null>[]): Promise<TreeNode[]> {
     this.saver.dispatch();
@@ -202,14 +212,11 @@ class TreeWalker {
         return { name: e.name, type: 'symlink', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, target };
       }
       case 'dir': {
-        let previousChildren: Map<string, TreeNode> | null = null;
-        if (previous?.type === 'dir') {
-          const t = await this.repo.loadTree(this.index, previous.subtree).catch(() => null);
-          if (t) previousChildren = new Map(t.nodes.map((n) => [n.name, n]));
-        }
+        const before = previous?.type === 'dir' ? await this.repo.loadTree(this.index, previous.subtree).catch(() => null) : null;
+        const previousChildren = before ? new Map(before.nodes.map((n) => [n.name, n])) : null;
         const nodes: Pending<TreeNode | null>[] = [];
         for (const child of e.children) nodes.push(await this.entry(child, previousChildren));
-        const subtree = this.saveTree({ nodes: sortNodes(await this.settle(nodes)) });
+        const subtree = this.saveTreeUnlessSame(sortNodes(await this.settle(nodes)), before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
         await this.saver.room();
         return { name: e.name, type: 'dir', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, subtree };
       }

@@ -23,10 +23,12 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
   const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
   await collectUsage(repo, index, snapshot, usage, signal);
   const packs = new Set<string>();
-  for (const blob of [...usage.data, ...usage.trees]) {
-    const loc = index.get(blob);
-    if (!loc) throw new IntegrityError(`snapshots/${id}`, `needs blob ${blob.slice(0, 16)}, which no index lists`);
-    packs.add(loc.pack);
+  for (const blobs of [usage.data, usage.trees]) {
+    for (const blob of blobs) {
+      const pack = index.packOf(blob);
+      if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${blob.slice(0, 16)}, which no index lists`);
+      packs.add(pack);
+    }
   }
   for (const pack of packs) {
     throwIfCancelled(signal);

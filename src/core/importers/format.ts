@@ -1,6 +1,10 @@
-/** Figures for people: "1,204", "1.2 GB". */
+/**
+ * Figures for people: "1,204", "1.2 GB". Whole numbers are grouped by hand:
+ * the first toLocaleString call of a process loads locale data, which costs
+ * more than the rest of detecting a source.
+ */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return Number.isSafeInteger(n) ? String(n).replace(/\B(?=(\d{3})+$)/g, ',') : n.toLocaleString('en-US');
 }
 
 export function formatBytes(n: number): string {

@@ -38,6 +38,8 @@ export interface BlobIndex {
   has(idHex: string): boolean;
   hasId(id: Uint8Array): boolean;
   get(idHex: string): BlobLocation | undefined;
+  /** The pack holding a blob, without building its whole location. */
+  packOf(idHex: string): string | undefined;
   blobsOfPack(pack: string): IndexedBlob[] | undefined;
   distinctIds(): Iterable<Uint8Array>;
   clone(): MasterIndex;
@@ -128,6 +130,11 @@ export class MasterIndex implements BlobIndex {
   get(idHex: string): BlobLocation | undefined {
     const row = this.find(idHex);
     return row < 0 ? undefined : this.location(row);
+  }
+
+  packOf(idHex: string): string | undefined {
+    const row = this.find(idHex);
+    return row < 0 ? undefined : this.packNames[this.rowPack[row]!];
   }
 
   /** Every entry of a pack in pack order, duplicates of blobs held elsewhere included (prune needs them). */

@@ -130,3 +130,27 @@ export function encodeTree(tree: Tree): Buffer {
 export function sortNodes(nodes: TreeNode[]): TreeNode[] {
   return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+
+/**
+ * True when two entry lists would encode to the same bytes: the same keys in
+ * the same order with the same values (chunk lists compared id by id), so a
+ * tree known to hold `b` also holds `a`.
+ */
+export function sameNodes(a: readonly TreeNode[], b: readonly TreeNode[]): boolean {
+  return a.length === b.length && a.every((n, i) => sameNode(n, b[i]!));
+}
+
+function sameNode(x: TreeNode, y: TreeNode): boolean {
+  const kx = Object.keys(x);
+  const ky = Object.keys(y);
+  if (kx.length !== ky.length) return false;
+  for (let i = 0; i < kx.length; i++) {
+    const k = kx[i]!;
+    if (k !== ky[i]) return false;
+    const vx: unknown = (x as unknown as Record<string, unknown>)[k];
+    const vy: unknown = (y as unknown as Record<string, unknown>)[k];
+    if (vx === vy) continue;
+    if (!Array.isArray(vx) || !Array.isArray(vy) || vx.length !== vy.length || !vx.every((v, j) => v === vy[j])) return false;
+  }
+  return true;
+}

@@ -45,11 +45,15 @@ test('the compact index answers like a map of every blob to its first location, 
   for (const [id, loc] of reference) {
     assert.equal(index.has(id), true);
     assert.deepEqual(index.get(id), loc);
+    assert.equal(index.packOf(id), loc.pack);
     assert.equal(index.hasId(Buffer.from(id, 'hex')), true);
   }
   assert.equal([...index.distinctIds()].length, reference.size);
   assert.deepEqual(new Set([...index.distinctIds()].map((id) => Buffer.from(id).toString('hex'))), new Set(reference.keys()));
-  for (let n = 100_000; n < 100_500; n++) assert.equal(index.has(hexId(n)), false);
+  for (let n = 100_000; n < 100_500; n++) {
+    assert.equal(index.has(hexId(n)), false);
+    assert.equal(index.packOf(hexId(n)), undefined);
+  }
   // Not ids at all: never found, never thrown on.
   for (const bad of ['', 'zz', hexId(1).toUpperCase(), hexId(1).slice(1), `${hexId(1)}0`, 'é'.repeat(64)]) assert.equal(index.has(bad), false);
 });
