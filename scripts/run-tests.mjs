@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the compiled test files under dist/test with Node's own test runner.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -19,5 +20,8 @@ if (files.length === 0) {
   console.error(`no test files matched under ${root}; run \`npm run build\` first`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--enable-source-maps', ...files], { stdio: 'inherit' });
+// Commands under test keep their index caches in a folder of the run's own, not in the user's cache.
+const cacheDir = mkdtempSync(join(tmpdir(), 'chatsafe-test-cache-'));
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--enable-source-maps', ...files], { stdio: 'inherit', env: { ...process.env, CHATSAFE_CACHE_DIR: cacheDir } });
+rmSync(cacheDir, { recursive: true, force: true });
 process.exit(r.status ?? 1);

@@ -74,12 +74,13 @@ export function restic({ workDir, binary = '/usr/bin/restic' }) {
   };
 }
 
-/** chatsafe from this checkout (`node bin/chatsafe.js`), with its defaults and a key file. */
+/** chatsafe from this checkout (`node bin/chatsafe.js`), with its defaults and a key file; its index cache inside the work folder, like restic's. */
 export function chatsafe({ workDir, repoRoot }) {
   const repo = join(workDir, 'repo-chatsafe');
   const keyFile = join(workDir, 'chatsafe.key');
+  const cache = join(workDir, 'cache-chatsafe');
   const bin = join(repoRoot, 'bin', 'chatsafe.js');
-  const env = { ...process.env };
+  const env = { ...process.env, CHATSAFE_CACHE_DIR: cache };
   delete env.CHATSAFE_KEY;
   const node = process.execPath;
   const keyArgs = ['--repo', repo, '--key-file', keyFile];
@@ -95,6 +96,7 @@ export function chatsafe({ workDir, repoRoot }) {
     },
     init() {
       rmSync(repo, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
       rmSync(keyFile, { force: true });
       runQuiet(node, [bin, 'init', '--repo', repo, '--key-file', keyFile], env, 'chatsafe init');
       return {};
@@ -122,6 +124,7 @@ export function chatsafe({ workDir, repoRoot }) {
     },
     cleanup() {
       rmSync(repo, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
       rmSync(keyFile, { force: true });
     },
   };

@@ -172,6 +172,71 @@ export class MasterIndex implements BlobIndex {
     return c;
   }
 
+  /** The index as bytes, for the local index cache (`index-cache.ts`), which seals them. */
+  toBytes(): Buffer {
+    const head = Buffer.from(
+      JSON.stringify({ files: [...this.files], packs: this.packNames.map((name) => [name, this.packRows.get(name)!.size, this.packRows.get(name)!.blobCount]) }),
+      'utf8',
+    );
+    const n = this.rows;
+    const parts = [
+      u32(head.length),
+      head,
+      u32(n),
+      this.ids.subarray(0, n * ID_BYTES),
+      this.rowPack.subarray(0, n),
+      this.rowOffset.subarray(0, n),
+      this.rowLength.subarray(0, n),
+      this.rowRaw.subarray(0, n),
+      this.rowType.subarray(0, n),
+    ];
+    return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+  }
+
+  /** The inverse of `toBytes`; throws on anything inconsistent. */
+  static fromBytes(bytes: Uint8Array): MasterIndex {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let at = 0;
+    const take = (length: number): Buffer => {
+      if (length < 0 || at + length > buf.length) throw new Error('index cache is truncated');
+      const part = buf.subarray(at, at + length);
+      at += length;
+      return part;
+    };
+    const head = JSON.parse(take(take(4).readUInt32LE(0)).toString('utf8')) as { files?: unknown; packs?: unknown };
+    const rows = take(4).readUInt32LE(0);
+    if (!Array.isArray(head.files) || !Array.isArray(head.packs)) throw new Error('index cache header is malformed');
+    const index = new MasterIndex();
+    index.reserve(rows);
+    // Copied into fresh arrays: a Float64Array needs an aligned buffer.
+    new Uint8Array(index.ids.buffer).set(take(rows * ID_BYTES));
+    new Uint8Array(index.rowPack.buffer).set(take(rows * 4));
+    new Uint8Array(index.rowOffset.buffer).set(take(rows * 8));
+    new Uint8Array(index.rowLength.buffer).set(take(rows * 4));
+    new Uint8Array(index.rowRaw.buffer).set(take(rows * 4));
+    new Uint8Array(index.rowType.buffer).set(take(rows));
+    if (at !== buf.length) throw new Error('index cache has trailing bytes');
+    let firstRow = 0;
+    for (const p of head.packs as unknown[]) {
+      if (!Array.isArray(p) || typeof p[0] !== 'string' || !Number.isSafeInteger(p[1]) || !Number.isSafeInteger(p[2]) || index.packRows.has(p[0])) throw new Error('index cache pack list is malformed');
+      const [name, size, blobCount] = p as [string, number, number];
+      index.packRows.set(name, { size, blobCount, no: index.packNames.length, firstRow });
+      index.packNames.push(name);
+      firstRow += blobCount;
+    }
+    if (firstRow !== rows) throw new Error('index cache rows and packs disagree');
+    for (let row = 0; row < rows; row++) {
+      if (index.rowPack[row]! >= index.packNames.length || BLOB_TYPE_BY_CODE[index.rowType[row]!] === undefined) throw new Error('index cache row is malformed');
+    }
+    for (const f of head.files as unknown[]) {
+      if (typeof f !== 'string') throw new Error('index cache file list is malformed');
+      index.files.add(f);
+    }
+    index.rows = rows;
+    for (let row = 0; row < rows; row++) index.insert(row);
+    return index;
+  }
+
   private location(row: number): BlobLocation {
     return {
       pack: this.packNames[this.rowPack[row]!]!,
@@ -246,6 +311,12 @@ export class MasterIndex implements BlobIndex {
     this.rowRaw = grow(this.rowRaw, cap);
     this.rowType = grow(this.rowType, cap);
   }
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
 }
 
 function startSlot(bytes: Uint8Array, at: number, mask: number): number {

@@ -15,9 +15,10 @@ import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
 import { IndexFileSchema, supersededIn, type BlobLocation, type IndexFile } from './index-file.js';
+import { IndexCache } from './index-cache.js';
 import { MasterIndex, type BlobIndex } from './master-index.js';
 import type { JsonValidator } from './json-shape.js';
-import { META_LABELS, openJson, sealJson, type MetaLabel } from './sealed-json.js';
+import { checkNamed, META_LABELS, openJson, sealJson, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { TreeSchema, type Tree } from './tree.js';
 
@@ -177,6 +178,12 @@ export class Repository {
    */
   shareIndex(index: MasterIndex): void {
     this.sharedIndex = index;
+    this.indexCache?.save(index);
+  }
+
+  /** Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`). */
+  useIndexCache(dir: string): void {
+    this.indexCache = new IndexCache(dir, this.config.id, this.keys.meta);
   }
 
   private async indexNames(): Promise<string[]> {
@@ -186,6 +193,13 @@ export class Repository {
   }
 
   private async buildIndex(names: readonly string[]): Promise<MasterIndex> {
+    const cached = this.indexCache?.load(names);
+    if (cached) {
+      // The files are still read and hashed (cheap next to decrypting, parsing and checking them),
+      // so an index file damaged or replaced in storage is named here as it would be without the cache.
+      for await (const _ of orderedMap(names, INDEX_READS_AT_ONCE, async (name) => checkNamed(await this.backend.read('index', name), name, `index/${name}`))) void _;
+      return cached;
+    }
     const files = new Map<string, IndexFile>();
     for await (const [name, file] of orderedMap(names, INDEX_READS_AT_ONCE, async (name) => [name, await this.loadJson('index', name, META_LABELS.index, IndexFileSchema)] as const)) {
       files.set(name, file);
@@ -193,6 +207,7 @@ export class Repository {
     const superseded = supersededIn(files);
     const index = new MasterIndex();
     for (const name of [...files.keys()].sort()) if (!superseded.has(name)) index.addFile(name, files.get(name)!);
+    if (superseded.size === 0) this.indexCache?.save(index);
     return index;
   }
 
@@ -256,6 +271,7 @@ export class Repository {
    */
   private readonly treeCache = new Map<string, Tree>();
   private sharedIndex: MasterIndex | null = null;
+  private indexCache: IndexCache | null = null;
   private readonly treePacks = new Map<string, Promise<Buffer>>();
   private treePackBytes = 0;
 

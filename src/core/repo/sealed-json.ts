@@ -26,10 +26,13 @@ export function sealJson(metaKey: Buffer, label: MetaLabel, value: unknown): { b
   return { bytes, name: storageName([bytes]) };
 }
 
+/** Objects are stored under the SHA-256 of their bytes: anything else was modified, damaged or swapped. */
+export function checkNamed(bytes: Uint8Array, name: string, object: string): void {
+  if (storageName([bytes]) !== name) throw new IntegrityError(object, 'contents do not match the object name (modified, damaged or swapped)');
+}
+
 export function openJson<T>(metaKey: Buffer, label: MetaLabel, bytes: Buffer, object: string, schema: JsonValidator<T>, expectedName?: string): T {
-  if (expectedName !== undefined && storageName([bytes]) !== expectedName) {
-    throw new IntegrityError(object, 'contents do not match the object name (modified, damaged or swapped)');
-  }
+  if (expectedName !== undefined) checkNamed(bytes, expectedName, object);
   let payload: Buffer;
   try {
     payload = open(metaKey, aadOf(label), bytes);

@@ -1,0 +1,61 @@
+/**
+ * A local copy of a repository's merged index, so that a run whose index
+ * files are the ones seen last time reads one local file instead of every
+ * index file (from cloud storage, a request each) and parses none of them.
+ *
+ * The copy holds nothing storage does not: index files are named by the hash
+ * of their bytes, so the same names mean the same index, and deleting the
+ * cache only costs time. It is sealed under the repository's metadata key
+ * (with its own label and the repository id as associated data), so it
+ * reveals nothing and cannot be forged without the key. A copy that is
+ * missing, stale, damaged or unreadable is ignored; failing to write one is
+ * never an error.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { aadOf, open, seal } from '../crypto/aead.js';
+import { MasterIndex } from './master-index.js';
+
+const LABEL = 'chatsafe/v1/local-index-cache';
+
+export class IndexCache {
+  private readonly path: string;
+  private readonly aad: Buffer;
+
+  constructor(
+    private readonly dir: string,
+    repoId: string,
+    private readonly metaKey: Buffer,
+  ) {
+    this.path = join(dir, `${repoId}.index`);
+    this.aad = aadOf(LABEL, Buffer.from(repoId, 'utf8'));
+  }
+
+  /** The cached index when it was built from exactly these index files, else null. */
+  load(names: readonly string[]): MasterIndex | null {
+    let index: MasterIndex;
+    try {
+      index = MasterIndex.fromBytes(open(this.metaKey, this.aad, readFileSync(this.path)));
+    } catch {
+      return null;
+    }
+    return names.length === index.files.size && names.every((n) => index.files.has(n)) ? index : null;
+  }
+
+  /** Replaces the copy (under a temporary name, then renamed, so readers never see half of one). */
+  save(index: MasterIndex): void {
+    const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      writeFileSync(tmp, seal(this.metaKey, this.aad, index.toBytes()), { mode: 0o600 });
+      renameSync(tmp, this.path);
+    } catch {
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // the folder itself is unusable; there is nothing to clean
+      }
+    }
+  }
+}

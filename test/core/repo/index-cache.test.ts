@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { backup } from '../../../src/core/backup/backup.js';
+import { IntegrityError } from '../../../src/core/errors.js';
+import { RootKey } from '../../../src/core/keys/root-key.js';
+import { IndexCache } from '../../../src/core/repo/index-cache.js';
+import { MasterIndex } from '../../../src/core/repo/master-index.js';
+import { Repository } from '../../../src/core/repo/repository.js';
+import { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
+import { pseudoRandomBytes, tempDir } from '../../helpers/tmp.js';
+
+function someIndex(packs: number): MasterIndex {
+  const index = new MasterIndex();
+  for (let p = 0; p < packs; p++) {
+    const entries = Array.from({ length: 300 }, (_, i) => ({ type: i % 9 === 0 ? ('tree' as const) : ('data' as const), id: randomBytes(32), offset: i * 5000, length: 4000 + i, rawLength: 3000 + i }));
+    index.addPack({ id: randomBytes(32).toString('hex'), size: 300 * 5000 + 100, entries });
+  }
+  index.files.add('a'.repeat(64));
+  index.files.add('b'.repeat(64));
+  return index;
+}
+
+function sameIndex(a: MasterIndex, b: MasterIndex): void {
+  assert.deepEqual([...b.files].sort(), [...a.files].sort());
+  assert.deepEqual([...b.packs], [...a.packs]);
+  assert.equal(b.blobCount, a.blobCount);
+  for (const pack of a.packs.keys()) {
+    const blobs = a.blobsOfPack(pack)!;
+    assert.deepEqual(b.blobsOfPack(pack), blobs);
+    for (const blob of blobs) assert.deepEqual(b.get(blob.id), a.get(blob.id));
+  }
+}
+
+test('an index comes back from its bytes exactly, and inconsistent bytes are refused', () => {
+  const index = someIndex(7);
+  const bytes = index.toBytes();
+  sameIndex(index, MasterIndex.fromBytes(bytes));
+  sameIndex(new MasterIndex(), MasterIndex.fromBytes(new MasterIndex().toBytes()));
+  for (const broken of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, Buffer.of(0)]), bytes.subarray(0, 3), Buffer.alloc(0)]) {
+    assert.throws(() => MasterIndex.fromBytes(broken));
+  }
+});
+
+test('the cache answers only for the same index files, the same repository and the same key; damage is a miss', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const key = randomBytes(32);
+  const index = someIndex(3);
+  const names = [...index.files];
+  const cache = new IndexCache(dir, 'repo1', key);
+  assert.equal(cache.load(names), null, 'nothing saved yet');
+  cache.save(index);
+  sameIndex(index, cache.load([...names].reverse())!);
+  assert.equal(cache.load([names[0]!]), null, 'an index file gone');
+  assert.equal(cache.load([...names, 'c'.repeat(64)]), null, 'an index file more');
+  assert.equal(new IndexCache(dir, 'repo1', randomBytes(32)).load(names), null, 'another key');
+  assert.equal(new IndexCache(dir, 'repo2', key).load(names), null, 'another repository');
+
+  const file = join(dir, 'repo1.index');
+  const bytes = readFileSync(file);
+  bytes[bytes.length >> 1]! ^= 1;
+  writeFileSync(file, bytes);
+  assert.equal(cache.load(names), null, 'a flipped byte');
+  assert.deepEqual(readdirSync(dir).sort(), ['repo1.index'], 'no temporary files are left');
+});
+
+test('a cache folder that cannot be made is not an error', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writeFileSync(join(dir, 'taken'), 'a file where the cache folder would go');
+  const cache = new IndexCache(join(dir, 'taken'), 'r', randomBytes(32));
+  const index = someIndex(1);
+  cache.save(index);
+  assert.equal(cache.load([...index.files]), null);
+  assert.deepEqual(readdirSync(dir), ['taken']);
+});
+
+test('a repository opened with a cache uses it while the index files are the same, and still names one damaged in storage', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'a.bin'), pseudoRandomBytes(2 * 1024 * 1024, 7));
+  const key = RootKey.generate();
+  const backend = new LocalFolderBackend(join(dir, 'repo'));
+  const first = await Repository.init(backend, key);
+  first.useIndexCache(join(dir, 'cache'));
+  await backup(first, { sources: [src] });
+  assert.equal(readdirSync(join(dir, 'cache')).length, 1, 'the backup left its index in the cache');
+
+  // The cache is still used while the files are intact…
+  const cached = await Repository.open(backend, { kind: 'key', key });
+  cached.useIndexCache(join(dir, 'cache'));
+  const real = await cached.loadIndex();
+  assert.ok(real.blobCount > 0);
+  // Proof that it is the cache answering: a sealed copy saying something else, for the same files, is believed.
+  const other = someIndex(1);
+  other.files.clear();
+  for (const f of real.files) other.files.add(f);
+  new IndexCache(join(dir, 'cache'), cached.config.id, cached.keys.meta).save(other);
+  const reopened = await Repository.open(backend, { kind: 'key', key });
+  reopened.useIndexCache(join(dir, 'cache'));
+  assert.equal((await reopened.loadIndex()).blobCount, other.blobCount);
+  new IndexCache(join(dir, 'cache'), cached.config.id, cached.keys.meta).save(real.clone());
+  const cacheFile = join(dir, 'cache', readdirSync(join(dir, 'cache'))[0]!);
+  const sealedCache = readFileSync(cacheFile);
+
+  // …but an index file damaged in place (same name, other bytes) is named as it would be without it.
+  const [name] = readdirSync(join(dir, 'repo', 'index'));
+  const path = join(dir, 'repo', 'index', name!);
+  const bytes = readFileSync(path);
+  bytes[40]! ^= 1;
+  writeFileSync(path, bytes);
+  for (const cacheDir of [join(dir, 'cache'), null]) {
+    const repo = await Repository.open(backend, { kind: 'key', key });
+    if (cacheDir) repo.useIndexCache(cacheDir);
+    await assert.rejects(repo.loadIndex(), (e: unknown) => e instanceof IntegrityError && e.message.includes(`index/${name}`) && /do not match the object name/.test(e.message));
+  }
+  assert.deepEqual(readFileSync(cacheFile), sealedCache, 'a failed load leaves the cache as it was');
+});
