@@ -28,7 +28,7 @@ describe('a chat of 100,000 messages', { skip: SKIP }, () => {
     }
     writeFileSync(join(chat, 'WhatsApp Chat with Big Group.txt'), `${lines.join('\n')}\n`);
     for (const args of [['init', '--repo', join(dir, 'repo'), '--key-file', join(dir, 'key')], ['backup', '--repo', join(dir, 'repo'), '--key-file', join(dir, 'key'), chat]]) {
-      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CHATSAFE_CACHE_DIR: join(dir, 'cache') } });
       assert.equal(r.status, 0, r.stderr);
     }
     app = await openApp('large-chat');
