@@ -9,7 +9,7 @@ import { lstatSync, realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { throwIfCancelled } from '../errors.js';
-import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
+import type { CatalogWriter } from '../catalog/writer.js';
 
 /** Where a source's media live and how the snapshot names them. */
 export interface MediaRoot {
@@ -156,8 +156,6 @@ export function mimeFromName(name: string | null): string | null {
   if (!name) return null;
   return MIME_BY_EXT[extname(name).toLowerCase()] ?? null;
 }
-
-export type { PendingMedia };
 
 /**
  * Resolves and hashes the media references the importer left with the

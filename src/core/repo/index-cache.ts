@@ -40,7 +40,7 @@ export class IndexCache {
     } catch {
       return null;
     }
-    return names.length === index.files.size && names.every((n) => index.files.has(n)) ? index : null;
+    return index.builtFrom(names) ? index : null;
   }
 
   /** Replaces the copy (under a temporary name, then renamed, so readers never see half of one). */

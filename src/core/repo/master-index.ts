@@ -36,7 +36,6 @@ export interface BlobIndex {
   readonly packs: ReadonlyMap<string, PackInfo>;
   readonly blobCount: number;
   has(idHex: string): boolean;
-  hasId(id: Uint8Array): boolean;
   get(idHex: string): BlobLocation | undefined;
   /** The pack holding a blob, without building its whole location. */
   packOf(idHex: string): string | undefined;
@@ -69,6 +68,11 @@ export class MasterIndex implements BlobIndex {
   /** Distinct blobs. */
   get blobCount(): number {
     return this.distinct;
+  }
+
+  /** Whether this index was built from exactly these index files (names are hashes of contents: then it is still right). */
+  builtFrom(names: readonly string[]): boolean {
+    return names.length === this.files.size && names.every((n) => this.files.has(n));
   }
 
   addFile(name: string, file: IndexFile): void {
@@ -123,10 +127,6 @@ export class MasterIndex implements BlobIndex {
     return this.find(idHex) >= 0;
   }
 
-  hasId(id: Uint8Array): boolean {
-    return this.findBytes(id) >= 0;
-  }
-
   get(idHex: string): BlobLocation | undefined {
     const row = this.find(idHex);
     return row < 0 ? undefined : this.location(row);
@@ -175,7 +175,13 @@ export class MasterIndex implements BlobIndex {
   /** The index as bytes, for the local index cache (`index-cache.ts`), which seals them. */
   toBytes(): Buffer {
     const head = Buffer.from(
-      JSON.stringify({ files: [...this.files], packs: this.packNames.map((name) => [name, this.packRows.get(name)!.size, this.packRows.get(name)!.blobCount]) }),
+      JSON.stringify({
+        files: [...this.files],
+        packs: this.packNames.map((name) => {
+          const p = this.packRows.get(name)!;
+          return [name, p.size, p.blobCount];
+        }),
+      }),
       'utf8',
     );
     const n = this.rows;

@@ -159,8 +159,8 @@ export class Repository {
    */
   async loadIndex(): Promise<BlobIndex> {
     const names = await this.indexNames();
-    if (this.sharedIndex && sameNames(names, this.sharedIndex.files)) return this.sharedIndex;
-    this.sharedIndex = null;
+    if (this.sharedIndex?.builtFrom(names)) return this.sharedIndex;
+    this.sharedIndex = null; // not kept alive while its replacement is built
     this.sharedIndex = await this.buildIndex(names);
     return this.sharedIndex;
   }
@@ -168,7 +168,7 @@ export class Repository {
   /** A private copy of the index, for a backup that adds its packs to it. */
   async loadIndexForUpdate(): Promise<MasterIndex> {
     const names = await this.indexNames();
-    if (this.sharedIndex && sameNames(names, this.sharedIndex.files)) return this.sharedIndex.clone();
+    if (this.sharedIndex?.builtFrom(names)) return this.sharedIndex.clone();
     return this.buildIndex(names);
   }
 
@@ -360,7 +360,3 @@ const TREE_PACK_CACHE_BYTES = 32 * 1024 * 1024;
 const TREE_CACHE_ENTRIES = 20_000;
 /** Index files read in parallel (cloud storage answers each read slowly). */
 const INDEX_READS_AT_ONCE = 8;
-
-function sameNames(names: readonly string[], files: ReadonlySet<string>): boolean {
-  return names.length === files.size && names.every((n) => files.has(n));
-}

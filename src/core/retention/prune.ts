@@ -59,8 +59,8 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const rewrite: string[] = [];
   const kept = new Set<string>(); // blob ids already served by a pack we keep
   for (const pack of index.packs.keys()) {
-    const blobs = index.blobsOfPack(pack)!;
     if (!stored.has(pack)) continue; // index lists a missing pack: check reports it; nothing to reclaim
+    const blobs = index.blobsOfPack(pack)!;
     const needed = blobs.filter((b) => used.has(b.id) && index.get(b.id)?.pack === pack);
     const neededBytes = needed.reduce((n, b) => n + b.length, 0);
     const size = index.packs.get(pack)!.size;
