@@ -6,6 +6,7 @@
  * acceptance and, when they accept, the same value.
  */
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { JsonValidator } from '../../../src/core/repo/json-shape.js';
 
 /** What the tests need of a zod schema, without the test helpers depending on zod's types. */
@@ -35,6 +36,16 @@ export function assertRefusedLikeOracle(validator: JsonValidator<unknown>, oracl
 }
 
 /** mulberry32: a seeded PRNG, so a failure reproduces. */
+/** What a kind of document's hostile table needs: its name, both parsers, a valid document and the table. */
+export type HostileTable = readonly [kind: string, validator: JsonValidator<unknown>, oracle: Oracle, make: () => unknown, table: readonly HostileCase[]];
+
+/** One test per kind of document: every row of its table refused, the bad field named, as the former schema refuses it. */
+export function testHostileTables(tables: readonly HostileTable[]): void {
+  for (const [kind, validator, oracle, make, table] of tables) {
+    test(`hostile ${kind}s are refused naming the bad field, as by the former schema`, () => assertRefusedLikeOracle(validator, oracle, make, table));
+  }
+}
+
 export function prng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
