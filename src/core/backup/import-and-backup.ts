@@ -15,7 +15,6 @@ import { countFilesIn, scanSources, type ScannedEntry, type ScanResult } from '.
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
 import { buildCatalogInWorker } from '../importers/catalog-in-worker.js';
-import { buildCatalog } from '../importers/import.js';
 import { importProgressListener } from '../importers/progress.js';
 import type { DetectionReport, ImportProgress, ImportReport } from '../importers/types.js';
 import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
@@ -91,6 +90,8 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
       if (opts.waKey) {
         // An encrypted backup's key stays on this thread: import first, then back up.
         onImport?.({ phase: 'reading', done: 0, total: null });
+        // Loaded here: a backup that reuses or skips the catalog never needs the importers.
+        const { buildCatalog } = await import('../importers/import.js');
         const built = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(onImport ? { onProgress: onImport } : {}), waKey: opts.waKey }).then((r) => (imported = r), failed);
         result = await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress, scan, ...(built ? { catalogPath, sourceKind: recognised[0]!.kind, catalogSource: fingerprint } : {}) });
       } else {

@@ -20,16 +20,15 @@ export interface SnapshotUsage {
 export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex): Promise<void> {
   const snapshot = await repo.loadJson('snapshots', id, META_LABELS.snapshot, SnapshotSchema);
   const index = known ? await checkListed(repo, known) : await repo.loadIndex();
-  const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
-  await collectUsage(repo, index, snapshot, usage, signal);
+  // Blobs go straight to their packs: a chat database is tens of thousands of
+  // chunks, and a set of their ids would only be thrown away.
   const packs = new Set<string>();
-  for (const blobs of [usage.data, usage.trees]) {
-    for (const blob of blobs) {
-      const pack = index.packOf(blob);
-      if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${blob.slice(0, 16)}, which no index lists`);
-      packs.add(pack);
-    }
-  }
+  const need = (blob: string) => {
+    const pack = index.packOf(blob);
+    if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${blob.slice(0, 16)}, which no index lists`);
+    packs.add(pack);
+  };
+  await forEachReference(repo, index, snapshot, new Set(), need, need, signal);
   for (const pack of packs) {
     throwIfCancelled(signal);
     const info = await repo.backend.stat('data', pack);
@@ -54,17 +53,35 @@ async function checkListed(repo: Repository, index: BlobIndex): Promise<BlobInde
 
 /** Adds every tree and data blob a snapshot references (trees are opened, so they are verified too). */
 export async function collectUsage(repo: Repository, index: BlobIndex, snapshot: Snapshot, usage: SnapshotUsage, signal?: AbortSignal): Promise<void> {
-  for (const id of snapshot.catalog?.content ?? []) usage.data.add(id);
+  await forEachReference(repo, index, snapshot, usage.trees, () => undefined, (id) => usage.data.add(id), signal);
+}
+
+/**
+ * Calls `onTree` for each tree a snapshot references that is not yet in
+ * `seenTrees` (and adds it there), after opening it, and `onData` for every
+ * data blob those trees and the catalog reference, repeats included.
+ */
+async function forEachReference(
+  repo: Repository,
+  index: BlobIndex,
+  snapshot: Snapshot,
+  seenTrees: Set<string>,
+  onTree: (id: string) => void,
+  onData: (id: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const id of snapshot.catalog?.content ?? []) onData(id);
   const stack = [snapshot.tree];
   while (stack.length > 0) {
     throwIfCancelled(signal);
     const treeId = stack.pop()!;
-    if (usage.trees.has(treeId)) continue;
-    usage.trees.add(treeId);
+    if (seenTrees.has(treeId)) continue;
+    seenTrees.add(treeId);
     const tree = await repo.loadTree(index, treeId);
+    onTree(treeId);
     for (const node of tree.nodes) {
       if (node.type === 'dir') stack.push(node.subtree);
-      else if (node.type === 'file') for (const c of node.content) usage.data.add(c);
+      else if (node.type === 'file') for (const c of node.content) onData(c);
     }
   }
 }

@@ -22,6 +22,8 @@ const LABEL = 'chatsafe/v1/local-index-cache';
 export class IndexCache {
   private readonly path: string;
   private readonly aad: Buffer;
+  /** The index files the copy on disk was built from, as far as this run knows. */
+  private onDisk: readonly string[] | null = null;
 
   constructor(
     private readonly dir: string,
@@ -40,16 +42,21 @@ export class IndexCache {
     } catch {
       return null;
     }
-    return index.builtFrom(names) ? index : null;
+    if (!index.builtFrom(names)) return null;
+    this.onDisk = names;
+    return index;
   }
 
   /** Replaces the copy (under a temporary name, then renamed, so readers never see half of one). */
   save(index: MasterIndex): void {
+    // A backup that stored nothing new leaves the index as it was loaded: the copy is still right.
+    if (this.onDisk && index.builtFrom(this.onDisk)) return;
     const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       writeFileSync(tmp, seal(this.metaKey, this.aad, index.toBytes()), { mode: 0o600 });
       renameSync(tmp, this.path);
+      this.onDisk = [...index.files];
     } catch {
       try {
         rmSync(tmp, { force: true });

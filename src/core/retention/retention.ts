@@ -3,7 +3,7 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import { forgetKeepLast } from './forget.js';
-import { pruneLocked, type PruneOptions, type PruneResult } from './prune.js';
+import type { PruneOptions, PruneResult } from './prune.js';
 
 /**
  * `pruned` is null when there was nothing to reclaim: no snapshot was
@@ -16,7 +16,8 @@ export async function applyRetention(repo: Repository, keepLast: number, opts: P
     const forgotten = await forgetKeepLast(repo, keepLast);
     if (forgotten.length === 0) return { forgotten, pruned: null };
     const kept = await repo.listSnapshots();
-    const pruned = forgotten.every((f) => kept.some((k) => sameContent(f, k))) ? null : await pruneLocked(repo, opts);
+    // Loaded only when it runs: retention after an unchanged backup does not prune.
+    const pruned = forgotten.every((f) => kept.some((k) => sameContent(f, k))) ? null : await (await import('./prune.js')).pruneLocked(repo, opts);
     return { forgotten, pruned };
   });
 }
@@ -29,6 +30,7 @@ function sameContent(a: SnapshotRecord, b: SnapshotRecord): boolean {
 }
 
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneResult> {
+  const { pruneLocked } = await import('./prune.js');
   return withLock(repo, true, () => pruneLocked(repo, opts));
 }
 

@@ -121,3 +121,38 @@ test('a repository opened with a cache uses it while the index files are the sam
   }
   assert.deepEqual(readFileSync(cacheFile), sealedCache, 'a failed load leaves the cache as it was');
 });
+
+test('a backup that stores nothing new leaves the cached index as it is; one that stores something replaces it', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'a.bin'), pseudoRandomBytes(1024 * 1024, 3));
+  const key = RootKey.generate();
+  const backend = new LocalFolderBackend(join(dir, 'repo'));
+  const cacheDir = join(dir, 'cache');
+  const repo = await Repository.init(backend, key);
+  repo.useIndexCache(cacheDir);
+  await backup(repo, { sources: [src] });
+  const cacheFile = join(cacheDir, readdirSync(cacheDir)[0]!);
+  const sealed = readFileSync(cacheFile);
+
+  const reopened = await Repository.open(backend, { kind: 'key', key });
+  reopened.useIndexCache(cacheDir);
+  for (const opened of [repo, reopened]) {
+    await backup(opened, { sources: [src] });
+    // Sealing uses a fresh nonce, so a rewrite would change the bytes even for the same index.
+    assert.deepEqual(readFileSync(cacheFile), sealed, 'an unchanged backup does not rewrite the cache');
+  }
+
+  writeFileSync(join(src, 'b.bin'), pseudoRandomBytes(1024 * 1024, 4));
+  const grown = await Repository.open(backend, { kind: 'key', key });
+  grown.useIndexCache(cacheDir);
+  await backup(grown, { sources: [src] });
+  assert.notDeepEqual(readFileSync(cacheFile), sealed, 'new data rewrites the cache');
+  const again = await Repository.open(backend, { kind: 'key', key });
+  again.useIndexCache(cacheDir);
+  const cached = new IndexCache(cacheDir, again.config.id, again.keys.meta).load(readdirSync(join(dir, 'repo', 'index')));
+  assert.ok(cached, 'the rewritten cache matches the index files in storage');
+  assert.equal(cached.blobCount, (await again.loadIndex()).blobCount);
+});
