@@ -10,6 +10,13 @@ import type { BlobType } from '../repo/blob.js';
 import type { KnownIdTable } from './known-ids.js';
 import type { BatchBlob, CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 
+/**
+ * A worker's data lives in ArrayBuffers outside its JavaScript heap; what it
+ * allocates on the heap is a few small objects per batch. V8's default young
+ * generation (tens of MiB per thread) would only add to the process's memory.
+ */
+const YOUNG_GENERATION_MB = 4;
+
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
 
 export class CryptoPool {
@@ -38,7 +45,7 @@ export class CryptoPool {
         blobIdKey: new Uint8Array(keys.blobId),
         ...(backup && keys.meta ? { knownIds: backup.knownIds().buffer, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
       };
-      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData });
+      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       w.on('message', (m: { seq: number; res: CryptoResponse }) => {
         const p = this.pending.get(m.seq);
         if (!p) return;
@@ -129,8 +136,20 @@ export class CryptoPool {
    */
   async openBatch(sealed: Buffer, blobs: BatchBlob[], object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
     const ab = ownArrayBuffer(sealed);
-    const res = await this.request({ op: 'open-batch', sealed: ab, blobs, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true }, [ab]);
-    return Buffer.from((res as Extract<CryptoResponse, { op: 'open-batch' }>).data);
+    const res = (await this.request({ op: 'open-batch', sealed: ab, blobs, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true }, [ab])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    return Buffer.from(res.data, 0, res.length);
+  }
+
+  /**
+   * `openBatch` for a caller that recycles its memory: `sealed` (blob offsets
+   * from its start) and `into`, a buffer for the plaintexts, are moved to the
+   * worker and come back: the plaintexts in `into` when it is large enough,
+   * else in new memory.
+   */
+  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlob[], object: string, into: ArrayBuffer | null): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
+    const transfer = into ? [sealed, into] : [sealed];
+    const res = (await this.request({ op: 'open-batch', sealed, blobs, object, verifyId: false, returnData: true, ...(into ? { into } : {}) }, transfer)) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    return { plain: Buffer.from(res.data, 0, res.length), sealed: res.sealed };
   }
 
   /** SHA-256 over parts; the parts are moved to the worker and handed back. */

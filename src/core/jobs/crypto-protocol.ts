@@ -30,7 +30,7 @@ export type CryptoRequest =
   | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
   | { op: 'sha256'; parts: ArrayBuffer[] }
-  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlob[]; object: string; verifyId: boolean; returnData: boolean };
+  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlob[]; object: string; verifyId: boolean; returnData: boolean; into?: ArrayBuffer };
 
 /** One blob inside a buffer of adjacent sealed blobs (offsets relative to that buffer). */
 export interface BatchBlob {
@@ -47,7 +47,8 @@ export type CryptoResponse =
   | { op: 'packs'; packs: PackMessage[] }
   | { op: 'open'; data: ArrayBuffer }
   | { op: 'sha256'; hex: string; parts: ArrayBuffer[] }
-  | { op: 'open-batch'; data: ArrayBuffer }
+  /** The plaintexts are the first `length` bytes of `data` (the caller's `into` when it was large enough); `sealed` comes back for reuse. */
+  | { op: 'open-batch'; data: ArrayBuffer; length: number; sealed: ArrayBuffer }
   | { op: 'error'; kind: string; object: string; message: string };
 
 /** A finished pack, named by the SHA-256 of its bytes (the first `length` bytes of `buffer`). */

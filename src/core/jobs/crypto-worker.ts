@@ -92,7 +92,8 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
     case 'open-batch': {
       const sealed = new Uint8Array(req.sealed);
       const total = req.returnData ? req.blobs.reduce((n, b) => n + b.rawLength, 0) : 0;
-      const out = new Uint8Array(total);
+      const into = req.into && req.into.byteLength >= total ? req.into : new ArrayBuffer(total);
+      const out = new Uint8Array(into, 0, total);
       let o = 0;
       for (const b of req.blobs) {
         const piece = sealed.subarray(b.offset, b.offset + b.length);
@@ -107,7 +108,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
         }
         o += plain.length;
       }
-      return { res: { op: 'open-batch', data: out.buffer }, transfer: [out.buffer] };
+      return { res: { op: 'open-batch', data: into, length: total, sealed: req.sealed }, transfer: [into, req.sealed] };
     }
     case 'sha256': {
       const h = createHash('sha256');

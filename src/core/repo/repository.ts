@@ -212,11 +212,12 @@ export class Repository {
   }
 
   /** A pack's bytes; a pack the index lists but storage lacks is an integrity failure, not a usage one. */
-  async readPack(pack: string, range?: { offset: number; length: number }): Promise<Buffer> {
+  /** A pack, or a range of it; `into` as in `StorageBackend.read`. */
+  async readPack(pack: string, range?: { offset: number; length: number }, into?: Buffer): Promise<Buffer> {
     const object = objectPath('data', pack);
     let bytes: Buffer;
     try {
-      bytes = await this.backend.read('data', pack, range);
+      bytes = await this.backend.read('data', pack, range, into);
     } catch (e) {
       if (e instanceof ChatsafeError && e.kind === 'not-found') throw new IntegrityError(object, 'is missing from storage (deleted?)');
       throw e;

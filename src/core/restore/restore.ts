@@ -19,8 +19,12 @@ import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { FileNode, TreeNode } from '../repo/tree.js';
 import { TargetWriter, type PlannedEntry, type RestoringFile } from './target-writer.js';
 
+/** One range read: adjacent blobs of a pack, at most this much sealed, and at most this much once opened. */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
+const MAX_PLAIN_BYTES = 4 * 1024 * 1024;
 const READ_AHEAD = 3;
+/** Read and plaintext buffers: room for the largest chunk (4 MiB) with its seal around it. */
+const BUFFER_BYTES = MAX_READ_BYTES + 64 * 1024;
 
 export interface RestoreOptions {
   readonly snapshot: SnapshotRecord;
@@ -61,21 +65,27 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 
   const pool = new CryptoPool(repo.keys, opts.workers);
+  const buffers = new BufferRing(BUFFER_BYTES);
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   try {
     const groups = readGroups(files, index);
     const chunks = new ChunkCursor(
       orderedMap(groups, READ_AHEAD, async (g) => {
         throwIfCancelled(opts.signal);
-        const bytes = await repo.readPack(g.pack, { offset: g.offset, length: g.length });
-        const object = objectPath('data', g.pack);
-        const plain = await pool.openBatch(
-          bytes,
+        const readBuffer = buffers.take(g.length);
+        const bytes = await repo.readPack(g.pack, { offset: g.offset, length: g.length }, Buffer.from(readBuffer));
+        // A backend that read into memory of its own: that copy is the one to move.
+        const sealed = bytes.buffer === readBuffer ? readBuffer : (buffers.give(readBuffer), ownCopy(bytes));
+        const opened = await pool.openBatchInto(
+          sealed,
           g.blobs.map((b) => ({ type: 'data' as const, id: Buffer.from(b.id, 'hex'), offset: b.loc.offset - g.offset, length: b.loc.length, rawLength: b.loc.rawLength })),
-          object,
+          objectPath('data', g.pack),
+          buffers.take(g.rawLength),
         );
-        return { plain, lengths: g.blobs.map((b) => b.loc.rawLength) };
+        buffers.give(opened.sealed);
+        return { plain: opened.plain, lengths: g.blobs.map((b) => b.loc.rawLength) };
       }),
+      (plain) => buffers.give(plain.buffer as ArrayBuffer),
     );
     for (const f of files) {
       throwIfCancelled(opts.signal);
@@ -126,6 +136,8 @@ interface ReadGroup {
   pack: string;
   offset: number;
   length: number;
+  /** The plaintext bytes of its blobs. */
+  rawLength: number;
   blobs: Array<{ id: string; loc: BlobLocation }>;
 }
 
@@ -136,13 +148,14 @@ function* readGroups(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex)
     for (const id of f.node.content) {
       const loc = index.get(id);
       if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
-      if (g && g.pack === loc.pack && g.offset + g.length === loc.offset && g.length + loc.length <= MAX_READ_BYTES) {
+      if (g && g.pack === loc.pack && g.offset + g.length === loc.offset && g.length + loc.length <= MAX_READ_BYTES && g.rawLength + loc.rawLength <= MAX_PLAIN_BYTES) {
         g.length += loc.length;
+        g.rawLength += loc.rawLength;
         g.blobs.push({ id, loc });
         continue;
       }
       if (g) yield g;
-      g = { pack: loc.pack, offset: loc.offset, length: loc.length, blobs: [{ id, loc }] };
+      g = { pack: loc.pack, offset: loc.offset, length: loc.length, rawLength: loc.rawLength, blobs: [{ id, loc }] };
     }
   }
   if (g) yield g;
@@ -159,11 +172,17 @@ class ChunkCursor {
   private next = 0;
   private offset = 0;
 
-  constructor(private readonly groups: AsyncGenerator<{ plain: Buffer; lengths: number[] }>) {}
+  /** `done` gets each group's plaintext once all of it was handed out and the next is asked for. */
+  constructor(
+    private readonly groups: AsyncGenerator<{ plain: Buffer; lengths: number[] }>,
+    private readonly done: (plain: Buffer) => void,
+  ) {}
 
-  /** Up to `max` next chunks, as one buffer, and how many they are. */
+  /** Up to `max` next chunks, as one buffer, and how many they are (valid until the next call). */
   async take(max: number): Promise<{ data: Buffer; count: number }> {
     if (this.next === this.lengths.length) {
+      if (this.plain.length > 0) this.done(this.plain);
+      this.plain = Buffer.alloc(0);
       const g = await this.groups.next();
       if (g.done) throw new Error('restore plan and chunk stream disagree');
       ({ plain: this.plain, lengths: this.lengths } = g.value);
@@ -182,4 +201,31 @@ class ChunkCursor {
   async close(): Promise<void> {
     await this.groups.return(undefined);
   }
+}
+
+/**
+ * Buffers of one size, given back once used, so a restore moves its data
+ * through a few of them instead of allocating (and leaving the garbage
+ * collector) one per read. Larger needs get memory of their own, which is
+ * not kept.
+ */
+class BufferRing {
+  private readonly free: ArrayBuffer[] = [];
+
+  constructor(private readonly size: number) {}
+
+  take(atLeast: number): ArrayBuffer {
+    return atLeast <= this.size ? (this.free.pop() ?? new ArrayBuffer(this.size)) : new ArrayBuffer(atLeast);
+  }
+
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === this.size) this.free.push(buffer);
+  }
+}
+
+/** The bytes in an ArrayBuffer of their own, which can be moved to a worker. */
+function ownCopy(b: Buffer): ArrayBuffer {
+  const ab = new ArrayBuffer(b.length);
+  new Uint8Array(ab).set(b);
+  return ab;
 }

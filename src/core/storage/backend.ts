@@ -40,7 +40,12 @@ export interface StorageBackend {
   /** Size of an object, or null when it does not exist. */
   stat(kind: ObjectKind, name: string): Promise<ObjectInfo | null>;
   list(kind: ObjectKind): AsyncIterable<ObjectInfo>;
-  read(kind: ObjectKind, name: string, range?: ByteRange): Promise<Buffer>;
+  /**
+   * With `into` (at least `range.length` bytes), a backend that reads into
+   * memory of the caller's may fill it and return a view of it, so a restore
+   * reuses a few buffers instead of allocating one per read. Others ignore it.
+   */
+  read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer>;
   /** Atomic, durable, immutable (see the contract above). `data` may be split into parts to avoid copying. */
   write(kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]): Promise<void>;
   /** Removing a missing object is not an error: prune may be re-run after a crash. */

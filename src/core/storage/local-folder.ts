@@ -78,7 +78,7 @@ export class LocalFolderBackend implements StorageBackend {
     }
   }
 
-  async read(kind: ObjectKind, name: string, range?: ByteRange): Promise<Buffer> {
+  async read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer> {
     const path = this.pathOf(kind, name);
     if (range && !(Number.isSafeInteger(range.offset) && Number.isSafeInteger(range.length) && range.offset >= 0 && range.length >= 0)) {
       throw new ChatsafeError('integrity', `storage: invalid byte range for ${kind}/${name}`);
@@ -92,7 +92,7 @@ export class LocalFolderBackend implements StorageBackend {
     }
     try {
       if (!range) return await fh.readFile();
-      const buf = Buffer.allocUnsafe(range.length);
+      const buf = into && into.length >= range.length ? into.subarray(0, range.length) : Buffer.allocUnsafe(range.length);
       let got = 0;
       while (got < range.length) {
         const { bytesRead } = await fh.read(buf, got, range.length - got, range.offset + got);

@@ -100,6 +100,20 @@ export function conformance(name: string, get: () => BackendUnderTest, skip: str
       });
     });
 
+    it('reads a range into a buffer it is given, or into its own, with the same bytes either way', async () => {
+      await withFresh(get(), async (b) => {
+        const n = id();
+        const bytes = randomBytes(10_000);
+        await b.write('data', n, bytes);
+        const into = Buffer.alloc(8_000, 0xee);
+        const got = await b.read('data', n, { offset: 1000, length: 5000 }, into);
+        assert.deepEqual(got, bytes.subarray(1000, 6000));
+        if (got.buffer === into.buffer) assert.equal(got.byteOffset, into.byteOffset, 'a filled buffer is returned from its start');
+        assert.deepEqual(await b.read('data', n, { offset: 9_000, length: 2000 }, Buffer.alloc(2000)), bytes.subarray(9_000), 'short at the end');
+        assert.deepEqual(await b.read('data', n, { offset: 0, length: 100 }, Buffer.alloc(10)), bytes.subarray(0, 100), 'a buffer too small is not used');
+      });
+    });
+
     it('rejects invalid byte ranges', { todo: gaps.ranges }, async () => {
       await withFresh(get(), async (b) => {
         const n = id();

@@ -70,3 +70,18 @@ describe('local folder on a full disk', () => {
     assert.equal((await b.read('data', big)).length, 300 * 1024);
   });
 });
+
+describe('local folder reads into the caller\'s memory', () => {
+  it('fills the buffer it is given and returns a view of it, so a restore can reuse its buffers', async () => {
+    const b = new LocalFolderBackend(join(base, id().slice(0, 16)));
+    await b.create();
+    const n = id();
+    const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 251));
+    await b.write('data', n, bytes);
+    const into = Buffer.alloc(8192);
+    const got = await b.read('data', n, { offset: 100, length: 3000 }, into);
+    assert.equal(got.buffer, into.buffer);
+    assert.equal(got.length, 3000);
+    assert.deepEqual(got, bytes.subarray(100, 3100));
+  });
+});
