@@ -32,7 +32,7 @@ export function tempDir(prefix = 'chatsafe-e2e-') {
 
 /** Starts `chatsafe ui --no-open` and resolves with its launch URL. */
 export function startUi(configDir) {
-  const child = spawn(process.execPath, [CLI, 'ui', '--no-open'], { env: { ...process.env, CHATSAFE_CONFIG_DIR: configDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'ui', '--no-open'], { env: { ...process.env, CHATSAFE_CONFIG_DIR: configDir, CHATSAFE_CACHE_DIR: join(configDir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const url = new Promise((res, rej) => {
@@ -61,7 +61,7 @@ export async function openApp(name) {
     const app = await _electron.launch({
       executablePath: join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron'),
       args: [join(ROOT, 'dist', 'electron', 'main.js')],
-      env: { ...process.env, CHATSAFE_CONFIG_DIR: configDir },
+      env: { ...process.env, CHATSAFE_CONFIG_DIR: configDir, CHATSAFE_CACHE_DIR: join(configDir, 'cache') },
     });
     const page = await app.firstWindow();
     return { page, shots: shooter(page, name), close: async () => (await app.close(), rmSync(configDir, { recursive: true, force: true })) };

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { IPC } from '../src/app/contract.js';
 import { Router } from '../src/app/router.js';
 import { defaultConfigDir, SettingsStore, type SecretBox } from '../src/app/settings-store.js';
+import { defaultIndexCacheDir } from '../src/core/repo/index-cache.js';
 import { APP_VERSION } from '../src/core/version.js';
 import { ipcHandlers } from './ipc.js';
 import { keychainProtects } from './keychain.js';
@@ -77,6 +78,8 @@ if (!app.requestSingleInstanceLock()) {
       front: 'electron',
       settings: new SettingsStore(join(defaultConfigDir(), 'settings.json'), box),
       secretStorage: keychain ? 'keychain' : 'file',
+      // The folder the command line uses too, so either reuses the copy the other left.
+      indexCacheDir: defaultIndexCacheDir(process.env),
       shell: {
         async openDialog(pick, title) {
           const properties: Array<'openFile' | 'openDirectory' | 'createDirectory'> = pick === 'folder' ? ['openDirectory', 'createDirectory'] : pick === 'file' ? ['openFile'] : ['openFile', 'openDirectory'];

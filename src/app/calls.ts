@@ -46,6 +46,8 @@ export interface AppContextOptions {
   readonly shell?: ShellHooks;
   /** Whether the settings store seals secrets with a keychain that protects them; default: in the 0600 file. */
   readonly secretStorage?: 'keychain' | 'file';
+  /** Where repositories' merged indexes are kept between runs (see `index-cache.ts`); none when absent. */
+  readonly indexCacheDir?: string | null;
 }
 
 interface Session extends SessionRef {
@@ -276,6 +278,7 @@ async function openCatalogOf(req: RequestOf<'catalog.open'>, ctx: AppContext): P
     view = await CatalogView.hold((use) => withBundleCatalog(s.address, key, use));
   } else {
     const repo = await Repository.open(openStorage(s), key);
+    if (ctx.opts.indexCacheDir) repo.useIndexCache(ctx.opts.indexCacheDir);
     view = await CatalogView.open(repo, await repo.findSnapshot(req.snapshot));
   }
   const catalogId = newId();

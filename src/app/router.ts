@@ -18,10 +18,11 @@ export type ProgressSink = (jobId: string, progress: Progress) => void;
 
 export class Router {
   readonly ctx: AppContext;
-  readonly jobs = new JobRunner();
+  readonly jobs: JobRunner;
 
   constructor(opts: AppContextOptions) {
     this.ctx = new AppContext(opts);
+    this.jobs = new JobRunner(opts.indexCacheDir ?? null);
   }
 
   /**

@@ -3,11 +3,12 @@
  * credential, and the vault client for password slots.
  */
 import { UsageError } from '../core/errors.js';
+import { defaultIndexCacheDir } from '../core/repo/index-cache.js';
 import { Repository } from '../core/repo/repository.js';
 import { cliVaultUnlocker } from './vault-access.js';
 import type { StorageBackend } from '../core/storage/backend.js';
 import { LocalFolderBackend } from '../core/storage/local-folder.js';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { getCredential } from './credentials.js';
 import type { CliIO } from './io.js';
 
@@ -43,21 +44,9 @@ export async function openRepo(values: RepoArgs, io: CliIO): Promise<Repository>
   const backend = await openBackend(requireRepoAddress(values, io), io);
   const credential = await getCredential({ keyFile: values['key-file'], password: values.password }, io);
   const repo = await Repository.open(backend, credential, cliVaultUnlocker(io));
-  const cache = indexCacheDir(io.env);
+  const cache = defaultIndexCacheDir(io.env);
   if (cache) repo.useIndexCache(cache);
   return repo;
-}
-
-/**
- * Where the sealed copy of each repository's index is kept between runs:
- * CHATSAFE_CACHE_DIR, else the user's cache folder; `off` keeps none.
- */
-export function indexCacheDir(env: CliIO['env']): string | null {
-  const chosen = env.CHATSAFE_CACHE_DIR;
-  if (chosen === 'off') return null;
-  if (chosen) return resolve(chosen);
-  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : null);
-  return base ? join(resolve(base), 'chatsafe') : null;
 }
 
 export function parseCount(value: string | undefined, name: string, fallback: number): number {

@@ -33,6 +33,8 @@ export interface JobContext {
   readonly session: SessionRef | null;
   /** The request's `address` as the router resolved it (a saved profile's, with its credentials). */
   readonly destination: Destination | null;
+  /** Where repositories' merged indexes are kept between runs; null for none. */
+  readonly indexCacheDir: string | null;
 }
 
 type Body<C extends JobChannel> = (req: RequestOf<C>, ctx: JobContext) => Promise<ResponseOf<C>>;
@@ -54,7 +56,13 @@ function keyCredential(s: SessionRef): Credential {
 async function openSessionRepo(ctx: JobContext): Promise<Repository> {
   const s = sessionOf(ctx);
   if (s.kind !== 'repository') throw new ChatsafeError('usage', 'This works on a repository, not on a .chatsafe bundle.', 'Open the repository folder instead.');
-  return Repository.open(openStorage(s, ctx.signal), keyCredential(s));
+  return withIndexCache(await Repository.open(openStorage(s, ctx.signal), keyCredential(s)), ctx);
+}
+
+/** The repository, keeping its merged index in the app's cache folder between jobs. */
+function withIndexCache(repo: Repository, ctx: JobContext): Repository {
+  if (ctx.indexCacheDir) repo.useIndexCache(ctx.indexCacheDir);
+  return repo;
 }
 
 /** The unlocked repository, when it is the one the request names. */
@@ -77,12 +85,14 @@ async function createRepo(req: RequestOf<'backup'>, ctx: JobContext): Promise<Re
 }
 
 const backupBody: Body<'backup'> = async (req, ctx) => {
-  const repo =
+  const repo = withIndexCache(
     req.mode === 'create'
       ? await createRepo(req, ctx)
       : ctx.session
         ? await openSessionRepoAt(req.address, ctx)
-        : await Repository.open(openStorage(destinationOf(req.address, ctx), ctx.signal), toCredential(req.protection!), vaultUnlocker);
+        : await Repository.open(openStorage(destinationOf(req.address, ctx), ctx.signal), toCredential(req.protection!), vaultUnlocker),
+    ctx,
+  );
   const result = await importAndBackup(repo, { sources: req.sources, signal: ctx.signal, onProgress: ctx.onProgress });
   const retention = await applyRetention(repo, req.keepLast, { signal: ctx.signal, onProgress: ctx.onProgress });
   const s = result.snapshot.summary;

@@ -30,6 +30,9 @@ interface Running {
 export class JobRunner {
   private readonly running = new Map<string, Running>();
 
+  /** `indexCacheDir`: handed to every job that opens a repository. */
+  constructor(private readonly indexCacheDir: string | null = null) {}
+
   get size(): number {
     return this.running.size;
   }
@@ -39,7 +42,7 @@ export class JobRunner {
     if (this.running.size >= MAX_RUNNING_JOBS) {
       return Promise.resolve({ ok: false, error: appError('conflict', `${MAX_RUNNING_JOBS} jobs are already running.`, 'Wait for one of them to finish, then try again.') });
     }
-    const start: JobStart = { channel, request, session, destination };
+    const start: JobStart = { channel, request, session, destination, indexCacheDir: this.indexCacheDir };
     const worker = new Worker(WORKER_URL, { workerData: start });
     let markFinished!: () => void;
     const entry: Running = { worker, finished: new Promise<void>((r) => (markFinished = r)), cancelled: false };

@@ -20,7 +20,7 @@ port.on('message', (m: ToWorker) => {
 });
 
 const body = JOB_BODIES[start.channel] as (req: unknown, ctx: Parameters<(typeof JOB_BODIES)['detect']>[1]) => Promise<unknown>;
-body(start.request, { signal: controller.signal, session: start.session, destination: start.destination, onProgress: (progress) => send({ type: 'progress', progress: { ...progress } }) }).then(
+body(start.request, { signal: controller.signal, session: start.session, destination: start.destination, indexCacheDir: start.indexCacheDir, onProgress: (progress) => send({ type: 'progress', progress: { ...progress } }) }).then(
   (value) => send({ type: 'done', value }),
   (e: unknown) => send({ type: 'failed', error: toAppError(e) }),
 );

@@ -10,6 +10,7 @@ export interface JobStart {
   readonly session: SessionRef | null;
   /** The request's address, resolved (credentials cross only this in-process boundary). */
   readonly destination: Destination | null;
+  readonly indexCacheDir: string | null;
 }
 
 export type ToWorker = { type: 'cancel' };

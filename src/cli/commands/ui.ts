@@ -6,6 +6,7 @@ import { UsageError } from '../../core/errors.js';
 import { DEFAULT_RENDERER_DIR, startWebServer } from '../../app/http/server.js';
 import { Router } from '../../app/router.js';
 import { defaultConfigDir, SettingsStore } from '../../app/settings-store.js';
+import { defaultIndexCacheDir } from '../../core/repo/index-cache.js';
 import type { Command } from '../command.js';
 import type { CliIO } from '../io.js';
 
@@ -32,7 +33,7 @@ Ctrl-C.
     if (!existsSync(join(DEFAULT_RENDERER_DIR, 'index.html'))) {
       throw new UsageError('The app window is not built.', 'Run `npm run build` in the Chatsafe folder first.');
     }
-    const router = new Router({ front: 'web', settings: new SettingsStore(join(defaultConfigDir(io.env), 'settings.json')) });
+    const router = new Router({ front: 'web', settings: new SettingsStore(join(defaultConfigDir(io.env), 'settings.json')), indexCacheDir: defaultIndexCacheDir(io.env) });
     const web = await startWebServer({ router, port }).catch((e: NodeJS.ErrnoException) => {
       throw new UsageError(`Cannot listen on 127.0.0.1:${port} (${e.code ?? 'error'}).`, 'Choose another --port, or leave it out to use any free port.');
     });

@@ -13,11 +13,24 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { aadOf, open, seal } from '../crypto/aead.js';
 import { MasterIndex } from './master-index.js';
 
 const LABEL = 'chatsafe/v1/local-index-cache';
+
+/**
+ * Where the command line and the app keep these copies, so both reuse the
+ * same one: CHATSAFE_CACHE_DIR, else the user's cache folder; `off` keeps
+ * none.
+ */
+export function defaultIndexCacheDir(env: Readonly<Record<string, string | undefined>>): string | null {
+  const chosen = env.CHATSAFE_CACHE_DIR;
+  if (chosen === 'off') return null;
+  if (chosen) return resolve(chosen);
+  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : env.LOCALAPPDATA || null);
+  return base ? join(resolve(base), 'chatsafe') : null;
+}
 
 export class IndexCache {
   private readonly path: string;
