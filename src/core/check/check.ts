@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ChatsafeError, isChatsafeError, throwIfCancelled } from '../errors.js';
+import { batchOf } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
@@ -162,8 +163,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
           if (indexed && (indexed.length !== entries.length || indexed.some((b, i) => b.id !== entries[i]!.id.toString('hex') || b.offset !== entries[i]!.offset))) {
             errors.push({ object, message: 'pack header and index disagree about its contents' });
           }
-          const blobs = entries.map((e) => ({ type: e.type, id: e.id, offset: e.offset, length: e.length, rawLength: e.rawLength }));
-          await pool.openBatch(bytes, blobs, object, { verifyId: true, returnData: false });
+          await pool.openBatch(bytes, batchOf(entries), object, { verifyId: true, returnData: false });
         } catch (e) {
           if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
           errors.push(problemOf(object, e));

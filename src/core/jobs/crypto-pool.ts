@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
 import type { KnownIdTable } from './known-ids.js';
-import type { BatchBlob, CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
+import type { BatchBlobs } from './batch-blobs.js';
+import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 
 /**
  * A worker's data lives in ArrayBuffers outside its JavaScript heap; what it
@@ -134,7 +135,7 @@ export class CryptoPool {
    * Opens adjacent blobs read in one piece (a range of a pack) in one worker
    * call; returns their plaintexts concatenated in order. `sealed` is moved.
    */
-  async openBatch(sealed: Buffer, blobs: BatchBlob[], object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
+  async openBatch(sealed: Buffer, blobs: BatchBlobs, object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
     const ab = ownArrayBuffer(sealed);
     const res = (await this.request({ op: 'open-batch', sealed: ab, blobs, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true }, [ab])) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return Buffer.from(res.data, 0, res.length);
@@ -146,7 +147,7 @@ export class CryptoPool {
    * worker and come back: the plaintexts in `into` when it is large enough,
    * else in new memory.
    */
-  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlob[], object: string, into: ArrayBuffer | null): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
+  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlobs, object: string, into: ArrayBuffer | null): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
     const transfer = into ? [sealed, into] : [sealed];
     const res = (await this.request({ op: 'open-batch', sealed, blobs, object, verifyId: false, returnData: true, ...(into ? { into } : {}) }, transfer)) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return { plain: Buffer.from(res.data, 0, res.length), sealed: res.sealed };

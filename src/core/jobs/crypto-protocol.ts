@@ -1,4 +1,5 @@
 import type { BlobType } from '../repo/blob.js';
+import type { BatchBlobs } from './batch-blobs.js';
 
 export interface CryptoWorkerData {
   readonly dataKey: Uint8Array;
@@ -30,16 +31,7 @@ export type CryptoRequest =
   | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
   | { op: 'sha256'; parts: ArrayBuffer[] }
-  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlob[]; object: string; verifyId: boolean; returnData: boolean; into?: ArrayBuffer };
-
-/** One blob inside a buffer of adjacent sealed blobs (offsets relative to that buffer). */
-export interface BatchBlob {
-  readonly type: BlobType;
-  readonly id: Uint8Array;
-  readonly offset: number;
-  readonly length: number;
-  readonly rawLength: number;
-}
+  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlobs; object: string; verifyId: boolean; returnData: boolean; into?: ArrayBuffer };
 
 export type CryptoResponse =
   /** ids: 32 bytes per chunk; packs: the packs that filled up meanwhile. */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { blobId, ID_BYTES } from '../crypto/ids.js';
-import { openBlob, openBlobInto, type BlobType } from '../repo/blob.js';
+import { BLOB_TYPE_BY_CODE, openBlob, openBlobInto, type BlobType } from '../repo/blob.js';
 import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 import { KnownIdTable } from './known-ids.js';
@@ -91,20 +91,27 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
     }
     case 'open-batch': {
       const sealed = new Uint8Array(req.sealed);
-      const total = req.returnData ? req.blobs.reduce((n, b) => n + b.rawLength, 0) : 0;
+      const { types, ids, spans } = req.blobs;
+      let total = 0;
+      if (req.returnData) for (let i = 0; i < types.length; i++) total += spans[i * 3 + 2]!;
       const into = req.into && req.into.byteLength >= total ? req.into : new ArrayBuffer(total);
       const out = new Uint8Array(into, 0, total);
       let o = 0;
-      for (const b of req.blobs) {
-        const piece = sealed.subarray(b.offset, b.offset + b.length);
+      for (let i = 0; i < types.length; i++) {
+        const type = BLOB_TYPE_BY_CODE[types[i]!];
+        if (!type) throw new Error(`unknown blob type code ${types[i]}`);
+        const id = ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
+        const offset = spans[i * 3]!;
+        const piece = sealed.subarray(offset, offset + spans[i * 3 + 1]!);
+        const rawLength = spans[i * 3 + 2]!;
         let plain: Uint8Array;
         if (req.returnData) {
           // Straight into the answer: restoring copies each byte once.
-          openBlobInto(dataKeyBuf, b.type, b.id, piece, b.rawLength, req.object, out, o);
-          plain = out.subarray(o, o + b.rawLength);
-        } else plain = openBlob(dataKeyBuf, b.type, Buffer.from(b.id), piece, b.rawLength, req.object);
-        if (req.verifyId && !blobId(idKeyBuf, plain).equals(Buffer.from(b.id))) {
-          return { res: { op: 'error', kind: 'integrity', object: req.object, message: `blob ${Buffer.from(b.id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
+          openBlobInto(dataKeyBuf, type, id, piece, rawLength, req.object, out, o);
+          plain = out.subarray(o, o + rawLength);
+        } else plain = openBlob(dataKeyBuf, type, id, piece, rawLength, req.object);
+        if (req.verifyId && !blobId(idKeyBuf, plain).equals(id)) {
+          return { res: { op: 'error', kind: 'integrity', object: req.object, message: `blob ${Buffer.from(id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
         }
         o += plain.length;
       }

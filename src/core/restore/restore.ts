@@ -7,11 +7,11 @@
  * workers ahead of the writer, and written file by file.
  */
 import { objectPath } from '../storage/backend.js';
+import { BatchBuilder } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
-import type { BlobLocation } from '../repo/index-file.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
@@ -76,14 +76,9 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
         const bytes = await repo.readPack(g.pack, { offset: g.offset, length: g.length }, Buffer.from(readBuffer));
         // A backend that read into memory of its own: that copy is the one to move.
         const sealed = bytes.buffer === readBuffer ? readBuffer : (buffers.give(readBuffer), ownCopy(bytes));
-        const opened = await pool.openBatchInto(
-          sealed,
-          g.blobs.map((b) => ({ type: 'data' as const, id: Buffer.from(b.id, 'hex'), offset: b.loc.offset - g.offset, length: b.loc.length, rawLength: b.loc.rawLength })),
-          objectPath('data', g.pack),
-          buffers.take(g.rawLength),
-        );
+        const opened = await pool.openBatchInto(sealed, g.blobs.build(), objectPath('data', g.pack), buffers.take(g.rawLength));
         buffers.give(opened.sealed);
-        return { plain: opened.plain, lengths: g.blobs.map((b) => b.loc.rawLength) };
+        return { plain: opened.plain, lengths: g.lengths };
       }),
       (plain) => buffers.give(plain.buffer as ArrayBuffer),
     );
@@ -138,7 +133,10 @@ interface ReadGroup {
   length: number;
   /** The plaintext bytes of its blobs. */
   rawLength: number;
-  blobs: Array<{ id: string; loc: BlobLocation }>;
+  /** Offsets from the group's start. */
+  blobs: BatchBuilder;
+  /** The plaintext length of each blob. */
+  lengths: number[];
 }
 
 /** Chunks in restore order, grouped into contiguous range reads of one pack. */
@@ -148,14 +146,14 @@ function* readGroups(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex)
     for (const id of f.node.content) {
       const loc = index.get(id);
       if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
-      if (g && g.pack === loc.pack && g.offset + g.length === loc.offset && g.length + loc.length <= MAX_READ_BYTES && g.rawLength + loc.rawLength <= MAX_PLAIN_BYTES) {
-        g.length += loc.length;
-        g.rawLength += loc.rawLength;
-        g.blobs.push({ id, loc });
-        continue;
+      if (!(g && g.pack === loc.pack && g.offset + g.length === loc.offset && g.length + loc.length <= MAX_READ_BYTES && g.rawLength + loc.rawLength <= MAX_PLAIN_BYTES)) {
+        if (g) yield g;
+        g = { pack: loc.pack, offset: loc.offset, length: 0, rawLength: 0, blobs: new BatchBuilder(), lengths: [] };
       }
-      if (g) yield g;
-      g = { pack: loc.pack, offset: loc.offset, length: loc.length, rawLength: loc.rawLength, blobs: [{ id, loc }] };
+      g.blobs.add('data', id, loc.offset - g.offset, loc.length, loc.rawLength);
+      g.lengths.push(loc.rawLength);
+      g.length += loc.length;
+      g.rawLength += loc.rawLength;
     }
   }
   if (g) yield g;

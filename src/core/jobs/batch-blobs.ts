@@ -1,0 +1,81 @@
+/**
+ * The blobs a crypto worker opens in one call, described as flat arrays.
+ */
+import { ID_BYTES } from '../crypto/ids.js';
+import { BLOB_TYPES, type BlobType } from '../repo/blob.js';
+
+/** One blob inside a buffer of adjacent sealed blobs (offsets relative to that buffer). */
+export interface BatchBlob {
+  readonly type: BlobType;
+  readonly id: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+  readonly rawLength: number;
+}
+
+/**
+ * The blobs of one batch as flat arrays, which a message copies in one piece
+ * each: a database restored page by page is a thousand blobs a batch, and an
+ * object (with its own id buffer) per blob cost more to send than to open.
+ */
+export interface BatchBlobs {
+  /** `BLOB_TYPES` codes. */
+  readonly types: Uint8Array;
+  /** 32 bytes a blob. */
+  readonly ids: Uint8Array;
+  /** offset, sealed length and plaintext length of each blob, in turn. */
+  readonly spans: Uint32Array;
+}
+
+/** Packs a list of blobs for a batch; a pack is far below 4 GiB, so offsets fit 32 bits. */
+export class BatchBuilder {
+  private n = 0;
+  private types: Uint8Array;
+  private ids: Uint8Array;
+  private spans: Uint32Array;
+
+  constructor(capacity = 64) {
+    this.types = new Uint8Array(capacity);
+    this.ids = new Uint8Array(capacity * ID_BYTES);
+    this.spans = new Uint32Array(capacity * 3);
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** `idHex` or `id`: the blob's 32-byte id. */
+  add(type: BlobType, id: Uint8Array | string, offset: number, length: number, rawLength: number): void {
+    if (this.n === this.types.length) this.grow();
+    this.types[this.n] = BLOB_TYPES[type];
+    if (typeof id === 'string') Buffer.from(this.ids.buffer, this.ids.byteOffset + this.n * ID_BYTES, ID_BYTES).write(id, 'hex');
+    else this.ids.set(id, this.n * ID_BYTES);
+    this.spans[this.n * 3] = offset;
+    this.spans[this.n * 3 + 1] = length;
+    this.spans[this.n * 3 + 2] = rawLength;
+    this.n++;
+  }
+
+  build(): BatchBlobs {
+    return { types: this.types.subarray(0, this.n), ids: this.ids.subarray(0, this.n * ID_BYTES), spans: this.spans.subarray(0, this.n * 3) };
+  }
+
+  private grow(): void {
+    const cap = this.types.length * 2;
+    const types = new Uint8Array(cap);
+    types.set(this.types);
+    const ids = new Uint8Array(cap * ID_BYTES);
+    ids.set(this.ids);
+    const spans = new Uint32Array(cap * 3);
+    spans.set(this.spans);
+    this.types = types;
+    this.ids = ids;
+    this.spans = spans;
+  }
+}
+
+export function batchOf(blobs: readonly BatchBlob[]): BatchBlobs {
+  const b = new BatchBuilder(Math.max(1, blobs.length));
+  for (const x of blobs) b.add(x.type, x.id, x.offset, x.length, x.rawLength);
+  return b.build();
+}
