@@ -14,7 +14,7 @@ import { cleanText, toBool, toCount, validMillis } from '../catalog/validate.js'
 import type { CatalogWriter } from '../catalog/writer.js';
 import { linkMedia, type MediaResolver } from './media.js';
 import { kindFromCode, type ReportCollector } from './report.js';
-import { columnNames, forEachRow, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
+import { columnNames, forEachRawRow, forEachRow, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
 import type { ImportOptions } from './types.js';
 import { chatKindFromJid, loadJids, type ContactNames } from './whatsapp-android-names.js';
 
@@ -152,6 +152,13 @@ function senderName(ctx: Ctx, fromMe: boolean, jid: string | null): string {
   return ctx.names.nameFor(jid) ?? 'Unknown contact';
 }
 
+/** The columns the message query selects, in this order. */
+const MESSAGE_COLUMNS = [
+  'id', 'chat', 'from_me', 'sender', 'ts', 'type', 'text', 'media_row', 'media_path', 'media_mime', 'media_size', 'media_name',
+  'reply_to', 'action', 'revoked', 'lat', 'lon', 'place', 'forwarded', 'edited',
+] as const;
+type MessageColumn = (typeof MESSAGE_COLUMNS)[number];
+
 async function importModern(ctx: Ctx): Promise<void> {
   const { db, writer, report, names } = ctx;
   const tables = tableNames(db);
@@ -194,72 +201,81 @@ async function importModern(ctx: Ctx): Promise<void> {
     for (const c of unknownCols) if ((row[c] ?? 0) > 0) report.unknown('message column not read', c, 'rows with a value', row[c]);
   }
 
+  // Every column is always selected (NULL where the source has no such table), so each has a fixed
+  // place in the row: rows come back as arrays, which is much cheaper than an object per message.
   const joins: string[] = [];
-  const cols: string[] = [
-    'm._id AS id', 'm.chat_row_id AS chat', 'm.from_me AS from_me', 'm.sender_jid_row_id AS sender', 'm.timestamp AS ts', 'm.message_type AS type', 'm.text_data AS text',
-  ];
+  const select: Record<MessageColumn, string> = {
+    id: 'm._id', chat: 'm.chat_row_id', from_me: 'm.from_me', sender: 'm.sender_jid_row_id', ts: 'm.timestamp', type: 'm.message_type', text: 'm.text_data',
+    media_row: 'NULL', media_path: 'NULL', media_mime: 'NULL', media_size: 'NULL', media_name: 'NULL',
+    reply_to: 'NULL', action: 'NULL', revoked: 'NULL', lat: 'NULL', lon: 'NULL', place: 'NULL', forwarded: 'NULL', edited: 'NULL',
+  };
   if (has('message_media')) {
     joins.push('LEFT JOIN message_media mm ON mm.message_row_id = m._id');
     const mc = columnNames(db, 'message_media');
-    cols.push(`mm.message_row_id AS media_row`, `${mc.has('file_path') ? 'mm.file_path' : 'NULL'} AS media_path`, `${mc.has('mime_type') ? 'mm.mime_type' : 'NULL'} AS media_mime`);
-    cols.push(`${mc.has('file_length') ? 'coalesce(mm.file_length, mm.file_size)' : mc.has('file_size') ? 'mm.file_size' : 'NULL'} AS media_size`, `${mc.has('media_name') ? 'mm.media_name' : 'NULL'} AS media_name`);
+    select.media_row = 'mm.message_row_id';
+    if (mc.has('file_path')) select.media_path = 'mm.file_path';
+    if (mc.has('mime_type')) select.media_mime = 'mm.mime_type';
+    select.media_size = mc.has('file_length') ? 'coalesce(mm.file_length, mm.file_size)' : mc.has('file_size') ? 'mm.file_size' : 'NULL';
+    if (mc.has('media_name')) select.media_name = 'mm.media_name';
   }
   if (has('message_quoted')) {
     joins.push('LEFT JOIN message_quoted q ON q.message_row_id = m._id');
     // Only rows that quote something pay for the lookup of the quoted message.
-    cols.push('CASE WHEN q.message_row_id IS NOT NULL THEN (SELECT p._id FROM message p WHERE p.chat_row_id = q.parent_message_chat_row_id AND p.from_me = q.from_me AND p.key_id = q.key_id LIMIT 1) END AS reply_to');
+    select.reply_to = 'CASE WHEN q.message_row_id IS NOT NULL THEN (SELECT p._id FROM message p WHERE p.chat_row_id = q.parent_message_chat_row_id AND p.from_me = q.from_me AND p.key_id = q.key_id LIMIT 1) END';
   }
   if (has('message_system')) {
     joins.push('LEFT JOIN message_system ms ON ms.message_row_id = m._id');
-    cols.push('ms.action_type AS action');
+    select.action = 'ms.action_type';
   }
   if (has('message_revoked')) {
     joins.push('LEFT JOIN message_revoked mr ON mr.message_row_id = m._id');
-    cols.push('mr.message_row_id AS revoked');
+    select.revoked = 'mr.message_row_id';
   }
   if (has('message_location')) {
     joins.push('LEFT JOIN message_location ml ON ml.message_row_id = m._id');
-    cols.push('ml.latitude AS lat', 'ml.longitude AS lon', 'ml.place_name AS place');
+    Object.assign(select, { lat: 'ml.latitude', lon: 'ml.longitude', place: 'ml.place_name' });
   }
   if (has('message_forwarded')) {
     joins.push('LEFT JOIN message_forwarded mf ON mf.message_row_id = m._id');
-    cols.push('mf.message_row_id AS forwarded');
+    select.forwarded = 'mf.message_row_id';
   }
   if (has('message_edit_info')) {
     joins.push('LEFT JOIN message_edit_info me ON me.message_row_id = m._id');
-    cols.push('me.message_row_id AS edited');
+    select.edited = 'me.message_row_id';
   }
-  const sql = `SELECT ${cols.join(', ')} FROM message m ${joins.join(' ')} WHERE m.chat_row_id > 0 ORDER BY m._id`;
+  const sql = `SELECT ${MESSAGE_COLUMNS.map((c) => `${select[c]} AS ${c}`).join(', ')} FROM message m ${joins.join(' ')} WHERE m.chat_row_id > 0 ORDER BY m._id`;
   const total = safeCount(db, 'SELECT count(*) FROM message WHERE chat_row_id > 0');
-  await forEachRow(db, sql, (r) => {
-    const id = toCount(r.id);
-    const chat = chatIds.get(Number(r.chat));
+  await forEachRawRow(db, sql, (row) => {
+    // In MESSAGE_COLUMNS order.
+    const [rawId, rawChat, rawFromMe, rawSender, rawTs, rawType, rawText, mediaRow, mediaPath, mediaMime, mediaSize, mediaName, replyTo, action, revoked, lat, lon, place, forwarded, edited] = row;
+    const id = toCount(rawId);
+    const chat = chatIds.get(Number(rawChat));
     if (id === null || !chat) {
-      report.unknown('message.chat_row_id', 'chat not in chat table', String(r.id));
+      report.unknown('message.chat_row_id', 'chat not in chat table', String(rawId));
       return;
     }
-    let kind = kindFromCode(report, 'message.message_type', r.type, TYPE_KIND, id);
-    const fromMe = toBool(r.from_me);
-    const senderJid = fromMe ? null : (toCount(r.sender) ? (jids.get(Number(r.sender)) ?? null) : chat.jid);
-    let text = cleanText(r.text);
+    let kind = kindFromCode(report, 'message.message_type', rawType, TYPE_KIND, id);
+    const fromMe = toBool(rawFromMe);
+    const senderJid = fromMe ? null : toCount(rawSender) ? (jids.get(Number(rawSender)) ?? null) : chat.jid;
+    let text = cleanText(rawText);
     let sender: string | null = senderName(ctx, fromMe, senderJid);
-    if (r.sender && toCount(r.sender) && !jids.has(Number(r.sender)) && !fromMe) sender = 'Unknown contact';
-    if (kind === 'system' || r.action != null) {
+    if (rawSender && toCount(rawSender) && !jids.has(Number(rawSender)) && !fromMe) sender = 'Unknown contact';
+    if (kind === 'system' || action != null) {
       kind = 'system';
       sender = null;
-      const action = toCount(r.action);
-      if (action !== null && SYSTEM_ACTIONS[action]) text = text ?? SYSTEM_ACTIONS[action]!;
+      const code = toCount(action);
+      if (code !== null && SYSTEM_ACTIONS[code]) text = text ?? SYSTEM_ACTIONS[code]!;
       else {
-        if (r.action != null) report.unknown('message_system.action_type', r.action, id);
+        if (action != null) report.unknown('message_system.action_type', action, id);
         text = text ?? 'System event';
       }
     }
-    if (kind === 'location' && typeof r.lat === 'number' && typeof r.lon === 'number') {
-      const place = cleanText(r.place, 256);
-      text = [text, `📍 ${r.lat.toFixed(6)}, ${r.lon.toFixed(6)}${place ? ` (${place})` : ''}`].filter(Boolean).join('\n');
+    if (kind === 'location' && typeof lat === 'number' && typeof lon === 'number') {
+      const placeName = cleanText(place, 256);
+      text = [text, `📍 ${lat.toFixed(6)}, ${lon.toFixed(6)}${placeName ? ` (${placeName})` : ''}`].filter(Boolean).join('\n');
     }
-    const deleted = kind === 'deleted' || r.revoked != null;
-    const ts = validMillis(r.ts);
+    const deleted = kind === 'deleted' || revoked != null;
+    const ts = validMillis(rawTs);
     if (ts === null) report.unknown('message.timestamp', 'not a valid time', id);
     writer.addMessage({
       id,
@@ -269,13 +285,13 @@ async function importModern(ctx: Ctx): Promise<void> {
       timestamp: ts ?? 0,
       kind,
       text,
-      replyTo: toCount(r.reply_to),
-      forwardedFrom: r.forwarded != null ? 'forwarded' : null,
-      edited: r.edited != null,
+      replyTo: toCount(replyTo),
+      forwardedFrom: forwarded != null ? 'forwarded' : null,
+      edited: edited != null,
       deleted,
     });
     report.counts.messages += 1;
-    if (r.media_row != null) writer.addPendingMedia({ messageId: id, relPath: typeof r.media_path === 'string' ? r.media_path : null, name: fileNameOf(r.media_path) ?? cleanText(r.media_name, 512), mime: cleanText(r.media_mime, 255), size: toCount(r.media_size) });
+    if (mediaRow != null) writer.addPendingMedia({ messageId: id, relPath: typeof mediaPath === 'string' ? mediaPath : null, name: fileNameOf(mediaPath) ?? cleanText(mediaName, 512), mime: cleanText(mediaMime, 255), size: toCount(mediaSize) });
   }, progress(ctx, total));
 
   if (has('message_add_on') && has('message_add_on_reaction')) {
