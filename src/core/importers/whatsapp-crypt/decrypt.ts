@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflate } from 'node:zlib';
-import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { CancelledError, ChatsafeError, IntegrityError, UsageError, WrongKeyError, throwIfCancelled } from '../../errors.js';
 import {
   CRYPT12_SUFFIX_LENGTH,
@@ -83,12 +83,20 @@ export async function decryptBackupFile(inPath: string, key: WhatsAppKey, outPat
     const first = await session.readFirstPlaintext();
     if (first.kind === 'noise') throw await session.explainNoise(material);
 
+    // Opened here rather than by the stream: a stream opens its file in the background, so a
+    // failure early in the pipeline could remove the temporary file before it was even created.
+    const outFile = await open(tmpPath, 'wx', 0o600);
     tmpCreated = true;
-    const out = createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 });
+    const out = outFile.createWriteStream();
     const stages: NodeJS.ReadWriteStream[] = first.kind === 'zip' ? [] : [createInflate()];
     // Byte mode keeps at most about one chunk buffered between the stages.
     const source = Readable.from(session.plaintext(first.chunks, first.kind), { objectMode: false });
-    await pipeline([source, ...stages, out], { signal: opts.signal });
+    try {
+      await pipeline([source, ...stages, out], { signal: opts.signal });
+    } finally {
+      // Closed before it is renamed or removed (Windows refuses either on an open file).
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
+    }
     const bytesOut = out.bytesWritten;
     await syncFile(tmpPath);
     await rename(tmpPath, outPath);
