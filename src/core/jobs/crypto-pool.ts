@@ -12,11 +12,14 @@ import type { BatchBlobs } from './batch-blobs.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 
 /**
- * A worker's data lives in ArrayBuffers outside its JavaScript heap; what it
- * allocates on the heap is a few small objects per batch. V8's default young
- * generation (tens of MiB per thread) would only add to the process's memory.
+ * When opening blobs (restore, check, export), a worker's data lives in
+ * ArrayBuffers outside its JavaScript heap and it allocates a few small
+ * objects per batch: V8's default young generation (tens of MiB per thread)
+ * would only add to the process's memory. A backup's workers keep the
+ * default: with 4 MiB, a 1 GiB first backup took 15-25% longer (more
+ * collections on both threads) for about 55 MiB less at its peak.
  */
-const YOUNG_GENERATION_MB = 4;
+const OPENING_YOUNG_GENERATION_MB = 4;
 
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
 
@@ -46,7 +49,7 @@ export class CryptoPool {
         blobIdKey: new Uint8Array(keys.blobId),
         ...(backup && keys.meta ? { knownIds: backup.knownIds().buffer, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
       };
-      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, ...(backup ? {} : { resourceLimits: { maxYoungGenerationSizeMb: OPENING_YOUNG_GENERATION_MB } }) });
       w.on('message', (m: { seq: number; res: CryptoResponse }) => {
         const p = this.pending.get(m.seq);
         if (!p) return;
