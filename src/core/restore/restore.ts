@@ -66,6 +66,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
 
   const pool = new CryptoPool(repo.keys, opts.workers);
   const buffers = new BufferRing(BUFFER_BYTES);
+  const packs = repo.packReader();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   try {
     const groups = readGroups(files, index);
@@ -73,7 +74,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
       orderedMap(groups, READ_AHEAD, async (g) => {
         throwIfCancelled(opts.signal);
         const readBuffer = buffers.take(g.length);
-        const bytes = await repo.readPack(g.pack, { offset: g.offset, length: g.length }, Buffer.from(readBuffer));
+        const bytes = await packs.read(g.pack, { offset: g.offset, length: g.length }, Buffer.from(readBuffer));
         // A backend that read into memory of its own: that copy is the one to move.
         const sealed = bytes.buffer === readBuffer ? readBuffer : (buffers.give(readBuffer), ownCopy(bytes));
         const opened = await pool.openBatchInto(sealed, g.blobs.build(), objectPath('data', g.pack), buffers.take(g.rawLength));
@@ -113,6 +114,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     meter.done();
     return result;
   } finally {
+    await packs.close();
     await pool.close();
   }
 }

@@ -32,6 +32,14 @@ export interface ByteRange {
   readonly length: number;
 }
 
+/** Reads many ranges of one kind's objects; see `StorageBackend.rangeReader`. */
+export interface RangeReader {
+  /** As `StorageBackend.read` with a range. */
+  read(name: string, range: ByteRange, into?: Buffer): Promise<Buffer>;
+  /** Lets go of what the reader kept open; reads still running finish first. */
+  close(): Promise<void>;
+}
+
 export interface StorageBackend {
   /** Where this is, for messages and the diagnostics report; never contains credentials. */
   readonly location: string;
@@ -46,6 +54,13 @@ export interface StorageBackend {
    * reuses a few buffers instead of allocating one per read. Others ignore it.
    */
   read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer>;
+  /**
+   * Optional: a reader for a run of range reads (a restore reads a pack in
+   * many pieces) that may keep a few objects open between reads. It sees the
+   * objects as they were when first read through it, so it lives for one
+   * operation only.
+   */
+  rangeReader?(kind: ObjectKind): RangeReader;
   /** Atomic, durable, immutable (see the contract above). `data` may be split into parts to avoid copying. */
   write(kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]): Promise<void>;
   /** Removing a missing object is not an error: prune may be re-run after a crash. */

@@ -15,10 +15,89 @@ import {
   type ByteRange,
   type ObjectInfo,
   type ObjectKind,
+  type RangeReader,
   type StorageBackend,
 } from './backend.js';
 
 const TMP_MARK = '.tmp-';
+/** Objects a range reader keeps open: a restore alternates between the few packs one file's chunks are in. */
+const OPEN_FILES = 8;
+
+function checkRange(kind: ObjectKind, name: string, range: ByteRange): void {
+  if (!(Number.isSafeInteger(range.offset) && Number.isSafeInteger(range.length) && range.offset >= 0 && range.length >= 0)) {
+    throw new ChatsafeError('integrity', `storage: invalid byte range for ${kind}/${name}`);
+  }
+}
+
+/** A range of an open file, into `into` when it is large enough; short at the end of the file. */
+async function readRange(fh: fs.FileHandle, range: ByteRange, into?: Buffer): Promise<Buffer> {
+  const buf = into && into.length >= range.length ? into.subarray(0, range.length) : Buffer.allocUnsafe(range.length);
+  let got = 0;
+  while (got < range.length) {
+    const { bytesRead } = await fh.read(buf, got, range.length - got, range.offset + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === range.length ? buf : buf.subarray(0, got);
+}
+
+interface OpenFile {
+  readonly handle: Promise<fs.FileHandle>;
+  users: number;
+  dropped: boolean;
+}
+
+/**
+ * The last few objects read, kept open (least recently used goes first); a
+ * file is closed once dropped and no read is using it.
+ */
+class OpenFiles implements RangeReader {
+  private readonly files = new Map<string, OpenFile>();
+
+  constructor(
+    private readonly max: number,
+    private readonly open: (name: string) => Promise<fs.FileHandle>,
+    private readonly check: (name: string, range: ByteRange) => void,
+  ) {}
+
+  async read(name: string, range: ByteRange, into?: Buffer): Promise<Buffer> {
+    this.check(name, range);
+    let file = this.files.get(name);
+    if (file) this.files.delete(name); // to the end: the most recently used
+    else {
+      const opened: OpenFile = { handle: this.open(name), users: 0, dropped: false };
+      opened.handle.catch(() => this.drop(name, opened));
+      file = opened;
+    }
+    this.files.set(name, file);
+    for (const [old, f] of this.files) {
+      if (this.files.size <= this.max) break;
+      this.drop(old, f);
+    }
+    file.users++;
+    try {
+      return await readRange(await file.handle, range, into);
+    } finally {
+      file.users--;
+      if (file.dropped && file.users === 0) closeQuietly(file);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const [name, f] of [...this.files]) this.drop(name, f);
+  }
+
+  private drop(name: string, f: OpenFile): void {
+    if (this.files.get(name) === f) this.files.delete(name);
+    if (f.dropped) return;
+    f.dropped = true;
+    if (f.users === 0) closeQuietly(f);
+  }
+}
+
+function closeQuietly(f: OpenFile): void {
+  f.handle.then((fh) => fh.close()).catch(() => undefined);
+}
 
 export class LocalFolderBackend implements StorageBackend {
   readonly location: string;
@@ -79,29 +158,26 @@ export class LocalFolderBackend implements StorageBackend {
   }
 
   async read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer> {
-    const path = this.pathOf(kind, name);
-    if (range && !(Number.isSafeInteger(range.offset) && Number.isSafeInteger(range.length) && range.offset >= 0 && range.length >= 0)) {
-      throw new ChatsafeError('integrity', `storage: invalid byte range for ${kind}/${name}`);
-    }
-    let fh: fs.FileHandle;
+    if (range) checkRange(kind, name, range);
+    const fh = await this.openForReading(kind, name);
     try {
-      fh = await fs.open(path, 'r');
+      return range ? await readRange(fh, range, into) : await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  rangeReader(kind: ObjectKind): RangeReader {
+    return new OpenFiles(OPEN_FILES, (name) => this.openForReading(kind, name), (name, range) => checkRange(kind, name, range));
+  }
+
+  private async openForReading(kind: ObjectKind, name: string): Promise<fs.FileHandle> {
+    const path = this.pathOf(kind, name);
+    try {
+      return await fs.open(path, 'r');
     } catch (e) {
       if (isNotFound(e)) throw new ChatsafeError('not-found', `${kind}/${name} is missing from the repository.`, 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
       throw ioError(e, `reading ${kind}/${name}`);
-    }
-    try {
-      if (!range) return await fh.readFile();
-      const buf = into && into.length >= range.length ? into.subarray(0, range.length) : Buffer.allocUnsafe(range.length);
-      let got = 0;
-      while (got < range.length) {
-        const { bytesRead } = await fh.read(buf, got, range.length - got, range.offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return got === range.length ? buf : buf.subarray(0, got);
-    } finally {
-      await fh.close();
     }
   }
 
