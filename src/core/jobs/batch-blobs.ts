@@ -48,8 +48,8 @@ export class BatchBuilder {
   add(type: BlobType, id: Uint8Array | string, offset: number, length: number, rawLength: number): void {
     if (this.n === this.types.length) this.grow();
     this.types[this.n] = BLOB_TYPES[type];
-    if (typeof id === 'string') Buffer.from(this.ids.buffer, this.ids.byteOffset + this.n * ID_BYTES, ID_BYTES).write(id, 'hex');
-    else this.ids.set(id, this.n * ID_BYTES);
+    const written = typeof id === 'string' ? Buffer.from(this.ids.buffer, this.ids.byteOffset + this.n * ID_BYTES, ID_BYTES).write(id, 'hex') : (this.ids.set(id, this.n * ID_BYTES), id.length);
+    if (written !== ID_BYTES) throw new Error(`a blob id must be ${ID_BYTES} bytes`);
     this.spans[this.n * 3] = offset;
     this.spans[this.n * 3 + 1] = length;
     this.spans[this.n * 3 + 2] = rawLength;

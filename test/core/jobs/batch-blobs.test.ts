@@ -19,6 +19,9 @@ test('a batch keeps each blob\'s type, id and span in order, past its first capa
       assert.deepEqual([...batch.spans.subarray(3 * i, 3 * i + 3)], [b.offset, b.length, b.rawLength]);
     });
   }
+  assert.throws(() => new BatchBuilder().add('data', 'ab'.repeat(31), 0, 1, 1), /32 bytes/);
+  assert.throws(() => new BatchBuilder().add('data', 'zz'.repeat(32), 0, 1, 1), /32 bytes/);
+  assert.throws(() => new BatchBuilder().add('data', new Uint8Array(31), 0, 1, 1), /32 bytes/);
   const empty = new BatchBuilder().build();
   assert.equal(empty.types.length + empty.ids.length + empty.spans.length, 0);
 });
