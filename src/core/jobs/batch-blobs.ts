@@ -25,6 +25,8 @@ export interface BatchBlobs {
   readonly ids: Uint8Array;
   /** offset, sealed length and plaintext length of each blob, in turn. */
   readonly spans: Uint32Array;
+  /** Which of the request's objects (packs) each blob was read from, for messages. */
+  readonly sources: Uint16Array;
 }
 
 /** Packs a list of blobs for a batch; a pack is far below 4 GiB, so offsets fit 32 bits. */
@@ -33,19 +35,21 @@ export class BatchBuilder {
   private types: Uint8Array;
   private ids: Uint8Array;
   private spans: Uint32Array;
+  private sources: Uint16Array;
 
   constructor(capacity = 64) {
     this.types = new Uint8Array(capacity);
     this.ids = new Uint8Array(capacity * ID_BYTES);
     this.spans = new Uint32Array(capacity * 3);
+    this.sources = new Uint16Array(capacity);
   }
 
   get count(): number {
     return this.n;
   }
 
-  /** `idHex` or `id`: the blob's 32-byte id. */
-  add(type: BlobType, id: Uint8Array | string, offset: number, length: number, rawLength: number): void {
+  /** `idHex` or `id`: the blob's 32-byte id; `source`: the index of its object in the request. */
+  add(type: BlobType, id: Uint8Array | string, offset: number, length: number, rawLength: number, source = 0): void {
     if (this.n === this.types.length) this.grow();
     this.types[this.n] = BLOB_TYPES[type];
     const written = typeof id === 'string' ? Buffer.from(this.ids.buffer, this.ids.byteOffset + this.n * ID_BYTES, ID_BYTES).write(id, 'hex') : (this.ids.set(id, this.n * ID_BYTES), id.length);
@@ -53,11 +57,12 @@ export class BatchBuilder {
     this.spans[this.n * 3] = offset;
     this.spans[this.n * 3 + 1] = length;
     this.spans[this.n * 3 + 2] = rawLength;
+    this.sources[this.n] = source;
     this.n++;
   }
 
   build(): BatchBlobs {
-    return { types: this.types.subarray(0, this.n), ids: this.ids.subarray(0, this.n * ID_BYTES), spans: this.spans.subarray(0, this.n * 3) };
+    return { types: this.types.subarray(0, this.n), ids: this.ids.subarray(0, this.n * ID_BYTES), spans: this.spans.subarray(0, this.n * 3), sources: this.sources.subarray(0, this.n) };
   }
 
   private grow(): void {
@@ -68,9 +73,12 @@ export class BatchBuilder {
     ids.set(this.ids);
     const spans = new Uint32Array(cap * 3);
     spans.set(this.spans);
+    const sources = new Uint16Array(cap);
+    sources.set(this.sources);
     this.types = types;
     this.ids = ids;
     this.spans = spans;
+    this.sources = sources;
   }
 }
 

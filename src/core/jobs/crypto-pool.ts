@@ -140,7 +140,7 @@ export class CryptoPool {
    */
   async openBatch(sealed: Buffer, blobs: BatchBlobs, object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
     const ab = ownArrayBuffer(sealed);
-    const res = (await this.request({ op: 'open-batch', sealed: ab, blobs, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true }, [ab])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    const res = (await this.request({ op: 'open-batch', sealed: ab, blobs, objects: [object], verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true }, [ab])) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return Buffer.from(res.data, 0, res.length);
   }
 
@@ -150,9 +150,9 @@ export class CryptoPool {
    * worker and come back: the plaintexts in `into` when it is large enough,
    * else in new memory.
    */
-  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlobs, object: string, into: ArrayBuffer | null): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
+  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlobs, objects: string[], into: ArrayBuffer | null): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
     const transfer = into ? [sealed, into] : [sealed];
-    const res = (await this.request({ op: 'open-batch', sealed, blobs, object, verifyId: false, returnData: true, ...(into ? { into } : {}) }, transfer)) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    const res = (await this.request({ op: 'open-batch', sealed, blobs, objects, verifyId: false, returnData: true, ...(into ? { into } : {}) }, transfer)) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return { plain: Buffer.from(res.data, 0, res.length), sealed: res.sealed };
   }
 

@@ -31,7 +31,8 @@ export type CryptoRequest =
   | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
   | { op: 'sha256'; parts: ArrayBuffer[] }
-  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlobs; object: string; verifyId: boolean; returnData: boolean; into?: ArrayBuffer };
+  /** `objects`: the packs the blobs were read from (`blobs.sources` indexes them), named in messages. */
+  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlobs; objects: string[]; verifyId: boolean; returnData: boolean; into?: ArrayBuffer };
 
 export type CryptoResponse =
   /** ids: 32 bytes per chunk; packs: the packs that filled up meanwhile. */

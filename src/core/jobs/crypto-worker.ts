@@ -91,7 +91,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
     }
     case 'open-batch': {
       const sealed = new Uint8Array(req.sealed);
-      const { types, ids, spans } = req.blobs;
+      const { types, ids, spans, sources } = req.blobs;
       let total = 0;
       if (req.returnData) for (let i = 0; i < types.length; i++) total += spans[i * 3 + 2]!;
       const into = req.into && req.into.byteLength >= total ? req.into : new ArrayBuffer(total);
@@ -104,14 +104,15 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
         const offset = spans[i * 3]!;
         const piece = sealed.subarray(offset, offset + spans[i * 3 + 1]!);
         const rawLength = spans[i * 3 + 2]!;
+        const object = req.objects[sources[i]!] ?? req.objects[0] ?? '';
         let plain: Uint8Array;
         if (req.returnData) {
           // Straight into the answer: restoring copies each byte once.
-          openBlobInto(dataKeyBuf, type, id, piece, rawLength, req.object, out, o);
+          openBlobInto(dataKeyBuf, type, id, piece, rawLength, object, out, o);
           plain = out.subarray(o, o + rawLength);
-        } else plain = openBlob(dataKeyBuf, type, id, piece, rawLength, req.object);
+        } else plain = openBlob(dataKeyBuf, type, id, piece, rawLength, object);
         if (req.verifyId && !blobId(idKeyBuf, plain).equals(id)) {
-          return { res: { op: 'error', kind: 'integrity', object: req.object, message: `blob ${Buffer.from(id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
+          return { res: { op: 'error', kind: 'integrity', object: object, message: `blob ${Buffer.from(id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
         }
         o += plain.length;
       }

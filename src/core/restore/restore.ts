@@ -3,8 +3,9 @@
  * made first (every tree opened and authenticated, every conflict found), so
  * a damaged tree or an existing file stops the restore before anything is
  * written. Chunks are then read in as few storage requests as possible
- * (adjacent blobs of a pack in one range read), opened in the crypto
- * workers ahead of the writer, and written file by file.
+ * (adjacent blobs of a pack in one range read), gathered into batches that
+ * are opened in the crypto workers ahead of the writer (one call for many
+ * small ranges, from one pack or several), and written file by file.
  */
 import { objectPath } from '../storage/backend.js';
 import { BatchBuilder } from '../jobs/batch-blobs.js';
@@ -23,6 +24,8 @@ import { TargetWriter, type PlannedEntry, type RestoringFile } from './target-wr
 const MAX_READ_BYTES = 4 * 1024 * 1024;
 const MAX_PLAIN_BYTES = 4 * 1024 * 1024;
 const READ_AHEAD = 3;
+/** Separate ranges in one batch, at most (each is a read of its own). */
+const MAX_RANGES = 256;
 /** Read and plaintext buffers: room for the largest chunk (4 MiB) with its seal around it. */
 const BUFFER_BYTES = MAX_READ_BYTES + 64 * 1024;
 
@@ -69,17 +72,22 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   const packs = repo.packReader();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   try {
-    const groups = readGroups(files, index);
     const chunks = new ChunkCursor(
-      orderedMap(groups, READ_AHEAD, async (g) => {
+      orderedMap(readBatches(files, index), READ_AHEAD, async (b) => {
         throwIfCancelled(opts.signal);
-        const readBuffer = buffers.take(g.length);
-        const bytes = await packs.read(g.pack, { offset: g.offset, length: g.length }, Buffer.from(readBuffer));
-        // A backend that read into memory of its own: that copy is the one to move.
-        const sealed = bytes.buffer === readBuffer ? readBuffer : (buffers.give(readBuffer), ownCopy(bytes));
-        const opened = await pool.openBatchInto(sealed, g.blobs.build(), objectPath('data', g.pack), buffers.take(g.rawLength));
+        const sealed = buffers.take(b.length);
+        let at = 0;
+        await Promise.all(
+          b.ranges.map((r) => {
+            const place = Buffer.from(sealed, at, r.length);
+            at += r.length;
+            // A backend that read into memory of its own: its bytes are copied into place.
+            return packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== sealed && place.set(bytes));
+          }),
+        );
+        const opened = await pool.openBatchInto(sealed, b.blobs.build(), b.objects, buffers.take(b.rawLength));
         buffers.give(opened.sealed);
-        return { plain: opened.plain, lengths: g.lengths };
+        return { plain: opened.plain, lengths: b.lengths };
       }),
       (plain) => buffers.give(plain.buffer as ArrayBuffer),
     );
@@ -129,36 +137,53 @@ export async function planTree(repo: Repository, index: BlobIndex, treeId: strin
   }
 }
 
-interface ReadGroup {
-  pack: string;
-  offset: number;
-  length: number;
-  /** The plaintext bytes of its blobs. */
-  rawLength: number;
-  /** Offsets from the group's start. */
-  blobs: BatchBuilder;
+/**
+ * Chunks in restore order, read in batches for one worker call each: ranges
+ * of adjacent blobs in a pack, and after a database grew, the many small
+ * ranges that alternate between its old and new packs.
+ */
+interface ReadBatch {
+  /** Read one after another into the batch's buffer. */
+  readonly ranges: Array<{ pack: string; offset: number; length: number }>;
+  /** The packs' object paths, which `blobs.sources` indexes. */
+  readonly objects: string[];
+  /** Offsets in the batch's buffer. */
+  readonly blobs: BatchBuilder;
   /** The plaintext length of each blob. */
-  lengths: number[];
+  readonly lengths: number[];
+  /** Sealed and plaintext bytes in all. */
+  length: number;
+  rawLength: number;
 }
 
-/** Chunks in restore order, grouped into contiguous range reads of one pack. */
-function* readGroups(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex): Generator<ReadGroup> {
-  let g: ReadGroup | null = null;
+function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex): Generator<ReadBatch> {
+  let b: ReadBatch | null = null;
+  let sourceOf = new Map<string, number>();
   for (const f of files) {
     for (const id of f.node.content) {
       const loc = index.get(id);
       if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
-      if (!(g && g.pack === loc.pack && g.offset + g.length === loc.offset && g.length + loc.length <= MAX_READ_BYTES && g.rawLength + loc.rawLength <= MAX_PLAIN_BYTES)) {
-        if (g) yield g;
-        g = { pack: loc.pack, offset: loc.offset, length: 0, rawLength: 0, blobs: new BatchBuilder(), lengths: [] };
+      const last = b?.ranges[b.ranges.length - 1];
+      const adjacent = last !== undefined && last.pack === loc.pack && last.offset + last.length === loc.offset;
+      if (!b || b.length + loc.length > MAX_READ_BYTES || b.rawLength + loc.rawLength > MAX_PLAIN_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
+        if (b) yield b;
+        b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], length: 0, rawLength: 0 };
+        sourceOf = new Map();
       }
-      g.blobs.add('data', id, loc.offset - g.offset, loc.length, loc.rawLength);
-      g.lengths.push(loc.rawLength);
-      g.length += loc.length;
-      g.rawLength += loc.rawLength;
+      if (adjacent && b.ranges.length > 0) last.length += loc.length;
+      else b.ranges.push({ pack: loc.pack, offset: loc.offset, length: loc.length });
+      let source = sourceOf.get(loc.pack);
+      if (source === undefined) {
+        source = b.objects.push(objectPath('data', loc.pack)) - 1;
+        sourceOf.set(loc.pack, source);
+      }
+      b.blobs.add('data', id, b.length, loc.length, loc.rawLength, source);
+      b.lengths.push(loc.rawLength);
+      b.length += loc.length;
+      b.rawLength += loc.rawLength;
     }
   }
-  if (g) yield g;
+  if (b) yield b;
 }
 
 /**
@@ -221,11 +246,4 @@ class BufferRing {
   give(buffer: ArrayBuffer): void {
     if (buffer.byteLength === this.size) this.free.push(buffer);
   }
-}
-
-/** The bytes in an ArrayBuffer of their own, which can be moved to a worker. */
-function ownCopy(b: Buffer): ArrayBuffer {
-  const ab = new ArrayBuffer(b.length);
-  new Uint8Array(ab).set(b);
-  return ab;
 }

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import { blobId } from '../../../src/core/crypto/ids.js';
+import { IntegrityError } from '../../../src/core/errors.js';
 import { BatchBuilder, batchOf } from '../../../src/core/jobs/batch-blobs.js';
-import { BLOB_TYPES } from '../../../src/core/repo/blob.js';
+import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
+import { BLOB_TYPES, sealBlobInto, sealedBlobBound } from '../../../src/core/repo/blob.js';
 
 test('a batch keeps each blob\'s type, id and span in order, past its first capacity, from hex or bytes', () => {
   const blobs = Array.from({ length: 300 }, (_, i) => ({ type: i % 7 === 0 ? ('tree' as const) : ('data' as const), id: randomBytes(32), offset: i * 5000, length: 4000 + i, rawLength: 3000 + 2 * i }));
@@ -24,4 +27,26 @@ test('a batch keeps each blob\'s type, id and span in order, past its first capa
   assert.throws(() => new BatchBuilder().add('data', new Uint8Array(31), 0, 1, 1), /32 bytes/);
   const empty = new BatchBuilder().build();
   assert.equal(empty.types.length + empty.ids.length + empty.spans.length, 0);
+});
+
+test('a batch read from several packs opens every blob into place, and a damaged blob is reported in the pack it came from', async (t) => {
+  const keys = { data: randomBytes(32), blobId: randomBytes(32) };
+  const pool = new CryptoPool(keys, 1);
+  t.after(() => pool.close());
+  const plains = [randomBytes(5000), Buffer.alloc(3000, 7), randomBytes(100)];
+  const packs = ['data/aa/aa11', 'data/bb/bb22'];
+  const sealedAll = Buffer.alloc(plains.reduce((n, p) => n + sealedBlobBound(p.length), 0));
+  const batch = new BatchBuilder(1);
+  let at = 0;
+  plains.forEach((p, i) => {
+    const length = sealBlobInto(sealedAll, at, keys.data, 'data', blobId(keys.blobId, p), p, true);
+    batch.add('data', blobId(keys.blobId, p), at, length, p.length, i === 0 ? 0 : 1);
+    at += length;
+  });
+  const opened = await pool.openBatchInto(new Uint8Array(sealedAll.subarray(0, at)).buffer, batch.build(), packs, null);
+  assert.deepEqual(opened.plain, Buffer.concat(plains));
+
+  const damaged = new Uint8Array(sealedAll.subarray(0, at));
+  damaged[at - 5]! ^= 1; // inside the last blob, read from the second pack
+  await assert.rejects(pool.openBatchInto(damaged.buffer, batch.build(), packs, null), (e: unknown) => e instanceof IntegrityError && e.message.includes('data/bb/bb22') && !e.message.includes('data/aa/aa11'));
 });
