@@ -278,7 +278,7 @@ async function openCatalogOf(req: RequestOf<'catalog.open'>, ctx: AppContext): P
     view = await CatalogView.hold((use) => withBundleCatalog(s.address, key, use));
   } else {
     const repo = await Repository.open(openStorage(s), key);
-    if (ctx.opts.indexCacheDir) repo.useIndexCache(ctx.opts.indexCacheDir);
+    repo.useIndexCache(ctx.opts.indexCacheDir ?? null);
     view = await CatalogView.open(repo, await repo.findSnapshot(req.snapshot));
   }
   const catalogId = newId();

@@ -44,8 +44,7 @@ export async function openRepo(values: RepoArgs, io: CliIO): Promise<Repository>
   const backend = await openBackend(requireRepoAddress(values, io), io);
   const credential = await getCredential({ keyFile: values['key-file'], password: values.password }, io);
   const repo = await Repository.open(backend, credential, cliVaultUnlocker(io));
-  const cache = defaultIndexCacheDir(io.env);
-  if (cache) repo.useIndexCache(cache);
+  repo.useIndexCache(defaultIndexCacheDir(io.env));
   return repo;
 }
 

@@ -61,7 +61,7 @@ async function openSessionRepo(ctx: JobContext): Promise<Repository> {
 
 /** The repository, keeping its merged index in the app's cache folder between jobs. */
 function withIndexCache(repo: Repository, ctx: JobContext): Repository {
-  if (ctx.indexCacheDir) repo.useIndexCache(ctx.indexCacheDir);
+  repo.useIndexCache(ctx.indexCacheDir);
   return repo;
 }
 

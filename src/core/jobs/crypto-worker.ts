@@ -112,7 +112,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
           plain = out.subarray(o, o + rawLength);
         } else plain = openBlob(dataKeyBuf, type, id, piece, rawLength, object);
         if (req.verifyId && !blobId(idKeyBuf, plain).equals(id)) {
-          return { res: { op: 'error', kind: 'integrity', object: object, message: `blob ${Buffer.from(id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
+          return { res: { op: 'error', kind: 'integrity', object, message: `blob ${Buffer.from(id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
         }
         o += plain.length;
       }

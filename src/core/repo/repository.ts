@@ -10,7 +10,7 @@ import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
 import { findSingleDigitTypo, describeTypo, RootKey } from '../keys/root-key.js';
 import { createSlot, decodeSlot, encodeSlot, MASTER_KEY_BYTES, slotMatches, unwrapSlot, type KeySlot } from '../keys/slots.js';
 import { orderedMap } from '../jobs/ordered-map.js';
-import { objectPath, type StorageBackend } from '../storage/backend.js';
+import { objectPath, type ByteRange, type RangeReader, type StorageBackend } from '../storage/backend.js';
 import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
@@ -181,9 +181,9 @@ export class Repository {
     this.indexCache?.save(index);
   }
 
-  /** Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`). */
-  useIndexCache(dir: string): void {
-    this.indexCache = new IndexCache(dir, this.config.id, this.keys.meta);
+  /** Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`); null keeps none. */
+  useIndexCache(dir: string | null): void {
+    this.indexCache = dir === null ? null : new IndexCache(dir, this.config.id, this.keys.meta);
   }
 
   private async indexNames(): Promise<string[]> {
@@ -211,9 +211,11 @@ export class Repository {
     return index;
   }
 
-  /** A pack's bytes; a pack the index lists but storage lacks is an integrity failure, not a usage one. */
-  /** A pack, or a range of it; `into` as in `StorageBackend.read`. */
-  async readPack(pack: string, range?: { offset: number; length: number }, into?: Buffer): Promise<Buffer> {
+  /**
+   * A pack, or a range of it (`into` as in `StorageBackend.read`); a pack the
+   * index lists but storage lacks is an integrity failure, not a usage one.
+   */
+  async readPack(pack: string, range?: ByteRange, into?: Buffer): Promise<Buffer> {
     return checkedPackRead(pack, range, () => this.backend.read('data', pack, range, into));
   }
 
@@ -222,10 +224,12 @@ export class Repository {
    * backend's range reader when it has one: a chat database restored after
    * it grew is read in thousands of pieces that alternate between a few packs.
    */
-  packReader(): { read(pack: string, range: { offset: number; length: number }, into?: Buffer): Promise<Buffer>; close(): Promise<void> } {
+  packReader(): RangeReader {
     const reader = this.backend.rangeReader?.('data');
-    if (!reader) return { read: (pack, range, into) => this.readPack(pack, range, into), close: async () => undefined };
-    return { read: (pack, range, into) => checkedPackRead(pack, range, () => reader.read(pack, range, into)), close: () => reader.close() };
+    return {
+      read: (pack, range, into) => checkedPackRead(pack, range, () => (reader ? reader.read(pack, range, into) : this.backend.read('data', pack, range, into))),
+      close: async () => reader?.close(),
+    };
   }
 
   async listSnapshots(): Promise<SnapshotRecord[]> {
@@ -365,7 +369,7 @@ const TREE_CACHE_ENTRIES = 20_000;
 const INDEX_READS_AT_ONCE = 8;
 
 /** A pack read, with a missing pack or a short range reported as damage to the repository. */
-async function checkedPackRead(pack: string, range: { offset: number; length: number } | undefined, read: () => Promise<Buffer>): Promise<Buffer> {
+async function checkedPackRead(pack: string, range: ByteRange | undefined, read: () => Promise<Buffer>): Promise<Buffer> {
   const object = objectPath('data', pack);
   let bytes: Buffer;
   try {

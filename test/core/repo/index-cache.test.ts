@@ -116,7 +116,7 @@ test('a repository opened with a cache uses it while the index files are the sam
   writeFileSync(path, bytes);
   for (const cacheDir of [join(dir, 'cache'), null]) {
     const repo = await Repository.open(backend, { kind: 'key', key });
-    if (cacheDir) repo.useIndexCache(cacheDir);
+    repo.useIndexCache(cacheDir);
     await assert.rejects(repo.loadIndex(), (e: unknown) => e instanceof IntegrityError && e.message.includes(`index/${name}`) && /do not match the object name/.test(e.message));
   }
   assert.deepEqual(readFileSync(cacheFile), sealedCache, 'a failed load leaves the cache as it was');
