@@ -158,6 +158,8 @@ const MESSAGE_COLUMNS = [
   'reply_to', 'action', 'revoked', 'lat', 'lon', 'place', 'forwarded', 'edited',
 ] as const;
 type MessageColumn = (typeof MESSAGE_COLUMNS)[number];
+/** Each column's place in a row, so the row is read by name and not by a second list kept in step by hand. */
+const AT = Object.fromEntries(MESSAGE_COLUMNS.map((c, i) => [c, i])) as Record<MessageColumn, number>;
 
 async function importModern(ctx: Ctx): Promise<void> {
   const { db, writer, report, names } = ctx;
@@ -246,18 +248,22 @@ async function importModern(ctx: Ctx): Promise<void> {
   const sql = `SELECT ${MESSAGE_COLUMNS.map((c) => `${select[c]} AS ${c}`).join(', ')} FROM message m ${joins.join(' ')} WHERE m.chat_row_id > 0 ORDER BY m._id`;
   const total = safeCount(db, 'SELECT count(*) FROM message WHERE chat_row_id > 0');
   await forEachRawRow(db, sql, (row) => {
-    // In MESSAGE_COLUMNS order.
-    const [rawId, rawChat, rawFromMe, rawSender, rawTs, rawType, rawText, mediaRow, mediaPath, mediaMime, mediaSize, mediaName, replyTo, action, revoked, lat, lon, place, forwarded, edited] = row;
+    const rawId = row[AT.id];
+    const rawSender = row[AT.sender];
+    const action = row[AT.action];
+    const lat = row[AT.lat];
+    const lon = row[AT.lon];
+    const mediaPath = row[AT.media_path];
     const id = toCount(rawId);
-    const chat = chatIds.get(Number(rawChat));
+    const chat = chatIds.get(Number(row[AT.chat]));
     if (id === null || !chat) {
       report.unknown('message.chat_row_id', 'chat not in chat table', String(rawId));
       return;
     }
-    let kind = kindFromCode(report, 'message.message_type', rawType, TYPE_KIND, id);
-    const fromMe = toBool(rawFromMe);
+    let kind = kindFromCode(report, 'message.message_type', row[AT.type], TYPE_KIND, id);
+    const fromMe = toBool(row[AT.from_me]);
     const senderJid = fromMe ? null : toCount(rawSender) ? (jids.get(Number(rawSender)) ?? null) : chat.jid;
-    let text = cleanText(rawText);
+    let text = cleanText(row[AT.text]);
     let sender: string | null = senderName(ctx, fromMe, senderJid);
     if (rawSender && toCount(rawSender) && !jids.has(Number(rawSender)) && !fromMe) sender = 'Unknown contact';
     if (kind === 'system' || action != null) {
@@ -271,11 +277,11 @@ async function importModern(ctx: Ctx): Promise<void> {
       }
     }
     if (kind === 'location' && typeof lat === 'number' && typeof lon === 'number') {
-      const placeName = cleanText(place, 256);
+      const placeName = cleanText(row[AT.place], 256);
       text = [text, `📍 ${lat.toFixed(6)}, ${lon.toFixed(6)}${placeName ? ` (${placeName})` : ''}`].filter(Boolean).join('\n');
     }
-    const deleted = kind === 'deleted' || revoked != null;
-    const ts = validMillis(rawTs);
+    const deleted = kind === 'deleted' || row[AT.revoked] != null;
+    const ts = validMillis(row[AT.ts]);
     if (ts === null) report.unknown('message.timestamp', 'not a valid time', id);
     writer.addMessage({
       id,
@@ -285,13 +291,13 @@ async function importModern(ctx: Ctx): Promise<void> {
       timestamp: ts ?? 0,
       kind,
       text,
-      replyTo: toCount(replyTo),
-      forwardedFrom: forwarded != null ? 'forwarded' : null,
-      edited: edited != null,
+      replyTo: toCount(row[AT.reply_to]),
+      forwardedFrom: row[AT.forwarded] != null ? 'forwarded' : null,
+      edited: row[AT.edited] != null,
       deleted,
     });
     report.counts.messages += 1;
-    if (mediaRow != null) writer.addPendingMedia({ messageId: id, relPath: typeof mediaPath === 'string' ? mediaPath : null, name: fileNameOf(mediaPath) ?? cleanText(mediaName, 512), mime: cleanText(mediaMime, 255), size: toCount(mediaSize) });
+    if (row[AT.media_row] != null) writer.addPendingMedia({ messageId: id, relPath: typeof mediaPath === 'string' ? mediaPath : null, name: fileNameOf(mediaPath) ?? cleanText(row[AT.media_name], 512), mime: cleanText(row[AT.media_mime], 255), size: toCount(row[AT.media_size]) });
   }, progress(ctx, total));
 
   if (has('message_add_on') && has('message_add_on_reaction')) {
