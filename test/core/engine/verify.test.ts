@@ -4,25 +4,17 @@
  * verification (and so keeps retention from running).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import { verifySnapshot } from '../../../src/core/backup/verify.js';
 import { IntegrityError } from '../../../src/core/errors.js';
-import { RootKey } from '../../../src/core/keys/root-key.js';
-import { Repository } from '../../../src/core/repo/repository.js';
-import { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
-import { pseudoRandomBytes, tempDir } from '../../helpers/tmp.js';
+import { repoWithSource } from '../../helpers/repo.js';
+import { pseudoRandomBytes } from '../../helpers/tmp.js';
 
 test('verification with the backup index: passes as stored, fails naming an index file that went missing', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  writeFileSync(join(src, 'a.bin'), pseudoRandomBytes(3 * 1024 * 1024, 1));
-  writeFileSync(join(src, 'b.txt'), 'hello\n');
-  const repo = await Repository.init(new LocalFolderBackend(join(dir, 'repo')), RootKey.generate());
+  const { dir, src, repo } = await repoWithSource(t, { 'a.bin': pseudoRandomBytes(3 * 1024 * 1024, 1), 'b.txt': 'hello\n' });
   const { id } = await backup(repo, { sources: [src] });
 
   const index = await repo.loadIndex();

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import { IntegrityError } from '../../../src/core/errors.js';
-import { RootKey } from '../../../src/core/keys/root-key.js';
 import { IndexCache } from '../../../src/core/repo/index-cache.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
 import { Repository } from '../../../src/core/repo/repository.js';
-import { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
+import { repoWithSource } from '../../helpers/repo.js';
 import { pseudoRandomBytes, tempDir } from '../../helpers/tmp.js';
 
 function someIndex(packs: number): MasterIndex {
@@ -79,14 +78,7 @@ test('a cache folder that cannot be made is not an error', (t) => {
 });
 
 test('a repository opened with a cache uses it while the index files are the same, and still names one damaged in storage', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  writeFileSync(join(src, 'a.bin'), pseudoRandomBytes(2 * 1024 * 1024, 7));
-  const key = RootKey.generate();
-  const backend = new LocalFolderBackend(join(dir, 'repo'));
-  const first = await Repository.init(backend, key);
+  const { dir, src, key, backend, repo: first } = await repoWithSource(t, { 'a.bin': pseudoRandomBytes(2 * 1024 * 1024, 7) });
   first.useIndexCache(join(dir, 'cache'));
   await backup(first, { sources: [src] });
   assert.equal(readdirSync(join(dir, 'cache')).length, 1, 'the backup left its index in the cache');
@@ -123,15 +115,8 @@ test('a repository opened with a cache uses it while the index files are the sam
 });
 
 test('a backup that stores nothing new leaves the cached index as it is; one that stores something replaces it', async (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  writeFileSync(join(src, 'a.bin'), pseudoRandomBytes(1024 * 1024, 3));
-  const key = RootKey.generate();
-  const backend = new LocalFolderBackend(join(dir, 'repo'));
+  const { dir, src, key, backend, repo } = await repoWithSource(t, { 'a.bin': pseudoRandomBytes(1024 * 1024, 3) });
   const cacheDir = join(dir, 'cache');
-  const repo = await Repository.init(backend, key);
   repo.useIndexCache(cacheDir);
   await backup(repo, { sources: [src] });
   const cacheFile = join(cacheDir, readdirSync(cacheDir)[0]!);
