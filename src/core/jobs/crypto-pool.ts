@@ -21,6 +21,9 @@ import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } fro
  */
 const OPENING_YOUNG_GENERATION_MB = 4;
 
+/** verifyId: also check each blob's keyed id against its plaintext; returnData: false for a check that keeps nothing. */
+type OpenOptions = { verifyId?: boolean; returnData?: boolean };
+
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
 
 export class CryptoPool {
@@ -125,7 +128,7 @@ export class CryptoPool {
     return all.flatMap((res) => (res as Extract<CryptoResponse, { op: 'packs' }>).packs);
   }
 
-  async open(type: BlobType, idHex: string, sealed: Buffer, rawLength: number, object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
+  async open(type: BlobType, idHex: string, sealed: Buffer, rawLength: number, object: string, opts: OpenOptions = {}): Promise<Buffer> {
     const ab = ownArrayBuffer(sealed);
     const res = await this.request(
       { op: 'open', type, id: new Uint8Array(Buffer.from(idHex, 'hex')), sealed: ab, rawLength, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true },
@@ -138,21 +141,20 @@ export class CryptoPool {
    * Opens adjacent blobs read in one piece (a range of a pack) in one worker
    * call; returns their plaintexts concatenated in order. `sealed` is moved.
    */
-  async openBatch(sealed: Buffer, blobs: BatchBlobs, object: string, opts: { verifyId?: boolean; returnData?: boolean } = {}): Promise<Buffer> {
-    const ab = ownArrayBuffer(sealed);
-    const res = (await this.request({ op: 'open-batch', sealed: ab, blobs, objects: [object], verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true }, [ab])) as Extract<CryptoResponse, { op: 'open-batch' }>;
-    return Buffer.from(res.data, 0, res.length);
+  async openBatch(sealed: Buffer, blobs: BatchBlobs, object: string, opts: OpenOptions = {}): Promise<Buffer> {
+    return (await this.openBatchInto(ownArrayBuffer(sealed), blobs, [object], null, opts)).plain;
   }
 
   /**
    * `openBatch` for a caller that recycles its memory: `sealed` (blob offsets
    * from its start) and `into`, a buffer for the plaintexts, are moved to the
    * worker and come back: the plaintexts in `into` when it is large enough,
-   * else in new memory.
+   * else in new memory. `objects` name the packs `blobs.sources` points to.
    */
-  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlobs, objects: string[], into: ArrayBuffer | null): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
+  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlobs, objects: string[], into: ArrayBuffer | null, opts: OpenOptions = {}): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
     const transfer = into ? [sealed, into] : [sealed];
-    const res = (await this.request({ op: 'open-batch', sealed, blobs, objects, verifyId: false, returnData: true, ...(into ? { into } : {}) }, transfer)) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    const req = { op: 'open-batch' as const, sealed, blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true, ...(into ? { into } : {}) };
+    const res = (await this.request(req, transfer)) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return { plain: Buffer.from(res.data, 0, res.length), sealed: res.sealed };
   }
 
