@@ -20,7 +20,7 @@ import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { FileNode, TreeNode } from '../repo/tree.js';
 import { TargetWriter, type PlannedEntry, type RestoringFile } from './target-writer.js';
 
-/** One range read: adjacent blobs of a pack, at most this much sealed, and at most this much once opened. */
+/** One batch (one worker call): at most this much sealed, and at most this much once opened. */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
 const MAX_PLAIN_BYTES = 4 * 1024 * 1024;
 const READ_AHEAD = 3;
