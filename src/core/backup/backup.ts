@@ -8,6 +8,7 @@ import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { chunkMethodFor, FileChunker, worthCompressing, type ChunkSink } from '../chunking/file-chunker.js';
 import { gearTable } from '../chunking/fastcdc.js';
+import { GearScanner } from '../chunking/gear-scan.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { KnownIdTable } from '../jobs/known-ids.js';
@@ -161,9 +162,11 @@ class TreeWalker {
   /**
    * Two read buffers used in turn for every file: the chunker keeps a view of
    * the last block's unfinished chunk until the next block is fed, instead of
-   * copying it (a chunk is at most one block long).
+   * copying it (a chunk is at most one block long). They live in the gear
+   * scanner's memory, so chunking reads them where they are.
    */
-  private readonly readBuffers = [Buffer.allocUnsafeSlow(READ_BLOCK_BYTES), Buffer.allocUnsafeSlow(READ_BLOCK_BYTES)] as const;
+  private readonly scanner: GearScanner;
+  private readonly readBuffers: readonly Buffer[];
 
   constructor(
     private readonly repo: Repository,
@@ -172,7 +175,10 @@ class TreeWalker {
     private readonly gear: Uint32Array,
     private readonly meter: ProgressMeter,
     private readonly signal: AbortSignal | undefined,
-  ) {}
+  ) {
+    this.scanner = new GearScanner(gear, READ_BLOCK_BYTES, 2);
+    this.readBuffers = this.scanner.blocks;
+  }
 
   saveTree(tree: Tree): string {
     return this.saver.save('tree', encodeTree(tree), true);
@@ -267,12 +273,12 @@ class TreeWalker {
       const sink: ChunkSink = (parts, length) => this.saver.add('data', parts, length, compress, ids);
       for (let n = 0; ; n++) {
         throwIfCancelled(this.signal);
-        const block = this.readBuffers[n & 1 ? 1 : 0];
+        const block = this.readBuffers[n & 1]!;
         const bytesRead = readSync(fd, block, 0, READ_BLOCK_BYTES, null);
         if (bytesRead === 0) break;
         const data = block.subarray(0, bytesRead);
         if (!chunker) {
-          chunker = new FileChunker(chunkMethodFor(data), this.gear, data);
+          chunker = new FileChunker(chunkMethodFor(data), this.gear, data, this.scanner);
           compress = worthCompressing(data) && maybeCompress(data.subarray(0, COMPRESS_PROBE_BYTES)).flag !== FLAG_STORED;
         }
         chunker.feed(data, sink, true);

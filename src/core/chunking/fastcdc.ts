@@ -7,6 +7,7 @@
  * (and thus chunk sizes) do not fingerprint known files to the storage provider.
  */
 import { hkdf, LABELS } from '../crypto/subkeys.js';
+import type { GearScanner } from './gear-scan.js';
 
 export interface CdcParams {
   readonly min: number;
@@ -39,6 +40,8 @@ export class CdcCutter {
   constructor(
     private readonly gear: Uint32Array,
     private readonly p: CdcParams = CDC_PARAMS,
+    /** Scans blocks in its memory (the backup's read buffers) faster; anything else takes the loop here. */
+    private readonly scanner: GearScanner | null = null,
   ) {
     const bits = Math.round(Math.log2(p.avg));
     this.maskS = highMask(bits + 2);
@@ -51,10 +54,8 @@ export class CdcCutter {
    */
   next(b: Uint8Array, from: number, end: number): number {
     const { min, avg, max } = this.p;
-    const gear = this.gear;
     const len0 = this.len; // bytes of this chunk before b[from]
     let i = from;
-    let h = this.h;
     if (len0 < min) {
       // FastCDC never cuts below the minimum, so those bytes need no hashing.
       i += Math.min(min - len0, end - i);
@@ -63,22 +64,32 @@ export class CdcCutter {
         return -1;
       }
     }
-    const maskS = this.maskS;
     const endS = Math.min(end, i + Math.max(0, avg - (len0 + (i - from))));
-    while (i < endS) {
+    const cutS = this.scan(b, i, endS, this.maskS);
+    if (cutS >= 0) return this.cut(cutS);
+    const endL = Math.min(end, endS + Math.max(0, max - (len0 + (endS - from))));
+    const cutL = this.scan(b, endS, endL, this.maskL);
+    if (cutL >= 0) return this.cut(cutL);
+    if (len0 + (endL - from) >= max) return this.cut(endL);
+    this.len = len0 + (endL - from);
+    return -1;
+  }
+
+  /** Gear-hashes b[i, end) on from the running hash: the index past the first byte where `mask` cuts, or -1. */
+  private scan(b: Uint8Array, i: number, end: number, mask: number): number {
+    if (i >= end) return -1;
+    if (this.scanner?.holds(b)) {
+      const at = this.scanner.scan(b, i, end, mask, this.h);
+      if (at < 0) this.h = this.scanner.hash;
+      return at;
+    }
+    const gear = this.gear;
+    let h = this.h;
+    while (i < end) {
       h = ((h << 1) + gear[b[i]!]!) | 0;
       i++;
-      if ((h & maskS) === 0) return this.cut(i);
+      if ((h & mask) === 0) return i;
     }
-    const maskL = this.maskL;
-    const endL = Math.min(end, i + Math.max(0, max - (len0 + (i - from))));
-    while (i < endL) {
-      h = ((h << 1) + gear[b[i]!]!) | 0;
-      i++;
-      if ((h & maskL) === 0) return this.cut(i);
-    }
-    if (len0 + (i - from) >= max) return this.cut(i);
-    this.len = len0 + (i - from);
     this.h = h;
     return -1;
   }

@@ -9,6 +9,7 @@
  * gathers them (`feed`), or returned as buffers with their own memory (`push`).
  */
 import { CdcCutter, CDC_PARAMS } from './fastcdc.js';
+import type { GearScanner } from './gear-scan.js';
 
 /**
  * SQLite databases are cut into single pages (at least 4 KiB): WhatsApp's
@@ -43,13 +44,17 @@ export class FileChunker {
   private readonly cutter: CdcCutter | null;
   private readonly fixedBytes: number;
 
-  /** `head`: the file's first bytes (for a SQLite file, its page size). */
+  /**
+   * `head`: the file's first bytes (for a SQLite file, its page size).
+   * `scanner`: one made from the same gear table, for blocks read into its memory.
+   */
   constructor(
     readonly method: ChunkMethod,
     gear: Uint32Array,
     head: Uint8Array = new Uint8Array(0),
+    scanner: GearScanner | null = null,
   ) {
-    this.cutter = method === 'cdc' ? new CdcCutter(gear, CDC_PARAMS) : null;
+    this.cutter = method === 'cdc' ? new CdcCutter(gear, CDC_PARAMS, scanner) : null;
     this.fixedBytes = sqliteChunkBytes(head);
   }
 
