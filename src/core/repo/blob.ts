@@ -5,6 +5,7 @@
  * place in a pack, or into another pack, fails to open there.
  */
 import { aadOf, AuthenticationFailed, open, openSteps, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
+import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { decodePayload, decompressInto, FLAG_STORED, FLAG_ZSTD, maybeCompressView } from './compression.js';
 
@@ -17,8 +18,23 @@ export const MAX_BLOB_BYTES = 16 * 1024 * 1024;
 
 const BLOB_LABEL = 'chatsafe/v1/blob';
 
+const BLOB_AAD: Record<BlobType, Buffer> = {
+  data: aadOf(BLOB_LABEL, Uint8Array.of(BLOB_TYPES.data), new Uint8Array(ID_BYTES)),
+  tree: aadOf(BLOB_LABEL, Uint8Array.of(BLOB_TYPES.tree), new Uint8Array(ID_BYTES)),
+};
+
+/**
+ * The associated data of a blob: `aadOf(BLOB_LABEL, [type code], id)`. Built
+ * in place in one buffer per type, since a backup or restore needs it for
+ * every one of tens of thousands of SQLite pages, and `aadOf` allocates seven
+ * buffers each time. The result is valid until the next call for the same
+ * type: callers hand it straight to the cipher, which copies it.
+ */
 export function blobAad(type: BlobType, id: Uint8Array): Buffer {
-  return aadOf(BLOB_LABEL, Uint8Array.of(BLOB_TYPES[type]), id);
+  if (id.length !== ID_BYTES) return aadOf(BLOB_LABEL, Uint8Array.of(BLOB_TYPES[type]), id);
+  const aad = BLOB_AAD[type];
+  aad.set(id, aad.length - ID_BYTES);
+  return aad;
 }
 
 /** The most bytes a sealed blob of `rawLength` bytes can take (compression is kept only when it shrinks). */

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { blobId } from '../../../src/core/crypto/ids.js';
 import { IntegrityError } from '../../../src/core/errors.js';
-import { openBlob, openBlobInto, sealBlobInto, sealedBlobBound } from '../../../src/core/repo/blob.js';
+import { aadOf } from '../../../src/core/crypto/aead.js';
+import { blobAad, openBlob, openBlobInto, sealBlobInto, sealedBlobBound } from '../../../src/core/repo/blob.js';
 
 const dataKey = randomBytes(32);
 const idKey = randomBytes(32);
@@ -63,5 +64,16 @@ test('a tampered, misplaced or misdescribed blob is refused and its place in the
         assert.deepEqual(out.subarray(0, 3), Buffer.alloc(3, 0xaa));
       }
     }
+  }
+});
+
+test('blobAad builds in place exactly what aadOf gives for the blob label, type code and id', () => {
+  for (const [type, code] of [['data', 0], ['tree', 1]] as const) {
+    for (let i = 0; i < 3; i++) {
+      const id = randomBytes(32);
+      assert.ok(blobAad(type, id).equals(aadOf('chatsafe/v1/blob', Uint8Array.of(code), id)));
+    }
+    const odd = randomBytes(5); // not an id: built the long way, with the same layout
+    assert.ok(blobAad(type, odd).equals(aadOf('chatsafe/v1/blob', Uint8Array.of(code), odd)));
   }
 });
