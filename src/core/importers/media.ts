@@ -9,7 +9,8 @@ import { lstatSync, realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { throwIfCancelled } from '../errors.js';
-import type { CatalogWriter } from '../catalog/writer.js';
+import type { MediaRef } from '../catalog/types.js';
+import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
 
 /** Where a source's media live and how the snapshot names them. */
 export interface MediaRoot {
@@ -157,11 +158,47 @@ export function mimeFromName(name: string | null): string | null {
   return MIME_BY_EXT[extname(name).toLowerCase()] ?? null;
 }
 
+/** A media reference's catalog row: its file's place, size and hash when it was found and read, else what the source says. */
+function mediaRow(p: PendingMedia, found: ReturnType<MediaResolver>, sha: string | null): MediaRef {
+  const name = p.name || (p.relPath ? (p.relPath.split(/[\\/]/).pop() ?? null) : null);
+  return { path: found && sha ? found.snapshotPath : null, name, mime: p.mime || mimeFromName(name), size: found ? found.size : p.size, sha256: sha };
+}
+
 /**
- * Resolves and hashes the media references the importer left with the
- * writer (addPendingMedia), adding one media row for each, in the order they
- * were added. Files are hashed one at a time and the references are read back
- * a page at a time, so memory stays flat however many there are.
+ * Takes an importer's media references while it reads the messages. One whose
+ * file is not in the source gets its catalog row at once; one whose file is
+ * there waits with the writer (addPendingMedia) until the message pass is
+ * over, to be hashed by `linkMedia`. A chat database often names many more
+ * files than the source holds (media deleted on the phone, or not copied), and
+ * each reference that waited cost a write and a read of the waiting table.
+ */
+export class MediaLinks {
+  /** References taken. */
+  refs = 0;
+  /** Of those, the ones whose file is not in the source. */
+  missing = 0;
+
+  constructor(
+    private readonly resolve: MediaResolver | null,
+    private readonly writer: Pick<CatalogWriter, 'addPendingMedia' | 'addMedia'>,
+  ) {}
+
+  add(p: PendingMedia): void {
+    this.refs += 1;
+    if (this.resolve && p.relPath && this.resolve(p.relPath)) this.writer.addPendingMedia(p);
+    else {
+      this.missing += 1;
+      this.writer.addMedia(p.messageId, mediaRow(p, null, null));
+    }
+  }
+}
+
+/**
+ * Hashes the files of the media references that waited with the writer
+ * (`MediaLinks`), adding one media row for each, in the order they were
+ * added. Files are hashed one at a time and the references are read back a
+ * page at a time, so memory stays flat however many there are. A file gone
+ * since it was found counts as missing.
  */
 export async function linkMedia(
   resolve: MediaResolver | null,
@@ -186,14 +223,7 @@ export async function linkMedia(
         sha = null;
       }
     } else missing += 1;
-    const name = p.name || (p.relPath ? (p.relPath.split(/[\\/]/).pop() ?? null) : null);
-    writer.addMedia(p.messageId, {
-      path: found && sha ? found.snapshotPath : null,
-      name,
-      mime: p.mime || mimeFromName(name),
-      size: found ? found.size : p.size,
-      sha256: sha,
-    });
+    writer.addMedia(p.messageId, mediaRow(p, found, sha));
     if (opts.onProgress && (i % 50 === 0 || i === total - 1)) opts.onProgress(i + 1, total);
     i += 1;
   }

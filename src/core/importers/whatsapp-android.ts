@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import type { MessageKind } from '../catalog/types.js';
 import { cleanText, toBool, toCount, validMillis } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
-import { linkMedia, type MediaResolver } from './media.js';
+import { linkMedia, MediaLinks, type MediaResolver } from './media.js';
 import { kindFromCode, type ReportCollector } from './report.js';
 import { columnNames, forEachRawRow, forEachRow, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
 import type { ImportOptions } from './types.js';
@@ -122,6 +122,7 @@ interface Ctx {
   readonly writer: CatalogWriter;
   readonly report: ReportCollector;
   readonly names: ContactNames;
+  readonly media: MediaLinks;
   readonly opts: ImportOptions;
 }
 
@@ -132,15 +133,17 @@ export async function importWhatsAppAndroid(src: SourceDb, writer: CatalogWriter
   if (schema === 'modern' && legacyRows > 0) report.warn(`The database also holds ${legacyRows} messages in the legacy "messages" table; the ${modernRows} in the newer "message" table were imported.`);
   if (schema === 'legacy' && modernRows > 0) report.warn(`The database also holds ${modernRows} messages in the newer "message" table; the ${legacyRows} in the legacy "messages" table were imported.`);
   writer.setMeta('source_schema', `whatsapp-android-${schema}`);
-  const ctx: Ctx = { db: src.db, writer, report, names, opts };
+  const media = new MediaLinks(mediaRoot, writer);
+  const ctx: Ctx = { db: src.db, writer, report, names, media, opts };
   if (schema === 'modern') await importModern(ctx);
   else await importLegacy(ctx);
   const res = await linkMedia(mediaRoot, writer, {
     signal: opts.signal,
     onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }),
   });
-  report.counts.media += writer.pendingMediaCount;
-  if (res.missing > 0) report.warn(`${res.missing} media files named by the database are not in the source (only their names are kept).`);
+  report.counts.media += media.refs;
+  const missing = media.missing + res.missing;
+  if (missing > 0) report.warn(`${missing} media files named by the database are not in the source (only their names are kept).`);
   return schema;
 }
 
@@ -302,7 +305,7 @@ async function importModern(ctx: Ctx): Promise<void> {
       deleted,
     });
     report.counts.messages += 1;
-    if (col(row, AT.media_row) != null) writer.addPendingMedia({ messageId: id, relPath: typeof mediaPath === 'string' ? mediaPath : null, name: fileNameOf(mediaPath) ?? cleanText(col(row, AT.media_name), 512), mime: cleanText(col(row, AT.media_mime), 255), size: toCount(col(row, AT.media_size)) });
+    if (col(row, AT.media_row) != null) ctx.media.add({ messageId: id, relPath: typeof mediaPath === 'string' ? mediaPath : null, name: fileNameOf(mediaPath) ?? cleanText(col(row, AT.media_name), 512), mime: cleanText(col(row, AT.media_mime), 255), size: toCount(col(row, AT.media_size)) });
   }, progress(ctx, total));
 
   if (has('message_add_on') && has('message_add_on_reaction')) {
@@ -410,7 +413,7 @@ async function importLegacy(ctx: Ctx): Promise<void> {
     });
     report.counts.messages += 1;
     const isMedia = ['image', 'video', 'audio', 'voice', 'document', 'sticker', 'gif'].includes(kind);
-    if (isMedia) writer.addPendingMedia({ messageId: id, relPath: null, name: cleanText(r.media_name, 512), mime: cleanText(r.mime, 255), size: toCount(r.size) });
+    if (isMedia) ctx.media.add({ messageId: id, relPath: null, name: cleanText(r.media_name, 512), mime: cleanText(r.mime, 255), size: toCount(r.size) });
   }, progress(ctx, total));
 }
 
