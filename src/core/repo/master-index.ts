@@ -11,6 +11,7 @@ import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
+import type { PackEntry } from './pack.js';
 
 export interface PackInfo {
   readonly size: number;
@@ -40,6 +41,8 @@ export interface BlobIndex {
   /** The pack holding a blob, without building its whole location. */
   packOf(idHex: string): string | undefined;
   blobsOfPack(pack: string): IndexedBlob[] | undefined;
+  /** A pack's record as an index file lists it, ids as bytes (for prune's new index, without a round trip through hex). */
+  packRecord(pack: string): PackRecord | undefined;
   distinctIds(): Iterable<Uint8Array>;
   clone(): MasterIndex;
 }
@@ -144,6 +147,17 @@ export class MasterIndex implements BlobIndex {
     const out: IndexedBlob[] = [];
     for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) out.push({ id: this.idHex(row), ...this.location(row) });
     return out;
+  }
+
+  packRecord(pack: string): PackRecord | undefined {
+    const p = this.packRows.get(pack);
+    if (!p) return undefined;
+    const entries: PackEntry[] = [];
+    for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) {
+      const { type, offset, length, rawLength } = this.location(row);
+      entries.push({ type, id: Buffer.from(this.ids.subarray(row * ID_BYTES, (row + 1) * ID_BYTES)), offset, length, rawLength });
+    }
+    return { id: pack, size: p.size, entries };
   }
 
   /** The id bytes of every distinct blob (views into the index: copy them to keep them). */

@@ -8,6 +8,7 @@
  * everything still needed. Leftover unused packs are collected next time.
  */
 import { objectPath } from '../storage/backend.js';
+import { BatchBuilder } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
@@ -42,34 +43,29 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
   for (const s of await repo.listSnapshots()) await collectUsage(repo, index, s.snapshot, usage, opts.signal);
   const used = new Set([...usage.trees, ...usage.data]);
-  for (const id of used) {
-    if (!index.has(id)) throw new IntegrityError(`blob ${id.slice(0, 16)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
-  }
 
   const stored = new Map<string, number>();
   for await (const info of repo.backend.list('data')) stored.set(info.name, info.size);
 
+  // The index resolves each blob to one pack: the bytes each pack serves to the kept snapshots
+  // decide its fate, without listing the blobs of every pack.
+  const servedBytes = new Map<string, number>();
   for (const id of used) {
-    const pack = index.get(id)!.pack;
-    if (!stored.has(pack)) throw new IntegrityError(objectPath('data', pack), 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+    const loc = index.get(id);
+    if (!loc) throw new IntegrityError(`blob ${id.slice(0, 16)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+    if (!stored.has(loc.pack)) throw new IntegrityError(objectPath('data', loc.pack), 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+    servedBytes.set(loc.pack, (servedBytes.get(loc.pack) ?? 0) + loc.length);
   }
 
   const keep: string[] = [];
   const remove: string[] = [];
   const rewrite: string[] = [];
-  const kept = new Set<string>(); // blob ids already served by a pack we keep
-  for (const pack of index.packs.keys()) {
+  for (const [pack, { size }] of index.packs) {
     if (!stored.has(pack)) continue; // index lists a missing pack: check reports it; nothing to reclaim
-    const blobs = index.blobsOfPack(pack)!;
-    const needed = blobs.filter((b) => used.has(b.id) && index.get(b.id)?.pack === pack);
-    const neededBytes = needed.reduce((n, b) => n + b.length, 0);
-    const size = index.packs.get(pack)!.size;
-    if (needed.length === 0) remove.push(pack);
-    else if (size - neededBytes > size * REPACK_UNUSED_FRACTION) rewrite.push(pack);
-    else {
-      keep.push(pack);
-      for (const b of needed) kept.add(b.id);
-    }
+    const served = servedBytes.get(pack);
+    if (served === undefined) remove.push(pack);
+    else if (size - served > size * REPACK_UNUSED_FRACTION) rewrite.push(pack);
+    else keep.push(pack);
   }
   // Packs no index mentions: debris of interrupted backups (the exclusive lock rules out a running one).
   for (const pack of stored.keys()) if (!index.packs.has(pack)) remove.push(pack);
@@ -77,6 +73,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   // (1) copy still-needed blobs out of packs being rewritten, authenticating each on the way
   const newPacks: PackRecord[] = [];
   if (rewrite.length > 0) {
+    const moved = new Set<string>();
     const pool = new CryptoPool(repo.keys);
     try {
       let builder = new PackBuilder();
@@ -91,16 +88,27 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
         throwIfCancelled(opts.signal);
         const object = objectPath('data', pack);
         const bytes = await repo.backend.read('data', pack);
-        for (const b of index.blobsOfPack(pack)!) {
-          if (!used.has(b.id) || kept.has(b.id)) continue;
-          kept.add(b.id);
-          const sealed = Buffer.from(bytes.subarray(b.offset, b.offset + b.length));
-          if (sealed.length !== b.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
-          await pool.open(b.type, b.id, Buffer.from(sealed), b.rawLength, object, { returnData: false });
-          builder.add(b.type, Buffer.from(b.id, 'hex'), sealed, b.rawLength);
+        const read = bytes.length;
+        // The blobs this pack serves (a copy of one held in another pack stays behind), each once.
+        const moving = index.blobsOfPack(pack)!.filter((b) => {
+          if (!used.has(b.id) || moved.has(b.id) || index.packOf(b.id) !== pack) return false;
+          moved.add(b.id);
+          return true;
+        });
+        const sealed = moving.map((b) => Buffer.from(bytes.subarray(b.offset, b.offset + b.length)));
+        if (moving.some((b, i) => sealed[i]!.length !== b.length)) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
+        // Every blob that moves is authenticated before any of it is written, in one worker call
+        // per pack (one call per blob cost more than the rest of the prune). `bytes` goes to the worker.
+        if (moving.length > 0) {
+          const batch = new BatchBuilder(moving.length);
+          for (const b of moving) batch.add(b.type, b.id, b.offset, b.length, b.rawLength);
+          await pool.openBatch(bytes, batch.build(), object, { returnData: false });
+        }
+        for (const [i, b] of moving.entries()) {
+          builder.add(b.type, Buffer.from(b.id, 'hex'), sealed[i]!, b.rawLength);
           if (builder.size >= PACK_TARGET_BYTES) await flush();
         }
-        meter.add(bytes.length);
+        meter.add(read);
       }
       await flush();
     } finally {
@@ -115,11 +123,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   if (nothingToDo) return { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 };
 
   // (2) one index for everything that stays
-  const keptRecords: PackRecord[] = keep.map((pack) => ({
-    id: pack,
-    size: index.packs.get(pack)!.size,
-    entries: index.blobsOfPack(pack)!.map((b) => ({ type: b.type, id: Buffer.from(b.id, 'hex'), offset: b.offset, length: b.length, rawLength: b.rawLength })),
-  }));
+  const keptRecords: PackRecord[] = keep.map((pack) => index.packRecord(pack)!);
   // every index file in storage, including superseded ones an earlier prune did not get to remove
   const oldIndexFiles = [...new Set([...index.files, ...storedIndexFiles])];
   const newIndex = await repo.saveJson('index', META_LABELS.index, indexFileFor([...keptRecords, ...newPacks], oldIndexFiles));

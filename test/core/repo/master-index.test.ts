@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { IntegrityError } from '../../../src/core/errors.js';
 import type { BlobType } from '../../../src/core/repo/blob.js';
-import type { IndexFile } from '../../../src/core/repo/index-file.js';
+import { indexFileFor, type IndexFile } from '../../../src/core/repo/index-file.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
 
 const hexId = (n: number) => createHash('sha256').update(`blob ${n}`).digest('hex');
@@ -98,4 +98,14 @@ test('an index file whose blob lies outside its pack is refused, and nothing of 
   assert.throws(() => index.addFile('bad', broken), (e: unknown) => e instanceof IntegrityError && /lies outside its pack/.test(e.message));
   assert.equal(index.packs.size, 0);
   assert.equal(index.has(hexId(1)), false);
+});
+
+test("a pack's record lists its entries as the index file did, duplicates included, ids as bytes", () => {
+  const file = indexFile([{ pack: 4, blobs: [20, 21, 20, 22] }, { pack: 5, blobs: [21, 23] }]);
+  const index = new MasterIndex();
+  index.addFile('x', file);
+  const records = file.packs.map((p) => index.packRecord(p.id)!);
+  assert.deepEqual(indexFileFor(records).packs, file.packs);
+  assert.ok(Buffer.isBuffer(records[0]!.entries[0]!.id));
+  assert.equal(index.packRecord(packId(9)), undefined);
 });
