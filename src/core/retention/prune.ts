@@ -70,7 +70,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   // Packs no index mentions: debris of interrupted backups (the exclusive lock rules out a running one).
   for (const pack of stored.keys()) if (!index.packs.has(pack)) remove.push(pack);
 
-  // (1) copy still-needed blobs out of packs being rewritten, authenticating each on the way
+  // (1) copy still-needed blobs out of packs being rewritten, each pack's authenticated before any is copied
   const newPacks: PackRecord[] = [];
   if (rewrite.length > 0) {
     const moved = new Set<string>();

@@ -3,7 +3,9 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { countFilesIn, scanSources } from '../../../src/core/backup/scan.js';
+import Database from 'better-sqlite3';
 import { detectSource } from '../../../src/core/importers/detect.js';
+import { countAndroid } from '../../../src/core/importers/whatsapp-android.js';
 import { walkTotals } from '../../../src/core/importers/walk.js';
 import { MODERN_SCHEMA, sqlite, tempDir } from './helpers.js';
 
@@ -54,4 +56,28 @@ test('counts from a scan: a sub-folder, a missing path, and a path outside the s
   // Outside every scanned root: counted by walking, so the answer is still right.
   assert.deepEqual(count(join(root, 'elsewhere')), { files: 1, bytes: 50_000, truncated: false });
   assert.deepEqual(count(root), walkTotals(root));
+});
+
+test("an Android database's chats count the chat rows that have messages, with msgstore's index on chat_row_id or without it", (t) => {
+  const path = join(tempDir(t), 'msgstore.db');
+  sqlite(path, MODERN_SCHEMA, [
+    ['INSERT INTO chat (_id, jid_row_id) VALUES (?, ?)', [[1, null], [2, null], [3, null]]],
+    // chat 3 has no message; chat 9 is no chat row (its message is reported, not made a chat)
+    ['INSERT INTO message (chat_row_id, from_me, key_id, timestamp, message_type, text_data) VALUES (?, ?, ?, ?, ?, ?)', [[1, 0, 'a', 1_700_000_000_000, 0, 'x'], [1, 1, 'b', 1_700_000_000_001, 0, 'y'], [2, 0, 'c', 1_700_000_000_002, 0, 'z'], [9, 0, 'd', 1_700_000_000_003, 0, 'w']]],
+  ]);
+  const count = () => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return countAndroid(db);
+    } finally {
+      db.close();
+    }
+  };
+  const withoutIndex = count();
+  const db = new Database(path);
+  db.exec('CREATE INDEX message_chat_id_index ON message (chat_row_id, _id)');
+  db.close();
+  const withIndex = count();
+  assert.equal(withoutIndex?.chats, 2);
+  assert.deepEqual(withIndex, withoutIndex);
 });
