@@ -253,6 +253,10 @@ export class MasterIndex implements BlobIndex {
       index.files.add(f);
     }
     index.rows = rows;
+    // The table at its final size at once: growing it by doubling rehashed every id a dozen times.
+    let slots = index.slots.length;
+    while ((rows + 1) * 2 > slots) slots *= 2;
+    index.slots = new Int32Array(slots);
     for (let row = 0; row < rows; row++) index.insert(row);
     return index;
   }
