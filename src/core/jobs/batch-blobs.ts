@@ -7,7 +7,8 @@ import { BLOB_TYPES, type BlobType } from '../repo/blob.js';
 /** One blob inside a buffer of adjacent sealed blobs (offsets relative to that buffer). */
 export interface BatchBlob {
   readonly type: BlobType;
-  readonly id: Uint8Array;
+  /** 32 bytes, or 64 hex digits (as the index lists it). */
+  readonly id: Uint8Array | string;
   readonly offset: number;
   readonly length: number;
   readonly rawLength: number;

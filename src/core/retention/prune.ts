@@ -8,7 +8,7 @@
  * everything still needed. Leftover unused packs are collected next time.
  */
 import { objectPath } from '../storage/backend.js';
-import { BatchBuilder } from '../jobs/batch-blobs.js';
+import { batchOf } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
@@ -99,11 +99,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
         if (moving.some((b, i) => sealed[i]!.length !== b.length)) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
         // Every blob that moves is authenticated before any of it is written, in one worker call
         // per pack (one call per blob cost more than the rest of the prune). `bytes` goes to the worker.
-        if (moving.length > 0) {
-          const batch = new BatchBuilder(moving.length);
-          for (const b of moving) batch.add(b.type, b.id, b.offset, b.length, b.rawLength);
-          await pool.openBatch(bytes, batch.build(), object, { returnData: false });
-        }
+        if (moving.length > 0) await pool.openBatch(bytes, batchOf(moving), object, { returnData: false });
         for (const [i, b] of moving.entries()) {
           builder.add(b.type, Buffer.from(b.id, 'hex'), sealed[i]!, b.rawLength);
           if (builder.size >= PACK_TARGET_BYTES) await flush();
