@@ -162,11 +162,10 @@ class TreeWalker {
   /**
    * Two read buffers used in turn for every file: the chunker keeps a view of
    * the last block's unfinished chunk until the next block is fed, instead of
-   * copying it (a chunk is at most one block long). They live in the gear
-   * scanner's memory, so chunking reads them where they are.
+   * copying it (a chunk is at most one block long). They are the gear
+   * scanner's blocks, in its memory, so chunking reads them where they are.
    */
   private readonly scanner: GearScanner;
-  private readonly readBuffers: readonly Buffer[];
 
   constructor(
     private readonly repo: Repository,
@@ -177,7 +176,6 @@ class TreeWalker {
     private readonly signal: AbortSignal | undefined,
   ) {
     this.scanner = new GearScanner(gear, READ_BLOCK_BYTES, 2);
-    this.readBuffers = this.scanner.blocks;
   }
 
   saveTree(tree: Tree): string {
@@ -273,7 +271,7 @@ class TreeWalker {
       const sink: ChunkSink = (parts, length) => this.saver.add('data', parts, length, compress, ids);
       for (let n = 0; ; n++) {
         throwIfCancelled(this.signal);
-        const block = this.readBuffers[n & 1]!;
+        const block = this.scanner.blocks[n & 1]!;
         const bytesRead = readSync(fd, block, 0, READ_BLOCK_BYTES, null);
         if (bytesRead === 0) break;
         const data = block.subarray(0, bytesRead);
