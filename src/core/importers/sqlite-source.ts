@@ -101,6 +101,16 @@ export function columnNames(db: Database.Database, table: string): Set<string> {
   return new Set((db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((r) => r.name));
 }
 
+/** Whether some index of `table` starts with `column` (false when the schema cannot be read). */
+export function hasIndexOn(db: Database.Database, table: string, column: string): boolean {
+  try {
+    const indexes = db.prepare('SELECT name FROM pragma_index_list(?)').all(table) as { name: string }[];
+    return indexes.some(({ name }) => (db.prepare('SELECT name FROM pragma_index_info(?) WHERE seqno = 0').get(name) as { name?: string } | undefined)?.name === column);
+  } catch {
+    return false;
+  }
+}
+
 /** Runs a count query, returning null instead of throwing on a damaged or unexpected table. */
 export function safeCount(db: Database.Database, sql: string, ...args: unknown[]): number | null {
   try {

@@ -14,7 +14,7 @@ import { cleanText, toBool, toCount, validMillis } from '../catalog/validate.js'
 import type { CatalogWriter } from '../catalog/writer.js';
 import { linkMedia, MediaLinks, type MediaResolver } from './media.js';
 import { kindFromCode, type ReportCollector } from './report.js';
-import { columnNames, forEachRawRow, forEachRow, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
+import { columnNames, forEachRawRow, forEachRow, hasIndexOn, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
 import type { ImportOptions } from './types.js';
 import { chatKindFromJid, loadJids, type ContactNames } from './whatsapp-android-names.js';
 
@@ -85,16 +85,6 @@ export function pickAndroidSchema(db: Database.Database): { schema: AndroidSchem
   if (hasModern && (modernRows >= legacyRows || !hasLegacy)) schema = 'modern';
   else if (hasLegacy) schema = 'legacy';
   return { schema, modernRows, legacyRows };
-}
-
-/** Whether some index of `table` starts with `column`. */
-function hasIndexOn(db: Database.Database, table: string, column: string): boolean {
-  try {
-    const indexes = db.prepare('SELECT name FROM pragma_index_list(?)').all(table) as { name: string }[];
-    return indexes.some(({ name }) => (db.prepare('SELECT name FROM pragma_index_info(?) WHERE seqno = 0').get(name) as { name?: string } | undefined)?.name === column);
-  } catch {
-    return false;
-  }
 }
 
 export interface AndroidCounts {
