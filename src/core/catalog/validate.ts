@@ -30,15 +30,15 @@ export function cleanName(value: unknown): string | null {
 }
 
 /** 1990-01-01 .. 2100-01-01: anything outside is a broken timestamp, not a real message time. */
-const MIN_MS = 631_152_000_000;
-const MAX_MS = 4_102_444_800_000;
+export const MIN_MILLIS = 631_152_000_000;
+export const MAX_MILLIS = 4_102_444_800_000;
 
 /** A UTC millisecond time, or null when the value is not a plausible time. */
 export function validMillis(value: unknown): number | null {
   const n = toNumber(value);
   if (n === null || !Number.isFinite(n)) return null;
   const ms = Math.trunc(n);
-  return ms >= MIN_MS && ms <= MAX_MS ? ms : null;
+  return ms >= MIN_MILLIS && ms <= MAX_MILLIS ? ms : null;
 }
 
 /** Seconds (Unix epoch) to UTC ms, validated. */

@@ -4,6 +4,10 @@
  * or a cancellation never leaves a half-written catalog under the final name.
  * Rows are inserted in large transactions without indexes; finish() builds
  * the indexes and the full-text index in one pass.
+ *
+ * Every value passes through the cleaning below, also on the bulk path
+ * (`bulkFrom`), where an importer's SELECT over an attached source database
+ * feeds the messages table without a JavaScript value per column.
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -51,6 +55,31 @@ export interface PendingMedia {
   readonly name: string | null;
   readonly mime: string | null;
   readonly size: number | null;
+}
+
+/** The columns a bulk SELECT yields, by name, in any order: those of NewMessage that a bulk import can fill. */
+export const BULK_MESSAGE_COLUMNS = ['id', 'chat_id', 'sender', 'from_me', 'timestamp', 'kind', 'text', 'reply_to', 'forwarded_from', 'edited', 'deleted'] as const;
+
+/** The schema name a bulk import's source database is attached under. */
+export const BULK_SOURCE = 'src';
+
+/**
+ * Inserting messages straight from a source database (see `CatalogWriter.bulkFrom`).
+ * Lookup tables live in the catalog's temporary schema as `temp."name"`.
+ */
+export interface MessageBulk {
+  /** A lookup table `temp."name"` (k INTEGER PRIMARY KEY, then `columns`), filled with `rows`. */
+  table(name: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): void;
+  /**
+   * Inserts the rows of `select`, whose columns are BULK_MESSAGE_COLUMNS by
+   * name, cleaned as addMessage cleans them. `id` must be a source row id, so
+   * unique; `timestamp` an integer; `kind` a MessageKind. Returns the rows inserted.
+   */
+  insertMessages(select: string, params?: readonly unknown[]): number;
+  /** The rows of a query on the catalog's connection, as arrays: for reading the attached source between inserts. */
+  rows(select: string, params?: readonly unknown[]): unknown[][];
+  /** Detaches the source. */
+  close(): void;
 }
 
 /** Page cache of the catalog and of its temporary tables, in KiB each. */
@@ -112,6 +141,10 @@ export class CatalogWriter {
     this.db.pragma(`cache_size = -${CACHE_KIB}`);
     this.db.pragma('temp_store = FILE');
     this.db.exec(CATALOG_TABLES);
+    // The bulk path's cleaning: the same functions addMessage applies, callable only from our own
+    // statements (never from a view or trigger an attached source might carry).
+    this.db.function('catalog_text', { deterministic: true, directOnly: true }, (v: unknown) => cleanText(v) || null);
+    this.db.function('catalog_name', { deterministic: true, directOnly: true }, (v: unknown) => (v === null ? null : this.cleanSender(String(v))));
     // The temporary tables (pending replies and media) get their own cache, 16 MiB by default.
     this.db.pragma(`temp.cache_size = -${CACHE_KIB}`);
     this.stmt = {
@@ -172,6 +205,54 @@ export class CatalogWriter {
     return id;
   }
 
+  /**
+   * Attaches the database at `sourcePath` as BULK_SOURCE for bulk inserts, or
+   * returns null when it cannot be attached (the importer then reads every row
+   * itself). Only SELECTs reach the source; SQLite writes to an attached
+   * database only for statements that change it, or to roll back a hot journal
+   * or recover a WAL, and the importers open such databases from a private copy
+   * (sqlite-source.ts), so the user's file is not written.
+   */
+  bulkFrom(sourcePath: string): MessageBulk | null {
+    try {
+      this.db.prepare(`ATTACH DATABASE ? AS ${BULK_SOURCE}`).run(sourcePath);
+    } catch {
+      return null;
+    }
+    const tables: string[] = [];
+    return {
+      table: (name, columns, rows) => {
+        const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
+        this.db.exec(`CREATE TEMP TABLE ${quote(name)} (k INTEGER PRIMARY KEY${columns.map((c) => `, ${quote(c)}`).join('')})`);
+        tables.push(name);
+        const insert = this.db.prepare(`INSERT INTO temp.${quote(name)} VALUES (${['?', ...columns.map(() => '?')].join(', ')})`);
+        for (const r of rows) insert.run(...r);
+      },
+      insertMessages: (select, params = []) => {
+        const { changes } = this.db
+          .prepare(
+            `INSERT INTO messages (id, chat_id, sender, from_me, timestamp, kind, text, reply_to, forwarded_from, edited, deleted)
+             SELECT id, chat_id, catalog_name(sender), from_me <> 0, timestamp, kind,
+               CASE WHEN text IS NOT NULL THEN catalog_text(text) END, reply_to,
+               CASE WHEN forwarded_from IS NOT NULL THEN catalog_name(forwarded_from) END, edited <> 0, deleted <> 0
+             FROM (${select})`,
+          )
+          .run(...params);
+        const max = (this.db.prepare('SELECT max(id) AS m FROM messages').get() as { m: number | null }).m;
+        if (max !== null && max >= this.nextMessageId) this.nextMessageId = max + 1;
+        this.tick(changes);
+        return changes;
+      },
+      rows: (select, params = []) => this.db.prepare(select).raw(true).all(...params) as unknown[][],
+      close: () => {
+        for (const t of tables.splice(0)) this.db.exec(`DROP TABLE temp."${t.replace(/"/g, '""')}"`);
+        // DETACH is refused inside a transaction: the rows so far are committed first.
+        this.db.exec(`COMMIT; DETACH DATABASE ${BULK_SOURCE}; BEGIN`);
+        this.pending = 0;
+      },
+    };
+  }
+
   private cleanSender(sender: string | null): string | null {
     if (sender === null) return null;
     let v = this.senderCache.get(sender);
@@ -229,8 +310,8 @@ export class CatalogWriter {
   }
 
   /** Commits the open batch when it is large enough; keeps memory flat on million-row imports. */
-  private tick(): void {
-    this.pending += 1;
+  private tick(rows = 1): void {
+    this.pending += rows;
     if (this.pending >= BATCH) {
       this.db.exec('COMMIT; BEGIN');
       this.pending = 0;

@@ -5,9 +5,9 @@
  * folder: no `..`, no absolute paths, no symlinks followed out of it.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, type Dirent } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { extname, isAbsolute, join, normalize, posix, relative, sep } from 'node:path';
 import { throwIfCancelled } from '../errors.js';
 import type { MediaRef } from '../catalog/types.js';
 import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
@@ -83,9 +83,15 @@ export class RecentMap<K, V> {
  * names the same file from neighbouring rows (forwards, thumbnails), and each
  * answer costs a few system calls. Only recent ones, so memory does not grow
  * with the number of media messages.
+ *
+ * A database often names tens of thousands of files the source does not hold
+ * (deleted on the phone, or not copied). Those are told apart without a system
+ * call each by one listing of the root (`fileSkeletons`); a path whose skeleton
+ * is listed is still resolved in full.
  */
 export function rootResolver(root: MediaRoot): MediaResolver {
   let realRoot: string | undefined;
+  let listed: Set<string> | null | undefined;
   const known = new RecentMap<string, ReturnType<MediaResolver>>(REMEMBERED_PATHS);
   return (rel) => {
     let r = known.get(rel);
@@ -95,12 +101,56 @@ export function rootResolver(root: MediaRoot): MediaResolver {
       } catch {
         return null;
       }
-      r = resolveInside(root, rel, realRoot);
+      if (listed === undefined) listed = fileSkeletons(root.dir);
+      r = listed && typeof rel === 'string' && !listed.has(skeleton(posix.normalize(rel.replace(/\\/g, '/')))) ? null : resolveInside(root, rel, realRoot);
       known.set(rel, r);
     }
     return r;
   };
 }
+
+/**
+ * What is left of a relative path when every difference a file system may
+ * ignore is taken out: Unicode normalization (decomposed, then non-ASCII code
+ * points dropped) and letter case. Two paths that name the same file on any
+ * file system have the same skeleton, so a skeleton that no file has means no
+ * file; the converse does not hold, and is not needed.
+ */
+export function skeleton(relPath: string): string {
+  // eslint-disable-next-line no-control-regex
+  return relPath.normalize('NFD').replace(/[^\x00-\x7f]/g, '').toLowerCase();
+}
+
+/**
+ * The skeletons of the regular files under `dir`, by '/'-separated relative
+ * path; null when the listing would not be a faithful answer: a symbolic link
+ * somewhere (resolution may pass through a linked folder), a folder that
+ * cannot be read, or more than MAX_LISTED entries.
+ */
+export function fileSkeletons(dir: string): Set<string> | null {
+  const files = new Set<string>();
+  const pending = [''];
+  let entries = 0;
+  while (pending.length > 0) {
+    const rel = pending.pop()!;
+    let list: Dirent[];
+    try {
+      list = readdirSync(rel === '' ? dir : join(dir, rel), { withFileTypes: true });
+    } catch {
+      return null;
+    }
+    for (const e of list) {
+      if (++entries > MAX_LISTED || e.isSymbolicLink()) return null;
+      const path = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) pending.push(path);
+      else if (e.isFile()) files.add(skeleton(path));
+    }
+  }
+  return files;
+}
+
+/** Beyond this many entries under a media root, each path is looked up on its own instead. */
+const MAX_LISTED = 500_000;
 
 const REMEMBERED_PATHS = 10_000;
 

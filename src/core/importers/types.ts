@@ -81,4 +81,9 @@ export interface ImportProgress {
 export interface ImportOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: ImportProgress) => void;
+  /**
+   * false: every message through the importer's row loop, none by its bulk
+   * SQL path. The two give the same catalog; tests hold them to it.
+   */
+  readonly bulk?: boolean;
 }

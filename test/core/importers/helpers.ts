@@ -31,10 +31,13 @@ export function sqlite(path: string, sql: string, rows: [string, unknown[][]][] 
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.exec(sql);
-  for (const [stmt, list] of rows) {
-    const s = db.prepare(stmt);
-    for (const r of list) s.run(...r);
-  }
+  // One transaction: a commit per row would sync the file tens of thousands of times.
+  db.transaction(() => {
+    for (const [stmt, list] of rows) {
+      const s = db.prepare(stmt);
+      for (const r of list) s.run(...r);
+    }
+  })();
   db.close();
 }
 

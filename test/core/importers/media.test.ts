@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { ChatsafeError } from '../../../src/core/errors.js';
 import { buildCatalog } from '../../../src/core/importers/import.js';
-import { RecentMap } from '../../../src/core/importers/media.js';
+import { fileSkeletons, RecentMap, rootResolver, skeleton } from '../../../src/core/importers/media.js';
 import type { ImportProgress } from '../../../src/core/importers/types.js';
 import { MODERN_SCHEMA, tempDir } from './helpers.js';
 
@@ -151,4 +151,38 @@ test('RecentMap keeps the most recently used entries up to its limit', () => {
   m.set('c', 30); // replacing does not grow it
   assert.equal(m.size, 3);
   assert.equal(m.get('c'), 30);
+});
+
+test('the media resolver: listed files resolve, others are missing without a lookup, and names a file system may fold alike share a skeleton', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'Media', 'Images'), { recursive: true });
+  writeFileSync(join(dir, 'Media', 'Images', 'IMG-1.jpg'), 'one');
+  writeFileSync(join(dir, 'Media', 'Images', 'Café.jpg'.normalize('NFD')), 'two');
+  assert.deepEqual([...(fileSkeletons(dir) ?? [])].sort(), ['media/images/cafe.jpg', 'media/images/img-1.jpg']);
+  assert.equal(skeleton('Media/Images/IMG-1.JPG'), skeleton('media/images/img-1.jpg'));
+  assert.equal(skeleton('Café.jpg'.normalize('NFC')), skeleton('Café.jpg'.normalize('NFD')));
+
+  const resolve = rootResolver({ dir, snapshotPrefix: 'Export' });
+  assert.deepEqual(resolve('Media/Images/IMG-1.jpg'), { abs: join(dir, 'Media', 'Images', 'IMG-1.jpg'), snapshotPath: 'Export/Media/Images/IMG-1.jpg', size: 3 });
+  assert.equal(resolve('Media\\Images\\./IMG-1.jpg')?.size, 3);
+  assert.equal(resolve('Media/Images/Café.jpg'.normalize('NFD'))?.size, 3);
+  for (const absent of ['Media/Images/IMG-2.jpg', 'Media/Images', '../Media/Images/IMG-1.jpg', '/etc/passwd', '']) assert.equal(resolve(absent), null, absent);
+  // A file added after the listing is not seen: the listing is the source as the import found it.
+  writeFileSync(join(dir, 'Media', 'Images', 'IMG-3.jpg'), 'three');
+  assert.equal(resolve('Media/Images/IMG-3.jpg'), null);
+});
+
+test('the media resolver under a symbolic link: no listing, each path resolved on its own, never out of the root', async (t) => {
+  const dir = tempDir(t);
+  const outside = tempDir(t);
+  mkdirSync(join(dir, 'Real'), { recursive: true });
+  writeFileSync(join(dir, 'Real', 'a.jpg'), 'a');
+  writeFileSync(join(outside, 'secret.jpg'), 'secret');
+  symlinkSync(join(dir, 'Real'), join(dir, 'Linked'));
+  symlinkSync(outside, join(dir, 'Out'));
+  assert.equal(fileSkeletons(dir), null);
+  const resolve = rootResolver({ dir, snapshotPrefix: '' });
+  assert.equal(resolve('Linked/a.jpg')?.size, 1);
+  assert.equal(resolve('Out/secret.jpg'), null);
+  assert.equal(resolve('Real/b.jpg'), null);
 });
