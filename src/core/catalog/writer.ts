@@ -219,6 +219,8 @@ export class CatalogWriter {
     } catch {
       return null;
     }
+    // Each attached schema has its own page cache, 16 MiB by default; the source is read once, in id order.
+    this.db.pragma(`${BULK_SOURCE}.cache_size = -${CACHE_KIB}`);
     const tables: string[] = [];
     return {
       table: (name, columns, rows) => {
