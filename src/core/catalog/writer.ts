@@ -76,6 +76,14 @@ export interface MessageBulk {
    * unique; `timestamp` an integer; `kind` a MessageKind. Returns the rows inserted.
    */
   insertMessages(select: string, params?: readonly unknown[]): number;
+  /**
+   * Inserts (or replaces) media rows from `select`, whose columns are
+   * message_id, path, name, mime, size, sha256, cleaned as addMedia cleans them.
+   * Returns the rows written.
+   */
+  insertMedia(select: string, params?: readonly unknown[]): number;
+  /** A function the importer's statements may call (never a view or trigger of the source), until close(). */
+  function(name: string, fn: (...args: unknown[]) => unknown): void;
   /** The rows of a query on the catalog's connection, as arrays: for reading the attached source between inserts. */
   rows(select: string, params?: readonly unknown[]): unknown[][];
   /** Detaches the source. */
@@ -144,6 +152,7 @@ export class CatalogWriter {
     // The bulk path's cleaning: the same functions addMessage applies, callable only from our own
     // statements (never from a view or trigger an attached source might carry).
     this.db.function('catalog_text', { deterministic: true, directOnly: true }, (v: unknown) => cleanText(v) || null);
+    this.db.function('catalog_clip', { deterministic: true, directOnly: true }, (v: unknown, max: unknown) => cleanText(v, Number(max)));
     this.db.function('catalog_name', { deterministic: true, directOnly: true }, (v: unknown) => (v === null ? null : this.cleanSender(String(v))));
     // The temporary tables (pending replies and media) get their own cache, 16 MiB by default.
     this.db.pragma(`temp.cache_size = -${CACHE_KIB}`);
@@ -244,6 +253,19 @@ export class CatalogWriter {
         if (max !== null && max >= this.nextMessageId) this.nextMessageId = max + 1;
         this.tick(changes);
         return changes;
+      },
+      insertMedia: (select, params = []) => {
+        const { changes } = this.db
+          .prepare(
+            `INSERT OR REPLACE INTO media (message_id, path, name, mime, size, sha256)
+             SELECT message_id, path, catalog_clip(name, 1024), catalog_clip(mime, 255), size, sha256 FROM (${select})`,
+          )
+          .run(...params);
+        this.tick(changes);
+        return changes;
+      },
+      function: (name, fn) => {
+        this.db.function(name, { directOnly: true, varargs: true }, fn);
       },
       rows: (select, params = []) => this.db.prepare(select).raw(true).all(...params) as unknown[][],
       close: () => {

@@ -94,6 +94,9 @@ export function rootResolver(root: MediaRoot): MediaResolver {
   let listed: Set<string> | null | undefined;
   const known = new RecentMap<string, ReturnType<MediaResolver>>(REMEMBERED_PATHS);
   return (rel) => {
+    if (listed === undefined) listed = fileSkeletons(root.dir);
+    // Cheaper than remembering: most paths a database names are not there.
+    if (listed && typeof rel === 'string' && !listed.has(skeleton(posix.normalize(rel.replace(/\\/g, '/'))))) return null;
     let r = known.get(rel);
     if (r === undefined) {
       try {
@@ -101,8 +104,7 @@ export function rootResolver(root: MediaRoot): MediaResolver {
       } catch {
         return null;
       }
-      if (listed === undefined) listed = fileSkeletons(root.dir);
-      r = listed && typeof rel === 'string' && !listed.has(skeleton(posix.normalize(rel.replace(/\\/g, '/')))) ? null : resolveInside(root, rel, realRoot);
+      r = resolveInside(root, rel, realRoot);
       known.set(rel, r);
     }
     return r;
@@ -117,9 +119,13 @@ export function rootResolver(root: MediaRoot): MediaResolver {
  * file; the converse does not hold, and is not needed.
  */
 export function skeleton(relPath: string): string {
+  // An ASCII path is its own decomposition, and most media paths are ASCII.
   // eslint-disable-next-line no-control-regex
-  return relPath.normalize('NFD').replace(/[^\x00-\x7f]/g, '').toLowerCase();
+  return (ASCII.test(relPath) ? relPath : relPath.normalize('NFD').replace(/[^\x00-\x7f]/g, '')).toLowerCase();
 }
+
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * The skeletons of the regular files under `dir`, by '/'-separated relative
@@ -234,12 +240,24 @@ export class MediaLinks {
   ) {}
 
   add(p: PendingMedia): void {
+    const row = this.classify(p, (found) => this.writer.addPendingMedia(found));
+    if (row) this.writer.addMedia(p.messageId, row);
+  }
+
+  /**
+   * Counts a reference and returns its catalog row when its file is not in
+   * the source; when it is, hands it to `wait` (to be added with
+   * addPendingMedia) and returns null. For a caller that writes the rows
+   * itself, inside a statement that has the connection busy.
+   */
+  classify(p: PendingMedia, wait: (found: PendingMedia) => void): MediaRef | null {
     this.refs += 1;
-    if (this.resolve && p.relPath && this.resolve(p.relPath)) this.writer.addPendingMedia(p);
-    else {
-      this.missing += 1;
-      this.writer.addMedia(p.messageId, mediaRow(p, null, null));
+    if (this.resolve && p.relPath && this.resolve(p.relPath)) {
+      wait(p);
+      return null;
     }
+    this.missing += 1;
+    return mediaRow(p, null, null);
   }
 }
 

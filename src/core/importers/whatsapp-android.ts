@@ -200,7 +200,9 @@ function plainRowCondition(select: Record<MessageColumn, string>): string {
  * connection with the source attached:
  * 1. the plain rows (plainRowCondition) are inserted by one INSERT ... SELECT,
  *    with senders looked up in tables built here from the names the row loop uses;
- * 2. their media references go to the same MediaLinks as the loop's;
+ * 2. their media references are classified by the same MediaLinks as the
+ *    loop's: a reference to a file the source lacks gets its row inside one
+ *    INSERT, one to a file it has waits to be hashed;
  * 3. the other rows of the range (those not in the catalog now: system events,
  *    locations, odd values, unknown codes, bad times) go through `handleRow`,
  *    a page at a time, in id order, so the report lists them as before.
@@ -238,10 +240,19 @@ async function bulkImportMessages(
     LEFT JOIN temp.bulk_sender sn ON sn.k = m.sender
     ORDER BY m.id`;
   // Right after step 1, the messages of the range in the catalog are exactly the ones it inserted.
+  // A reference whose file the source lacks (often most of them) gets its row inside the statement;
+  // one whose file is there is kept aside and waits for hashing, as the row loop's would.
+  const found: PendingMedia[] = [];
+  bulk.function('bulk_media_missing', (id, path, name, mime, size) => {
+    const row = ctx.media.classify(mediaRef(id as number, path, name, mime, size), (p) => found.push(p));
+    return row && JSON.stringify([row.name, row.mime, row.size]);
+  });
   const media = s.media_row === 'NULL' ? null
-    : `SELECT mm.message_row_id, ${s.media_path}, ${s.media_name}, ${s.media_mime}, ${s.media_size}
-      FROM ${BULK_SOURCE}.message_media mm JOIN main.messages c ON c.id = mm.message_row_id
-      WHERE mm.message_row_id >= ? AND mm.message_row_id < ? ORDER BY mm.message_row_id`;
+    : `WITH r AS MATERIALIZED (
+        SELECT mm.message_row_id AS id, bulk_media_missing(mm.message_row_id, ${s.media_path}, ${s.media_name}, ${s.media_mime}, ${s.media_size}) AS row
+        FROM ${BULK_SOURCE}.message_media mm JOIN main.messages c ON c.id = mm.message_row_id
+        WHERE mm.message_row_id >= ? AND mm.message_row_id < ? ORDER BY mm.message_row_id)
+      SELECT id AS message_id, NULL AS path, row ->> '$[0]' AS name, row ->> '$[1]' AS mime, row ->> '$[2]' AS size, NULL AS sha256 FROM r WHERE row IS NOT NULL`;
   const others = `SELECT ${rowColumns} FROM ${source.from}
     WHERE m._id >= ? AND m._id < ? AND m._id > ? AND m.chat_row_id > 0 AND NOT EXISTS (SELECT 1 FROM main.messages c WHERE c.id = m._id)
     ORDER BY m._id LIMIT ${ROW_PAGE}`;
@@ -255,7 +266,10 @@ async function bulkImportMessages(
     const n = bulk.insertMessages(insert, [lo, hi]);
     report.counts.messages += n;
     done += n;
-    if (media) for (const r of bulk.rows(media, [lo, hi])) ctx.media.add(mediaRef(r[0] as number, r[1], r[2], r[3], r[4]));
+    if (media) {
+      bulk.insertMedia(media, [lo, hi]);
+      for (const p of found.splice(0)) ctx.writer.addPendingMedia(p);
+    }
     // Paged by the last id seen (ids of a damaged table need not be integers).
     for (let after: unknown = lo - 1; ; ) {
       const rows = bulk.rows(others, [lo, hi, after]);
