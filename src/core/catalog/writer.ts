@@ -57,9 +57,6 @@ export interface PendingMedia {
   readonly size: number | null;
 }
 
-/** The columns a bulk SELECT yields, by name, in any order: those of NewMessage that a bulk import can fill. */
-export const BULK_MESSAGE_COLUMNS = ['id', 'chat_id', 'sender', 'from_me', 'timestamp', 'kind', 'text', 'reply_to', 'forwarded_from', 'edited', 'deleted'] as const;
-
 /** The schema name a bulk import's source database is attached under. */
 export const BULK_SOURCE = 'src';
 
@@ -71,9 +68,10 @@ export interface MessageBulk {
   /** A lookup table `temp."name"` (k INTEGER PRIMARY KEY, then `columns`), filled with `rows`. */
   table(name: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): void;
   /**
-   * Inserts the rows of `select`, whose columns are BULK_MESSAGE_COLUMNS by
-   * name, cleaned as addMessage cleans them. `id` must be a source row id, so
-   * unique; `timestamp` an integer; `kind` a MessageKind. Returns the rows inserted.
+   * Inserts the rows of `select`, whose columns are, by name: id, chat_id,
+   * sender, from_me, timestamp, kind, text, reply_to, forwarded_from, edited,
+   * deleted; cleaned as addMessage cleans them. `id` must be a source row id,
+   * so unique; `timestamp` an integer; `kind` a MessageKind. Returns the rows inserted.
    */
   insertMessages(select: string, params?: readonly unknown[]): number;
   /**
@@ -82,7 +80,7 @@ export interface MessageBulk {
    * Returns the rows written.
    */
   insertMedia(select: string, params?: readonly unknown[]): number;
-  /** A function the importer's statements may call (never a view or trigger of the source), until close(). */
+  /** Registers a function the importer's statements may call (never a view or trigger of the source). */
   function(name: string, fn: (...args: unknown[]) => unknown): void;
   /** The rows of a query on the catalog's connection, as arrays: for reading the attached source between inserts. */
   rows(select: string, params?: readonly unknown[]): unknown[][];
