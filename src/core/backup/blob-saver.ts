@@ -223,7 +223,7 @@ export class BlobSaver {
     this.indexWriting = this.indexWriting.then(async () => {
       try {
         const name = await this.repo.saveJson('index', META_LABELS.index, indexFileFor(packs));
-        this.index.files.add(name);
+        this.index.addFileName(name, packs.map((p) => p.id));
       } catch (e) {
         this.error ??= e;
       }

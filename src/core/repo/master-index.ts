@@ -43,12 +43,18 @@ export interface BlobIndex {
   blobsOfPack(pack: string): IndexedBlob[] | undefined;
   /** A pack's record as an index file lists it, ids as bytes (for prune's new index, without a round trip through hex). */
   packRecord(pack: string): PackRecord | undefined;
+  /** The bytes of a pack's blobs as stored (sealed), without its header. */
+  blobBytes(pack: string): number | undefined;
+  /** The packs an index file lists; undefined when not known (an index cache from before this was kept). */
+  packsOfFile(file: string): readonly string[] | undefined;
   distinctIds(): Iterable<Uint8Array>;
   clone(): MasterIndex;
 }
 
 export class MasterIndex implements BlobIndex {
   readonly files = new Set<string>();
+  /** The packs each index file lists, by pack number: prune replaces only the files that name a pack it changes. */
+  private readonly filePacks = new Map<string, number[]>();
   private readonly packRows = new Map<string, PackRows>();
   private packNames: string[] = [];
   private rows = 0;
@@ -88,7 +94,17 @@ export class MasterIndex implements BlobIndex {
         this.setRow(row, hexInto(b.id, this.ids, row * ID_BYTES), b.type, b.offset, b.length, b.rawLength);
       });
     }
+    this.addFileName(name, file.packs.map((p) => p.id));
+  }
+
+  /** Records an index file that lists `packs`, all of them already in this index. */
+  addFileName(name: string, packs: readonly string[]): void {
     this.files.add(name);
+    this.filePacks.set(name, packs.map((p) => this.packRows.get(p)!.no));
+  }
+
+  packsOfFile(file: string): readonly string[] | undefined {
+    return this.filePacks.get(file)?.map((no) => this.packNames[no]!);
   }
 
   addPack(record: PackRecord): void {
@@ -149,6 +165,14 @@ export class MasterIndex implements BlobIndex {
     return out;
   }
 
+  blobBytes(pack: string): number | undefined {
+    const p = this.packRows.get(pack);
+    if (!p) return undefined;
+    let bytes = 0;
+    for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) bytes += this.rowLength[row]!;
+    return bytes;
+  }
+
   packRecord(pack: string): PackRecord | undefined {
     const p = this.packRows.get(pack);
     if (!p) return undefined;
@@ -172,6 +196,7 @@ export class MasterIndex implements BlobIndex {
   clone(): MasterIndex {
     const c = new MasterIndex();
     for (const f of this.files) c.files.add(f);
+    for (const [f, nos] of this.filePacks) c.filePacks.set(f, nos);
     for (const [k, v] of this.packRows) c.packRows.set(k, v);
     c.packNames = [...this.packNames];
     c.rows = this.rows;
@@ -191,6 +216,7 @@ export class MasterIndex implements BlobIndex {
     const head = Buffer.from(
       JSON.stringify({
         files: [...this.files],
+        filePacks: [...this.files].map((f) => this.filePacks.get(f) ?? null),
         packs: this.packNames.map((name) => {
           const p = this.packRows.get(name)!;
           return [name, p.size, p.blobCount];
@@ -223,7 +249,7 @@ export class MasterIndex implements BlobIndex {
       at += length;
       return part;
     };
-    const head = JSON.parse(take(take(4).readUInt32LE(0)).toString('utf8')) as { files?: unknown; packs?: unknown };
+    const head = JSON.parse(take(take(4).readUInt32LE(0)).toString('utf8')) as { files?: unknown; filePacks?: unknown; packs?: unknown };
     const rows = take(4).readUInt32LE(0);
     if (!Array.isArray(head.files) || !Array.isArray(head.packs)) throw new Error('index cache header is malformed');
     const index = new MasterIndex();
@@ -248,9 +274,14 @@ export class MasterIndex implements BlobIndex {
     for (let row = 0; row < rows; row++) {
       if (index.rowPack[row]! >= index.packNames.length || BLOB_TYPE_BY_CODE[index.rowType[row]!] === undefined) throw new Error('index cache row is malformed');
     }
-    for (const f of head.files as unknown[]) {
+    for (const [i, f] of (head.files as unknown[]).entries()) {
       if (typeof f !== 'string') throw new Error('index cache file list is malformed');
       index.files.add(f);
+      // A cache written before the packs of each file were kept has none: prune then replaces every file.
+      const nos = Array.isArray(head.filePacks) ? (head.filePacks[i] as unknown) : null;
+      if (nos === null) continue;
+      if (!Array.isArray(nos) || !nos.every((no) => Number.isSafeInteger(no) && no >= 0 && no < index.packNames.length)) throw new Error('index cache file packs are malformed');
+      index.filePacks.set(f, nos as number[]);
     }
     index.rows = rows;
     // The table at its final size at once: growing it by doubling rehashed every id a dozen times.

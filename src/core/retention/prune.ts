@@ -1,11 +1,18 @@
 /**
  * Prune: reclaims the space of data no snapshot uses any more. Crash-safe by
  * ordering: (1) blobs still needed from mostly-unused packs are copied into
- * new packs; (2) one new index listing every pack that stays is written;
- * (3) only then are the old index files removed; (4) last, unused packs.
- * Killed at any point, every snapshot still restores: until (3) the old
- * index is there and nothing was deleted; after it, the new index covers
+ * new packs; (2) one new index file is written for the packs that stay and
+ * were listed by the index files being replaced (those that name a pack
+ * going away), plus the new packs; it says it supersedes them; (3) only then
+ * are those old index files removed; (4) last, unused packs. Killed at any
+ * point, every snapshot still restores: until (3) the old index is there and
+ * nothing was deleted; after it, the new file and the untouched ones cover
  * everything still needed. Leftover unused packs are collected next time.
+ *
+ * Index files that name no changed pack stay as they are, so a prune after a
+ * small backup writes a small index file instead of the whole index again.
+ * Past MAX_INDEX_FILES files, or when it is not known which packs a file
+ * lists, everything is written into one file, as each backup adds some.
  */
 import { objectPath } from '../storage/backend.js';
 import { batchOf } from '../jobs/batch-blobs.js';
@@ -21,6 +28,9 @@ import { PACK_TARGET_BYTES } from '../backup/blob-saver.js';
 
 /** A pack with more than this share of unused bytes is rewritten. */
 const REPACK_UNUSED_FRACTION = 0.2;
+
+/** Beyond this many index files, prune merges them all into one: each is a request when the index is read. */
+const MAX_INDEX_FILES = 32;
 
 export interface PruneResult {
   readonly packsDeleted: number;
@@ -60,11 +70,14 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const keep: string[] = [];
   const remove: string[] = [];
   const rewrite: string[] = [];
-  for (const [pack, { size }] of index.packs) {
+  for (const pack of index.packs.keys()) {
     if (!stored.has(pack)) continue; // index lists a missing pack: check reports it; nothing to reclaim
     const served = servedBytes.get(pack);
+    // Measured against the blobs' bytes, not the pack's: the header is no waste, and in a pack of
+    // small blobs (directory listings) it is a large share, which made such packs rewritten each time.
+    const blobBytes = index.blobBytes(pack)!;
     if (served === undefined) remove.push(pack);
-    else if (size - served > size * REPACK_UNUSED_FRACTION) rewrite.push(pack);
+    else if (blobBytes - served > blobBytes * REPACK_UNUSED_FRACTION) rewrite.push(pack);
     else keep.push(pack);
   }
   // Packs no index mentions: debris of interrupted backups (the exclusive lock rules out a running one).
@@ -115,18 +128,28 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
 
   const storedIndexFiles: string[] = [];
   for await (const info of repo.backend.list('index')) storedIndexFiles.push(info.name);
-  const nothingToDo = remove.length === 0 && rewrite.length === 0 && storedIndexFiles.length <= 1;
-  if (nothingToDo) return { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 };
+  // Superseded index files an earlier prune did not get to remove.
+  const leftovers = storedIndexFiles.filter((name) => !index.files.has(name));
+  const changed = new Set([...remove, ...rewrite]);
+  const listed = [...index.files].map((name) => [name, index.packsOfFile(name)] as const);
+  const merge = listed.length > MAX_INDEX_FILES || listed.some(([, packs]) => packs === undefined);
+  const replaced = merge ? (listed.length > 1 || changed.size > 0 ? listed.map(([name]) => name) : []) : listed.filter(([, packs]) => packs!.some((p) => changed.has(p))).map(([name]) => name);
+  if (changed.size === 0 && replaced.length === 0 && leftovers.length === 0) return { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 };
 
-  // (2) one index for everything that stays
-  const keptRecords: PackRecord[] = keep.map((pack) => index.packRecord(pack)!);
-  // every index file in storage, including superseded ones an earlier prune did not get to remove
-  const oldIndexFiles = [...new Set([...index.files, ...storedIndexFiles])];
-  const newIndex = await repo.saveJson('index', META_LABELS.index, indexFileFor([...keptRecords, ...newPacks], oldIndexFiles));
+  // (2) one index file for what the replaced ones listed and stays, and for the new packs
+  const untouched = new Set(listed.filter(([name]) => !replaced.includes(name)).flatMap(([, packs]) => packs ?? []));
+  const keptRecords: PackRecord[] = keep.filter((pack) => !untouched.has(pack)).map((pack) => index.packRecord(pack)!);
+  // When the replaced files listed only packs going away, nothing replaces them.
+  if (keptRecords.length + newPacks.length > 0) {
+    const newIndex = await repo.saveJson('index', META_LABELS.index, indexFileFor([...keptRecords, ...newPacks], [...replaced, ...leftovers]));
+    // A file with exactly the same content has the same name: it must not be removed below.
+    const same = replaced.indexOf(newIndex);
+    if (same >= 0) replaced.splice(same, 1);
+  }
   await opts.onStep?.('index-written');
 
-  // (3) the old index files
-  for (const name of oldIndexFiles) if (name !== newIndex) await repo.backend.remove('index', name);
+  // (3) the old index files: first the leftovers, superseded already, then the ones replaced
+  for (const name of [...leftovers, ...replaced]) await repo.backend.remove('index', name);
   await opts.onStep?.('old-index-removed');
 
   // (4) the packs nothing needs
@@ -139,5 +162,5 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   await repo.backend.cleanup();
   await opts.onStep?.('packs-removed');
   meter.done();
-  return { packsDeleted: remove.length + rewrite.length, packsRewritten: rewrite.length, bytesFreed, indexFilesReplaced: oldIndexFiles.length };
+  return { packsDeleted: remove.length + rewrite.length, packsRewritten: rewrite.length, bytesFreed, indexFilesReplaced: replaced.length + leftovers.length };
 }

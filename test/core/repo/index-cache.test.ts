@@ -17,13 +17,15 @@ function someIndex(packs: number): MasterIndex {
     const entries = Array.from({ length: 300 }, (_, i) => ({ type: i % 9 === 0 ? ('tree' as const) : ('data' as const), id: randomBytes(32), offset: i * 5000, length: 4000 + i, rawLength: 3000 + i }));
     index.addPack({ id: randomBytes(32).toString('hex'), size: 300 * 5000 + 100, entries });
   }
-  index.files.add('a'.repeat(64));
+  // One index file whose packs are known, and one recorded by name only.
+  index.addFileName('a'.repeat(64), [...index.packs.keys()].slice(0, 2));
   index.files.add('b'.repeat(64));
   return index;
 }
 
 function sameIndex(a: MasterIndex, b: MasterIndex): void {
   assert.deepEqual([...b.files].sort(), [...a.files].sort());
+  for (const f of a.files) assert.deepEqual(b.packsOfFile(f), a.packsOfFile(f));
   assert.deepEqual([...b.packs], [...a.packs]);
   assert.equal(b.blobCount, a.blobCount);
   for (const pack of a.packs.keys()) {
@@ -41,6 +43,23 @@ test('an index comes back from its bytes exactly, and inconsistent bytes are ref
   for (const broken of [bytes.subarray(0, bytes.length - 1), Buffer.concat([bytes, Buffer.of(0)]), bytes.subarray(0, 3), Buffer.alloc(0)]) {
     assert.throws(() => MasterIndex.fromBytes(broken));
   }
+  assert.equal(index.packsOfFile('a'.repeat(64))!.length, 2);
+  assert.equal(index.packsOfFile('b'.repeat(64)), undefined);
+  // A cache written before the packs of each index file were kept: the same index, with those unknown.
+  const headLength = bytes.readUInt32LE(0);
+  const head = JSON.parse(bytes.subarray(4, 4 + headLength).toString('utf8')) as Record<string, unknown>;
+  delete head.filePacks;
+  const oldHead = Buffer.from(JSON.stringify(head), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(oldHead.length);
+  const old = MasterIndex.fromBytes(Buffer.concat([length, oldHead, bytes.subarray(4 + headLength)]));
+  assert.deepEqual([...old.packs], [...index.packs]);
+  assert.equal(old.packsOfFile('a'.repeat(64)), undefined);
+  // Pack numbers that name no pack are refused.
+  head.filePacks = [[99], null];
+  const badHead = Buffer.from(JSON.stringify(head), 'utf8');
+  length.writeUInt32LE(badHead.length);
+  assert.throws(() => MasterIndex.fromBytes(Buffer.concat([length, badHead, bytes.subarray(4 + headLength)])), /file packs/);
 });
 
 test('the cache answers only for the same index files, the same repository and the same key; damage is a miss', (t) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
@@ -69,4 +69,45 @@ test('a blob that must move but fails authentication stops prune before anything
   for (const name of [...after.keys()].filter((n) => n.startsWith('locks'))) after.delete(name);
   for (const name of [...before.keys()].filter((n) => n.startsWith('locks'))) before.delete(name);
   assert.deepEqual(after, before, 'no pack or index file was written or removed');
+});
+
+test('prune replaces only the index files that name a pack it removes or rewrites; the others stay as they are', async (t) => {
+  // The first backup: a folder of 200 files, whose listing is most of its tree pack, so the pack
+  // stays when the top-level listings change. Then a file is added, and replaced by another; once
+  // the older snapshots are forgotten, only the second backup's packs go.
+  const keep = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`keep/file-${String(i).padStart(3, '0')}.txt`, `kept ${i}`]));
+  const r = await repoWithSource(t, {});
+  mkdirSync(join(r.src, 'keep'));
+  for (const [name, data] of Object.entries(keep)) writeFileSync(join(r.src, name), data);
+  const indexFiles = () => new Set(readdirSync(join(r.dir, 'repo', 'index')));
+  await backup(r.repo, { sources: [r.src] });
+  const first = indexFiles();
+  writeFileSync(join(r.src, 'b.bin'), pseudoRandomBytes(200_000, 22));
+  await backup(r.repo, { sources: [r.src] });
+  const second = [...indexFiles()].filter((f) => !first.has(f));
+  rmSync(join(r.src, 'b.bin'));
+  writeFileSync(join(r.src, 'c.bin'), pseudoRandomBytes(200_000, 23));
+  await backup(r.repo, { sources: [r.src] });
+  const third = [...indexFiles()].filter((f) => !first.has(f) && !second.includes(f));
+  await forget(r.repo, 1);
+  assert.deepEqual([first.size, second.length, third.length], [1, 1, 1], 'one index file per backup');
+  const index = await r.repo.loadIndex();
+  const secondPacks = index.packsOfFile(second[0]!)!;
+
+  const result = await prune(r.repo);
+  const after = indexFiles();
+  for (const pack of secondPacks) assert.equal(existsSync(join(r.dir, 'repo', objectPath('data', pack))), false, 'the second backup\'s packs are gone');
+  assert.deepEqual([...after].sort(), [...first, ...third].sort(), 'its index file is removed, the others are untouched');
+  assert.equal(result.indexFilesReplaced, 1);
+  assert.equal(result.packsDeleted, secondPacks.length);
+
+  // As a fresh reader sees it: the snapshot restores, and a second prune has nothing to do.
+  const [snapshot] = await r.repo.listSnapshots();
+  const target = join(r.dir, 'restored');
+  await restore(r.repo, { snapshot: snapshot!, target });
+  const restored = files(join(target, 'src'));
+  assert.equal(restored.size, 201);
+  assert.ok(readFileSync(join(target, 'src', 'c.bin')).equals(pseudoRandomBytes(200_000, 23)));
+  assert.equal(readFileSync(join(target, 'src', 'keep', 'file-123.txt'), 'utf8'), 'kept 123');
+  assert.deepEqual(await prune(r.repo), { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 });
 });
