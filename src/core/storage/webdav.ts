@@ -143,12 +143,25 @@ export class WebDavBackend implements StorageBackend {
         const status = davFacts(e).status;
         if (status === 405) return true; // already there
         if (status === 409) return false;
+        // Two writers making the same folder at once (packs whose names start alike): Apache's
+        // mod_dav answers the one that comes second 403, not 405. The folder being there settles it.
+        if (status === 403 && (await this.isFolder(dir))) return true;
         throw e;
       }
     });
     if (!made) {
       await this.makeFolders(dir.slice(0, dir.lastIndexOf('/')));
       await this.makeFolders(dir);
+    }
+  }
+
+  /** Whether `dir` is a folder; a failure other than 404 is thrown, for the caller's retry to judge. */
+  private async isFolder(dir: string): Promise<boolean> {
+    try {
+      return ((await this.client.stat(dir, this.opts())) as FileStat).type === 'directory';
+    } catch (e) {
+      if (davFacts(e).status === 404) return false;
+      throw e;
     }
   }
 
