@@ -11,6 +11,8 @@ import { extname, isAbsolute, join, normalize, posix, relative, sep } from 'node
 import { throwIfCancelled } from '../errors.js';
 import type { MediaRef } from '../catalog/types.js';
 import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
+import type { ReportCollector } from './report.js';
+import type { ImportOptions } from './types.js';
 
 /** Where a source's media live and how the snapshot names them. */
 export interface MediaRoot {
@@ -236,8 +238,20 @@ export class MediaLinks {
 
   constructor(
     private readonly resolve: MediaResolver | null,
-    private readonly writer: Pick<CatalogWriter, 'addPendingMedia' | 'addMedia'>,
+    private readonly writer: Pick<CatalogWriter, 'addPendingMedia' | 'addMedia' | 'pendingMedia' | 'pendingMediaCount'>,
   ) {}
+
+  /**
+   * After the message pass: hashes the references that waited (linkMedia),
+   * counts every reference taken in the report, and warns of the files the
+   * source lacks, found missing now or then.
+   */
+  async finish(report: ReportCollector, opts: ImportOptions): Promise<void> {
+    const res = await linkMedia(this.resolve, this.writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
+    report.counts.media += this.refs;
+    const missing = this.missing + res.missing;
+    if (missing > 0) report.warn(`${missing} media files named by the database are not in the source (only their names are kept).`);
+  }
 
   add(p: PendingMedia): void {
     const row = this.classify(p, (found) => this.writer.addPendingMedia(found));

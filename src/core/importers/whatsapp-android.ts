@@ -13,7 +13,7 @@ import type { MessageKind } from '../catalog/types.js';
 import { cleanText, MAX_MILLIS, MIN_MILLIS, toBool, toCount, validMillis } from '../catalog/validate.js';
 import { BULK_SOURCE, type CatalogWriter, type MessageBulk, type PendingMedia } from '../catalog/writer.js';
 import { throwIfCancelled } from '../errors.js';
-import { linkMedia, MediaLinks, type MediaResolver } from './media.js';
+import { MediaLinks, type MediaResolver } from './media.js';
 import { kindFromCode, type ReportCollector } from './report.js';
 import { columnNames, forEachRawRow, forEachRow, hasIndexOn, safeCount, tableNames, type SourceDb } from './sqlite-source.js';
 import type { ImportOptions } from './types.js';
@@ -141,13 +141,7 @@ export async function importWhatsAppAndroid(src: SourceDb, writer: CatalogWriter
   const ctx: Ctx = { db: src.db, writer, report, names, media, opts };
   if (schema === 'modern') await importModern(ctx);
   else await importLegacy(ctx);
-  const res = await linkMedia(mediaRoot, writer, {
-    signal: opts.signal,
-    onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }),
-  });
-  report.counts.media += media.refs;
-  const missing = media.missing + res.missing;
-  if (missing > 0) report.warn(`${missing} media files named by the database are not in the source (only their names are kept).`);
+  await media.finish(report, opts);
   return schema;
 }
 
@@ -212,7 +206,6 @@ async function bulkImportMessages(
   bulk: MessageBulk,
   source: { from: string; select: Record<MessageColumn, string> },
   rowColumns: string,
-  plain: string,
   chatIds: Map<number, { id: number; jid: string | null }>,
   jids: Map<number, string>,
   handleRow: (row: unknown[]) => void,
@@ -225,6 +218,7 @@ async function bulkImportMessages(
   bulk.table('bulk_sender', ['sender'], [...jids].map(([row, jid]) => [row, senderName(ctx, false, jid)]));
   bulk.table('bulk_kind', ['kind'], BULK_TYPES.map(([code, kind]) => [Number(code), kind]));
   const s = source.select;
+  const plain = plainRowCondition(s);
   // The inner query reads the source rows with their side tables; the outer one maps them to catalog values.
   const insert = `SELECT m.id AS id, c.id AS chat_id,
       CASE WHEN m.from_me <> 0 THEN 'You' WHEN m.sender > 0 THEN coalesce(sn.sender, 'Unknown contact') ELSE c.sender END AS sender,
@@ -260,7 +254,7 @@ async function bulkImportMessages(
   // Ranges start at ids that exist, so sparse or scattered ids cost no empty ranges.
   const nextId = db.prepare(`SELECT _id FROM message WHERE _id >= ? AND _id <= ${SAFE} ORDER BY _id LIMIT 1`).pluck();
   let done = 0;
-  for (let lo = nextId.get(-SAFE) as unknown; typeof lo === 'number'; lo = nextId.get(Math.min(lo + BULK_RANGE, SAFE + 1))) {
+  for (let lo = nextId.get(-SAFE) as unknown; typeof lo === 'number'; ) {
     throwIfCancelled(ctx.opts.signal);
     const hi = Math.min(lo + BULK_RANGE, SAFE + 1);
     const n = bulk.insertMessages(insert, [lo, hi]);
@@ -280,6 +274,7 @@ async function bulkImportMessages(
     }
     onProgress.onProgress(done);
     await new Promise<void>((r) => setImmediate(r));
+    lo = nextId.get(hi);
   }
 }
 
@@ -445,7 +440,7 @@ async function importModern(ctx: Ctx): Promise<void> {
   } else {
     try {
       const attached = query(`${BULK_SOURCE}.`);
-      await bulkImportMessages(ctx, bulk, attached, columnsOf(attached), plainRowCondition(attached.select), chatIds, jids, handleRow, onProgress);
+      await bulkImportMessages(ctx, bulk, attached, columnsOf(attached), chatIds, jids, handleRow, onProgress);
     } finally {
       bulk.close();
     }

@@ -12,7 +12,7 @@ import type { ChatKind, MessageKind } from '../catalog/types.js';
 import { cleanName, cleanText, toBool, toCount, toNumber, validMillis } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
 import { IOS_CHATSTORAGE_ID, IOS_CONTACTS_ID } from './locate.js';
-import { linkMedia, MediaLinks, resolveInside, type MediaResolver } from './media.js';
+import { MediaLinks, resolveInside, type MediaResolver } from './media.js';
 import { kindFromCode, type ReportCollector } from './report.js';
 import { columnNames, forEachRow, isSqliteFile, openSourceDb, safeCount, tableNames } from './sqlite-source.js';
 import type { DetectionCounts, ImportOptions } from './types.js';
@@ -235,10 +235,7 @@ export async function importIos(chatStoragePath: string, contactsPath: string | 
         media.add({ messageId: id, relPath: typeof r.path === 'string' ? r.path : null, name: typeof r.path === 'string' ? (r.path.split('/').pop() ?? null) : cleanText(r.title, 512), mime: null, size: toCount(r.size) });
       }
     }, { signal: opts.signal, onProgress: (done) => opts.onProgress?.({ phase: 'reading', done, total: null }) });
-    report.counts.media += media.refs;
-    const res = await linkMedia(resolver, writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
-    const missing = media.missing + res.missing;
-    if (missing > 0) report.warn(`${missing} media files named by the database are not in the source (only their names are kept).`);
+    await media.finish(report, opts);
   } finally {
     src.close();
   }
