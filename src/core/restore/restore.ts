@@ -18,7 +18,7 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { FileNode, TreeNode } from '../repo/tree.js';
-import { TargetWriter, type PlannedEntry, type RestoringFile } from './target-writer.js';
+import { FileOpener, TargetWriter, type PlannedEntry } from './target-writer.js';
 
 /** One batch (one worker call): at most this much sealed, and at most this much once opened. */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
@@ -28,6 +28,8 @@ const READ_AHEAD = 3;
 const MAX_RANGES = 256;
 /** Read and plaintext buffers: room for the largest chunk (4 MiB) with its seal around it. */
 const BUFFER_BYTES = MAX_READ_BYTES + 64 * 1024;
+/** Files created ahead of the writer (`FileOpener`): enough to cover a run of small files. */
+const OPEN_AHEAD = 16;
 
 export interface RestoreOptions {
   readonly snapshot: SnapshotRecord;
@@ -70,6 +72,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   const pool = new CryptoPool(repo.keys, opts.workers);
   const buffers = new BufferRing(BUFFER_BYTES);
   const packs = repo.packReader();
+  const opener = new FileOpener(writer, files.map((f) => f.relPath), OPEN_AHEAD);
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   try {
     const chunks = new ChunkCursor(
@@ -93,7 +96,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     );
     for (const f of files) {
       throwIfCancelled(opts.signal);
-      const out: RestoringFile = writer.beginFile(f.relPath);
+      const out = await opener.take();
       try {
         for (let left = f.node.content.length; left > 0; ) {
           const { data, count } = await chunks.take(left);
@@ -122,6 +125,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     meter.done();
     return result;
   } finally {
+    await opener.close();
     await packs.close();
     await pool.close();
   }

@@ -7,11 +7,11 @@
  * - a file appears under its name only once all of it was authenticated and
  *   written (temp name, then rename), so a failure leaves no partial file.
  * File system calls are blocking on purpose: a chat export is thousands of
- * small files, and a thread-pool round trip per open, write, chmod, utimes,
- * close and rename cost more than the writes. Decryption goes on in the
- * crypto workers meanwhile.
+ * small files, and a thread-pool round trip per write, chmod, utimes, close
+ * and rename cost more than the writes. Decryption goes on in the crypto
+ * workers meanwhile. Creating the files is the exception (`FileOpener`).
  */
-import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
@@ -83,11 +83,20 @@ export class TargetWriter {
   }
 
   beginFile(relPath: string): RestoringFile {
-    const p = this.abs(relPath);
-    this.assertNoSymlinkOnTheWay(p);
-    const tmp = join(dirname(p), `.chatsafe-restoring-${randomBytes(6).toString('hex')}`);
-    const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-    return new RestoringFile(p, tmp, fd);
+    const { path, tmp } = this.tempFor(relPath);
+    return new RestoringFile(path, tmp, openSync(tmp, TEMP_FLAGS, 0o600));
+  }
+
+  /** Like `beginFile`, with the file created on the thread pool. */
+  openFile(relPath: string): Promise<RestoringFile> {
+    const { path, tmp } = this.tempFor(relPath);
+    return new Promise((resolve, reject) => open(tmp, TEMP_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(new RestoringFile(path, tmp, fd)))));
+  }
+
+  private tempFor(relPath: string): { path: string; tmp: string } {
+    const path = this.abs(relPath);
+    this.assertNoSymlinkOnTheWay(path);
+    return { path, tmp: join(dirname(path), `.chatsafe-restoring-${randomBytes(6).toString('hex')}`) };
   }
 
   /** Sets folder modes and times last (writing into a folder changes its mtime), deepest first. */
@@ -114,6 +123,45 @@ export class TargetWriter {
       if (st) this.checkedDirs.add(dir);
       dir = dirname(dir);
     }
+  }
+}
+
+const TEMP_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
+
+/**
+ * Creates the temporary files of the next few files, in restore order, on
+ * the thread pool while the current one is written. Creating a file is the
+ * most expensive call of a restore (an inode allocation: 0.2 ms a file on
+ * ext4 after many deletions, where a write of a whole small file takes a
+ * tenth of that), and done in line it kept the writer waiting 1.5 s for a
+ * 1 GiB export of 7,365 files. `close` removes the files opened but not taken.
+ */
+export class FileOpener {
+  private readonly opening: Array<Promise<RestoringFile>> = [];
+  private next = 0;
+
+  constructor(
+    private readonly writer: TargetWriter,
+    private readonly relPaths: readonly string[],
+    private readonly ahead: number,
+  ) {}
+
+  /** The next file's temporary file, in the order of `relPaths`. */
+  take(): Promise<RestoringFile> {
+    while (this.opening.length < this.ahead && this.next < this.relPaths.length) {
+      const p = this.writer.openFile(this.relPaths[this.next++]!);
+      p.catch(() => {}); // awaited by take or close; not an unhandled rejection meanwhile
+      this.opening.push(p);
+    }
+    const p = this.opening.shift();
+    if (!p) throw new Error('FileOpener: every file was taken');
+    return p;
+  }
+
+  /** Waits for the opens in flight and removes what they created. */
+  async close(): Promise<void> {
+    const left = this.opening.splice(0);
+    for (const f of await Promise.allSettled(left)) if (f.status === 'fulfilled') f.value.abort();
   }
 }
 

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FileOpener, TargetWriter } from '../../../src/core/restore/target-writer.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+/** Every name under `dir`, relative, sorted. */
+function listing(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map((n) => n.split('\\').join('/')).sort();
+}
+
+test('FileOpener hands out the files in order; each appears under its name only once committed', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const writer = new TargetWriter(dir, false);
+    const paths = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    await writer.prepare(paths.map((relPath) => ({ relPath, type: 'file' as const })));
+    const opener = new FileOpener(writer, paths, 8);
+    for (const [i, relPath] of paths.entries()) {
+      const out = await opener.take();
+      // The files opened ahead exist only under temporary names.
+      assert.equal(listing(dir).filter((n) => !n.startsWith('.chatsafe-restoring-')).length, i, `before ${relPath} is committed`);
+      out.write(Buffer.from(relPath));
+      out.commit(0o640, '1700000000000000000');
+    }
+    await opener.close();
+    assert.deepEqual(listing(dir), paths, 'no temporary file is left');
+    for (const p of paths) assert.equal(readFileSync(join(dir, p), 'utf8'), p);
+    assert.throws(() => opener.take(), /every file was taken/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('FileOpener.close removes the files opened ahead but never taken, after a failure midway', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const writer = new TargetWriter(dir, false);
+    mkdirSync(join(dir, 'sub'));
+    const paths = ['a', 'sub/b', 'sub/c', 'd', 'e', 'f'];
+    const opener = new FileOpener(writer, paths, 4);
+    const first = await opener.take();
+    first.write(Buffer.from('complete'));
+    first.commit(0o600, '1700000000000000000');
+    const second = await opener.take();
+    second.write(Buffer.from('half'));
+    second.abort(); // as restore does when a blob fails authentication
+    await opener.close();
+    assert.deepEqual(listing(dir), ['a', 'sub']);
+    assert.deepEqual(listing(join(dir, 'sub')), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a file that cannot be created fails when it is taken, not before, and the others are cleaned up', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const writer = new TargetWriter(dir, false);
+    // `missing/x` cannot be created: its folder does not exist. Its open fails while `a` is being
+    // written; that failure must wait for `take` (no unhandled rejection ends the process).
+    const opener = new FileOpener(writer, ['a', 'missing/x', 'b', 'c'], 4);
+    const a = await opener.take();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    a.commit(0o600, '1700000000000000000');
+    await assert.rejects(opener.take(), { code: 'ENOENT' });
+    await opener.close();
+    assert.deepEqual(listing(dir), ['a']);
+  } finally {
+    cleanup();
+  }
+});
