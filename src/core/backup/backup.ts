@@ -12,7 +12,7 @@ import { GearScanner } from '../chunking/gear-scan.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { KnownIdTable } from '../jobs/known-ids.js';
-import { FLAG_STORED, maybeCompress } from '../repo/compression.js';
+import { DATA_LEVEL, FLAG_STORED, maybeCompressView } from '../repo/compression.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import type { MasterIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
@@ -277,7 +277,7 @@ class TreeWalker {
         const data = block.subarray(0, bytesRead);
         if (!chunker) {
           chunker = new FileChunker(chunkMethodFor(data), this.gear, data, this.scanner);
-          compress = worthCompressing(data) && maybeCompress(data.subarray(0, COMPRESS_PROBE_BYTES)).flag !== FLAG_STORED;
+          compress = worthCompressing(data) && maybeCompressView(data.subarray(0, COMPRESS_PROBE_BYTES), DATA_LEVEL).flag !== FLAG_STORED;
         }
         chunker.feed(data, sink, true);
         size += bytesRead;

@@ -7,7 +7,7 @@
 import { aadOf, AuthenticationFailed, open, openSteps, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
 import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
-import { decodePayload, decompressInto, FLAG_STORED, FLAG_ZSTD, maybeCompressView } from './compression.js';
+import { DATA_LEVEL, decodePayload, decompressInto, FLAG_STORED, FLAG_ZSTD, LEVEL, maybeCompressView } from './compression.js';
 
 export const BLOB_TYPES = { data: 0, tree: 1 } as const;
 export type BlobType = keyof typeof BLOB_TYPES;
@@ -44,7 +44,7 @@ export function sealedBlobBound(rawLength: number): number {
 
 /** Seals a blob into `out` at `at` (room for `sealedBlobBound` bytes); returns its sealed length. */
 export function sealBlobInto(out: Buffer, at: number, dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): number {
-  const { flag, body } = compress ? maybeCompressView(data) : { flag: FLAG_STORED, body: data };
+  const { flag, body } = compress ? maybeCompressView(data, type === 'data' ? DATA_LEVEL : LEVEL) : { flag: FLAG_STORED, body: data };
   return sealInto(out, at, dataKey, blobAad(type, id), Uint8Array.of(flag), body);
 }
 

@@ -77,3 +77,21 @@ test('blobAad builds in place exactly what aadOf gives for the blob label, type 
     assert.ok(blobAad(type, odd).equals(aadOf('chatsafe/v1/blob', Uint8Array.of(code), odd)));
   }
 });
+
+test('file chunks are compressed at the fast level, directory listings at level 1, and both open', async () => {
+  const { DATA_LEVEL, LEVEL, maybeCompressView } = await import('../../../src/core/repo/compression.js');
+  // A listing's bulk is hex ids: only entropy coding shrinks it, which zstd's negative levels skip.
+  const hex = Buffer.from(Array.from({ length: 200 }, () => randomBytes(32).toString('hex')).join('\n'));
+  assert.ok(DATA_LEVEL < 0 && LEVEL > 0, 'the fast level is one of zstd’s negative levels');
+  assert.ok(maybeCompressView(hex, LEVEL).body.length < hex.length * 0.6, 'level 1 codes the hex digits in about 4 bits');
+  assert.equal(maybeCompressView(hex, DATA_LEVEL).body, hex, 'the fast level leaves hex as it is');
+  const tree = sealed(hex, true, 'tree');
+  assert.ok(tree.bytes.length < hex.length * 0.6, 'a tree blob is sealed at level 1');
+  assert.deepEqual(openBlob(dataKey, 'tree', tree.id, tree.bytes, hex.length, 'data/x'), hex);
+  const page = Buffer.from('INSERT INTO message VALUES (1, "hello chat") '.repeat(90));
+  const data = sealed(page, true, 'data');
+  assert.ok(data.bytes.length < page.length / 4, 'a repetitive database page still shrinks at the fast level');
+  const out = Buffer.alloc(page.length);
+  openBlobInto(dataKey, 'data', data.id, data.bytes, page.length, 'data/x', out, 0);
+  assert.deepEqual(out, page);
+});
