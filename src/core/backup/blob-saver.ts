@@ -5,8 +5,8 @@
  * thumbnails make one worker call) and handed to the crypto workers. A worker
  * computes each chunk's keyed id, skips the chunks the repository already
  * holds, and seals the rest straight into the pack it is filling; finished
- * packs come back named by their SHA-256 and are written here, several at a
- * time (each write ends with an fsync). Batch buffers go back and forth and
+ * packs come back, are named by their SHA-256 on the thread pool and written
+ * here, several at a time (each write ends with an fsync). Batch buffers go back and forth and
  * packs are built in place, so a backup allocates per batch and per pack,
  * never per chunk: tens of thousands of chunks would otherwise keep the
  * garbage collector busy. An index file is written every few packs, so an
@@ -16,7 +16,7 @@
  * batches are in flight or too many packs are not yet written.
  */
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
-import { blobId, ID_BYTES } from '../crypto/ids.js';
+import { blobId, ID_BYTES, storageNameOffThread } from '../crypto/ids.js';
 import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
 import type { BlobType } from '../repo/blob.js';
@@ -190,11 +190,13 @@ export class BlobSaver {
     const done = { promise: Promise.resolve() };
     done.promise = (async () => {
       try {
-        const entries = decodePackEntries(new Uint8Array(msg.entries), size, `data/${msg.hex}`);
-        await this.repo.backend.write('data', msg.hex, Buffer.from(msg.buffer, 0, size));
+        const bytes = Buffer.from(msg.buffer, 0, size);
+        const name = await storageNameOffThread(bytes);
+        const entries = decodePackEntries(new Uint8Array(msg.entries), size, `data/${name}`);
+        await this.repo.backend.write('data', name, bytes);
         this.stats.storedBytes += size;
         this.stats.packs++;
-        const record: PackRecord = { id: msg.hex, size, entries };
+        const record: PackRecord = { id: name, size, entries };
         this.index.addPack(record);
         for (const e of entries) {
           this.stats.newBlobs++;

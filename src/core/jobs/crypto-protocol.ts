@@ -44,9 +44,12 @@ export type CryptoResponse =
   | { op: 'open-batch'; data: ArrayBuffer; length: number; sealed: ArrayBuffer }
   | { op: 'error'; kind: string; object: string; message: string };
 
-/** A finished pack, named by the SHA-256 of its bytes (the first `length` bytes of `buffer`). */
+/**
+ * A finished pack: the first `length` bytes of `buffer`. Its name, the
+ * SHA-256 of those bytes, is computed by the receiver (off the worker, which
+ * is a backup's busiest thread).
+ */
 export interface PackMessage {
-  readonly hex: string;
   readonly buffer: ArrayBuffer;
   readonly length: number;
   /** Its plain header, for the index. */

@@ -1,8 +1,8 @@
 /**
  * Worker thread for the CPU-heavy per-blob work (compress + seal when
- * backing up, open + decompress when restoring, verify when checking, SHA-256
- * of finished packs), so it runs on every core while the main thread reads,
- * chunks and writes. Keys arrive once in workerData; buffers move by transfer.
+ * backing up, open + decompress when restoring, verify when checking), so it
+ * runs on every core while the main thread reads, chunks and writes. Keys
+ * arrive once in workerData; buffers move by transfer.
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -43,8 +43,7 @@ function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: b
 
 function finishPack(a: PackAssembler): PackMessage {
   const p = a.finish(metaKeyBuf!);
-  const hex = createHash('sha256').update(new Uint8Array(p.buffer, 0, p.length)).digest('hex');
-  return { hex, buffer: p.buffer, length: p.length, entries: p.entries };
+  return { buffer: p.buffer, length: p.length, entries: p.entries };
 }
 
 function takeFinished(): { packs: PackMessage[]; transfer: ArrayBuffer[] } {
