@@ -38,7 +38,8 @@ function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: b
   stored.add(key);
   let a = assemblers.get(type);
   if (!a) assemblers.set(type, (a = new PackAssembler(packTarget, takeSpare)));
-  if (a.add(dataKeyBuf, type, id, data, compress)) finished.push(finishPack(a));
+  if (!a.fits(data.length)) finished.push(finishPack(a));
+  a.add(dataKeyBuf, type, id, data, compress);
 }
 
 function finishPack(a: PackAssembler): PackMessage {

@@ -6,7 +6,7 @@
  * length (offsets follow by summing), so the index can be rebuilt from packs
  * alone. A pack is named by the SHA-256 of its bytes.
  */
-import { aadOf, AuthenticationFailed, open, seal, sealedLength, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
+import { aadOf, AuthenticationFailed, open, seal, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
@@ -51,9 +51,20 @@ export class PackBuilder {
   }
 }
 
-/** The buffer a pack is assembled in: room for one largest chunk past the target, and the header after it. */
+/**
+ * The buffer a pack is assembled in: the target size, which the header must
+ * fit in too, or room for one largest chunk with its header if that is more.
+ * A pack is closed before a blob that would not fit, so it never outgrows
+ * its buffer (the buffer used to leave room for one largest chunk past the
+ * target: 12 MiB for an 8 MiB pack, and a backup keeps four or five of them).
+ */
 export function packBufferBytes(target: number): number {
-  return target + sealedBlobBound(CDC_PARAMS.max) + 4096;
+  return Math.max(target, sealedBlobBound(CDC_PARAMS.max) + sealedHeaderBytes(1) + 4);
+}
+
+/** Bytes of the sealed header of a pack of `count` blobs. */
+function sealedHeaderBytes(count: number): number {
+  return count * ENTRY_BYTES + SEAL_OVERHEAD;
 }
 
 /** A finished pack as `PackAssembler` hands it over: the bytes to store, and its plain header. */
@@ -69,9 +80,11 @@ export interface AssembledPack {
  * Builds a pack in one buffer, sealing each blob straight into place, so a
  * backup allocates one buffer per pack rather than one per blob (tens of
  * thousands of SQLite pages would otherwise keep the garbage collector busy).
- * Runs in the crypto workers.
+ * Runs in the crypto workers. The caller asks `fits` before each `add` and
+ * finishes the pack when the blob does not fit.
  */
 export class PackAssembler {
+  private readonly bufferBytes: number;
   private buf: Buffer;
   private header: Buffer;
   private size = 0;
@@ -79,9 +92,10 @@ export class PackAssembler {
 
   /** `spare` hands out a buffer of `packBufferBytes(target)` bytes to reuse, if it has one. */
   constructor(
-    private readonly target: number,
+    target: number,
     private readonly spare: () => ArrayBuffer | undefined = () => undefined,
   ) {
+    this.bufferBytes = packBufferBytes(target);
     this.buf = this.newBuffer();
     this.header = Buffer.allocUnsafeSlow(1024 * ENTRY_BYTES);
   }
@@ -90,20 +104,33 @@ export class PackAssembler {
     return this.count;
   }
 
-  /** Seals one blob into the pack; returns true when the pack has reached its target size. */
-  add(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): boolean {
-    this.reserve(sealedBlobBound(data.length), ENTRY_BYTES);
+  /**
+   * Whether a blob of `rawLength` bytes fits in this pack with the header
+   * behind it. An empty pack takes any blob: one larger than the buffer
+   * (only a huge directory listing can be) gets a buffer of its own size.
+   */
+  fits(rawLength: number): boolean {
+    return this.count === 0 || this.size + sealedBlobBound(rawLength) + sealedHeaderBytes(this.count + 1) + 4 <= this.buf.length;
+  }
+
+  /** Seals one blob into the pack. */
+  add(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
+    if (!this.fits(data.length)) throw new RangeError('PackAssembler.add: the blob does not fit; finish the pack first');
+    this.reserve(sealedBlobBound(data.length) + sealedHeaderBytes(this.count + 1) + 4);
     const length = sealBlobInto(this.buf, this.size, dataKey, type, id, data, compress);
+    if ((this.count + 1) * ENTRY_BYTES > this.header.length) {
+      const bigger = Buffer.allocUnsafeSlow(this.header.length * 2);
+      this.header.copy(bigger, 0, 0, this.count * ENTRY_BYTES);
+      this.header = bigger;
+    }
     writeEntry(this.header, this.count, type, id, length, data.length);
     this.size += length;
     this.count++;
-    return this.size >= this.target;
   }
 
   /** Seals the header behind the blobs and hands the pack over; the assembler starts a new one. */
   finish(metaKey: Buffer): AssembledPack {
     const plain = this.header.subarray(0, this.count * ENTRY_BYTES);
-    this.reserve(sealedLength([plain]) + 4, 0);
     const headerLength = sealInto(this.buf, this.size, metaKey, aadOf(HEADER_LABEL), plain);
     this.buf.writeUInt32LE(headerLength, this.size + headerLength);
     const length = this.size + headerLength + 4;
@@ -116,23 +143,14 @@ export class PackAssembler {
   }
 
   private newBuffer(): Buffer {
-    const bytes = packBufferBytes(this.target);
     const ab = this.spare();
-    return ab && ab.byteLength === bytes ? Buffer.from(ab) : Buffer.allocUnsafeSlow(bytes);
+    return ab && ab.byteLength === this.bufferBytes ? Buffer.from(ab) : Buffer.allocUnsafeSlow(this.bufferBytes);
   }
 
-  private reserve(blobBytes: number, headerBytes: number): void {
-    if (this.size + blobBytes > this.buf.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.size + blobBytes));
-      this.buf.copy(bigger, 0, 0, this.size);
-      this.buf = bigger;
-    }
-    const used = this.count * ENTRY_BYTES;
-    if (used + headerBytes > this.header.length) {
-      const bigger = Buffer.allocUnsafeSlow(this.header.length * 2);
-      this.header.copy(bigger, 0, 0, used);
-      this.header = bigger;
-    }
+  /** Only an empty pack grows: for a blob larger than any pack buffer. */
+  private reserve(bytes: number): void {
+    if (this.size + bytes <= this.buf.length) return;
+    this.buf = Buffer.allocUnsafeSlow(this.size + bytes);
   }
 }
 

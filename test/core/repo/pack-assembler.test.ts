@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { blobId } from '../../../src/core/crypto/ids.js';
+import { openBlob } from '../../../src/core/repo/blob.js';
+import { decodePackEntries, headerRange, PackAssembler, packBufferBytes, parsePackHeader, type AssembledPack } from '../../../src/core/repo/pack.js';
+
+const dataKey = randomBytes(32);
+const metaKey = randomBytes(32);
+const idKey = randomBytes(32);
+const TARGET = 8 * 1024 * 1024;
+
+/** Feeds blobs the way a backup's worker does: the pack is finished when the next blob does not fit. */
+function assemble(blobs: Buffer[], spare: () => ArrayBuffer | undefined = () => undefined): AssembledPack[] {
+  const a = new PackAssembler(TARGET, spare);
+  const packs: AssembledPack[] = [];
+  for (const data of blobs) {
+    if (!a.fits(data.length)) packs.push(a.finish(metaKey));
+    a.add(dataKey, 'data', blobId(idKey, data), data, false);
+  }
+  if (a.blobs > 0) packs.push(a.finish(metaKey));
+  return packs;
+}
+
+function readBack(p: AssembledPack): Buffer[] {
+  const bytes = Buffer.from(p.buffer, 0, p.length);
+  const { offset, length } = headerRange(bytes.length, bytes.subarray(bytes.length - 4), 'data/p');
+  const entries = parsePackHeader(metaKey, bytes.subarray(offset, offset + length), offset, 'data/p');
+  assert.deepEqual(decodePackEntries(new Uint8Array(p.entries), offset, 'data/p'), entries, 'the plain header handed over is the sealed one');
+  return entries.map((e) => openBlob(dataKey, e.type, e.id, bytes.subarray(e.offset, e.offset + e.length), e.rawLength, 'data/p'));
+}
+
+test('packs never outgrow their buffer: largest chunks, small pages and a mix, each pack at most the target', () => {
+  assert.equal(packBufferBytes(TARGET), TARGET, 'an 8 MiB pack needs no buffer beyond 8 MiB');
+  const cases: Array<[string, Buffer[]]> = [
+    ['largest chunks', Array.from({ length: 5 }, () => randomBytes(4 * 1024 * 1024))],
+    ['database pages', Array.from({ length: 4000 }, () => randomBytes(4096))],
+    ['mixed', Array.from({ length: 60 }, (_, i) => randomBytes(i % 3 === 0 ? 3 * 1024 * 1024 + i : 4096 + i))],
+  ];
+  for (const [name, blobs] of cases) {
+    const packs = assemble(blobs);
+    for (const p of packs) {
+      assert.equal(p.buffer.byteLength, TARGET, `${name}: assembled in the one buffer size`);
+      assert.ok(p.length <= TARGET, `${name}: a pack of ${p.length} bytes`);
+    }
+    assert.deepEqual(packs.flatMap(readBack), blobs, `${name}: every blob opens, in order`);
+    // Two largest chunks do not fit one pack; otherwise a pack is filled to within one blob of its buffer.
+    for (const p of packs.slice(0, -1)) assert.ok(p.length > TARGET - 4 * 1024 * 1024 - 64 * 1024, `${name}: pack of ${p.length} bytes closed early`);
+  }
+});
+
+test('a blob larger than any pack buffer gets a pack of its own, and the next pack gets a buffer of the usual size', () => {
+  const huge = randomBytes(TARGET + 1000);
+  const small = randomBytes(5000);
+  const packs = assemble([small, huge, small]);
+  assert.equal(packs.length, 3);
+  assert.ok(packs[1]!.buffer.byteLength > TARGET);
+  assert.equal(packs[2]!.buffer.byteLength, TARGET);
+  assert.deepEqual(packs.flatMap(readBack), [small, huge, small]);
+});
+
+test('spare buffers of the pack size are reused; others are not', () => {
+  const spare = new ArrayBuffer(TARGET);
+  const wrong = new ArrayBuffer(TARGET + 4096);
+  const offered = [spare, wrong];
+  const packs = assemble([randomBytes(5 * 1024 * 1024), randomBytes(5 * 1024 * 1024)], () => offered.pop());
+  assert.equal(packs.length, 2);
+  assert.notEqual(packs[0]!.buffer, wrong, 'a buffer of another size is not used');
+  assert.equal(packs[0]!.buffer.byteLength, TARGET);
+  assert.equal(packs[1]!.buffer, spare, 'the spare is used for the next pack');
+  assert.throws(() => {
+    const a = new PackAssembler(TARGET);
+    a.add(dataKey, 'data', blobId(idKey, Buffer.alloc(1)), Buffer.alloc(1), false);
+    a.add(dataKey, 'data', blobId(idKey, Buffer.alloc(TARGET)), Buffer.alloc(TARGET), false);
+  }, /does not fit/);
+});
