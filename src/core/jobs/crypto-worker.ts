@@ -11,6 +11,7 @@ import { BLOB_TYPE_BY_CODE, openBlob, openBlobInto, type BlobType } from '../rep
 import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
 import { KnownIdTable } from './known-ids.js';
+import { YoungGarbage } from './young-garbage.js';
 
 
 const { dataKey, blobIdKey, knownIds, metaKey, packTarget } = workerData as CryptoWorkerData;
@@ -30,6 +31,8 @@ const spareBuffers: ArrayBuffer[] = [];
 const takeSpare = () => spareBuffers.pop();
 const stored = new Set<string>();
 let finished: PackMessage[] = [];
+/** Collects the cipher outputs every 8 MiB sealed or opened (see young-garbage.ts). */
+const garbage = new YoungGarbage(8 * 1024 * 1024);
 
 function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
   if (!metaKeyBuf || !packTarget) throw new Error('this worker was not started for a backup');
@@ -126,6 +129,22 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
   }
 }
 
+/** About how many bytes a request put through a cipher. */
+function cipherBytes(req: CryptoRequest): number {
+  switch (req.op) {
+    case 'pack-store':
+      return req.lengths.reduce((n, l) => n + l, 0);
+    case 'pack-put':
+      return req.data.byteLength;
+    case 'open':
+    case 'open-batch':
+      return req.sealed.byteLength;
+    case 'pack-finish':
+    case 'sha256':
+      return 0;
+  }
+}
+
 function toOwned(b: Buffer): ArrayBuffer {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
   const ab = new ArrayBuffer(b.length);
@@ -137,6 +156,7 @@ parentPort!.on('message', (msg: { seq: number; req: CryptoRequest }) => {
   try {
     const { res, transfer } = handle(msg.req);
     parentPort!.postMessage({ seq: msg.seq, res }, transfer);
+    garbage.add(cipherBytes(msg.req)); // after answering: the caller need not wait for it
   } catch (e) {
     const err = e as { kind?: string; object?: string; message?: string };
     parentPort!.postMessage({ seq: msg.seq, res: { op: 'error', kind: err.kind ?? 'internal', object: err.object ?? '', message: err.message ?? String(e) } });
