@@ -4,7 +4,7 @@
 // checks) runs untimed. Both tools get a fresh repository under the same work folder.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { runMeasured } from './measure.mjs';
 
 /** A failed tool command: the benchmark stops, showing the tool's own words. */
@@ -74,23 +74,24 @@ export function restic({ workDir, binary = '/usr/bin/restic' }) {
   };
 }
 
-/** chatsafe from this checkout (`node bin/chatsafe.js`), with its defaults and a key file; its index cache inside the work folder, like restic's. */
+/** chatsafe from this checkout (`bin/chatsafe.js`), with its defaults and a key file; its index cache inside the work folder, like restic's. */
 export function chatsafe({ workDir, repoRoot }) {
   const repo = join(workDir, 'repo-chatsafe');
   const keyFile = join(workDir, 'chatsafe.key');
   const cache = join(workDir, 'cache-chatsafe');
+  // The bin itself is the command, as for a user's `chatsafe`: its `#!/usr/bin/env -S node …` line
+  // (the V8 options it runs with) applies. `env` finds the node running the bench first on PATH.
   const bin = join(repoRoot, 'bin', 'chatsafe.js');
-  const env = { ...process.env, CHATSAFE_CACHE_DIR: cache };
+  const env = { ...process.env, CHATSAFE_CACHE_DIR: cache, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
   delete env.CHATSAFE_KEY;
-  const node = process.execPath;
   const keyArgs = ['--repo', repo, '--key-file', keyFile];
   return {
     name: 'chatsafe',
     repo,
-    version: () => runQuiet(node, [bin, '--version'], env, 'chatsafe --version').stdout.trim(),
+    version: () => runQuiet(bin, ['--version'], env, 'chatsafe --version').stdout.trim(),
     /** Which of the commands the benchmark needs are missing from `chatsafe --help` (empty when ready). */
     missingCommands() {
-      const r = spawnSync(node, [bin, '--help'], { env, encoding: 'utf8' });
+      const r = spawnSync(bin, ['--help'], { env, encoding: 'utf8' });
       const help = `${r.stdout}\n${r.stderr}`;
       return ['init', 'backup', 'restore', 'snapshots'].filter((c) => !new RegExp(`^\\s+${c}\\b`, 'm').test(help));
     },
@@ -98,11 +99,11 @@ export function chatsafe({ workDir, repoRoot }) {
       rmSync(repo, { recursive: true, force: true });
       rmSync(cache, { recursive: true, force: true });
       rmSync(keyFile, { force: true });
-      runQuiet(node, [bin, 'init', '--repo', repo, '--key-file', keyFile], env, 'chatsafe init');
+      runQuiet(bin, ['init', '--repo', repo, '--key-file', keyFile], env, 'chatsafe init');
       return {};
     },
     async backup(source) {
-      const r = check(await runMeasured(node, [bin, 'backup', ...keyArgs, '--json', source], { env }), 'chatsafe backup');
+      const r = check(await runMeasured(bin, ['backup', ...keyArgs, '--json', source], { env }), 'chatsafe backup');
       let doc;
       try {
         doc = JSON.parse(r.stdout);
@@ -114,10 +115,10 @@ export function chatsafe({ workDir, repoRoot }) {
       return { ...r, snapshot: id };
     },
     async restore(target) {
-      return check(await runMeasured(node, [bin, 'restore', ...keyArgs, 'latest', '--target', target], { env }), 'chatsafe restore');
+      return check(await runMeasured(bin, ['restore', ...keyArgs, 'latest', '--target', target], { env }), 'chatsafe restore');
     },
     snapshotCount() {
-      const doc = JSON.parse(runQuiet(node, [bin, 'snapshots', ...keyArgs, '--json'], env, 'chatsafe snapshots').stdout);
+      const doc = JSON.parse(runQuiet(bin, ['snapshots', ...keyArgs, '--json'], env, 'chatsafe snapshots').stdout);
       const list = Array.isArray(doc) ? doc : doc.snapshots;
       if (!Array.isArray(list)) throw new Error('chatsafe snapshots --json is neither a list nor { snapshots: [...] }');
       return list.length;

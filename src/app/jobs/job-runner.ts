@@ -27,6 +27,8 @@ interface Running {
   cancelled: boolean;
 }
 
+const JOB_YOUNG_GENERATION_MB = 6;
+
 export class JobRunner {
   private readonly running = new Map<string, Running>();
 
@@ -43,7 +45,10 @@ export class JobRunner {
       return Promise.resolve({ ok: false, error: appError('conflict', `${MAX_RUNNING_JOBS} jobs are already running.`, 'Wait for one of them to finish, then try again.') });
     }
     const start: JobStart = { channel, request, session, destination, indexCacheDir: this.indexCacheDir };
-    const worker = new Worker(WORKER_URL, { workerData: start });
+    // The young generation the command line gets from its #! line (2 MiB semi-spaces; V8 counts three
+    // of them): a job's long-lived data is in typed arrays and buffers, and the default lets each
+    // thread's young generation grow to tens of MiB.
+    const worker = new Worker(WORKER_URL, { workerData: start, resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_GENERATION_MB } });
     let markFinished!: () => void;
     const entry: Running = { worker, finished: new Promise<void>((r) => (markFinished = r)), cancelled: false };
     this.running.set(jobId, entry);
