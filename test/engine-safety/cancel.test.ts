@@ -4,11 +4,17 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, describeRun, makeTempDir, spawnCli } from '../helpers/cli.js';
 import { backupOf, chatLikeSpec, hasLock, initRepo, ok, repoArgs, snapshotIds, waitFor, writeTree } from './scenario.js';
 
 const tmp = makeTempDir('cancel');
+
+/** The pack files of a folder repository (data/XX/NAME). */
+function packFiles(repoPath: string): string[] {
+  return (readdirSync(join(repoPath, 'data'), { recursive: true }) as string[]).filter((n) => /[0-9a-f]{64}$/.test(n));
+}
 after(() => tmp.remove());
 
 test('SIGINT during a backup: exits promptly with "Cancelled", no snapshot added, the next backup and check --read-data pass', async () => {
@@ -18,11 +24,13 @@ test('SIGINT during a backup: exits promptly with "Cancelled", no snapshot added
   const before = await backupOf(repo, [small]);
 
   const src = join(tmp.path, 'src');
-  writeTree(src, chatLikeSpec(40_000_000), 'cancel');
+  writeTree(src, chatLikeSpec(120_000_000), 'cancel');
+  const packsBefore = packFiles(repo.path).length;
   const child = spawnCli(['backup', ...repoArgs(repo), '--keep-last', '5', src]);
   const done = collect(child);
   await waitFor(() => hasLock(repo.path), 30_000, 'the backup to take its lock');
-  await new Promise((r) => setTimeout(r, 300));
+  // Mid-backup, whatever the machine's speed: its first pack is written and about 110 MB are still to go.
+  await waitFor(() => packFiles(repo.path).length > packsBefore, 30_000, 'the backup to write its first pack');
   const sentAt = Date.now();
   child.kill('SIGINT');
   const run = await done;
