@@ -6,11 +6,12 @@
  * computes each chunk's keyed id, skips the chunks the repository already
  * holds, and seals the rest straight into the pack it is filling; finished
  * packs come back, are named by their SHA-256 on the thread pool and written
- * here, several at a time (each write ends with an fsync). Batch buffers go back and forth and
- * packs are built in place, so a backup allocates per batch and per pack,
- * never per chunk: tens of thousands of chunks would otherwise keep the
- * garbage collector busy. An index file is written every few packs, so an
- * interrupted backup resumes without storing the same data again.
+ * here, several at a time (each write ends with an fsync). Batch buffers go
+ * back and forth and packs are built in place, so a backup allocates per
+ * batch and per pack, never per chunk: tens of thousands of chunks would
+ * otherwise keep the garbage collector busy. An index file is written every
+ * few packs, so an interrupted backup resumes without storing the same data
+ * again.
  *
  * Memory is bounded: callers await `room()`, which waits while too many
  * batches are in flight or too many packs are not yet written.
