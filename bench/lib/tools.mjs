@@ -79,8 +79,8 @@ export function chatsafe({ workDir, repoRoot }) {
   const repo = join(workDir, 'repo-chatsafe');
   const keyFile = join(workDir, 'chatsafe.key');
   const cache = join(workDir, 'cache-chatsafe');
-  // The bin itself is the command, as for a user's `chatsafe`: its `#!/usr/bin/env -S node …` line
-  // (the V8 options it runs with) applies. `env` finds the node running the bench first on PATH.
+  // The bin itself is the command, as for a user's `chatsafe`: its `#!` line (and any options it gives
+  // node) applies. `env` finds the node running the bench first on PATH.
   const bin = join(repoRoot, 'bin', 'chatsafe.js');
   const env = { ...process.env, CHATSAFE_CACHE_DIR: cache, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
   delete env.CHATSAFE_KEY;

@@ -27,8 +27,6 @@ interface Running {
   cancelled: boolean;
 }
 
-const JOB_YOUNG_GENERATION_MB = 6;
-
 export class JobRunner {
   private readonly running = new Map<string, Running>();
 
@@ -45,10 +43,7 @@ export class JobRunner {
       return Promise.resolve({ ok: false, error: appError('conflict', `${MAX_RUNNING_JOBS} jobs are already running.`, 'Wait for one of them to finish, then try again.') });
     }
     const start: JobStart = { channel, request, session, destination, indexCacheDir: this.indexCacheDir };
-    // The young generation the command line gets from its #! line (2 MiB semi-spaces; V8 counts three
-    // of them): a job's long-lived data is in typed arrays and buffers, and the default lets each
-    // thread's young generation grow to tens of MiB.
-    const worker = new Worker(WORKER_URL, { workerData: start, resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_GENERATION_MB } });
+    const worker = new Worker(WORKER_URL, { workerData: start });
     let markFinished!: () => void;
     const entry: Running = { worker, finished: new Promise<void>((r) => (markFinished = r)), cancelled: false };
     this.running.set(jobId, entry);
