@@ -4,8 +4,8 @@
  * tiny JavaScript objects. V8 collects it only once 64 MiB of it have piled up
  * (its external-memory trigger), which made the crypto worker's garbage a
  * third of a backup's resident memory. A minor collection (a scavenge of the
- * young generation, where those objects still are) every few MiB sealed or
- * opened frees them at about a tenth of a millisecond each.
+ * young generation, where those objects still are) every few MiB sealed
+ * frees them at about a tenth of a millisecond each.
  *
  * `gc` is V8's own collector entry point, exposed the way V8 allows at run
  * time: the flag is set, and a new context gets the function. Where that is
