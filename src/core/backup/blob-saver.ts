@@ -5,18 +5,19 @@
  * thumbnails make one worker call) and handed to the crypto workers. A worker
  * computes each chunk's keyed id, skips the chunks the repository already
  * holds, and seals the rest straight into the pack it is filling; finished
- * packs come back, are named by their SHA-256 and written here, several at a
- * time (each write ends with an fsync). Batch buffers go back and forth and
- * packs are built in place, so a backup allocates per batch and per pack,
- * never per chunk: tens of thousands of chunks would otherwise keep the
- * garbage collector busy. An index file is written every few packs, so an
- * interrupted backup resumes without storing the same data again.
+ * packs come back, are named by their SHA-256 on the thread pool and written
+ * here, several at a time (each write ends with an fsync). Batch buffers go
+ * back and forth and packs are built in place, so a backup allocates per
+ * batch and per pack, never per chunk: tens of thousands of chunks would
+ * otherwise keep the garbage collector busy. An index file is written every
+ * few packs, so an interrupted backup resumes without storing the same data
+ * again.
  *
  * Memory is bounded: callers await `room()`, which waits while too many
  * batches are in flight or too many packs are not yet written.
  */
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
-import { blobId, ID_BYTES, storageName } from '../crypto/ids.js';
+import { blobId, ID_BYTES, storageNameOffThread } from '../crypto/ids.js';
 import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
 import type { BlobType } from '../repo/blob.js';
@@ -191,10 +192,7 @@ export class BlobSaver {
     done.promise = (async () => {
       try {
         const bytes = Buffer.from(msg.buffer, 0, size);
-        // Hashed here, not in the worker: it is a backup's busiest thread, this one is idle for
-        // more than half of a backup. (WebCrypto's digest on the thread pool measured no faster,
-        // and copies each pack first.)
-        const name = storageName([bytes]);
+        const name = await storageNameOffThread(bytes);
         const entries = decodePackEntries(new Uint8Array(msg.entries), size, `data/${name}`);
         await this.repo.backend.write('data', name, bytes);
         this.stats.storedBytes += size;
