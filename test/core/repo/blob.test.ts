@@ -5,6 +5,7 @@ import { blobId } from '../../../src/core/crypto/ids.js';
 import { IntegrityError } from '../../../src/core/errors.js';
 import { aadOf } from '../../../src/core/crypto/aead.js';
 import { blobAad, openBlob, openBlobInto, sealBlobInto, sealedBlobBound } from '../../../src/core/repo/blob.js';
+import { DATA_LEVEL, LEVEL, maybeCompressView } from '../../../src/core/repo/compression.js';
 
 const dataKey = randomBytes(32);
 const idKey = randomBytes(32);
@@ -78,8 +79,7 @@ test('blobAad builds in place exactly what aadOf gives for the blob label, type 
   }
 });
 
-test('file chunks are compressed at the fast level, directory listings at level 1, and both open', async () => {
-  const { DATA_LEVEL, LEVEL, maybeCompressView } = await import('../../../src/core/repo/compression.js');
+test('file chunks are compressed at the fast level, directory listings at level 1, and both open', () => {
   // A listing's bulk is hex ids: only entropy coding shrinks it, which zstd's negative levels skip.
   const hex = Buffer.from(Array.from({ length: 200 }, () => randomBytes(32).toString('hex')).join('\n'));
   assert.ok(DATA_LEVEL < 0 && LEVEL > 0, 'the fast level is one of zstd’s negative levels');

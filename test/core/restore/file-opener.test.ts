@@ -3,16 +3,15 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileOpener, TargetWriter } from '../../../src/core/restore/target-writer.js';
-import { tempDir } from '../../helpers/tmp.js';
+import { withTempDir } from '../../helpers/cli.js';
 
 /** Every name under `dir`, relative, sorted. */
 function listing(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).map((n) => n.split('\\').join('/')).sort();
 }
 
-test('FileOpener hands out the files in order; each appears under its name only once committed', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('FileOpener hands out the files in order; each appears under its name only once committed', () =>
+  withTempDir('opener', async (dir) => {
     const writer = new TargetWriter(dir, false);
     const paths = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
     await writer.prepare(paths.map((relPath) => ({ relPath, type: 'file' as const })));
@@ -28,14 +27,10 @@ test('FileOpener hands out the files in order; each appears under its name only 
     assert.deepEqual(listing(dir), paths, 'no temporary file is left');
     for (const p of paths) assert.equal(readFileSync(join(dir, p), 'utf8'), p);
     assert.throws(() => opener.take(), /every file was taken/);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('FileOpener.close removes the files opened ahead but never taken, after a failure midway', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('FileOpener.close removes the files opened ahead but never taken, after a failure midway', () =>
+  withTempDir('opener', async (dir) => {
     const writer = new TargetWriter(dir, false);
     mkdirSync(join(dir, 'sub'));
     const paths = ['a', 'sub/b', 'sub/c', 'd', 'e', 'f'];
@@ -49,14 +44,10 @@ test('FileOpener.close removes the files opened ahead but never taken, after a f
     await opener.close();
     assert.deepEqual(listing(dir), ['a', 'sub']);
     assert.deepEqual(listing(join(dir, 'sub')), []);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test('a file that cannot be created fails when it is taken, not before, and the others are cleaned up', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
+test('a file that cannot be created fails when it is taken, not before, and the others are cleaned up', () =>
+  withTempDir('opener', async (dir) => {
     const writer = new TargetWriter(dir, false);
     // `missing/x` cannot be created: its folder does not exist. Its open fails while `a` is being
     // written; that failure must wait for `take` (no unhandled rejection ends the process).
@@ -67,7 +58,4 @@ test('a file that cannot be created fails when it is taken, not before, and the 
     await assert.rejects(opener.take(), { code: 'ENOENT' });
     await opener.close();
     assert.deepEqual(listing(dir), ['a']);
-  } finally {
-    cleanup();
-  }
-});
+  }));
