@@ -38,8 +38,8 @@ let scratch = Buffer.alloc(0);
 let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
 
 /** Compresses when it saves at least 1/16 of the size; otherwise the data is stored as is. */
-export function maybeCompress(data: Uint8Array, level = LEVEL): { flag: number; body: Uint8Array } {
-  const r = maybeCompressView(data, level);
+export function maybeCompress(data: Uint8Array): { flag: number; body: Uint8Array } {
+  const r = maybeCompressView(data);
   return r.flag === FLAG_ZSTD ? { flag: FLAG_ZSTD, body: Buffer.from(r.body) } : r;
 }
 
