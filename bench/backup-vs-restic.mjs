@@ -98,8 +98,9 @@ async function timedStep(name, tool, bytes, action) {
 async function runTool(tool, { exportRoot, manifest, workDir, seed, keep, round }) {
   const sourceParent = join(workDir, 'source');
   // Restores stay until the run ends: deleting one frees thousands of inodes, and ext4 then makes
-  // every file created in the next 30 s or so step past each of them (`recently_deleted`), so the
-  // tool that ran after a deletion restored up to twice as slowly as one that did not.
+  // every file created afterwards step past each of them (`recently_deleted`; its window is 30 s,
+  // but the slowdown was seen for many minutes), so the tool that ran after a deletion restored up
+  // to twice as slowly as one that did not.
   const target = join(workDir, `restore-${tool.name}-${round + 1}`);
   const source = prepareSource(exportRoot, manifest, sourceParent);
   // The warming read: every byte of the source once, checked against the manifest.
