@@ -5,19 +5,19 @@
  * thumbnails make one worker call) and handed to the crypto workers. A worker
  * computes each chunk's keyed id, skips the chunks the repository already
  * holds, and seals the rest straight into the pack it is filling; finished
- * packs come back, are named by their SHA-256 on the thread pool and written
- * here, several at a time (each write ends with an fsync). Batch buffers go
- * back and forth and packs are built in place, so a backup allocates per
- * batch and per pack, never per chunk: tens of thousands of chunks would
- * otherwise keep the garbage collector busy. An index file is written every
- * few packs, so an interrupted backup resumes without storing the same data
- * again.
+ * packs come back, are named by their SHA-256 (a step at a time, between the
+ * other work here) and written here, several at a time (each write ends with
+ * an fsync). Batch buffers go back and forth and packs are built in place, so
+ * a backup allocates per batch and per pack, never per chunk: tens of
+ * thousands of chunks would otherwise keep the garbage collector busy. An
+ * index file is written every few packs, so an interrupted backup resumes
+ * without storing the same data again.
  *
  * Memory is bounded: callers await `room()`, which waits while too many
  * batches are in flight or too many packs are not yet written.
  */
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
-import { blobId, ID_BYTES, storageNameOffThread } from '../crypto/ids.js';
+import { blobId, ID_BYTES, storageNameInSteps } from '../crypto/ids.js';
 import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
 import type { BlobType } from '../repo/blob.js';
@@ -192,7 +192,7 @@ export class BlobSaver {
     done.promise = (async () => {
       try {
         const bytes = Buffer.from(msg.buffer, 0, size);
-        const name = await storageNameOffThread(bytes);
+        const name = await storageNameInSteps(bytes);
         const entries = decodePackEntries(new Uint8Array(msg.entries), size, `data/${name}`);
         await this.repo.backend.write('data', name, bytes);
         this.stats.storedBytes += size;
