@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { ensureExport, parseSize } from './lib/generate-export.mjs';
 import { runMeasured } from './lib/measure.mjs';
-import { restoredRoot } from './lib/tools.mjs';
+import { restoredRoot, toolEnvironment } from './lib/tools.mjs';
 import { hashTree, treeDigest } from './lib/tree.mjs';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,7 +53,7 @@ async function main() {
   const out = execFileSync('bash', [script, 'start', svcDir, String(process.pid)], { encoding: 'utf8' });
   const svc = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   const endpoint = svc.S3_ENDPOINT;
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: svc.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: svc.AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION: 'us-east-1' };
+  const env = toolEnvironment({ AWS_ACCESS_KEY_ID: svc.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: svc.AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION: 'us-east-1' });
   const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
   for (const b of ['bench-restic', 'bench-chatsafe']) await s3.send(new CreateBucketCommand({ Bucket: b }));
   s3.destroy();
@@ -62,7 +62,7 @@ async function main() {
   const bin = join(REPO_ROOT, 'bin', 'chatsafe.js');
   const keyFile = join(work, 'chatsafe.key');
   const csRepo = `s3://bench-chatsafe/repo?endpoint=${encodeURIComponent(endpoint)}&region=us-east-1&pathStyle=1`;
-  const resticEnv = { ...env, RESTIC_PASSWORD: 'chatsafe-bench-password', RESTIC_PROGRESS_FPS: '' };
+  const resticEnv = { ...env, RESTIC_PASSWORD: 'chatsafe-bench-password' };
   const resticRepo = ['-r', `s3:${endpoint}/bench-restic`, '--cache-dir', join(work, 'restic-cache')];
   const tools = {
     restic: {

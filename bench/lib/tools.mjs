@@ -23,6 +23,20 @@ function runQuiet(command, args, env, what) {
 }
 
 /**
+ * The environment each tool runs in: what a user's shell would give it (paths, home, language), and
+ * nothing of the machine the benchmark runs on. Settings there tilt the comparison one way: this
+ * machine's NODE_EXTRA_CA_CERTS made every node process start 50-70 ms later (it reads a bundle of
+ * certificates first), which restic, a Go program, never paid; NODE_OPTIONS or GOGC would do the same.
+ */
+const KEPT_VARIABLES = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TERM'];
+
+export function toolEnvironment(extra, from = process.env) {
+  const env = {};
+  for (const name of KEPT_VARIABLES) if (from[name] !== undefined) env[name] = from[name];
+  return { ...env, ...extra };
+}
+
+/**
  * Where a tool put the restored copy of `source` inside `target`: tools either restore the folder by
  * its name (target/WhatsApp) or under its full original path (target/abs/path/WhatsApp, restic).
  */
@@ -38,11 +52,7 @@ export function restic({ workDir, binary = '/usr/bin/restic' }) {
   const repo = join(workDir, 'repo-restic');
   const cache = join(workDir, 'cache-restic');
   // A benchmark-only password: the repository is deleted when the run ends.
-  const env = { ...process.env, RESTIC_PASSWORD: 'chatsafe-bench-password', RESTIC_PROGRESS_FPS: '' };
-  delete env.RESTIC_REPOSITORY;
-  delete env.RESTIC_PASSWORD_FILE;
-  delete env.RESTIC_COMPRESSION;
-  delete env.RESTIC_PACK_SIZE;
+  const env = toolEnvironment({ RESTIC_PASSWORD: 'chatsafe-bench-password' });
   const common = ['--repo', repo, '--cache-dir', cache];
   return {
     name: 'restic',
@@ -82,8 +92,7 @@ export function chatsafe({ workDir, repoRoot }) {
   // The bin itself is the command, as for a user's `chatsafe`: its `#!` line (and any options it gives
   // node) applies. `env` finds the node running the bench first on PATH.
   const bin = join(repoRoot, 'bin', 'chatsafe.js');
-  const env = { ...process.env, CHATSAFE_CACHE_DIR: cache, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
-  delete env.CHATSAFE_KEY;
+  const env = toolEnvironment({ CHATSAFE_CACHE_DIR: cache, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` });
   const keyArgs = ['--repo', repo, '--key-file', keyFile];
   return {
     name: 'chatsafe',
