@@ -11,7 +11,7 @@
  * and rename cost more than the writes. Decryption goes on in the crypto
  * workers meanwhile. Creating the files is the exception (`FileOpener`).
  */
-import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
@@ -26,6 +26,12 @@ export class TargetWriter {
   private readonly dirTimes: Array<{ path: string; mode: number; mtimeNs: string }> = [];
   /** Folders already seen not to be symlinks. */
   private readonly checkedDirs = new Set<string>();
+  /**
+   * Temporary names are this restore's random prefix and a count: a random name for each of
+   * thousands of files cost a call to the system's random source each. O_EXCL refuses any clash.
+   */
+  private readonly tempPrefix = randomBytes(6).toString('hex');
+  private tempCount = 0;
 
   constructor(
     target: string,
@@ -42,7 +48,10 @@ export class TargetWriter {
 
   /** Checks every planned path before anything is written; creates the target folder. */
   async prepare(entries: readonly PlannedEntry[]): Promise<void> {
-    mkdirSync(this.root, { recursive: true });
+    const created = mkdirSync(this.root, { recursive: true });
+    // Nothing can be in the way in a folder just made or found empty: the usual restore skips a
+    // look at each of thousands of paths.
+    if (created !== undefined || isEmptyFolder(this.root)) return;
     const conflicts: string[] = [];
     for (const e of entries) {
       const st = lstatSync(this.abs(e.relPath), { throwIfNoEntry: false });
@@ -96,7 +105,7 @@ export class TargetWriter {
   private tempFor(relPath: string): { path: string; tmp: string } {
     const path = this.abs(relPath);
     this.assertNoSymlinkOnTheWay(path);
-    return { path, tmp: join(dirname(path), `.chatsafe-restoring-${randomBytes(6).toString('hex')}`) };
+    return { path, tmp: join(dirname(path), `.chatsafe-restoring-${this.tempPrefix}-${(this.tempCount++).toString(36)}`) };
   }
 
   /** Sets folder modes and times last (writing into a folder changes its mtime), deepest first. */
@@ -201,6 +210,15 @@ export class RestoringFile {
     if (!this.open) return;
     this.open = false;
     closeSync(this.fd);
+  }
+}
+
+function isEmptyFolder(path: string): boolean {
+  const dir = opendirSync(path);
+  try {
+    return dir.readSync() === null;
+  } finally {
+    dir.closeSync();
   }
 }
 
