@@ -24,7 +24,7 @@ import { FileOpener, TargetWriter, type PlannedEntry } from './target-writer.js'
 /** One batch (one worker call): at most this much sealed, and at most this much once opened. */
 const MAX_READ_BYTES = 4 * 1024 * 1024;
 const MAX_PLAIN_BYTES = 4 * 1024 * 1024;
-/** Batches read and opened ahead of the writer, in each lane: four in all, as many buffers as three ahead of one writer took. */
+/** Batches read and opened ahead of the writer, in each lane: four in all (one writer read three ahead). */
 const READ_AHEAD = 2;
 /** Runs of files restored side by side (`splitIntoLanes`); a third was no faster on two cores, and took 12 MiB more. */
 const LANES = 2;
