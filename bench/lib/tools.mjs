@@ -30,9 +30,9 @@ function runQuiet(command, args, env, what) {
  */
 const KEPT_VARIABLES = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TERM'];
 
-export function toolEnvironment(extra, from = process.env) {
+export function toolEnvironment(extra) {
   const env = {};
-  for (const name of KEPT_VARIABLES) if (from[name] !== undefined) env[name] = from[name];
+  for (const name of KEPT_VARIABLES) if (process.env[name] !== undefined) env[name] = process.env[name];
   return { ...env, ...extra };
 }
 

@@ -110,13 +110,18 @@ export class PackAssembler {
    * (only a huge directory listing can be) gets a buffer of its own size.
    */
   fits(rawLength: number): boolean {
-    return this.count === 0 || this.size + sealedBlobBound(rawLength) + sealedHeaderBytes(this.count + 1) + 4 <= this.buf.length;
+    return this.count === 0 || this.size + this.roomFor(rawLength) <= this.buf.length;
+  }
+
+  /** Bytes past the blobs so far that one more blob of `rawLength` needs: itself, then the header and its length. */
+  private roomFor(rawLength: number): number {
+    return sealedBlobBound(rawLength) + sealedHeaderBytes(this.count + 1) + 4;
   }
 
   /** Seals one blob into the pack. */
   add(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
     if (!this.fits(data.length)) throw new RangeError('PackAssembler.add: the blob does not fit; finish the pack first');
-    this.reserve(sealedBlobBound(data.length) + sealedHeaderBytes(this.count + 1) + 4);
+    this.reserve(this.roomFor(data.length));
     const length = sealBlobInto(this.buf, this.size, dataKey, type, id, data, compress);
     if ((this.count + 1) * ENTRY_BYTES > this.header.length) {
       const bigger = Buffer.allocUnsafeSlow(this.header.length * 2);

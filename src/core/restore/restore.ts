@@ -52,6 +52,7 @@ export interface RestoreResult {
 }
 
 export type PlanItem = { relPath: string; node: TreeNode };
+type RestoreFile = { relPath: string; node: FileNode };
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
   return withLock(repo, false, () => restoreLocked(repo, opts));
@@ -64,7 +65,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
   await writer.prepare(plan.map<PlannedEntry>((p) => ({ relPath: p.relPath, type: p.node.type })));
 
-  const files = plan.filter((p): p is { relPath: string; node: FileNode } => p.node.type === 'file');
+  const files = plan.filter((p): p is RestoreFile => p.node.type === 'file');
   const totalBytes = files.reduce((n, f) => n + f.node.size, 0);
   const meter = new ProgressMeter(opts.onProgress, 'restoring', totalBytes, files.length);
   meter.done();
@@ -107,7 +108,6 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 }
 
-type RestoreFile = { relPath: string; node: FileNode };
 
 interface LaneContext {
   readonly index: BlobIndex;
