@@ -25,8 +25,8 @@ export function storageName(parts: readonly Uint8Array[]): string {
  * time, with the event loop's other work between steps: a backup names each
  * 8 MiB pack this way while it reads and hands chunks to the crypto worker,
  * its busiest thread, which must never wait for a batch. (WebCrypto's digest,
- * on the thread pool, copies the whole buffer first: two or three packs being
- * named held 16-24 MiB of copies at a backup's peak.)
+ * on the thread pool, copies the whole buffer first: a heap snapshot at a
+ * backup's peak held two such copies, 15 MiB.)
  */
 export async function storageNameInSteps(bytes: Uint8Array, stepBytes = HASH_STEP_BYTES): Promise<string> {
   const h = createHash('sha256');
