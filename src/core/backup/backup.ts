@@ -87,6 +87,9 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
       if (catalogPath !== null) catalog = await storeCatalog(walker, catalogPath);
     }
     await saver.flush();
+    // Everything is stored: the workers' heaps and pack buffers go now, before the verification
+    // opens the new trees again (a database's chunk list is tens of megabytes as JSON and objects).
+    await pool.close();
     meter.done();
 
     const snapshot: Snapshot = {

@@ -21,9 +21,8 @@ import { blobId, ID_BYTES, storageNameInSteps } from '../crypto/ids.js';
 import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
 import type { BlobType } from '../repo/blob.js';
-import { indexFileFor, type PackRecord } from '../repo/index-file.js';
 import type { MasterIndex } from '../repo/master-index.js';
-import { decodePackEntries, packBufferBytes } from '../repo/pack.js';
+import { forEachPackEntry, packBufferBytes } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import type { ContentIds } from './content-ids.js';
@@ -71,7 +70,13 @@ export class BlobSaver {
   private unwrittenBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly writes = new Set<Promise<void>>();
-  private unindexed: PackRecord[] = [];
+  /**
+   * Packs written since the last index file, by name: their entries are in the index already, and
+   * the index file is built from there when it is due. Holding each pack's decoded entries until
+   * then (16 packs of a database are 40,000 objects, kept for seconds) filled the main thread's
+   * old generation with garbage that only a full collection frees.
+   */
+  private unindexed: string[] = [];
   private indexWriting: Promise<void> = Promise.resolve();
   private error: unknown = null;
   private waiters: Array<() => void> = [];
@@ -193,18 +198,20 @@ export class BlobSaver {
       try {
         const bytes = Buffer.from(msg.buffer, 0, size);
         const name = await storageNameInSteps(bytes);
-        const entries = decodePackEntries(new Uint8Array(msg.entries), size, `data/${name}`);
         await this.repo.backend.write('data', name, bytes);
+        // Indexed from the plain header itself: an object per entry (thousands a pack of database
+        // pages) lived long enough to be promoted, and filled the old generation with garbage.
+        const header = new Uint8Array(msg.entries);
+        const object = `data/${name}`;
+        this.index.addPackHeader(name, size, header, object);
         this.stats.storedBytes += size;
         this.stats.packs++;
-        const record: PackRecord = { id: name, size, entries };
-        this.index.addPack(record);
-        for (const e of entries) {
+        forEachPackEntry(header, size, object, (_i, type, idAt, _offset, _length, rawLength) => {
           this.stats.newBlobs++;
-          this.stats.newBytes += e.rawLength;
-          if (e.type === 'tree') this.pending.delete(e.id.toString('hex'));
-        }
-        this.unindexed.push(record);
+          this.stats.newBytes += rawLength;
+          if (type === 'tree') this.pending.delete(Buffer.from(header.buffer, header.byteOffset + idAt, ID_BYTES).toString('hex'));
+        });
+        this.unindexed.push(name);
         if (this.unindexed.length >= PACKS_PER_INDEX_FILE) this.writeIndex();
         if (msg.buffer.byteLength === packBufferBytes(PACK_TARGET_BYTES)) this.spareBuffers.push(msg.buffer);
       } catch (e) {
@@ -225,8 +232,8 @@ export class BlobSaver {
     this.unindexed = [];
     this.indexWriting = this.indexWriting.then(async () => {
       try {
-        const name = await this.repo.saveJson('index', META_LABELS.index, indexFileFor(packs));
-        this.index.addFileName(name, packs.map((p) => p.id));
+        const name = await this.repo.saveJsonText('index', META_LABELS.index, this.index.indexFileJson(packs));
+        this.index.addFileName(name, packs);
       } catch (e) {
         this.error ??= e;
       }

@@ -42,23 +42,30 @@ export function sealedLength(parts: readonly Uint8Array[]): number {
 export function sealInto(out: Buffer, at: number, key: Buffer, aad: Buffer, ...parts: Uint8Array[]): number {
   const length = sealedLength(parts);
   if (at < 0 || at + length > out.length) throw new RangeError('seal output does not fit');
+  let o = at;
+  sealSteps(key, aad, parts, (piece) => {
+    out.set(piece, o);
+    o += piece.length;
+  });
+  return length;
+}
+
+/**
+ * Seals the concatenation of `parts`, handing the sealed bytes to `sink` in
+ * order a step at a time (nonce, ciphertext, tag), so a large object can go
+ * to a file without the whole sealed copy in memory. Pieces are only valid
+ * during the call.
+ */
+export function sealSteps(key: Buffer, aad: Buffer, parts: readonly Uint8Array[], sink: (piece: Uint8Array) => void): void {
   const nonce = nextNonce();
-  nonce.copy(out, at);
+  sink(nonce);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  let o = at + NONCE_BYTES;
   for (const p of parts) {
-    for (let i = 0; i < p.length; i += STEP_BYTES) {
-      const c = cipher.update(p.subarray(i, i + STEP_BYTES));
-      out.set(c, o);
-      o += c.length;
-    }
+    for (let i = 0; i < p.length; i += STEP_BYTES) sink(cipher.update(p.subarray(i, i + STEP_BYTES)));
   }
-  const fin = cipher.final();
-  out.set(fin, o);
-  o += fin.length;
-  cipher.getAuthTag().copy(out, o);
-  return length;
+  sink(cipher.final());
+  sink(cipher.getAuthTag());
 }
 
 const STEP_BYTES = 64 * 1024;

@@ -29,6 +29,8 @@ const assemblers = new Map<BlobType, PackAssembler>();
 /** Buffers of written packs, back from the main thread for the next packs. */
 const spareBuffers: ArrayBuffer[] = [];
 const takeSpare = () => spareBuffers.pop();
+/** Directory listings are packed apart from file data, in a buffer that starts this small (see PackAssembler). */
+const TREE_PACK_START_BYTES = 256 * 1024;
 const stored = new Set<string>();
 let finished: PackMessage[] = [];
 /**
@@ -44,7 +46,7 @@ function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: b
   if (stored.has(key)) return;
   stored.add(key);
   let a = assemblers.get(type);
-  if (!a) assemblers.set(type, (a = new PackAssembler(packTarget, takeSpare)));
+  if (!a) assemblers.set(type, (a = new PackAssembler(packTarget, takeSpare, type === 'tree' ? TREE_PACK_START_BYTES : undefined)));
   if (!a.fits(data.length)) finished.push(finishPack(a));
   a.add(dataKeyBuf, type, id, data, compress);
 }

@@ -11,7 +11,8 @@ import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
-import type { PackEntry } from './pack.js';
+import { JsonBytes } from './json-bytes.js';
+import { forEachPackEntry, packEntryCount, type PackEntry } from './pack.js';
 
 export interface PackInfo {
   readonly size: number;
@@ -89,9 +90,8 @@ export class MasterIndex implements BlobIndex {
       for (const b of p.blobs) {
         if (b.offset + b.length > p.size) throw new IntegrityError(`index/${name}`, `blob ${b.id.slice(0, 16)} lies outside its pack`);
       }
-      this.addRows(p.id, p.size, p.blobs.length, (i, row) => {
-        const b = p.blobs[i]!;
-        this.setRow(row, hexInto(b.id, this.ids, row * ID_BYTES), b.type, b.offset, b.length, b.rawLength);
+      this.addRows(p.id, p.size, p.blobs.length, (first) => {
+        p.blobs.forEach((b, i) => this.setRow(first + i, hexInto(b.id, this.ids, (first + i) * ID_BYTES), b.type, b.offset, b.length, b.rawLength));
       });
     }
     this.addFileName(name, file.packs.map((p) => p.id));
@@ -108,26 +108,40 @@ export class MasterIndex implements BlobIndex {
   }
 
   addPack(record: PackRecord): void {
-    this.addRows(record.id, record.size, record.entries.length, (i, row) => {
-      const e = record.entries[i]!;
-      this.ids.set(e.id, row * ID_BYTES);
-      this.setRow(row, true, e.type, e.offset, e.length, e.rawLength);
+    this.addRows(record.id, record.size, record.entries.length, (first) => {
+      record.entries.forEach((e, i) => {
+        this.ids.set(e.id, (first + i) * ID_BYTES);
+        this.setRow(first + i, true, e.type, e.offset, e.length, e.rawLength);
+      });
     });
   }
 
   /**
-   * Rows for one pack. A pack listed again (by two index files) keeps its
-   * first listing: the listings name the same bytes, so they agree.
+   * `addPack` from the pack's plain header as a backup's worker hands it over (checked as
+   * `decodePackEntries` checks it), without an object per entry: a pack of database pages holds
+   * thousands, and objects made per pack outlived the young generation.
    */
-  private addRows(pack: string, size: number, count: number, fill: (i: number, row: number) => void): void {
+  addPackHeader(pack: string, size: number, header: Uint8Array, object: string): void {
+    this.addRows(pack, size, packEntryCount(header, object), (first) => {
+      forEachPackEntry(header, size, object, (i, type, idAt, offset, length, rawLength) => {
+        this.ids.set(header.subarray(idAt, idAt + ID_BYTES), (first + i) * ID_BYTES);
+        this.setRow(first + i, true, type, offset, length, rawLength);
+      });
+    });
+  }
+
+  /**
+   * Rows for one pack, which `fill` writes from `firstRow` on; nothing is kept when it throws.
+   * A pack listed again (by two index files) keeps its first listing: the listings name the same
+   * bytes, so they agree.
+   */
+  private addRows(pack: string, size: number, count: number, fill: (firstRow: number) => void): void {
     if (this.packRows.has(pack)) return;
     this.reserve(count);
     const no = this.packNames.length;
     const firstRow = this.rows;
-    for (let i = 0; i < count; i++) {
-      fill(i, firstRow + i);
-      this.rowPack[firstRow + i] = no;
-    }
+    fill(firstRow);
+    this.rowPack.fill(no, firstRow, firstRow + count);
     this.packNames.push(pack);
     this.packRows.set(pack, { size, blobCount: count, no, firstRow });
     this.rows += count;
@@ -173,6 +187,35 @@ export class MasterIndex implements BlobIndex {
     return bytes;
   }
 
+  /**
+   * The index file listing these packs (and superseding none), as JSON bytes: the bytes
+   * `JSON.stringify(indexFileFor(records))` gives, written from the rows without an object or
+   * string per blob (see JsonBytes).
+   */
+  indexFileJson(packs: readonly string[]): Buffer {
+    let blobs = 0;
+    const rows = packs.map((name) => {
+      const p = this.packRows.get(name);
+      if (!p) throw new Error(`indexFileJson: pack ${name.slice(0, 16)} is not in the index`);
+      blobs += p.blobCount;
+      return p;
+    });
+    // A blob takes about 150 bytes: its id in hex, the keys, and three numbers.
+    const w = new JsonBytes(64 + packs.length * 160 + blobs * 160);
+    w.ascii('{"v":1,"packs":[');
+    rows.forEach((p, i) => {
+      w.ascii(i === 0 ? '{"id":"' : ',{"id":"').ascii(packs[i]!).ascii('","size":').uint(p.size).ascii(',"blobs":[');
+      for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) {
+        w.ascii(row === p.firstRow ? '{"id":' : ',{"id":').hexString(this.ids, row * ID_BYTES, (row + 1) * ID_BYTES);
+        w.ascii(',"type":"').ascii(BLOB_TYPE_BY_CODE[this.rowType[row]!]!).ascii('","offset":').uint(this.rowOffset[row]!);
+        w.ascii(',"length":').uint(this.rowLength[row]!).ascii(',"rawLength":').uint(this.rowRaw[row]!).ascii('}');
+      }
+      w.ascii(']}');
+    });
+    w.ascii('],"supersedes":[]}');
+    return w.bytes();
+  }
+
   packRecord(pack: string): PackRecord | undefined {
     const p = this.packRows.get(pack);
     if (!p) return undefined;
@@ -213,6 +256,11 @@ export class MasterIndex implements BlobIndex {
 
   /** The index as bytes, for the local index cache (`index-cache.ts`), which seals them. */
   toBytes(): Buffer {
+    return Buffer.concat(this.toParts());
+  }
+
+  /** What `toBytes` joins, as views of the index's own arrays, so a caller writing it out needs no copy. */
+  toParts(): Buffer[] {
     const head = Buffer.from(
       JSON.stringify({
         files: [...this.files],
@@ -236,7 +284,7 @@ export class MasterIndex implements BlobIndex {
       this.rowRaw.subarray(0, n),
       this.rowType.subarray(0, n),
     ];
-    return Buffer.concat(parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+    return parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
   }
 
   /** The inverse of `toBytes`; throws on anything inconsistent. */

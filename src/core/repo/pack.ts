@@ -90,10 +90,16 @@ export class PackAssembler {
   private size = 0;
   private count = 0;
 
-  /** `spare` hands out a buffer of `packBufferBytes(target)` bytes to reuse, if it has one. */
+  /**
+   * `spare` hands out a buffer of `packBufferBytes(target)` bytes to reuse, if it has one.
+   * With `startBytes`, each pack starts in a buffer that small and doubles as blobs come, up to
+   * the full size: for directory listings, which in most backups fill a fraction of one pack,
+   * and would otherwise hold a full pack buffer through the whole run.
+   */
   constructor(
     target: number,
     private readonly spare: () => ArrayBuffer | undefined = () => undefined,
+    private readonly startBytes?: number,
   ) {
     this.bufferBytes = packBufferBytes(target);
     this.buf = this.newBuffer();
@@ -110,7 +116,7 @@ export class PackAssembler {
    * (only a huge directory listing can be) gets a buffer of its own size.
    */
   fits(rawLength: number): boolean {
-    return this.count === 0 || this.size + this.roomFor(rawLength) <= this.buf.length;
+    return this.count === 0 || this.size + this.roomFor(rawLength) <= Math.max(this.bufferBytes, this.buf.length);
   }
 
   /** Bytes past the blobs so far that one more blob of `rawLength` needs: itself, then the header and its length. */
@@ -148,14 +154,21 @@ export class PackAssembler {
   }
 
   private newBuffer(): Buffer {
+    if (this.startBytes !== undefined && this.startBytes < this.bufferBytes) return Buffer.allocUnsafeSlow(this.startBytes);
     const ab = this.spare();
     return ab && ab.byteLength === this.bufferBytes ? Buffer.from(ab) : Buffer.allocUnsafeSlow(this.bufferBytes);
   }
 
-  /** Only an empty pack grows: for a blob larger than any pack buffer. */
+  /**
+   * Makes room for `bytes` more: a buffer that started small doubles up to the full size; only an
+   * empty pack grows past it, for a blob larger than any pack buffer.
+   */
   private reserve(bytes: number): void {
-    if (this.size + bytes <= this.buf.length) return;
-    this.buf = Buffer.allocUnsafeSlow(this.size + bytes);
+    const need = this.size + bytes;
+    if (need <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(need > this.bufferBytes ? need : Math.min(this.bufferBytes, Math.max(need, this.buf.length * 2)));
+    this.buf.copy(bigger, 0, 0, this.size);
+    this.buf = bigger;
   }
 }
 
@@ -192,12 +205,23 @@ export function parsePackHeader(metaKey: Buffer, sealedHeader: Buffer, headerOff
   return entries;
 }
 
-/** The entries of a plain pack header; blobs must end before `limit` (the header's offset). */
-export function decodePackEntries(header: Uint8Array, limit: number, object: string): PackEntry[] {
-  const buf = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
-  const count = buf.length / ENTRY_BYTES;
+/** What `forEachPackEntry` hands over for entry `i`; its id is `header[idAt, idAt + ID_BYTES)`. */
+export type PackEntryVisitor = (i: number, type: BlobType, idAt: number, offset: number, length: number, rawLength: number) => void;
+
+/** How many entries a plain pack header holds; throws when its size cannot be a header's. */
+export function packEntryCount(header: Uint8Array, object: string): number {
+  const count = header.byteLength / ENTRY_BYTES;
   if (!Number.isInteger(count) || count > MAX_PACK_ENTRIES) throw new IntegrityError(object, 'pack header is malformed');
-  const entries: PackEntry[] = [];
+  return count;
+}
+
+/**
+ * Walks the entries of a plain pack header in order, checking each (blobs must end before
+ * `limit`, the header's offset), without an object per entry, and returns how many there are.
+ */
+export function forEachPackEntry(header: Uint8Array, limit: number, object: string, each: PackEntryVisitor): number {
+  const buf = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  const count = packEntryCount(header, object);
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const o = i * ENTRY_BYTES;
@@ -207,8 +231,17 @@ export function decodePackEntries(header: Uint8Array, limit: number, object: str
     if (!type || length < SEAL_OVERHEAD + 1 || rawLength > MAX_BLOB_BYTES || offset + length > limit) {
       throw new IntegrityError(object, `pack header entry ${i} is malformed`);
     }
-    entries.push({ type, id: Buffer.from(buf.subarray(o + 1, o + 1 + ID_BYTES)), offset, length, rawLength });
+    each(i, type, o + 1, offset, length, rawLength);
     offset += length;
   }
+  return count;
+}
+
+/** The entries of a plain pack header, as objects; blobs must end before `limit` (the header's offset). */
+export function decodePackEntries(header: Uint8Array, limit: number, object: string): PackEntry[] {
+  const entries: PackEntry[] = [];
+  forEachPackEntry(header, limit, object, (_i, type, idAt, offset, length, rawLength) => {
+    entries.push({ type, id: Buffer.from(header.subarray(idAt, idAt + ID_BYTES)), offset, length, rawLength });
+  });
   return entries;
 }

@@ -18,7 +18,7 @@ import { IndexFileSchema, supersededIn, type BlobLocation, type IndexFile } from
 import { IndexCache } from './index-cache.js';
 import { MasterIndex, type BlobIndex } from './master-index.js';
 import type { JsonValidator } from './json-shape.js';
-import { checkNamed, META_LABELS, openJson, sealJson, type MetaLabel } from './sealed-json.js';
+import { checkNamed, META_LABELS, openJson, sealJson, sealJsonText, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { TreeSchema, type Tree } from './tree.js';
 
@@ -138,7 +138,15 @@ export class Repository {
   // ---- metadata objects ----
 
   async saveJson(kind: 'index' | 'snapshots', label: MetaLabel, value: unknown): Promise<string> {
-    const { bytes, name } = sealJson(this.keys.meta, label, value);
+    return this.saveSealed(kind, sealJson(this.keys.meta, label, value));
+  }
+
+  /** `saveJson` for a document already written as JSON text (a large index file, see JsonBytes). */
+  async saveJsonText(kind: 'index' | 'snapshots', label: MetaLabel, json: Buffer): Promise<string> {
+    return this.saveSealed(kind, sealJsonText(this.keys.meta, label, json));
+  }
+
+  private async saveSealed(kind: 'index' | 'snapshots', { bytes, name }: { bytes: Buffer; name: string }): Promise<string> {
     await this.backend.write(kind, name, bytes);
     return name;
   }

@@ -21,7 +21,12 @@ export type MetaLabel = (typeof META_LABELS)[keyof typeof META_LABELS];
 const META_LIMIT = 512 * 1024 * 1024;
 
 export function sealJson(metaKey: Buffer, label: MetaLabel, value: unknown): { bytes: Buffer; name: string } {
-  const { flag, body } = maybeCompress(Buffer.from(JSON.stringify(value), 'utf8'));
+  return sealJsonText(metaKey, label, Buffer.from(JSON.stringify(value), 'utf8'));
+}
+
+/** `sealJson` for a document already written as UTF-8 JSON text. */
+export function sealJsonText(metaKey: Buffer, label: MetaLabel, json: Buffer): { bytes: Buffer; name: string } {
+  const { flag, body } = maybeCompress(json);
   const bytes = seal(metaKey, aadOf(label), Uint8Array.of(flag), body);
   return { bytes, name: storageName([bytes]) };
 }

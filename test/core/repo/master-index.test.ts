@@ -5,6 +5,7 @@ import { IntegrityError } from '../../../src/core/errors.js';
 import type { BlobType } from '../../../src/core/repo/blob.js';
 import { indexFileFor, type IndexFile } from '../../../src/core/repo/index-file.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
+import { decodePackEntries, PackAssembler } from '../../../src/core/repo/pack.js';
 
 const hexId = (n: number) => createHash('sha256').update(`blob ${n}`).digest('hex');
 const packId = (n: number) => createHash('sha256').update(`pack ${n}`).digest('hex');
@@ -108,4 +109,64 @@ test("a pack's record lists its entries as the index file did, duplicates includ
   assert.deepEqual(indexFileFor(records).packs, file.packs);
   assert.ok(Buffer.isBuffer(records[0]!.entries[0]!.id));
   assert.equal(index.packRecord(packId(9)), undefined);
+});
+
+test('an index file written from the rows is the JSON.stringify of the same packs, and reads back as them', () => {
+  const index = new MasterIndex();
+  const names: string[] = [];
+  for (let p = 0; p < 5; p++) {
+    let offset = 0;
+    const entries = Array.from({ length: p === 2 ? 1 : 400 + p }, (_, i) => {
+      const length = 29 + ((i * 7919 * (p + 1)) % 4_000_000);
+      const e = { type: (i % 7 === 3 ? 'tree' : 'data') as BlobType, id: createHash('sha256').update(`${p}/${i % 390}`).digest(), offset, length, rawLength: i % 11 === 0 ? 0 : (i * 104_729) % 16_000_000 };
+      offset += length;
+      return e;
+    });
+    const name = createHash('sha256').update(`pack ${p}`).digest('hex');
+    index.addPack({ id: name, size: offset + 60, entries });
+    names.push(name);
+  }
+  for (const chosen of [names, names.slice(1, 3).reverse(), [names[2]!]]) {
+    const json = index.indexFileJson(chosen);
+    assert.equal(json.toString('latin1'), JSON.stringify(indexFileFor(chosen.map((n) => index.packRecord(n)!))));
+    const again = new MasterIndex();
+    again.addFile('f'.repeat(64), JSON.parse(json.toString('utf8')) as IndexFile);
+    for (const n of chosen) assert.deepEqual(again.blobsOfPack(n), index.blobsOfPack(n));
+  }
+  assert.equal(index.indexFileJson([]).toString(), JSON.stringify(indexFileFor([])));
+  assert.throws(() => index.indexFileJson(['0'.repeat(64)]), /not in the index/);
+});
+
+test("a pack indexed from its plain header reads back like its decoded entries; a bad header adds nothing", () => {
+  const key = createHash('sha256').update('key').digest();
+  const a = new PackAssembler(1024 * 1024);
+  const blobs = [10, 11, 12, 10, 13].map((n) => Buffer.from(`blob ${n} `.repeat(50 + n)));
+  blobs.forEach((data, i) => a.add(key, i === 2 ? 'tree' : 'data', createHash('sha256').update(data).digest(), data, i % 2 === 0));
+  const pack = a.finish(key);
+  const header = new Uint8Array(pack.entries);
+  const name = packId(9);
+  const fromHeader = new MasterIndex();
+  fromHeader.addPackHeader(name, pack.length, header, `data/${name}`);
+  const fromEntries = new MasterIndex();
+  fromEntries.addPack({ id: name, size: pack.length, entries: decodePackEntries(header, pack.length, `data/${name}`) });
+  assert.deepEqual(fromHeader.blobsOfPack(name), fromEntries.blobsOfPack(name));
+  assert.equal(fromHeader.blobsOfPack(name)!.length, 5);
+  assert.equal(fromHeader.blobCount, 4, 'a repeated blob is one blob');
+  assert.equal(fromHeader.get(createHash('sha256').update(blobs[2]!).digest('hex'))?.type, 'tree');
+
+  const index = new MasterIndex();
+  const badType = Buffer.from(header);
+  badType[2 * 41] = 9;
+  const truncated = header.subarray(0, header.length - 1);
+  for (const [bad, limit, message] of [
+    [badType, pack.length, /entry 2 is malformed/],
+    [header, 100, /entry \d is malformed/],
+    [truncated, pack.length, /header is malformed/],
+  ] as const) {
+    assert.throws(() => index.addPackHeader(name, limit, bad, 'data/bad'), (e: unknown) => e instanceof IntegrityError && e.message.includes('data/bad') && message.test(e.message));
+    assert.equal(index.packs.size, 0);
+    assert.equal(index.blobCount, 0);
+  }
+  index.addPackHeader(name, pack.length, header, `data/${name}`);
+  assert.deepEqual(index.blobsOfPack(name), fromEntries.blobsOfPack(name));
 });

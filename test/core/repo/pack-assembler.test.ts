@@ -11,8 +11,8 @@ const idKey = randomBytes(32);
 const TARGET = 8 * 1024 * 1024;
 
 /** Feeds blobs the way a backup's worker does: the pack is finished when the next blob does not fit. */
-function assemble(blobs: Buffer[], spare: () => ArrayBuffer | undefined = () => undefined): AssembledPack[] {
-  const a = new PackAssembler(TARGET, spare);
+function assemble(blobs: Buffer[], spare: () => ArrayBuffer | undefined = () => undefined, startBytes?: number): AssembledPack[] {
+  const a = new PackAssembler(TARGET, spare, startBytes);
   const packs: AssembledPack[] = [];
   for (const data of blobs) {
     if (!a.fits(data.length)) packs.push(a.finish(metaKey));
@@ -73,4 +73,30 @@ test('spare buffers of the pack size are reused; others are not', () => {
     a.add(dataKey, 'data', blobId(idKey, Buffer.alloc(1)), Buffer.alloc(1), false);
     a.add(dataKey, 'data', blobId(idKey, Buffer.alloc(TARGET)), Buffer.alloc(TARGET), false);
   }, /does not fit/);
+});
+
+test('a pack that starts small grows as blobs come, cuts where a full-size one does, and takes no spares', () => {
+  const START = 64 * 1024;
+  const cases: Array<[string, Buffer[]]> = [
+    ['directory listings', Array.from({ length: 300 }, (_, i) => randomBytes(200 + ((i * 7919) % 60_000)))],
+    ['a few', [randomBytes(100), randomBytes(3000)]],
+    ['larger than the start', [randomBytes(START * 3), randomBytes(10)]],
+    ['larger than any pack', [randomBytes(10), randomBytes(TARGET + 1000), randomBytes(10)]],
+  ];
+  for (const [name, blobs] of cases) {
+    const full = assemble(blobs);
+    let offered = 0;
+    const grown = assemble(blobs, () => (offered++, new ArrayBuffer(TARGET)), START);
+    assert.equal(offered, 0, `${name}: spares are for full-size packs`);
+    assert.deepEqual(grown.map((p) => p.length), full.map((p) => p.length), `${name}: the same packs`);
+    assert.deepEqual(grown.flatMap(readBack), blobs, `${name}: every blob opens, in order`);
+    for (const p of grown) {
+      const bound = Math.max(TARGET, p.length);
+      assert.ok(p.buffer.byteLength <= bound, `${name}: a buffer of ${p.buffer.byteLength} bytes for a pack of ${p.length}`);
+      assert.ok(p.buffer.byteLength <= Math.max(START, 2 * p.length), `${name}: a buffer of ${p.buffer.byteLength} bytes grew further than a pack of ${p.length} needs`);
+    }
+  }
+  const small = assemble([randomBytes(1000)], undefined, START);
+  assert.equal(small.length, 1);
+  assert.equal(small[0]!.buffer.byteLength, START, 'a pack of one small listing stays in its first buffer');
 });
