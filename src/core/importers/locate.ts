@@ -59,7 +59,8 @@ function findCrypt(dir: string): string | null {
   const names = list(dir)
     .filter((d) => d.isFile() && CRYPT_NAME.test(d.name))
     .map((d) => d.name)
-    .sort((a, b) => (a.startsWith('msgstore.db') ? -1 : b.startsWith('msgstore.db') ? 1 : b.localeCompare(a)));
+    // Dated names (msgstore-YYYY-MM-DD.N.db.crypt15) sort newest first by their characters alone.
+    .sort((a, b) => (a.startsWith('msgstore.db') ? -1 : b.startsWith('msgstore.db') ? 1 : a < b ? 1 : a > b ? -1 : 0));
   return names[0] ? join(dir, names[0]) : null;
 }
 

@@ -62,7 +62,7 @@ export async function readHeader(backend: StorageBackend): Promise<RepoHeader> {
   for await (const info of backend.list('keys')) {
     slots.push(decodeSlot(info.name, await backend.read('keys', info.name)));
   }
-  slots.sort((a, b) => a.created.localeCompare(b.created));
+  slots.sort((a, b) => byCodeUnits(a.created, b.created));
   return { config, configHash: hash, slots };
 }
 
@@ -245,7 +245,7 @@ export class Repository {
     for await (const info of this.backend.list('snapshots')) {
       out.push({ id: info.name, snapshot: await this.loadJson('snapshots', info.name, META_LABELS.snapshot, SnapshotSchema) });
     }
-    return out.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+    return out.sort((a, b) => byCodeUnits(a.snapshot.time, b.snapshot.time) || byCodeUnits(a.id, b.id));
   }
 
   /** `latest`, or a unique prefix of a snapshot id. */
@@ -388,4 +388,12 @@ async function checkedPackRead(pack: string, range: ByteRange | undefined, read:
   }
   if (range && bytes.length !== range.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
   return bytes;
+}
+
+/**
+ * Order of ISO times and hex ids. `localeCompare` gives the same order for them but loads the
+ * collation tables (about 3 MiB of every command's memory) for nothing.
+ */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
