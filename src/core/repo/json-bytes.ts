@@ -4,7 +4,7 @@
  * pages): building objects and strings for `JSON.stringify` kept them alive
  * long enough to be promoted, and the main thread's old generation filled
  * with garbage only a full collection frees. Callers write the punctuation
- * and keys themselves; this only appends ASCII, quoted hex and integers.
+ * and keys themselves; this only appends text, quoted hex and integers.
  */
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const QUOTE = 0x22;
@@ -14,15 +14,22 @@ export class JsonBytes {
   private buf: Buffer;
   private at = 0;
 
-  /** `expected`: about how many bytes the document will take (it grows past that if needed). */
+  /** `expected`: how many bytes the document will take, or about (it grows past that if needed). */
   constructor(expected: number) {
-    this.buf = Buffer.allocUnsafeSlow(Math.max(64, expected));
+    this.buf = Buffer.allocUnsafeSlow(expected);
   }
 
   /** Text that needs no escaping: punctuation, keys, hex names. */
   ascii(text: string): this {
     this.room(text.length);
     this.at += this.buf.write(text, this.at, 'latin1');
+    return this;
+  }
+
+  /** JSON text that may hold any character (a `JSON.stringify` result), as UTF-8. */
+  utf8(json: string): this {
+    this.room(Buffer.byteLength(json, 'utf8'));
+    this.at += this.buf.write(json, this.at, 'utf8');
     return this;
   }
 

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { encodeTree, type Tree, type TreeNode } from '../../../src/core/repo/tree.js';
+
+const id = (n: number) => createHash('sha256').update(`chunk ${n}`).digest('hex');
+
+test('a tree encodes to the bytes of its JSON.stringify, in a buffer of exactly that size', () => {
+  const file = (name: string, content: string[], extra: Partial<TreeNode> = {}): TreeNode =>
+    ({ name, type: 'file', mode: 0o644, mtimeNs: '1700000000123456789', inode: '42', ctimeNs: '1700000000000000001', size: content.length * 4096, content, ...extra }) as TreeNode;
+  const trees: Tree[] = [
+    { nodes: [] },
+    { nodes: [file('empty', [])] },
+    { nodes: [file('msgstore.db', Array.from({ length: 5000 }, (_, i) => id(i)))] },
+    {
+      nodes: [
+        { name: 'Media', type: 'dir', mode: 0o755, mtimeNs: '1', subtree: id(1) },
+        { name: 'link', type: 'symlink', mode: 0o777, mtimeNs: '2', target: '../a "quoted" \\ path\n' },
+        file('Émoji 😀 "quotes" \\ and \u0001 control', [id(2), id(3)]),
+        file('no inode', [id(4)], { inode: undefined, ctimeNs: undefined }),
+        // Keys in another order, content not last, and a content item that is not hex: written as given.
+        { content: [id(5), 'NOT-HEX "x"'], name: 'odd', size: 1, type: 'file', mode: 1, mtimeNs: '3' } as unknown as TreeNode,
+        { name: 'lone \ud800 surrogate', type: 'file', mode: 0, mtimeNs: '4', size: 0, content: [] } as TreeNode,
+      ],
+    },
+  ];
+  for (const tree of trees) {
+    const bytes = encodeTree(tree);
+    assert.deepEqual(bytes, Buffer.from(JSON.stringify(tree), 'utf8'));
+    assert.equal(bytes.byteOffset, 0);
+    assert.equal(bytes.buffer.byteLength, bytes.length, 'the buffer is exactly the tree: it can be handed to a worker without a copy');
+  }
+});
