@@ -266,7 +266,7 @@ class TreeWalker {
     } catch (err) {
       throw readError(path, err);
     }
-    const ids = new ContentIds();
+    const ids = new ContentIds(previous?.type === 'file' ? previous.content : undefined);
     let size = 0;
     try {
       let chunker: FileChunker | null = null;

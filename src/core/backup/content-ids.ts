@@ -6,6 +6,14 @@
  */
 export class ContentIds {
   private readonly ids: string[] = [];
+
+  /**
+   * `previous`: the chunk ids of the file's previous version. Where the id at a position is the
+   * same, that string is kept instead of the new one: a database that grew keeps most pages in
+   * place, and its 157,000 ids (3 GiB export) held twice, the parent's and this backup's, were
+   * 13 MB of the main thread's old generation.
+   */
+  constructor(private readonly previous: readonly string[] = []) {}
   private remaining = 0;
   private closed = false;
   private error: unknown = null;
@@ -18,7 +26,8 @@ export class ContentIds {
   }
 
   fill(slot: number, hex: string): void {
-    this.ids[slot] = hex;
+    const before = this.previous[slot];
+    this.ids[slot] = before === hex ? before : hex;
     this.remaining--;
     this.check();
   }
