@@ -6,6 +6,10 @@
  */
 export class ContentIds {
   private readonly ids: string[] = [];
+  private remaining = 0;
+  private closed = false;
+  private error: unknown = null;
+  private settle: { resolve: (ids: string[]) => void; reject: (e: unknown) => void } | null = null;
 
   /**
    * `previous`: the chunk ids of the file's previous version. Where the id at a position is the
@@ -14,10 +18,6 @@ export class ContentIds {
    * 13 MB of the main thread's old generation.
    */
   constructor(private readonly previous: readonly string[] = []) {}
-  private remaining = 0;
-  private closed = false;
-  private error: unknown = null;
-  private settle: { resolve: (ids: string[]) => void; reject: (e: unknown) => void } | null = null;
 
   /** Reserves the next position; its id arrives through `fill`. */
   reserve(): number {

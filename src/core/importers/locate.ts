@@ -5,6 +5,7 @@
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { compareCodeUnits } from '../code-unit-order.js';
 import { ChatsafeError } from '../errors.js';
 import { sniffWhatsAppBackup } from './whatsapp-crypt/index.js';
 import { isSqliteFile, openSourceDb, readHead, tableNames } from './sqlite-source.js';
@@ -60,7 +61,7 @@ function findCrypt(dir: string): string | null {
     .filter((d) => d.isFile() && CRYPT_NAME.test(d.name))
     .map((d) => d.name)
     // Dated names (msgstore-YYYY-MM-DD.N.db.crypt15) sort newest first by their characters alone.
-    .sort((a, b) => (a.startsWith('msgstore.db') ? -1 : b.startsWith('msgstore.db') ? 1 : a < b ? 1 : a > b ? -1 : 0));
+    .sort((a, b) => (a.startsWith('msgstore.db') ? -1 : b.startsWith('msgstore.db') ? 1 : compareCodeUnits(b, a)));
   return names[0] ? join(dir, names[0]) : null;
 }
 

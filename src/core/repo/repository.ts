@@ -15,10 +15,11 @@ import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
 import { IndexFileSchema, supersededIn, type BlobLocation, type IndexFile } from './index-file.js';
+import { compareCodeUnits } from '../code-unit-order.js';
 import { IndexCache } from './index-cache.js';
 import { MasterIndex, type BlobIndex } from './master-index.js';
 import type { JsonValidator } from './json-shape.js';
-import { checkNamed, META_LABELS, openJson, sealJson, sealJsonText, type MetaLabel } from './sealed-json.js';
+import { checkNamed, META_LABELS, openJson, sealJsonText, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { TreeSchema, type Tree } from './tree.js';
 
@@ -62,7 +63,7 @@ export async function readHeader(backend: StorageBackend): Promise<RepoHeader> {
   for await (const info of backend.list('keys')) {
     slots.push(decodeSlot(info.name, await backend.read('keys', info.name)));
   }
-  slots.sort((a, b) => byCodeUnits(a.created, b.created));
+  slots.sort((a, b) => compareCodeUnits(a.created, b.created));
   return { config, configHash: hash, slots };
 }
 
@@ -138,15 +139,12 @@ export class Repository {
   // ---- metadata objects ----
 
   async saveJson(kind: 'index' | 'snapshots', label: MetaLabel, value: unknown): Promise<string> {
-    return this.saveSealed(kind, sealJson(this.keys.meta, label, value));
+    return this.saveJsonText(kind, label, Buffer.from(JSON.stringify(value), 'utf8'));
   }
 
   /** `saveJson` for a document already written as JSON text (a large index file, see JsonBytes). */
   async saveJsonText(kind: 'index' | 'snapshots', label: MetaLabel, json: Buffer): Promise<string> {
-    return this.saveSealed(kind, sealJsonText(this.keys.meta, label, json));
-  }
-
-  private async saveSealed(kind: 'index' | 'snapshots', { bytes, name }: { bytes: Buffer; name: string }): Promise<string> {
+    const { bytes, name } = sealJsonText(this.keys.meta, label, json);
     await this.backend.write(kind, name, bytes);
     return name;
   }
@@ -245,7 +243,7 @@ export class Repository {
     for await (const info of this.backend.list('snapshots')) {
       out.push({ id: info.name, snapshot: await this.loadJson('snapshots', info.name, META_LABELS.snapshot, SnapshotSchema) });
     }
-    return out.sort((a, b) => byCodeUnits(a.snapshot.time, b.snapshot.time) || byCodeUnits(a.id, b.id));
+    return out.sort((a, b) => compareCodeUnits(a.snapshot.time, b.snapshot.time) || compareCodeUnits(a.id, b.id));
   }
 
   /** `latest`, or a unique prefix of a snapshot id. */
@@ -388,12 +386,4 @@ async function checkedPackRead(pack: string, range: ByteRange | undefined, read:
   }
   if (range && bytes.length !== range.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
   return bytes;
-}
-
-/**
- * Order of ISO times and hex ids. `localeCompare` gives the same order for them but loads the
- * collation tables (about 3 MiB of every command's memory) for nothing.
- */
-function byCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -5,6 +5,7 @@
  * and are validated so a restore can never escape its target folder.
  */
 import { fitsLength, isDecimal, isHex64, isIntIn, isRecord, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
+import { compareCodeUnits } from '../code-unit-order.js';
 import { JsonBytes } from './json-bytes.js';
 
 interface NodeCommon {
@@ -179,7 +180,7 @@ export function encodeTree(tree: Tree): Buffer {
 }
 
 export function sortNodes(nodes: TreeNode[]): TreeNode[] {
-  return nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return nodes.sort((a, b) => compareCodeUnits(a.name, b.name));
 }
 
 /**

@@ -108,7 +108,6 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 }
 
-
 interface LaneContext {
   readonly index: BlobIndex;
   readonly pool: CryptoPool;
