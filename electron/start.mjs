@@ -23,7 +23,8 @@ function electronBinary() {
 const binary = electronBinary();
 const [command, args, what] = binary
   ? [binary, [join(root, 'dist', 'electron', 'main.js')], 'electron']
-  : [process.execPath, [join(root, 'bin', 'chatsafe.js'), 'ui', ...process.argv.slice(2)], 'web'];
+  : // The same V8 option as the chatsafe command's #! line (see bin/chatsafe.js).
+    [process.execPath, ['--single-threaded-gc', join(root, 'bin', 'chatsafe.js'), 'ui', ...process.argv.slice(2)], 'web'];
 if (what === 'web') console.log('The Electron runtime is not available on this machine (set ELECTRON_OVERRIDE_DIST_PATH to use one); starting the local web mode instead.');
 const child = spawn(command, args, { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -1,15 +1,28 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { delimiter, dirname } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { CLI_BIN } from '../helpers/fixtures.js';
+import { CLI_BIN, CLI_NODE_OPTIONS } from '../helpers/fixtures.js';
 
-test('the chatsafe command runs through its own #! line, as npm links it and as the bench runs it', () => {
+test('the chatsafe command runs through its own #! line, with its V8 options, as npm links it and as the bench runs it', () => {
   const first = readFileSync(CLI_BIN, 'utf8').split('\n')[0]!;
-  assert.match(first, /^#!\/usr\/bin\/env (-S )?node( |$)/);
-  // Run as a user's shell would: the file itself, with the node running the tests first on PATH.
-  const r = spawnSync(CLI_BIN, ['--version'], { encoding: 'utf8', env: { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` } });
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+  assert.match(first, /^#!\/usr\/bin\/env -S node --single-threaded-gc( |$)/);
+  // Run as a user's shell would: the file itself, with the node running the tests first on PATH,
+  // and a preload that reports the options node was started with.
+  const dir = mkdtempSync(join(tmpdir(), 'chatsafe-bin-'));
+  try {
+    const report = join(dir, 'report.cjs');
+    const out = join(dir, 'exec-argv.json');
+    writeFileSync(report, `require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.execArgv));\n`);
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, NODE_OPTIONS: `--require ${report}` };
+    const r = spawnSync(CLI_BIN, ['--version'], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), ['--single-threaded-gc']);
+    assert.deepEqual(CLI_NODE_OPTIONS, ['--single-threaded-gc'], 'the options test helpers start the CLI with');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_BIN } from './fixtures.js';
+import { CLI_BIN, CLI_NODE_OPTIONS } from './fixtures.js';
 
 export interface CliRun {
   /** Exit code, or null when the process was ended by a signal. */
@@ -37,9 +37,9 @@ function cliEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `node bin/chatsafe.js ARGS` with stdin closed; the caller owns the process. */
+/** Starts `node [the #! line's options] bin/chatsafe.js ARGS` with stdin closed; the caller owns the process. */
 export function spawnCli(args: readonly string[], opts: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, [CLI_BIN, ...args], { env: cliEnv(opts.env), cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...CLI_NODE_OPTIONS, CLI_BIN, ...args], { env: cliEnv(opts.env), cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Waits for a spawned CLI process and collects its output. */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,3 +28,6 @@ export function fixture(rel: string): { path: string; skip: string | false } {
 
 /** The built CLI entry point, for tests that run `chatsafe` as a real process. */
 export const CLI_BIN = resolve(REPO_ROOT, 'bin', 'chatsafe.js');
+
+/** The node options of the CLI's `#!/usr/bin/env -S node ...` line, so tests start it as a user's shell does. */
+export const CLI_NODE_OPTIONS: readonly string[] = readFileSync(CLI_BIN, 'utf8').split('\n')[0]!.replace(/^#!\/usr\/bin\/env (-S )?node/, '').split(' ').filter(Boolean);
