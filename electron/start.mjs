@@ -4,7 +4,7 @@
 // otherwise one line saying so, then the local web mode (`chatsafe ui`),
 // which opens the system browser if there is one and prints the address.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,18 @@ function electronBinary() {
   }
 }
 
+const bin = join(root, 'bin', 'chatsafe.js');
+
+/** The node options of the chatsafe command's `#!/usr/bin/env -S node ...` line (see bin/chatsafe.js). */
+function binNodeOptions() {
+  const first = readFileSync(bin, 'utf8').split('\n')[0];
+  return first.replace(/^#!\/usr\/bin\/env (-S )?node/, '').split(' ').filter(Boolean);
+}
+
 const binary = electronBinary();
 const [command, args, what] = binary
   ? [binary, [join(root, 'dist', 'electron', 'main.js')], 'electron']
-  : // The same V8 option as the chatsafe command's #! line (see bin/chatsafe.js).
-    [process.execPath, ['--single-threaded-gc', join(root, 'bin', 'chatsafe.js'), 'ui', ...process.argv.slice(2)], 'web'];
+  : [process.execPath, [...binNodeOptions(), bin, 'ui', ...process.argv.slice(2)], 'web'];
 if (what === 'web') console.log('The Electron runtime is not available on this machine (set ELECTRON_OVERRIDE_DIST_PATH to use one); starting the local web mode instead.');
 const child = spawn(command, args, { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -8,7 +8,7 @@ import { CLI_BIN, CLI_NODE_OPTIONS } from '../helpers/fixtures.js';
 
 test('the chatsafe command runs through its own #! line, with its V8 options, as npm links it and as the bench runs it', () => {
   const first = readFileSync(CLI_BIN, 'utf8').split('\n')[0]!;
-  assert.match(first, /^#!\/usr\/bin\/env -S node --single-threaded-gc( |$)/);
+  assert.match(first, /^#!\/usr\/bin\/env -S node --single-threaded-gc --max-semi-space-size=4$/);
   // Run as a user's shell would: the file itself, with the node running the tests first on PATH,
   // and a preload that reports the options node was started with.
   const dir = mkdtempSync(join(tmpdir(), 'chatsafe-bin-'));
@@ -20,8 +20,9 @@ test('the chatsafe command runs through its own #! line, with its V8 options, as
     const r = spawnSync(CLI_BIN, ['--version'], { encoding: 'utf8', env });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
-    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), ['--single-threaded-gc']);
-    assert.deepEqual(CLI_NODE_OPTIONS, ['--single-threaded-gc'], 'the options test helpers start the CLI with');
+    const options = ['--single-threaded-gc', '--max-semi-space-size=4'];
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), options);
+    assert.deepEqual(CLI_NODE_OPTIONS, options, 'the options test helpers start the CLI with');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

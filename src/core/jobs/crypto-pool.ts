@@ -14,12 +14,17 @@ import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } fro
 /**
  * When opening blobs (restore, check, export), a worker's data lives in
  * ArrayBuffers outside its JavaScript heap and it allocates a few small
- * objects per batch: V8's default young generation (tens of MiB per thread)
- * would only add to the process's memory. A backup's workers keep the
- * default: with 4 MiB, a 1 GiB first backup took 15-25% longer (more
- * collections on both threads) for about 55 MiB less at its peak.
+ * objects per batch: a large young generation would only add to the
+ * process's memory.
  */
 const OPENING_YOUNG_GENERATION_MB = 4;
+/**
+ * A backup's workers get V8's own default for 64-bit (16 MiB semi-spaces),
+ * set here because the chatsafe command starts with smaller ones for its main
+ * thread (bin/chatsafe.js): with 4 MiB, a 1 GiB first backup took 15-25%
+ * longer (more collections on both threads) for about 55 MiB less at its peak.
+ */
+const SEALING_YOUNG_GENERATION_MB = 48;
 
 /** verifyId: also check each blob's keyed id against its plaintext; returnData: false for a check that keeps nothing. */
 type OpenOptions = { verifyId?: boolean; returnData?: boolean };
@@ -52,7 +57,7 @@ export class CryptoPool {
         blobIdKey: new Uint8Array(keys.blobId),
         ...(backup && keys.meta ? { knownIds: backup.knownIds().buffer, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
       };
-      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, ...(backup ? {} : { resourceLimits: { maxYoungGenerationSizeMb: OPENING_YOUNG_GENERATION_MB } }) });
+      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: backup ? SEALING_YOUNG_GENERATION_MB : OPENING_YOUNG_GENERATION_MB } });
       w.on('message', (m: { seq: number; res: CryptoResponse }) => {
         const p = this.pending.get(m.seq);
         if (!p) return;
