@@ -22,6 +22,7 @@ import type { JsonValidator } from './json-shape.js';
 import { checkNamed, META_LABELS, openJson, sealJsonText, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { TreeSchema, type Tree } from './tree.js';
+import { TreeCache } from './tree-cache.js';
 
 export interface RepoKeys {
   readonly data: Buffer;
@@ -280,9 +281,11 @@ export class Repository {
   /**
    * Trees are read many times in one run (the parent snapshot's, then the
    * verification, then prune), and on cloud storage each read is a request:
-   * a tree pack is fetched whole the first time and kept, and parsed trees too.
+   * a tree pack is fetched whole the first time and kept, and parsed trees too
+   * (`TreeCache`). A large tree (a chat database's listing) is read alone, one
+   * request either way, rather than keeping its pack too.
    */
-  private readonly treeCache = new Map<string, Tree>();
+  private readonly treeCache = new TreeCache<Tree>(TREE_CACHE_BYTES, TREE_CACHE_ENTRIES);
   private sharedIndex: MasterIndex | null = null;
   private indexCache: IndexCache | null = null;
   private readonly treePacks = new Map<string, Promise<Buffer>>();
@@ -292,7 +295,7 @@ export class Repository {
     const loc = index.get(idHex);
     if (!loc || loc.type !== 'tree') return this.readBlob(index, 'tree', idHex);
     const packSize = index.packs.get(loc.pack)?.size ?? 0;
-    if (packSize > TREE_PACK_CACHE_BYTES / 4 || this.treePackBytes + packSize > TREE_PACK_CACHE_BYTES) return this.readBlobAt(loc, idHex);
+    if (loc.length > LARGE_TREE_BYTES || packSize > TREE_PACK_CACHE_BYTES / 4 || this.treePackBytes + packSize > TREE_PACK_CACHE_BYTES) return this.readBlobAt(loc, idHex);
     let pack = this.treePacks.get(loc.pack);
     if (!pack) {
       this.treePackBytes += packSize;
@@ -308,8 +311,9 @@ export class Repository {
   async loadTree(index: BlobIndex, idHex: string): Promise<Tree> {
     const cached = this.treeCache.get(idHex);
     if (cached) return cached;
-    const tree = await this.parseTree(idHex, await this.readTreeBlob(index, idHex));
-    if (this.treeCache.size < TREE_CACHE_ENTRIES) this.treeCache.set(idHex, tree);
+    const bytes = await this.readTreeBlob(index, idHex);
+    const tree = await this.parseTree(idHex, bytes);
+    this.treeCache.set(idHex, tree, bytes.length);
     return tree;
   }
 
@@ -371,6 +375,10 @@ async function unlockWithPassword(header: RepoHeader, password: string, vaultUnl
 export const BLOB_ID_BYTES = ID_BYTES;
 const TREE_PACK_CACHE_BYTES = 32 * 1024 * 1024;
 const TREE_CACHE_ENTRIES = 20_000;
+/** Parsed trees kept, in plaintext bytes: both versions of a 1 GiB export's database listing (4.7 MB each), one of a 3 GiB export's (14 MB). */
+const TREE_CACHE_BYTES = 24 * 1024 * 1024;
+/** A sealed tree this large is read on its own, without its pack. */
+const LARGE_TREE_BYTES = 1024 * 1024;
 /** Index files read in parallel (cloud storage answers each read slowly). */
 const INDEX_READS_AT_ONCE = 8;
 

@@ -52,7 +52,12 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const index = await repo.loadIndex();
   const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
   for (const s of await repo.listSnapshots()) await collectUsage(repo, index, s.snapshot, usage, opts.signal);
-  const used = new Set([...usage.trees, ...usage.data]);
+  // Not merged into one set: for a chat database that is hundreds of thousands of ids again.
+  const isUsed = (id: string) => usage.data.has(id) || usage.trees.has(id);
+  function* used(): Generator<string> {
+    yield* usage.data;
+    for (const id of usage.trees) if (!usage.data.has(id)) yield id;
+  }
 
   const stored = new Map<string, number>();
   for await (const info of repo.backend.list('data')) stored.set(info.name, info.size);
@@ -60,7 +65,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   // The index resolves each blob to one pack: the bytes each pack serves to the kept snapshots
   // decide its fate, without listing the blobs of every pack.
   const servedBytes = new Map<string, number>();
-  for (const id of used) {
+  for (const id of used()) {
     const loc = index.get(id);
     if (!loc) throw new IntegrityError(`blob ${id.slice(0, 16)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
     if (!stored.has(loc.pack)) throw new IntegrityError(objectPath('data', loc.pack), 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
@@ -104,7 +109,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
         const read = bytes.length;
         // The blobs this pack serves (a copy of one held in another pack stays behind), each once.
         const moving = index.blobsOfPack(pack)!.filter((b) => {
-          if (!used.has(b.id) || moved.has(b.id) || index.packOf(b.id) !== pack) return false;
+          if (!isUsed(b.id) || moved.has(b.id) || index.packOf(b.id) !== pack) return false;
           moved.add(b.id);
           return true;
         });

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { TreeCache } from '../../../src/core/repo/tree-cache.js';
+
+test('the tree cache stays within its bytes, dropping the least recently used first', () => {
+  const c = new TreeCache<string>(100, 10);
+  c.set('parent', 'p', 50);
+  c.set('small', 's', 10);
+  assert.equal(c.bytes, 60);
+  assert.equal(c.get('parent'), 'p'); // now the most recently used
+  c.set('new', 'n', 45); // 105 > 100: only 'small', the least recently used, goes
+  assert.equal(c.get('small'), undefined);
+  assert.equal(c.get('parent'), 'p');
+  assert.equal(c.bytes, 95);
+  c.set('newer', 'm', 60); // 'new' (45) then 'parent' (50) go
+  assert.equal(c.get('new'), undefined);
+  assert.equal(c.get('parent'), undefined);
+  assert.equal(c.get('newer'), 'm');
+  assert.equal(c.bytes, 60);
+  assert.equal(c.size, 1);
+});
+
+test('the tree cache keeps nothing larger than its bound, and counts each id once', () => {
+  const c = new TreeCache<string>(100, 10);
+  c.set('a', 'a', 40);
+  c.set('huge', 'h', 101);
+  assert.equal(c.get('huge'), undefined);
+  assert.equal(c.get('a'), 'a', 'a tree too large to keep does not push the others out');
+  c.set('a', 'again', 40);
+  assert.equal(c.bytes, 40);
+  assert.equal(c.get('a'), 'a');
+});
+
+test('the tree cache is bounded in count as well', () => {
+  const c = new TreeCache<number>(1_000_000, 3);
+  for (let i = 0; i < 5; i++) c.set(`t${i}`, i, 1);
+  assert.equal(c.size, 3);
+  assert.deepEqual([0, 1, 2, 3, 4].map((i) => c.get(`t${i}`)), [undefined, undefined, 2, 3, 4]);
+});
