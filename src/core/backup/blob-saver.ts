@@ -33,7 +33,12 @@ const PACKS_PER_INDEX_FILE = 16;
 /** A batch is sent once it holds this much, or this many chunks. */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_CHUNKS = 256;
-/** Room for the largest chunk, so any chunk fits an empty batch. */
+/**
+ * Batch buffers come in two sizes: this one for the larger file chunks (room for the largest), and
+ * BATCH_BYTES for the rest. A database's pages filled a quarter of a buffer this large, and a 4 MiB
+ * read block of them sends four batches before the reader waits: five or six buffers of 4 MiB held
+ * for 1 MiB of pages each.
+ */
 const BATCH_CAPACITY = CDC_PARAMS.max;
 /** Written packs' buffers handed back to a worker with each request, at most. */
 const SPARES_PER_REQUEST = 2;
@@ -62,7 +67,11 @@ export class BlobSaver {
   /** Tree ids sent to a worker but not yet in a written pack, so a repeat is not stored twice. */
   private readonly pending = new Set<string>();
   private batch: Batch | null = null;
-  private readonly freeBuffers: ArrayBuffer[] = [];
+  /** Batch buffers back from the workers, by size (BATCH_BYTES, BATCH_CAPACITY). */
+  private readonly freeBuffers = new Map<number, ArrayBuffer[]>([
+    [BATCH_BYTES, []],
+    [BATCH_CAPACITY, []],
+  ]);
   /** Buffers of written packs, for the workers' next packs. */
   private readonly spareBuffers: ArrayBuffer[] = [];
   private batchesInFlight = 0;
@@ -112,8 +121,8 @@ export class BlobSaver {
   }
 
   private takeBuffer(atLeast: number): Buffer {
-    const ab = atLeast <= BATCH_CAPACITY ? this.freeBuffers.pop() : undefined;
-    return Buffer.from(ab ?? new ArrayBuffer(Math.max(BATCH_CAPACITY, atLeast)));
+    const size = atLeast <= BATCH_BYTES ? BATCH_BYTES : Math.max(BATCH_CAPACITY, atLeast);
+    return Buffer.from(this.freeBuffers.get(size)?.pop() ?? new ArrayBuffer(size));
   }
 
   /** Sends the batch being gathered to a worker. */
@@ -125,7 +134,7 @@ export class BlobSaver {
     const job = this.pool
       .packStore(batch.type, batch.buf.buffer as ArrayBuffer, batch.lengths, batch.compress, this.takeSpares())
       .then(({ ids, data, packs }) => {
-        if (data.byteLength === BATCH_CAPACITY) this.freeBuffers.push(data);
+        this.freeBuffers.get(data.byteLength)?.push(data);
         for (let i = 0; i < batch.lengths.length; i++) batch.targets[i]!.fill(batch.slots[i]!, ids.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES));
         for (const p of packs) this.writePack(p);
       })

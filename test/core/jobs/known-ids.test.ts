@@ -9,7 +9,8 @@ test('known ids are found and others are not, up to three quarters full, repeats
   for (const count of [0, 1, 12, 13, 3072, 3073, 20_000]) {
     const ids = Array.from({ length: count }, (_, i) => id(i));
     const table = KnownIdTable.build([...ids, ...ids.slice(0, 10)], count);
-    const slots = table.buffer.byteLength / 32;
+    const slots = table.slotCount;
+    assert.equal(table.buffer.byteLength, slots * 16, 'each slot holds the first 16 bytes of an id');
     assert.ok(count * 4 <= slots * 3, `${count} ids in ${slots} slots`);
     assert.ok(slots === 16 || count * 4 > (slots / 2) * 3, `${slots} slots is not more than ${count} ids need`);
     for (const known of ids) assert.equal(table.has(known), true);
@@ -17,4 +18,15 @@ test('known ids are found and others are not, up to three quarters full, repeats
     const shared = KnownIdTable.attach(table.buffer);
     if (count > 0) assert.equal(shared.has(ids[count - 1]!), true, 'a worker attached to the same memory sees the same ids');
   }
+});
+
+test('known ids are told apart by their first 16 bytes', () => {
+  const known = id(1);
+  const table = KnownIdTable.build([known], 1);
+  const sameStart = Buffer.from(known);
+  sameStart[31] = sameStart[31]! ^ 1;
+  assert.equal(table.has(sameStart), true);
+  const otherStart = Buffer.from(known);
+  otherStart[15] = otherStart[15]! ^ 1;
+  assert.equal(table.has(otherStart), false);
 });
