@@ -5,6 +5,7 @@ import { shortId } from '../../core/repo/snapshot.js';
 import { applyRetention } from '../../core/retention/retention.js';
 import type { Command } from '../command.js';
 import { formatBytes } from '../format.js';
+import { growHeapsSlowly } from '../heap-growth.js';
 import { printJson, type CliIO } from '../io.js';
 import { progressLine } from '../progress-line.js';
 import { openRepo, parseCount, REPO_OPTIONS } from '../repo-access.js';
@@ -34,6 +35,7 @@ Prints the new snapshot's id on stdout; progress goes to stderr on a terminal.
     const { values, positionals } = parseArgs({ args, options: { ...REPO_OPTIONS, 'keep-last': { type: 'string' }, 'wa-key': { type: 'string' } }, allowPositionals: true });
     if (positionals.length === 0) throw new UsageError('Nothing to back up.', 'Name at least one file or folder: chatsafe backup --repo PATH SOURCE...');
     const keepLast = parseCount(values['keep-last'], 'keep-last', 1);
+    growHeapsSlowly();
     const repo = await openRepo(values, io);
     const waKeyArg = values['wa-key'] ?? io.env.CHATSAFE_WA_KEY;
     const waKey = waKeyArg ? await (await import('../../core/importers/whatsapp-crypt/index.js')).loadWhatsAppKey(waKeyArg) : undefined;
