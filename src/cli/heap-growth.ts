@@ -17,7 +17,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /** Percent an old generation may grow past what its last full collection kept. */
-export const BACKUP_HEAP_GROWING_PERCENT = 20;
+const BACKUP_HEAP_GROWING_PERCENT = 20;
 
 let set = false;
 
