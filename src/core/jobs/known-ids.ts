@@ -7,12 +7,13 @@
  *
  * Why 16 bytes and not all 32: the table is the largest thing a backup after
  * a small change allocates for the repository's size (with whole ids, 16 MiB
- * for a 3 GiB export's 220,000 blobs; 8 now), and ids are keyed hashes, uniformly spread and
- * beyond an attacker's reach without the key. Two ids of different chunks
- * sharing 16 bytes is a 128-bit collision (about 2^-88 for a backup of a
- * million chunks against a repository of a million). Were it to happen, the
- * chunk would be taken as stored, and the backup's verification, which looks
- * up every full id in the index, would fail the backup rather than lose data.
+ * for a 3 GiB export's 220,000 blobs; 8 now), and ids are keyed hashes,
+ * uniformly spread and beyond an attacker's reach without the key. Two ids of
+ * different chunks sharing 16 bytes is a 128-bit collision (about 2^-88 for a
+ * backup of a million chunks against a repository of a million). Were it to
+ * happen, the chunk would be taken as stored, and the backup's verification,
+ * which looks up every full id in the index, would fail the backup rather
+ * than lose data.
  */
 export class KnownIdTable {
   private readonly slots: number;
