@@ -81,7 +81,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     for (const root of scan.roots) rootNodes.push(await walker.entry(root, parentRoots));
     const treeId = walker.saveTreeUnlessSame(sortNodes(await walker.settle(rootNodes)), parentTree ? { id: parent!.snapshot.tree, tree: parentTree } : null);
     let catalog: Snapshot['catalog'] = null;
-    if (opts.reuseCatalog && opts.reuseCatalog.content.every((id) => index.has(id))) catalog = opts.reuseCatalog;
+    if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
       const catalogPath = opts.catalogPath ?? (await opts.pendingCatalog!());
       if (catalogPath !== null) catalog = await storeCatalog(walker, catalogPath);
@@ -248,7 +248,7 @@ class TreeWalker {
       previous.mtimeNs === base.mtimeNs &&
       previous.ctimeNs === base.ctimeNs &&
       previous.inode === base.inode &&
-      previous.content.every((id) => this.index.has(id))
+      this.index.hasAll(previous.content)
     ) {
       this.reusedFiles++;
       this.bytesSeen += previous.size;
@@ -266,7 +266,7 @@ class TreeWalker {
     } catch (err) {
       throw readError(path, err);
     }
-    const ids = new ContentIds(previous?.type === 'file' ? previous.content : undefined);
+    const ids = new ContentIds();
     let size = 0;
     try {
       let chunker: FileChunker | null = null;

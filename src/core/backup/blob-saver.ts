@@ -135,7 +135,7 @@ export class BlobSaver {
       .packStore(batch.type, batch.buf.buffer as ArrayBuffer, batch.lengths, batch.compress, this.takeSpares())
       .then(({ ids, data, packs }) => {
         this.freeBuffers.get(data.byteLength)?.push(data);
-        for (let i = 0; i < batch.lengths.length; i++) batch.targets[i]!.fill(batch.slots[i]!, ids.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES));
+        for (let i = 0; i < batch.lengths.length; i++) batch.targets[i]!.fill(batch.slots[i]!, ids, i * ID_BYTES);
         for (const p of packs) this.writePack(p);
       })
       .catch((e) => {

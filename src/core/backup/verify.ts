@@ -7,6 +7,7 @@
  */
 import { objectPath } from '../storage/backend.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
+import type { ChunkList } from '../repo/chunk-list.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
@@ -28,7 +29,14 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
     if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${blob.slice(0, 16)}, which no index lists`);
     packs.add(pack);
   };
-  await forEachReference(repo, index, snapshot, new Set(), need, need, signal);
+  const needAll = (chunks: ChunkList) => {
+    for (let i = 0; i < chunks.length; i++) {
+      const pack = index.packOf(chunks.id(i));
+      if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${chunks.hex(i).slice(0, 16)}, which no index lists`);
+      packs.add(pack);
+    }
+  };
+  await forEachReference(repo, index, snapshot, new Set(), need, needAll, signal);
   for (const pack of packs) {
     throwIfCancelled(signal);
     const info = await repo.backend.stat('data', pack);
@@ -53,13 +61,16 @@ async function checkListed(repo: Repository, index: BlobIndex): Promise<BlobInde
 
 /** Adds every tree and data blob a snapshot references (trees are opened, so they are verified too). */
 export async function collectUsage(repo: Repository, index: BlobIndex, snapshot: Snapshot, usage: SnapshotUsage, signal?: AbortSignal): Promise<void> {
-  await forEachReference(repo, index, snapshot, usage.trees, () => undefined, (id) => usage.data.add(id), signal);
+  await forEachReference(repo, index, snapshot, usage.trees, () => undefined, (chunks) => {
+    for (const id of chunks) usage.data.add(id);
+  }, signal);
 }
 
 /**
  * Calls `onTree` for each tree a snapshot references that is not yet in
- * `seenTrees` (and adds it there), after opening it, and `onData` for every
- * data blob those trees and the catalog reference, repeats included.
+ * `seenTrees` (and adds it there), after opening it, and `onData` with the
+ * chunk list of every file those trees and the catalog reference, repeats
+ * included.
  */
 async function forEachReference(
   repo: Repository,
@@ -67,10 +78,10 @@ async function forEachReference(
   snapshot: Snapshot,
   seenTrees: Set<string>,
   onTree: (id: string) => void,
-  onData: (id: string) => void,
+  onData: (chunks: ChunkList) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  for (const id of snapshot.catalog?.content ?? []) onData(id);
+  if (snapshot.catalog) onData(snapshot.catalog.content);
   const stack = [snapshot.tree];
   while (stack.length > 0) {
     throwIfCancelled(signal);
@@ -81,7 +92,7 @@ async function forEachReference(
     onTree(treeId);
     for (const node of tree.nodes) {
       if (node.type === 'dir') stack.push(node.subtree);
-      else if (node.type === 'file') for (const c of node.content) onData(c);
+      else if (node.type === 'file') onData(node.content);
     }
   }
 }

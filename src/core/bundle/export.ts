@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, throwIfCancelled } from '../errors.js';
 import { worthCompressing } from '../chunking/file-chunker.js';
+import { ChunkList } from '../repo/chunk-list.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
@@ -84,7 +85,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     await out([headerBytes]);
     const manifest: Manifest = { snapshotId: snap.id, snapshot: snap.snapshot, entries, catalogSize: snap.snapshot.catalog?.size ?? null };
     await out(sealer.push(record(RECORD.manifest, Buffer.from(JSON.stringify(manifest), 'utf8'))));
-    const contents: Array<{ ids: string[]; size: number }> = files.map((p) => (p.node.type === 'file' ? { ids: p.node.content, size: p.node.size } : { ids: [], size: 0 }));
+    const contents: Array<{ ids: ChunkList; size: number }> = files.map((p) => (p.node.type === 'file' ? { ids: p.node.content, size: p.node.size } : { ids: ChunkList.EMPTY, size: 0 }));
     if (snap.snapshot.catalog) contents.push({ ids: snap.snapshot.catalog.content, size: snap.snapshot.catalog.size });
     for (const c of contents) {
       throwIfCancelled(opts.signal);

@@ -11,6 +11,7 @@ import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
+import type { ChunkList } from './chunk-list.js';
 import { JsonBytes } from './json-bytes.js';
 import { forEachPackEntry, packEntryCount, type PackEntry } from './pack.js';
 
@@ -25,6 +26,9 @@ interface PackRows extends PackInfo {
   readonly firstRow: number;
 }
 
+/** A blob's id as 64 hex digits, or as its 32 bytes (a `ChunkList`'s, without making a string). */
+export type BlobKey = string | Uint8Array;
+
 /** One blob entry, as `blobsOfPack` lists them. */
 export type IndexedBlob = { readonly id: string } & BlobLocation;
 
@@ -37,10 +41,12 @@ export interface BlobIndex {
   readonly files: ReadonlySet<string>;
   readonly packs: ReadonlyMap<string, PackInfo>;
   readonly blobCount: number;
-  has(idHex: string): boolean;
-  get(idHex: string): BlobLocation | undefined;
+  has(id: BlobKey): boolean;
+  /** Whether every chunk of a list is indexed. */
+  hasAll(ids: ChunkList): boolean;
+  get(id: BlobKey): BlobLocation | undefined;
   /** The pack holding a blob, without building its whole location. */
-  packOf(idHex: string): string | undefined;
+  packOf(id: BlobKey): string | undefined;
   blobsOfPack(pack: string): IndexedBlob[] | undefined;
   /** A pack's record as an index file lists it, ids as bytes (for prune's new index, without a round trip through hex). */
   packRecord(pack: string): PackRecord | undefined;
@@ -156,17 +162,22 @@ export class MasterIndex implements BlobIndex {
     this.rowRaw[row] = rawLength;
   }
 
-  has(idHex: string): boolean {
-    return this.find(idHex) >= 0;
+  has(id: BlobKey): boolean {
+    return this.find(id) >= 0;
   }
 
-  get(idHex: string): BlobLocation | undefined {
-    const row = this.find(idHex);
+  hasAll(ids: ChunkList): boolean {
+    for (let i = 0; i < ids.length; i++) if (this.findBytes(ids.id(i)) < 0) return false;
+    return true;
+  }
+
+  get(id: BlobKey): BlobLocation | undefined {
+    const row = this.find(id);
     return row < 0 ? undefined : this.location(row);
   }
 
-  packOf(idHex: string): string | undefined {
-    const row = this.find(idHex);
+  packOf(id: BlobKey): string | undefined {
+    const row = this.find(id);
     return row < 0 ? undefined : this.packNames[this.rowPack[row]!];
   }
 
@@ -354,8 +365,9 @@ export class MasterIndex implements BlobIndex {
     return Buffer.from(this.ids.buffer, this.ids.byteOffset + row * ID_BYTES, ID_BYTES).toString('hex');
   }
 
-  private find(idHex: string): number {
-    return hexInto(idHex, this.scratch, 0) ? this.findBytes(this.scratch) : -1;
+  private find(id: BlobKey): number {
+    if (typeof id !== 'string') return this.findBytes(id);
+    return hexInto(id, this.scratch, 0) ? this.findBytes(this.scratch) : -1;
   }
 
   /** Ids are keyed hashes, so their first four bytes are uniformly spread: they are the hash. */

@@ -3,6 +3,7 @@
  * every pack and index it needs, so a snapshot that exists is complete.
  */
 import { isHex64, isIntIn, isIsoDateTime, isNonNegative, isRecord, isStringUpTo, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
+import { ChunkList } from './chunk-list.js';
 
 export const SOURCE_KINDS = [
   'files',
@@ -17,7 +18,7 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export interface SnapshotCatalog {
   size: number;
-  content: string[];
+  content: ChunkList;
 }
 
 export interface SnapshotSummary {
@@ -116,7 +117,7 @@ function parseCatalog(c: unknown): SnapshotCatalog | null {
   if (!Array.isArray(content)) throw new Malformed(['catalog', 'content'], 'expected an array');
   for (let i = 0; i < content.length; i++) if (!isHex64(content[i])) throw new Malformed(['catalog', 'content', i], 'expected 64 hex digits');
   rejectUnknownKeys(c, 2, CATALOG_KEYS, ['catalog']);
-  return { size: c.size, content: content as string[] };
+  return { size: c.size, content: ChunkList.ofHex(content) };
 }
 
 function parseSummary(s: unknown): SnapshotSummary {

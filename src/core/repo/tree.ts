@@ -7,6 +7,7 @@
 import { fitsLength, isDecimal, isHex64, isIntIn, isRecord, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
 import { compareCodeUnits } from '../code-unit-order.js';
 import { JsonBytes } from './json-bytes.js';
+import { ChunkList, HexArena } from './chunk-list.js';
 
 interface NodeCommon {
   name: string;
@@ -18,7 +19,7 @@ interface NodeCommon {
 export interface FileNode extends NodeCommon {
   type: 'file';
   size: number;
-  content: string[];
+  content: ChunkList;
   // change detection against the next backup's file system; meaningless elsewhere
   inode?: string | undefined;
   ctimeNs?: string | undefined;
@@ -77,12 +78,18 @@ function parseTree(json: unknown): Tree {
   const nodes = json.nodes;
   if (!Array.isArray(nodes)) throw new Malformed(['nodes'], 'expected an array');
   let previous = '';
+  let ids = 0;
   for (let i = 0; i < nodes.length; i++) {
     const name = checkNode(nodes[i], i);
     if (i > 0 && !(previous < name)) throw new Malformed(['nodes', i, 'name'], 'entries must be sorted and unique');
     previous = name;
+    const content: unknown = (nodes[i] as Record<string, unknown>).content;
+    if (Array.isArray(content)) ids += content.length;
   }
   rejectUnknownKeys(json, 1, TREE_KEYS, []);
+  // Checked: the hex ids become bytes, all the tree's in one arena.
+  const arena = new HexArena(ids);
+  for (const n of nodes as Array<Record<string, unknown>>) if (n.type === 'file') n.content = arena.list(n.content as string[]);
   return json as unknown as Tree;
 }
 
@@ -134,18 +141,17 @@ export const TreeSchema: JsonValidator<Tree> = validatorOf(parseTree);
 export function encodeTree(tree: Tree): Buffer {
   // Pass 1: each node as the JSON text before its chunk ids, the ids, and the text after (keys in
   // the node's own order, undefined ones left out, as JSON.stringify does), and the exact size.
-  const parts: Array<{ before: string; ids: readonly unknown[] | null; after: string }> = [];
+  const parts: Array<{ before: string; ids: ChunkList | null; after: string }> = [];
   let bytes = '{"nodes":[]}'.length + Math.max(0, tree.nodes.length - 1);
   for (const node of tree.nodes) {
     const before: string[] = [];
     const after: string[] = [];
-    let ids: readonly unknown[] | null = null;
+    let ids: ChunkList | null = null;
     for (const [key, value] of Object.entries(node)) {
       if (value === undefined) continue;
-      if (key === 'content' && Array.isArray(value) && ids === null) {
+      if (key === 'content' && value instanceof ChunkList && ids === null) {
         ids = value;
-        bytes += 2 + Math.max(0, ids.length - 1);
-        for (const id of ids) bytes += isHex64(id) ? 66 : Buffer.byteLength(JSON.stringify(id), 'utf8');
+        bytes += ids.jsonLength;
       } else {
         (ids === null ? before : after).push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
       }
@@ -164,15 +170,7 @@ export function encodeTree(tree: Tree): Buffer {
   parts.forEach(({ before, ids, after }, i) => {
     if (i > 0) w.ascii(',');
     w.utf8(before);
-    if (ids !== null) {
-      w.ascii('[');
-      ids.forEach((id, j) => {
-        if (j > 0) w.ascii(',');
-        if (isHex64(id)) w.ascii('"').ascii(id).ascii('"');
-        else w.utf8(JSON.stringify(id));
-      });
-      w.ascii(']');
-    }
+    ids?.writeJson(w);
     w.utf8(after);
   });
   w.ascii(']}');
@@ -185,7 +183,7 @@ export function sortNodes(nodes: TreeNode[]): TreeNode[] {
 
 /**
  * True when two entry lists would encode to the same bytes: the same keys in
- * the same order with the same values (chunk lists compared id by id), so a
+ * the same order with the same values (chunk lists compared byte by byte), so a
  * tree known to hold `b` also holds `a`.
  */
 export function sameNodes(a: readonly TreeNode[], b: readonly TreeNode[]): boolean {
@@ -202,7 +200,7 @@ function sameNode(x: TreeNode, y: TreeNode): boolean {
     const vx: unknown = (x as unknown as Record<string, unknown>)[k];
     const vy: unknown = (y as unknown as Record<string, unknown>)[k];
     if (vx === vy) continue;
-    if (!Array.isArray(vx) || !Array.isArray(vy) || vx.length !== vy.length || !vx.every((v, j) => v === vy[j])) return false;
+    if (!(vx instanceof ChunkList && vy instanceof ChunkList && vx.equals(vy))) return false;
   }
   return true;
 }

@@ -1,4 +1,5 @@
 /** Applies "keep the newest N" after a verified backup: forget, then prune, under one exclusive lock. */
+import { ChunkList } from '../repo/chunk-list.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
@@ -24,9 +25,9 @@ export async function applyRetention(repo: Repository, keepLast: number, opts: P
 
 /** Two snapshots reference exactly the same blobs: the same root tree, and the same catalog chunks. */
 function sameContent(a: SnapshotRecord, b: SnapshotRecord): boolean {
-  const ca = a.snapshot.catalog?.content ?? [];
-  const cb = b.snapshot.catalog?.content ?? [];
-  return a.snapshot.tree === b.snapshot.tree && ca.length === cb.length && ca.every((id, i) => id === cb[i]);
+  const ca = a.snapshot.catalog?.content ?? ChunkList.EMPTY;
+  const cb = b.snapshot.catalog?.content ?? ChunkList.EMPTY;
+  return a.snapshot.tree === b.snapshot.tree && ca.equals(cb);
 }
 
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneResult> {

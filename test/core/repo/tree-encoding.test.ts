@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 import { encodeTree, type Tree, type TreeNode } from '../../../src/core/repo/tree.js';
 
 const id = (n: number) => createHash('sha256').update(`chunk ${n}`).digest('hex');
 
 test('a tree encodes to the bytes of its JSON.stringify, in a buffer of exactly that size', () => {
   const file = (name: string, content: string[], extra: Partial<TreeNode> = {}): TreeNode =>
-    ({ name, type: 'file', mode: 0o644, mtimeNs: '1700000000123456789', inode: '42', ctimeNs: '1700000000000000001', size: content.length * 4096, content, ...extra }) as TreeNode;
+    ({ name, type: 'file', mode: 0o644, mtimeNs: '1700000000123456789', inode: '42', ctimeNs: '1700000000000000001', size: content.length * 4096, content: ChunkList.ofHex(content), ...extra }) as TreeNode;
   const trees: Tree[] = [
     { nodes: [] },
     { nodes: [file('empty', [])] },
@@ -18,9 +19,9 @@ test('a tree encodes to the bytes of its JSON.stringify, in a buffer of exactly 
         { name: 'link', type: 'symlink', mode: 0o777, mtimeNs: '2', target: '../a "quoted" \\ path\n' },
         file('Émoji 😀 "quotes" \\ and \u0001 control', [id(2), id(3)]),
         file('no inode', [id(4)], { inode: undefined, ctimeNs: undefined }),
-        // Keys in another order, content not last, and a content item that is not hex: written as given.
+        // Keys in another order, content not last, and content that is not a chunk list: written as given.
         { content: [id(5), 'NOT-HEX "x"'], name: 'odd', size: 1, type: 'file', mode: 1, mtimeNs: '3' } as unknown as TreeNode,
-        { name: 'lone \ud800 surrogate', type: 'file', mode: 0, mtimeNs: '4', size: 0, content: [] } as TreeNode,
+        { name: 'lone \ud800 surrogate', type: 'file', mode: 0, mtimeNs: '4', size: 0, content: ChunkList.EMPTY } as TreeNode,
       ],
     },
   ];

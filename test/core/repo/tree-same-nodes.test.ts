@@ -1,21 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeTree, sameNodes, type TreeNode } from '../../../src/core/repo/tree.js';
+import { ChunkList } from '../../../src/core/repo/chunk-list.js';
+import { encodeTree, sameNodes, sortNodes, TreeSchema, type TreeNode } from '../../../src/core/repo/tree.js';
 
 const id = (n: number) => n.toString(16).padStart(64, '0');
 
 function nodes(): TreeNode[] {
   return [
-    { name: 'a.db', type: 'file', mode: 0o644, mtimeNs: '1700000000000000001', inode: '42', ctimeNs: '1700000000000000002', size: 8192, content: [id(1), id(2)] },
+    { name: 'a.db', type: 'file', mode: 0o644, mtimeNs: '1700000000000000001', inode: '42', ctimeNs: '1700000000000000002', size: 8192, content: ChunkList.ofHex([id(1), id(2)]) },
     { name: 'Media', type: 'dir', mode: 0o755, mtimeNs: '1700000000000000003', subtree: id(3) },
     { name: 'link', type: 'symlink', mode: 0o777, mtimeNs: '1700000000000000004', target: 'a.db' },
-    { name: 'z.jpg', type: 'file', mode: 0o600, mtimeNs: '1700000000000000005', size: 0, content: [] },
+    { name: 'z.jpg', type: 'file', mode: 0o600, mtimeNs: '1700000000000000005', size: 0, content: ChunkList.EMPTY },
   ];
 }
 
 test('entries that compare the same encode to the same bytes, so a directory keeps its tree id', () => {
-  const a = nodes();
-  const b = JSON.parse(JSON.stringify(nodes())) as TreeNode[]; // as read back from storage: new arrays and strings
+  const a = sortNodes(nodes());
+  // As read back from storage: new objects, strings and chunk lists.
+  const parsed = TreeSchema.safeParse(JSON.parse(JSON.stringify({ nodes: sortNodes(nodes()) })));
+  assert.ok(parsed.success);
+  const b = parsed.data.nodes;
+  const chunks = (n: TreeNode[]) => (n.find((x) => x.name === 'a.db') as { content: ChunkList }).content;
+  assert.notEqual(chunks(b), chunks(a));
+  assert.equal(chunks(b).length, 2);
   assert.equal(sameNodes(a, b), true);
   assert.deepEqual(encodeTree({ nodes: a }), encodeTree({ nodes: b }));
 });
@@ -24,8 +31,9 @@ test('any difference a tree would record (a value, a chunk, a key, key order, an
   const changes: Array<[string, (n: TreeNode[]) => void]> = [
     ['mode', (n) => ((n[0] as { mode: number }).mode = 0o600)],
     ['mtime', (n) => ((n[1] as { mtimeNs: string }).mtimeNs = '1')],
-    ['one chunk', (n) => ((n[0] as { content: string[] }).content[1] = id(9))],
-    ['one chunk more', (n) => (n[0] as { content: string[] }).content.push(id(9))],
+    ['one chunk', (n) => ((n[0] as { content: ChunkList }).content = ChunkList.ofHex([id(1), id(9)]))],
+    ['one chunk more', (n) => ((n[0] as { content: ChunkList }).content = ChunkList.ofHex([id(1), id(2), id(9)]))],
+    ['chunks swapped', (n) => ((n[0] as { content: ChunkList }).content = ChunkList.ofHex([id(2), id(1)]))],
     ['subtree', (n) => ((n[1] as { subtree: string }).subtree = id(8))],
     ['link target', (n) => ((n[2] as { target: string }).target = 'b')],
     ['key dropped', (n) => delete (n[0] as { inode?: string }).inode],
