@@ -6,32 +6,15 @@
  * third of a backup's resident memory. A minor collection (a scavenge of the
  * young generation, where those objects still are) every few MiB sealed
  * frees them at about a tenth of a millisecond each.
- *
- * `gc` is V8's own collector entry point, exposed the way V8 allows at run
- * time: the flag is set, and a new context gets the function. Where that is
- * refused, nothing is collected early and only memory is spent.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
-type Collect = (options: { type: 'minor' }) => void;
-
-function minorCollector(): Collect | null {
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    return typeof gc === 'function' ? (gc as Collect) : null;
-  } catch {
-    return null;
-  }
-}
+import { v8Collector, type Collect } from './v8-collector.js';
 
 export class YoungGarbage {
   private bytes = 0;
 
   constructor(
     private readonly every: number,
-    private readonly collect: Collect | null = minorCollector(),
+    private readonly collect: Collect | null = v8Collector(),
   ) {}
 
   /** Counts bytes that went through a cipher; collects once `every` bytes have since the last time. */

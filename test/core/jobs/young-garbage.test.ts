@@ -4,7 +4,7 @@ import { YoungGarbage } from '../../../src/core/jobs/young-garbage.js';
 
 test('a minor collection runs each time the given number of cipher bytes has passed, and not before', () => {
   const calls: string[] = [];
-  const g = new YoungGarbage(10, (o) => calls.push(o.type));
+  const g = new YoungGarbage(10, (o) => calls.push(o?.type ?? 'full'));
   g.add(4);
   g.add(5);
   assert.deepEqual(calls, []);
