@@ -262,6 +262,12 @@ export class BlobSaver {
     this.throwIfFailed();
   }
 
+  /** After `flush`: the batch and pack buffers kept for reuse go (no more blobs come). */
+  releaseBuffers(): void {
+    for (const list of this.freeBuffers.values()) list.length = 0;
+    this.spareBuffers.length = 0;
+  }
+
   /**
    * After a failure or cancellation: lets what is in flight settle and
    * indexes the packs already written, so the next backup reuses them.
