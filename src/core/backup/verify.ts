@@ -7,6 +7,7 @@
  */
 import { objectPath } from '../storage/backend.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
+import type { BlobIdSet } from '../repo/blob-id-set.js';
 import type { ChunkList } from '../repo/chunk-list.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
@@ -15,7 +16,7 @@ import { SnapshotSchema, type Snapshot } from '../repo/snapshot.js';
 
 export interface SnapshotUsage {
   readonly trees: Set<string>;
-  readonly data: Set<string>;
+  readonly data: BlobIdSet;
 }
 
 export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex): Promise<void> {
@@ -62,7 +63,7 @@ async function checkListed(repo: Repository, index: BlobIndex): Promise<BlobInde
 /** Adds every tree and data blob a snapshot references (trees are opened, so they are verified too). */
 export async function collectUsage(repo: Repository, index: BlobIndex, snapshot: Snapshot, usage: SnapshotUsage, signal?: AbortSignal): Promise<void> {
   await forEachReference(repo, index, snapshot, usage.trees, () => undefined, (chunks) => {
-    for (const id of chunks) usage.data.add(id);
+    for (let i = 0; i < chunks.length; i++) usage.data.add(chunks.id(i));
   }, signal);
 }
 

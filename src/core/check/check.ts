@@ -13,6 +13,7 @@ import { batchOf } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
+import { BlobIdSet, shortHex } from '../repo/blob-id-set.js';
 import { IndexFileSchema, supersededIn, type IndexFile } from '../repo/index-file.js';
 import { MasterIndex } from '../repo/master-index.js';
 import { headerRange, parsePackHeader } from '../repo/pack.js';
@@ -108,7 +109,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   for (const [name, file] of indexFiles) if (!superseded.has(name)) index.addFile(name, file);
 
   // snapshots and their trees
-  const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
+  const usage: SnapshotUsage = { trees: new Set(), data: new BlobIdSet() };
   const snapshotNames: string[] = [];
   for await (const info of backend.list('snapshots')) snapshotNames.push(info.name);
   for (const name of snapshotNames.sort()) {
@@ -125,7 +126,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   counts.trees = usage.trees.size;
   counts.blobs = index.blobCount;
   for (const id of usage.data) {
-    if (!index.has(id)) errors.push({ object: `data blob ${id.slice(0, 16)}`, message: 'is needed by a snapshot but no index lists it' });
+    if (!index.has(id)) errors.push({ object: `data blob ${shortHex(id)}`, message: 'is needed by a snapshot but no index lists it' });
   }
 
   // packs: present, right size, nothing unexpected

@@ -10,6 +10,24 @@ import { setImmediate } from 'node:timers/promises';
 
 export const ID_BYTES = 32;
 
+/** Value of each lowercase hex digit's char code, -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Decodes a 64-digit lowercase hex id into `out` at `at`, without a buffer of its own; false when it is not one. */
+export function hexInto(hex: string, out: Uint8Array, at: number): boolean {
+  if (hex.length !== ID_BYTES * 2) return false;
+  for (let i = 0; i < ID_BYTES; i++) {
+    const c1 = hex.charCodeAt(2 * i);
+    const c2 = hex.charCodeAt(2 * i + 1);
+    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
+    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[at + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
 export function blobId(idKey: Buffer, plaintext: Uint8Array): Buffer {
   return createHmac('sha256', idKey).update(plaintext).digest();
 }

@@ -7,7 +7,7 @@
  * with a hex key), with an open-addressing table over the 32-byte ids.
  * Lookups allocate nothing but the location they return.
  */
-import { ID_BYTES } from '../crypto/ids.js';
+import { hexInto, ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
@@ -442,22 +442,4 @@ function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: n
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;
-}
-
-/** Value of each lowercase hex digit's char code, -1 for anything else. */
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
-
-/** Decodes a 64-digit lowercase hex id into `out` at `at`; false when it is not one. */
-function hexInto(hex: string, out: Uint8Array, at: number): boolean {
-  if (hex.length !== ID_BYTES * 2) return false;
-  for (let i = 0; i < ID_BYTES; i++) {
-    const c1 = hex.charCodeAt(2 * i);
-    const c2 = hex.charCodeAt(2 * i + 1);
-    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
-    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
-    if (hi < 0 || lo < 0) return false;
-    out[at + i] = (hi << 4) | lo;
-  }
-  return true;
 }

@@ -20,7 +20,9 @@ import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
+import { BlobIdSet, shortHex } from '../repo/blob-id-set.js';
 import { indexFileFor, type PackRecord } from '../repo/index-file.js';
+import type { BlobKey } from '../repo/master-index.js';
 import { PackBuilder } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
@@ -50,11 +52,11 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const meter = new ProgressMeter(opts.onProgress, 'pruning');
   meter.done();
   const index = await repo.loadIndex();
-  const usage: SnapshotUsage = { trees: new Set(), data: new Set() };
+  const usage: SnapshotUsage = { trees: new Set(), data: new BlobIdSet() };
   for (const s of await repo.listSnapshots()) await collectUsage(repo, index, s.snapshot, usage, opts.signal);
   // Not merged into one set: for a chat database that is hundreds of thousands of ids again.
   const isUsed = (id: string) => usage.data.has(id) || usage.trees.has(id);
-  function* used(): Generator<string> {
+  function* used(): Generator<BlobKey> {
     yield* usage.data;
     for (const id of usage.trees) if (!usage.data.has(id)) yield id;
   }
@@ -67,7 +69,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const servedBytes = new Map<string, number>();
   for (const id of used()) {
     const loc = index.get(id);
-    if (!loc) throw new IntegrityError(`blob ${id.slice(0, 16)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+    if (!loc) throw new IntegrityError(`blob ${shortHex(id)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
     if (!stored.has(loc.pack)) throw new IntegrityError(objectPath('data', loc.pack), 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
     servedBytes.set(loc.pack, (servedBytes.get(loc.pack) ?? 0) + loc.length);
   }

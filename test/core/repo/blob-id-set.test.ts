@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { BlobIdSet, shortHex } from '../../../src/core/repo/blob-id-set.js';
+
+const id = (n: number) => createHash('sha256').update(`blob ${n}`).digest();
+
+test('a blob id set holds each id once, given as bytes or as hex, through its growth', () => {
+  const set = new BlobIdSet();
+  const n = 50_000; // past several doublings of the arrays and the table
+  for (let i = 0; i < n; i++) assert.equal(set.add(i % 2 === 0 ? id(i) : id(i).toString('hex')), true);
+  assert.equal(set.size, n);
+  for (let i = 0; i < n; i += 7) {
+    assert.equal(set.add(id(i)), false);
+    assert.equal(set.add(id(i).toString('hex')), false);
+  }
+  assert.equal(set.size, n);
+  for (let i = 0; i < n; i += 3) assert.equal(set.has(i % 2 === 0 ? id(i).toString('hex') : id(i)), true);
+  for (let i = n; i < n + 1000; i++) assert.equal(set.has(id(i)), false);
+  const seen = [...set].map((b) => Buffer.from(b).toString('hex'));
+  assert.deepEqual(seen, Array.from({ length: n }, (_, i) => id(i).toString('hex')));
+});
+
+test('ids that share their first bytes (the table\'s hash) are still told apart', () => {
+  const set = new BlobIdSet();
+  const a = Buffer.alloc(32, 1);
+  const b = Buffer.alloc(32, 1);
+  b[31] = 2;
+  set.add(a);
+  assert.equal(set.has(b), false);
+  assert.equal(set.add(b), true);
+  assert.equal(set.size, 2);
+});
+
+test('malformed ids are refused, and messages show an id\'s first 16 digits', () => {
+  const set = new BlobIdSet();
+  assert.throws(() => set.add(new Uint8Array(31)), /32 bytes/);
+  assert.throws(() => set.has('ab'.repeat(31)), /64 lowercase hex/);
+  assert.throws(() => set.add('AB'.repeat(32)), /64 lowercase hex/);
+  assert.equal(set.size, 0);
+  assert.equal(shortHex(id(1)), id(1).toString('hex').slice(0, 16));
+  assert.equal(shortHex(id(1).toString('hex')), id(1).toString('hex').slice(0, 16));
+});
