@@ -22,17 +22,26 @@ function electronBinary() {
 
 const bin = join(root, 'bin', 'chatsafe.js');
 
-/** The node options of the chatsafe command's `#!/usr/bin/env -S node ...` line (see bin/chatsafe.js). */
-function binNodeOptions() {
-  const first = readFileSync(bin, 'utf8').split('\n')[0];
-  return first.replace(/^#!\/usr\/bin\/env (-S )?node/, '').split(' ').filter(Boolean);
+/**
+ * The variables and node options of the chatsafe command's `#!/usr/bin/env -S [NAME=value ...] node
+ * [option ...]` line (see bin/chatsafe.js), so the web mode runs as the command does.
+ */
+function binLine() {
+  const words = readFileSync(bin, 'utf8').split('\n')[0].replace(/^#!\/usr\/bin\/env\s+(-S\s+)?/, '').split(' ').filter(Boolean);
+  const env = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+    const word = words.shift();
+    env[word.slice(0, word.indexOf('='))] = word.slice(word.indexOf('=') + 1);
+  }
+  return { env, options: words.slice(1) };
 }
 
 const binary = electronBinary();
-const [command, args, what] = binary
-  ? [binary, [join(root, 'dist', 'electron', 'main.js')], 'electron']
-  : [process.execPath, [...binNodeOptions(), bin, 'ui', ...process.argv.slice(2)], 'web'];
+const line = binLine();
+const [command, args, env, what] = binary
+  ? [binary, [join(root, 'dist', 'electron', 'main.js')], process.env, 'electron']
+  : [process.execPath, [...line.options, bin, 'ui', ...process.argv.slice(2)], { ...process.env, ...line.env }, 'web'];
 if (what === 'web') console.log('The Electron runtime is not available on this machine (set ELECTRON_OVERRIDE_DIST_PATH to use one); starting the local web mode instead.');
-const child = spawn(command, args, { stdio: 'inherit' });
+const child = spawn(command, args, { stdio: 'inherit', env });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

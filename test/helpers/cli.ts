@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_BIN, CLI_NODE_OPTIONS } from './fixtures.js';
+import { CLI_BIN, CLI_ENV, CLI_NODE_OPTIONS } from './fixtures.js';
 
 export interface CliRun {
   /** Exit code, or null when the process was ended by a signal. */
@@ -28,7 +28,7 @@ export interface CliOptions {
 const CLEARED = ['CHATSAFE_KEY', 'CHATSAFE_PASSWORD', 'CHATSAFE_REPO', 'CHATSAFE_DEBUG'];
 
 function cliEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...CLI_ENV };
   for (const name of CLEARED) delete env[name];
   for (const [name, value] of Object.entries(extra ?? {})) {
     if (value === undefined) delete env[name];
@@ -37,7 +37,7 @@ function cliEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `node [the #! line's options] bin/chatsafe.js ARGS` with stdin closed; the caller owns the process. */
+/** Starts `node [the #! line's options] bin/chatsafe.js ARGS`, with the #! line's variables and stdin closed; the caller owns the process. */
 export function spawnCli(args: readonly string[], opts: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, [...CLI_NODE_OPTIONS, CLI_BIN, ...args], { env: cliEnv(opts.env), cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -46,6 +46,16 @@ Ctrl-C.
   },
 };
 
+/** Set for this command by its `#!` line (bin/chatsafe.js): tuned for a backup, not for a browser. */
+const COMMAND_ONLY_VARIABLES = ['MALLOC_MMAP_THRESHOLD_'];
+
+/** The environment the browser opens in: this one, without what the `#!` line set for the command alone. */
+export function browserEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of COMMAND_ONLY_VARIABLES) delete out[name];
+  return out;
+}
+
 /** Opens the system browser when there is one; returns whether it tried. */
 export function openBrowser(url: string): boolean {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? null : 'xdg-open';
@@ -55,7 +65,7 @@ export function openBrowser(url: string): boolean {
   }
   if (!opener || spawnSync('sh', ['-c', `command -v ${opener}`]).status !== 0) return false;
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return false;
-  const child = spawn(opener, [url], { detached: true, stdio: 'ignore' });
+  const child = spawn(opener, [url], { detached: true, stdio: 'ignore', env: browserEnv(process.env) });
   child.on('error', () => undefined);
   child.unref();
   return true;
