@@ -6,6 +6,7 @@
  * succeeds, so the previous snapshot is never deleted for a broken new one.
  */
 import { objectPath } from '../storage/backend.js';
+import { shortHex, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
 import type { BlobIdSet } from '../repo/blob-id-set.js';
 import type { ChunkList } from '../repo/chunk-list.js';
@@ -25,17 +26,13 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
   // Blobs go straight to their packs: a chat database is tens of thousands of
   // chunks, and a set of their ids would only be thrown away.
   const packs = new Set<string>();
-  const need = (blob: string) => {
+  const need = (blob: BlobKey) => {
     const pack = index.packOf(blob);
-    if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${blob.slice(0, 16)}, which no index lists`);
+    if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${shortHex(blob)}, which no index lists`);
     packs.add(pack);
   };
   const needAll = (chunks: ChunkList) => {
-    for (let i = 0; i < chunks.length; i++) {
-      const pack = index.packOf(chunks.id(i));
-      if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${chunks.hex(i).slice(0, 16)}, which no index lists`);
-      packs.add(pack);
-    }
+    for (let i = 0; i < chunks.length; i++) need(chunks.id(i));
   };
   await forEachReference(repo, index, snapshot, new Set(), need, needAll, signal);
   for (const pack of packs) {

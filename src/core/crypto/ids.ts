@@ -10,6 +10,22 @@ import { setImmediate } from 'node:timers/promises';
 
 export const ID_BYTES = 32;
 
+/** A blob's id as 64 hex digits, or as its 32 bytes (a `ChunkList`'s, without making a string). */
+export type BlobKey = string | Uint8Array;
+
+/** The first 16 hex digits of an id, for messages. */
+export function shortHex(id: BlobKey): string {
+  return typeof id === 'string' ? id.slice(0, 16) : Buffer.from(id.buffer, id.byteOffset, 8).toString('hex');
+}
+
+/**
+ * The first slot an id probes in an open-addressing table of `mask + 1` slots. Ids are keyed
+ * hashes, so their first four bytes are uniformly spread: they are the hash.
+ */
+export function idSlot(bytes: Uint8Array, at: number, mask: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) & mask;
+}
+
 /** Value of each lowercase hex digit's char code, -1 for anything else. */
 const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;

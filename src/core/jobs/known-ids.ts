@@ -15,6 +15,8 @@
  * which looks up every full id in the index, would fail the backup rather
  * than lose data.
  */
+import { idSlot } from '../crypto/ids.js';
+
 export class KnownIdTable {
   private readonly slots: number;
   private readonly bytes: Uint8Array;
@@ -44,7 +46,7 @@ export class KnownIdTable {
 
   /** Ids are keyed hashes, so their first bytes are uniformly spread: they are the hash. */
   private start(id: Uint8Array): number {
-    return ((id[0]! | (id[1]! << 8) | (id[2]! << 16) | (id[3]! << 24)) >>> 0) & (this.slots - 1);
+    return idSlot(id, 0, this.slots - 1);
   }
 
   private isEmpty(slot: number): boolean {

@@ -6,8 +6,7 @@
  * bytes each on the main thread's heap (22 MB for the 3 GiB export), and
  * here takes about 50 outside it.
  */
-import { hexInto, ID_BYTES } from '../crypto/ids.js';
-import type { BlobKey } from './master-index.js';
+import { hexInto, ID_BYTES, idSlot, type BlobKey } from '../crypto/ids.js';
 
 export class BlobIdSet {
   private ids = new Uint8Array(1024 * ID_BYTES);
@@ -56,8 +55,7 @@ export class BlobIdSet {
 
   private find(id: Uint8Array): number {
     const mask = this.slots.length - 1;
-    // Ids are keyed hashes: their first four bytes are uniformly spread.
-    for (let s = firstWord(id, 0) & mask; ; s = (s + 1) & mask) {
+    for (let s = idSlot(id, 0, mask); ; s = (s + 1) & mask) {
       const i = this.slots[s]! - 1;
       if (i < 0) return -1;
       if (this.equalsAt(i, id)) return i;
@@ -66,7 +64,7 @@ export class BlobIdSet {
 
   private place(i: number): void {
     const mask = this.slots.length - 1;
-    let s = firstWord(this.ids, i * ID_BYTES) & mask;
+    let s = idSlot(this.ids, i * ID_BYTES, mask);
     while (this.slots[s] !== 0) s = (s + 1) & mask;
     this.slots[s] = i + 1;
   }
@@ -81,13 +79,4 @@ export class BlobIdSet {
     for (let k = 0; k < ID_BYTES; k++) if (this.ids[o + k] !== id[k]) return false;
     return true;
   }
-}
-
-function firstWord(bytes: Uint8Array, at: number): number {
-  return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
-}
-
-/** The first 16 hex digits of an id, for messages. */
-export function shortHex(id: BlobKey): string {
-  return typeof id === 'string' ? id.slice(0, 16) : Buffer.from(id.buffer, id.byteOffset, 8).toString('hex');
 }

@@ -7,7 +7,7 @@
  * with a hex key), with an open-addressing table over the 32-byte ids.
  * Lookups allocate nothing but the location they return.
  */
-import { hexInto, ID_BYTES } from '../crypto/ids.js';
+import { hexInto, ID_BYTES, idSlot, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
@@ -25,9 +25,6 @@ interface PackRows extends PackInfo {
   readonly no: number;
   readonly firstRow: number;
 }
-
-/** A blob's id as 64 hex digits, or as its 32 bytes (a `ChunkList`'s, without making a string). */
-export type BlobKey = string | Uint8Array;
 
 /** One blob entry, as `blobsOfPack` lists them. */
 export type IndexedBlob = { readonly id: string } & BlobLocation;
@@ -370,11 +367,10 @@ export class MasterIndex implements BlobIndex {
     return hexInto(id, this.scratch, 0) ? this.findBytes(this.scratch) : -1;
   }
 
-  /** Ids are keyed hashes, so their first four bytes are uniformly spread: they are the hash. */
   private findBytes(id: Uint8Array): number {
     if (id.length !== ID_BYTES) return -1;
     const mask = this.slots.length - 1;
-    for (let s = startSlot(id, 0, mask); ; s = (s + 1) & mask) {
+    for (let s = idSlot(id, 0, mask); ; s = (s + 1) & mask) {
       const row = this.slots[s]! - 1;
       if (row < 0) return -1;
       if (this.idEquals(row, id, 0)) return row;
@@ -384,7 +380,7 @@ export class MasterIndex implements BlobIndex {
   private insert(row: number): void {
     if ((this.distinct + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     const mask = this.slots.length - 1;
-    for (let s = startSlot(this.ids, row * ID_BYTES, mask); ; s = (s + 1) & mask) {
+    for (let s = idSlot(this.ids, row * ID_BYTES, mask); ; s = (s + 1) & mask) {
       const other = this.slots[s]! - 1;
       if (other < 0) {
         this.slots[s] = row + 1;
@@ -402,7 +398,7 @@ export class MasterIndex implements BlobIndex {
     for (let i = 0; i < old.length; i++) {
       const row = old[i]! - 1;
       if (row < 0) continue;
-      let s = startSlot(this.ids, row * ID_BYTES, mask);
+      let s = idSlot(this.ids, row * ID_BYTES, mask);
       while (this.slots[s] !== 0) s = (s + 1) & mask;
       this.slots[s] = row + 1;
     }
@@ -432,10 +428,6 @@ function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
-}
-
-function startSlot(bytes: Uint8Array, at: number, mask: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) & mask;
 }
 
 function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: number): T {

@@ -9,6 +9,7 @@
  * lanes side by side (`splitIntoLanes`).
  */
 import { objectPath, type RangeReader } from '../storage/backend.js';
+import { shortHex } from '../crypto/ids.js';
 import { BatchBuilder } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
@@ -241,7 +242,7 @@ function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex
     for (let i = 0; i < content.length; i++) {
       const id = content.id(i);
       const loc = index.get(id);
-      if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${content.hex(i).slice(0, 16)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
+      if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${shortHex(id)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
       const last = b?.ranges[b.ranges.length - 1];
       const adjacent = last !== undefined && last.pack === loc.pack && last.offset + last.length === loc.offset;
       if (!b || b.length + loc.length > MAX_READ_BYTES || b.rawLength + loc.rawLength > MAX_PLAIN_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { BlobIdSet, shortHex } from '../../../src/core/repo/blob-id-set.js';
+import { shortHex } from '../../../src/core/crypto/ids.js';
+import { BlobIdSet } from '../../../src/core/repo/blob-id-set.js';
 
 const id = (n: number) => createHash('sha256').update(`blob ${n}`).digest();
 
