@@ -57,7 +57,7 @@ export function storageName(parts: readonly Uint8Array[]): string {
 /**
  * `storageName` of one large buffer, hashed on the calling thread a step at a
  * time, with the event loop's other work between steps: a backup names each
- * 8 MiB pack this way while it reads and hands chunks to the crypto worker,
+ * 4 MiB pack this way while it reads and hands chunks to the crypto worker,
  * its busiest thread, which must never wait for a batch. (WebCrypto's digest,
  * on the thread pool, copies the whole buffer first: a heap snapshot at a
  * backup's peak held two such copies, 15 MiB.)

@@ -57,6 +57,8 @@ export class PackBuilder {
  * A pack is closed before a blob that would not fit, so it never outgrows
  * its buffer (the buffer used to leave room for one largest chunk past the
  * target: 12 MiB for an 8 MiB pack, and a backup keeps four or five of them).
+ * With a 4 MiB target the two are nearly the same: the buffer is one largest
+ * chunk's room, 102 bytes over 4 MiB.
  */
 export function packBufferBytes(target: number): number {
   return Math.max(target, sealedBlobBound(CDC_PARAMS.max) + sealedHeaderBytes(1) + 4);
