@@ -26,7 +26,14 @@ import { ContentIds } from './content-ids.js';
 import { entryMeta, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
-const READ_BLOCK_BYTES = 4 * 1024 * 1024;
+/**
+ * Files are read in 2 MiB blocks into three buffers in turn: a chunk (4 MiB at most) spans at most
+ * three blocks, so the chunker keeps views of the earlier ones instead of copies. After each block
+ * the reader waits for room at the saver; a block ends at most two or three batches of media (the
+ * larger ones in 4 MiB buffers), where 4 MiB blocks sent four or five before the reader waited.
+ */
+const READ_BLOCK_BYTES = 2 * 1024 * 1024;
+const READ_BLOCKS = 3;
 /** Files of unknown type are compressed only if their first 64 KiB shrink. */
 const COMPRESS_PROBE_BYTES = 64 * 1024;
 
@@ -185,7 +192,7 @@ class TreeWalker {
     private readonly meter: ProgressMeter,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.scanner = new GearScanner(gear, READ_BLOCK_BYTES, 2);
+    this.scanner = new GearScanner(gear, READ_BLOCK_BYTES, READ_BLOCKS);
   }
 
   /** After the last file: its read blocks go. */
@@ -288,7 +295,7 @@ class TreeWalker {
       const sink: ChunkSink = (parts, length) => this.saver.add('data', parts, length, compress, ids);
       for (let n = 0; ; n++) {
         throwIfCancelled(this.signal);
-        const block = scanner.blocks[n & 1]!;
+        const block = scanner.blocks[n % READ_BLOCKS]!;
         const bytesRead = readSync(fd, block, 0, READ_BLOCK_BYTES, null);
         if (bytesRead === 0) break;
         const data = block.subarray(0, bytesRead);
@@ -296,7 +303,7 @@ class TreeWalker {
           chunker = new FileChunker(chunkMethodFor(data), this.gear, data, scanner);
           compress = worthCompressing(data) && maybeCompressView(data.subarray(0, COMPRESS_PROBE_BYTES), DATA_LEVEL).flag !== FLAG_STORED;
         }
-        chunker.feed(data, sink, true);
+        chunker.feed(data, sink, READ_BLOCKS);
         size += bytesRead;
         if (countProgress) this.meter.add(bytesRead);
         await this.saver.room();

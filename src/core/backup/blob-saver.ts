@@ -44,7 +44,7 @@ const BATCH_CHUNKS = 256;
 /**
  * Batch buffers come in two sizes: this one for the larger file chunks (room for the largest), and
  * BATCH_BYTES for the rest. A database's pages filled a quarter of a buffer this large, and a 4 MiB
- * read block of them sends four batches before the reader waits: five or six buffers of 4 MiB held
+ * read block of them sent four batches before the reader waited: five or six buffers of 4 MiB held
  * for 1 MiB of pages each.
  */
 const BATCH_CAPACITY = CDC_PARAMS.max;

@@ -65,20 +65,23 @@ export class FileChunker {
    * what it keeps.
    *
    * The unfinished tail of `block` is copied, so the caller may reuse `block`
-   * at once; unless `blockKept` is true: then the caller promises to leave
-   * `block` untouched until the next `feed` or `end` returns (by reading into
-   * two buffers in turn), and the tail, up to a whole block of media, is not
-   * copied at all.
+   * at once; unless `rotation` is more than 1: then the caller reads into
+   * that many buffers in turn, and promises to leave `block` untouched until
+   * `rotation - 1` more blocks have been fed (or `end` returns). The tail is
+   * then kept as a view, not copied, as long as the chunk it begins spans no
+   * more than `rotation - 1` blocks so far.
    */
-  feed(block: Uint8Array, sink: ChunkSink, blockKept = false): void {
+  feed(block: Uint8Array, sink: ChunkSink, rotation = 1): void {
+    const kept = rotation > 1;
     let start = 0;
     while (start < block.length) {
       const cut = this.cutter ? this.cutter.next(block, start, block.length) : this.fixedCut(block.length, start);
       if (cut < 0) {
-        this.pieces.push(blockKept ? block.subarray(start) : Uint8Array.prototype.slice.call(block, start));
+        this.pieces.push(kept ? block.subarray(start) : Uint8Array.prototype.slice.call(block, start));
         this.pendingLen += block.length - start;
-        // A chunk spanning three blocks (short reads) would keep a view of a block the caller now reuses.
-        if (blockKept && this.pieces.length > 1) {
+        // The buffer read next holds the block `rotation - 1` before this one: a chunk that began
+        // there (short reads, or one spanning more blocks than the rotation allows) is copied now.
+        if (kept && this.pieces.length >= rotation) {
           const joined = joinOwned(this.pieces, this.pendingLen);
           this.pieces.length = 0;
           this.pieces.push(joined);

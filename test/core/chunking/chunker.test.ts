@@ -63,30 +63,47 @@ test('chunks own their memory, so they can be moved to a worker', () => {
   }
 });
 
-/** Reads like the backup does: two buffers in turn, the chunker keeping a view of the last one's tail. */
-function chunkKeptBlocks(data: Buffer, readSizes: readonly number[]): Buffer[] {
+/** Reads like the backup does: `rotation` buffers in turn, the chunker keeping views of the last ones' tails. */
+function chunkKeptBlocks(data: Buffer, readSizes: readonly number[], rotation: number, blockBytes: number): { chunks: Buffer[]; copiedBytes: number } {
   const c = new FileChunker(chunkMethodFor(data), gear, data);
-  const buffers = [Buffer.alloc(4 * 1024 * 1024), Buffer.alloc(4 * 1024 * 1024)];
+  const buffers = Array.from({ length: rotation }, () => Buffer.alloc(blockBytes));
   const out: Buffer[] = [];
-  const sink = (parts: readonly Uint8Array[]) => out.push(Buffer.concat(parts));
+  let copiedBytes = 0;
+  const sink = (parts: readonly Uint8Array[]) => {
+    // A piece outside every read buffer is a copy the chunker made.
+    for (const p of parts) if (!buffers.some((b) => b.buffer === p.buffer)) copiedBytes += p.length;
+    out.push(Buffer.concat(parts));
+  };
   for (let o = 0, n = 0; o < data.length; n++) {
     const size = Math.min(readSizes[n % readSizes.length]!, data.length - o);
-    const block = buffers[n & 1]!.subarray(0, size);
+    const block = buffers[n % rotation]!.subarray(0, size);
     data.copy(block, 0, o, o + size);
-    c.feed(block, sink, true);
-    buffers[(n + 1) & 1]!.fill(0xee); // the buffer read next is overwritten, as a reader would
+    c.feed(block, sink, rotation);
+    buffers[(n + 1) % rotation]!.fill(0xee); // the buffer read next is overwritten, as a reader would
     o += size;
   }
   c.end(sink);
-  return out;
+  return { chunks: out, copiedBytes };
 }
 
-test('reading into two buffers in turn gives the same chunks, short reads included', () => {
+test('reading into buffers in turn gives the same chunks, short reads included', () => {
   const data = pseudoRandomBytes(13 * 1024 * 1024, 6);
   const expected = chunk(data, 1 << 20).map((c) => c.toString('base64'));
-  for (const sizes of [[4 * 1024 * 1024], [4 * 1024 * 1024, 100_000, 3], [300_000], [65_537, 4 * 1024 * 1024]]) {
-    assert.deepEqual(chunkKeptBlocks(data, sizes).map((c) => c.toString('base64')), expected, `reads of ${sizes.join(', ')}`);
+  const MiB = 1024 * 1024;
+  for (const [rotation, blockBytes] of [[2, 4 * MiB], [3, 2 * MiB], [2, 2 * MiB]] as const) {
+    for (const sizes of [[blockBytes], [blockBytes, 100_000, 3], [300_000], [65_537, blockBytes]]) {
+      const { chunks } = chunkKeptBlocks(data, sizes, rotation, blockBytes);
+      assert.deepEqual(chunks.map((c) => c.toString('base64')), expected, `${rotation} buffers of ${blockBytes}, reads of ${sizes.join(', ')}`);
+    }
   }
+});
+
+test('three 2 MiB buffers in turn: whole reads keep every chunk as views; a chunk over more blocks than that is copied', () => {
+  const data = pseudoRandomBytes(24 * 1024 * 1024, 7);
+  const MiB = 1024 * 1024;
+  assert.equal(chunkKeptBlocks(data, [2 * MiB], 3, 2 * MiB).copiedBytes, 0, 'a chunk spans at most three 2 MiB blocks');
+  // 1 MiB blocks: a chunk longer than 1 MiB can span three of them, and two buffers keep only two.
+  assert.ok(chunkKeptBlocks(data, [MiB], 2, MiB).copiedBytes > 0, 'two 1 MiB buffers: chunks over three blocks are copied');
 });
 
 test('media formats are not worth compressing; text is', () => {
