@@ -20,6 +20,7 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
 import { encodeTree, sameNodes, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
+import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
 import { ContentIds } from './content-ids.js';
@@ -201,7 +202,9 @@ class TreeWalker {
   }
 
   saveTree(tree: Tree): string {
-    return this.saver.save('tree', encodeTree(tree), true);
+    const bytes = encodeTree(tree);
+    if (bytes.length > MAX_TREE_BLOB_BYTES) throw treeTooLarge(tree, bytes.length);
+    return this.saver.save('tree', bytes, true);
   }
 
   /**
@@ -319,6 +322,18 @@ class TreeWalker {
     if (countProgress) this.meter.add(0, 1);
     return { later: ids.done().then((content) => ({ ...base, size, content })) };
   }
+}
+
+/** A folder whose listing (mostly its files' chunk ids) is more than a tree blob may hold. */
+function treeTooLarge(tree: Tree, bytes: number): ChatsafeError {
+  let largest: FileNode | null = null;
+  for (const n of tree.nodes) if (n.type === 'file' && n.content.length > (largest?.content.length ?? -1)) largest = n;
+  const which = largest ? ` Its largest file, ${largest.name}, is ${largest.content.length.toLocaleString('en-US')} chunks.` : '';
+  return new ChatsafeError(
+    'unsupported',
+    `A folder's listing is ${(bytes / 1048576).toFixed(0)} MiB, more than the ${MAX_TREE_BLOB_BYTES / 1048576} MiB one listing may take.${which} No snapshot was made.`,
+    'Files this large (a SQLite database of about 30 GiB or more) cannot be listed in a snapshot; back up the other files without it.',
+  );
 }
 
 function readError(path: string, err: unknown): ChatsafeError {

@@ -11,7 +11,7 @@ import { decodeConfig } from '../repo/config.js';
 import { decodePayload } from '../repo/compression.js';
 import { unlockMasterKey, type Credential, type RepoHeader, type VaultUnlocker } from '../repo/repository.js';
 import { SafeName } from '../repo/tree.js';
-import { MAX_BLOB_BYTES } from '../repo/blob.js';
+import { MAX_DATA_BLOB_BYTES } from '../repo/blob.js';
 import { decodeHeader, ManifestSchema, MAX_HEADER_BYTES, RECORD, type BundleHeader, type Manifest } from './format.js';
 import { SegmentOpener, SEGMENT_BYTES } from './stream-aead.js';
 import { TAG_BYTES } from '../crypto/aead.js';
@@ -151,7 +151,7 @@ export class BundlePayload {
       const raw = h.readUInt32BE(0);
       const stored = h.readUInt32BE(4);
       const flag = h[8]!;
-      if (raw === 0 || raw > MAX_BLOB_BYTES || stored > MAX_BLOB_BYTES + 64 || n + raw > size) throw new IntegrityError(this.info.path, 'a content block has an impossible size');
+      if (raw === 0 || raw > MAX_DATA_BLOB_BYTES || stored > MAX_DATA_BLOB_BYTES + 64 || n + raw > size) throw new IntegrityError(this.info.path, 'a content block has an impossible size');
       const body = await this.readExact(stored);
       const payload = Buffer.concat([Uint8Array.of(flag), body]);
       const plain = decodePayload(payload, raw, this.info.path);

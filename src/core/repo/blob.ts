@@ -13,8 +13,18 @@ export const BLOB_TYPES = { data: 0, tree: 1 } as const;
 export type BlobType = keyof typeof BLOB_TYPES;
 export const BLOB_TYPE_BY_CODE: Record<number, BlobType | undefined> = { 0: 'data', 1: 'tree' };
 
-/** The largest blob plaintext the format allows (the chunker's maximum is smaller). */
-export const MAX_BLOB_BYTES = 16 * 1024 * 1024;
+/** The largest data blob plaintext the format allows (the chunker's maximum is smaller). */
+export const MAX_DATA_BLOB_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest tree blob plaintext. A tree lists every chunk of each of its files, 67 bytes of JSON
+ * a chunk: a SQLite database of 1 GiB in 4 KiB pages is 262,144 chunks, 17.6 MB of its folder's
+ * tree, more than a data blob may hold. 512 MiB lists a database of about 30 GiB.
+ */
+export const MAX_TREE_BLOB_BYTES = 512 * 1024 * 1024;
+
+export function maxRawLength(type: BlobType): number {
+  return type === 'tree' ? MAX_TREE_BLOB_BYTES : MAX_DATA_BLOB_BYTES;
+}
 
 const BLOB_LABEL = 'chatsafe/v1/blob';
 

@@ -4,7 +4,7 @@
  * periodically during a backup (so an interrupted backup resumes without
  * uploading again what already landed), and consolidated by prune.
  */
-import { BLOB_TYPES, MAX_BLOB_BYTES, type BlobType } from './blob.js';
+import { BLOB_TYPES, maxRawLength, type BlobType } from './blob.js';
 import { isHex64, isIntIn, isRecord, Malformed, rejectUnknownKeys, validatorOf } from './json-shape.js';
 import type { PackEntry } from './pack.js';
 
@@ -71,7 +71,8 @@ function checkBlob(b: unknown, i: number, j: number): void {
   if (!BLOB_TYPE_NAMES.has(b.type as string)) throw new Malformed(['packs', i, 'blobs', j, 'type'], `expected one of ${[...BLOB_TYPE_NAMES].join(', ')}`);
   if (!isIntIn(b.offset, 0, Number.MAX_SAFE_INTEGER)) throw new Malformed(['packs', i, 'blobs', j, 'offset'], 'expected a non-negative integer');
   if (!isIntIn(b.length, 1, Number.MAX_SAFE_INTEGER)) throw new Malformed(['packs', i, 'blobs', j, 'length'], 'expected a positive integer');
-  if (!isIntIn(b.rawLength, 0, MAX_BLOB_BYTES)) throw new Malformed(['packs', i, 'blobs', j, 'rawLength'], `expected an integer from 0 to ${MAX_BLOB_BYTES}`);
+  const max = maxRawLength(b.type as BlobType);
+  if (!isIntIn(b.rawLength, 0, max)) throw new Malformed(['packs', i, 'blobs', j, 'rawLength'], `expected an integer from 0 to ${max}`);
   rejectUnknownKeys(b, 5, BLOB_KEYS, ['packs', i, 'blobs', j]);
 }
 

@@ -10,7 +10,7 @@ import { aadOf, AuthenticationFailed, open, seal, sealInto, SEAL_OVERHEAD } from
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
-import { BLOB_TYPE_BY_CODE, BLOB_TYPES, MAX_BLOB_BYTES, sealBlobInto, sealedBlobBound, type BlobType } from './blob.js';
+import { BLOB_TYPE_BY_CODE, BLOB_TYPES, maxRawLength, sealBlobInto, sealedBlobBound, type BlobType } from './blob.js';
 
 const HEADER_LABEL = 'chatsafe/v1/pack-header';
 const ENTRY_BYTES = 1 + ID_BYTES + 4 + 4;
@@ -230,7 +230,7 @@ export function forEachPackEntry(header: Uint8Array, limit: number, object: stri
     const type = BLOB_TYPE_BY_CODE[buf[o]!];
     const length = buf.readUInt32LE(o + 1 + ID_BYTES);
     const rawLength = buf.readUInt32LE(o + 5 + ID_BYTES);
-    if (!type || length < SEAL_OVERHEAD + 1 || rawLength > MAX_BLOB_BYTES || offset + length > limit) {
+    if (!type || length < SEAL_OVERHEAD + 1 || rawLength > maxRawLength(type) || offset + length > limit) {
       throw new IntegrityError(object, `pack header entry ${i} is malformed`);
     }
     each(i, type, o + 1, offset, length, rawLength);

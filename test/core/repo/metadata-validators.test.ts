@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { IntegrityError } from '../../../src/core/errors.js';
-import { MAX_BLOB_BYTES } from '../../../src/core/repo/blob.js';
+import { MAX_DATA_BLOB_BYTES, MAX_TREE_BLOB_BYTES } from '../../../src/core/repo/blob.js';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 import { IndexFileSchema } from '../../../src/core/repo/index-file.js';
 import type { JsonValidator } from '../../../src/core/repo/json-shape.js';
@@ -34,9 +34,12 @@ const OracleIndexFile = z
                 type: z.enum(['data', 'tree']),
                 offset: z.number().int().nonnegative(),
                 length: z.number().int().positive(),
-                rawLength: z.number().int().nonnegative().max(MAX_BLOB_BYTES),
+                rawLength: z.number().int().nonnegative(),
               })
-              .strict(),
+              .strict()
+              .superRefine((b, ctx) => {
+                if (b.rawLength > (b.type === 'tree' ? MAX_TREE_BLOB_BYTES : MAX_DATA_BLOB_BYTES)) ctx.addIssue({ code: 'custom', path: ['rawLength'], message: 'too large' });
+              }),
           ),
         })
         .strict(),
@@ -85,7 +88,7 @@ function validIndex(): Record<string, unknown> {
         size: 5000,
         blobs: [
           { id: hex('b0'), type: 'data', offset: 0, length: 1000, rawLength: 0 },
-          { id: hex('b1'), type: 'tree', offset: 1000, length: 2000, rawLength: MAX_BLOB_BYTES },
+          { id: hex('b1'), type: 'tree', offset: 1000, length: 2000, rawLength: MAX_TREE_BLOB_BYTES },
           { id: hex('b2'), type: 'data', offset: 3000, length: 1, rawLength: 5 },
           { id: hex('b3'), type: 'data', offset: 3001, length: 1999, rawLength: 1999 },
         ],
@@ -163,7 +166,8 @@ const HOSTILE_INDEX: HostileCase[] = [
   ['offset as null', (d) => ((d.packs[0].blobs[0].offset = null), d), 'packs.0.blobs.0.offset'],
   ['zero length', (d) => ((d.packs[0].blobs[1].length = 0), d), 'packs.0.blobs.1.length'],
   ['fractional length', (d) => ((d.packs[0].blobs[1].length = 0.5), d), 'packs.0.blobs.1.length'],
-  ['rawLength over MAX_BLOB_BYTES', (d) => ((d.packs[0].blobs[1].rawLength = MAX_BLOB_BYTES + 1), d), 'packs.0.blobs.1.rawLength'],
+  ['tree rawLength over MAX_TREE_BLOB_BYTES', (d) => ((d.packs[0].blobs[1].rawLength = MAX_TREE_BLOB_BYTES + 1), d), 'packs.0.blobs.1.rawLength'],
+  ['data rawLength over MAX_DATA_BLOB_BYTES', (d) => ((d.packs[0].blobs[3].rawLength = MAX_DATA_BLOB_BYTES + 1), d), 'packs.0.blobs.3.rawLength'],
   ['negative rawLength', (d) => ((d.packs[0].blobs[1].rawLength = -1), d), 'packs.0.blobs.1.rawLength'],
   ['missing rawLength', (d) => (delete d.packs[0].blobs[2].rawLength, d), 'packs.0.blobs.2.rawLength'],
   ['an extra blob key', (d) => ((d.packs[0].blobs[2].plaintext = 'hello'), d), 'packs.0.blobs.2'],
@@ -247,7 +251,7 @@ test('a malformed sealed index file is an IntegrityError naming the path of the 
 
 /** Values that sit on or next to a boundary of some rule. */
 const VALUES: unknown[] = [
-  null, true, false, 0, -0, 1, -1, 1.5, 2, 5, 0o777, 0o7777, 0o10000, 2 ** 53 - 1, 2 ** 53, 1e300, MAX_BLOB_BYTES, MAX_BLOB_BYTES + 1,
+  null, true, false, 0, -0, 1, -1, 1.5, 2, 5, 0o777, 0o7777, 0o10000, 2 ** 53 - 1, 2 ** 53, 1e300, MAX_DATA_BLOB_BYTES, MAX_DATA_BLOB_BYTES + 1, MAX_TREE_BLOB_BYTES, MAX_TREE_BLOB_BYTES + 1,
   '', '.', '..', '...', 'a', 'a/b', 'a\\b', 'a\0b', '0', '-0', '-', '+1', '12', '9'.repeat(22), '9'.repeat(23), '-' + '9'.repeat(22), '9'.repeat(24), '9'.repeat(25),
   'x'.repeat(1024), 'x'.repeat(1025), '😀'.repeat(1024), '😀'.repeat(1025), '\ud800'.repeat(1024), '\ud800'.repeat(1025), '😀'.repeat(4096), '😀'.repeat(4097),
   hex('v'), hex('w'), hex('v').toUpperCase(), hex('v').slice(1), hex('v') + 'a', hex('v').slice(1) + 'G', hex('v').slice(1) + '\n',
