@@ -30,7 +30,7 @@ import { verifySnapshot } from './verify.js';
 /**
  * Files are read in 2 MiB blocks into three buffers in turn: a chunk (4 MiB at most) spans at most
  * three blocks, so the chunker keeps views of the earlier ones instead of copies. After each block
- * the reader waits for room at the saver; a block ends at most two or three batches of media (the
+ * the reader waits for room at the saver; a block sends at most two or three batches of media (the
  * larger ones in 4 MiB buffers), where 4 MiB blocks sent four or five before the reader waited.
  */
 const READ_BLOCK_BYTES = 2 * 1024 * 1024;
