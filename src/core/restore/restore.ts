@@ -218,7 +218,9 @@ export async function planTree(repo: Repository, index: BlobIndex, treeId: strin
 /**
  * Chunks in restore order, read in batches for one worker call each: ranges
  * of adjacent blobs in a pack, and after a database grew, the many small
- * ranges that alternate between its old and new packs.
+ * ranges that alternate between its old and new packs. A blob that comes
+ * again within a batch (a database's empty pages are all one blob) is read
+ * once and opened again from where it lies in the batch.
  */
 interface ReadBatch {
   /** Read one after another into the batch's buffer. */
@@ -234,21 +236,31 @@ interface ReadBatch {
   rawLength: number;
 }
 
-function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex): Generator<ReadBatch> {
+export function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex): Generator<ReadBatch> {
   let b: ReadBatch | null = null;
   let sourceOf = new Map<string, number>();
+  /** Where each blob of the batch lies in its buffer, by pack and offset in the pack. */
+  let placed = new Map<string, Map<number, number>>();
   for (const f of files) {
     const content = f.node.content;
     for (let i = 0; i < content.length; i++) {
       const id = content.id(i);
       const loc = index.get(id);
       if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${shortHex(id)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
+      const at = b && b.rawLength + loc.rawLength <= MAX_PLAIN_BYTES ? placed.get(loc.pack)?.get(loc.offset) : undefined;
+      if (b && at !== undefined) {
+        b.blobs.add('data', id, at, loc.length, loc.rawLength, sourceOf.get(loc.pack)!);
+        b.lengths.push(loc.rawLength);
+        b.rawLength += loc.rawLength;
+        continue;
+      }
       const last = b?.ranges[b.ranges.length - 1];
       const adjacent = last !== undefined && last.pack === loc.pack && last.offset + last.length === loc.offset;
       if (!b || b.length + loc.length > MAX_READ_BYTES || b.rawLength + loc.rawLength > MAX_PLAIN_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
         if (b) yield b;
         b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], length: 0, rawLength: 0 };
         sourceOf = new Map();
+        placed = new Map();
       }
       if (adjacent && b.ranges.length > 0) last.length += loc.length;
       else b.ranges.push({ pack: loc.pack, offset: loc.offset, length: loc.length });
@@ -258,6 +270,9 @@ function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex
         sourceOf.set(loc.pack, source);
       }
       b.blobs.add('data', id, b.length, loc.length, loc.rawLength, source);
+      let inPack = placed.get(loc.pack);
+      if (!inPack) placed.set(loc.pack, (inPack = new Map()));
+      inPack.set(loc.offset, b.length);
       b.lengths.push(loc.rawLength);
       b.length += loc.length;
       b.rawLength += loc.rawLength;
