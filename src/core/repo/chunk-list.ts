@@ -9,8 +9,7 @@
  * In JSON (trees, snapshots, bundles) a list is still an array of hex strings:
  * `toJSON` gives that array, so the stored format does not change.
  */
-import { ID_BYTES } from '../crypto/ids.js';
-import { isHex64 } from './json-shape.js';
+import { hexInto, ID_BYTES } from '../crypto/ids.js';
 import type { JsonBytes } from './json-bytes.js';
 
 export class ChunkList implements Iterable<string> {
@@ -113,11 +112,9 @@ export class HexArena {
   list(ids: readonly unknown[]): ChunkList {
     const first = this.used;
     if (first + ids.length > this.arena.length / ID_BYTES) throw new RangeError('HexArena: more ids than it was made for');
-    const out = Buffer.from(this.arena.buffer, this.arena.byteOffset, this.arena.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!isHex64(id)) throw new TypeError(`chunk id ${i} is not 64 hex digits`);
-      out.write(id, (first + i) * ID_BYTES, ID_BYTES, 'hex');
+      if (typeof id !== 'string' || !hexInto(id, this.arena, (first + i) * ID_BYTES)) throw new TypeError(`chunk id ${i} is not 64 hex digits`);
     }
     this.used += ids.length;
     return ChunkList.view(this.arena, first, ids.length);
