@@ -247,34 +247,28 @@ export function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: Bl
       const id = content.id(i);
       const loc = index.get(id);
       if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${shortHex(id)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
-      const at = b && b.rawLength + loc.rawLength <= MAX_PLAIN_BYTES ? placed.get(loc.pack)?.get(loc.offset) : undefined;
-      if (b && at !== undefined) {
-        b.blobs.add('data', id, at, loc.length, loc.rawLength, sourceOf.get(loc.pack)!);
-        b.lengths.push(loc.rawLength);
-        b.rawLength += loc.rawLength;
-        continue;
+      // Already read into this batch: opened again from there, if the plaintext still fits.
+      let at = b && b.rawLength + loc.rawLength <= MAX_PLAIN_BYTES ? placed.get(loc.pack)?.get(loc.offset) : undefined;
+      if (!b || at === undefined) {
+        const last = b?.ranges[b.ranges.length - 1];
+        const adjacent = last !== undefined && last.pack === loc.pack && last.offset + last.length === loc.offset;
+        if (!b || b.length + loc.length > MAX_READ_BYTES || b.rawLength + loc.rawLength > MAX_PLAIN_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
+          if (b) yield b;
+          b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], length: 0, rawLength: 0 };
+          sourceOf = new Map();
+          placed = new Map();
+        }
+        if (adjacent && b.ranges.length > 0) last.length += loc.length;
+        else b.ranges.push({ pack: loc.pack, offset: loc.offset, length: loc.length });
+        if (!sourceOf.has(loc.pack)) sourceOf.set(loc.pack, b.objects.push(objectPath('data', loc.pack)) - 1);
+        let inPack = placed.get(loc.pack);
+        if (!inPack) placed.set(loc.pack, (inPack = new Map()));
+        at = b.length;
+        inPack.set(loc.offset, at);
+        b.length += loc.length;
       }
-      const last = b?.ranges[b.ranges.length - 1];
-      const adjacent = last !== undefined && last.pack === loc.pack && last.offset + last.length === loc.offset;
-      if (!b || b.length + loc.length > MAX_READ_BYTES || b.rawLength + loc.rawLength > MAX_PLAIN_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
-        if (b) yield b;
-        b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], length: 0, rawLength: 0 };
-        sourceOf = new Map();
-        placed = new Map();
-      }
-      if (adjacent && b.ranges.length > 0) last.length += loc.length;
-      else b.ranges.push({ pack: loc.pack, offset: loc.offset, length: loc.length });
-      let source = sourceOf.get(loc.pack);
-      if (source === undefined) {
-        source = b.objects.push(objectPath('data', loc.pack)) - 1;
-        sourceOf.set(loc.pack, source);
-      }
-      b.blobs.add('data', id, b.length, loc.length, loc.rawLength, source);
-      let inPack = placed.get(loc.pack);
-      if (!inPack) placed.set(loc.pack, (inPack = new Map()));
-      inPack.set(loc.offset, b.length);
+      b.blobs.add('data', id, at, loc.length, loc.rawLength, sourceOf.get(loc.pack)!);
       b.lengths.push(loc.rawLength);
-      b.length += loc.length;
       b.rawLength += loc.rawLength;
     }
   }
