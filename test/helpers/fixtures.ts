@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The repository root, from dist/test/helpers (compiled) or test/helpers (source). */
 export const REPO_ROOT = (() => {
@@ -29,19 +29,8 @@ export function fixture(rel: string): { path: string; skip: string | false } {
 /** The built CLI entry point, for tests that run `chatsafe` as a real process. */
 export const CLI_BIN = resolve(REPO_ROOT, 'bin', 'chatsafe.js');
 
-/**
- * The variables and node options of the CLI's `#!/usr/bin/env -S [NAME=value ...] node [option ...]`
- * line, so tests start it as a user's shell does.
- */
-function cliBinLine(): { env: Readonly<Record<string, string>>; options: readonly string[] } {
-  const words = readFileSync(CLI_BIN, 'utf8').split('\n')[0]!.replace(/^#!\/usr\/bin\/env\s+(-S\s+)?/, '').split(' ').filter(Boolean);
-  const env: Record<string, string> = {};
-  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) {
-    const word = words.shift()!;
-    env[word.slice(0, word.indexOf('='))] = word.slice(word.indexOf('=') + 1);
-  }
-  return { env, options: words.slice(1) };
-}
-const BIN_LINE = cliBinLine();
+type BinLine = { env: Readonly<Record<string, string>>; options: readonly string[] };
+/** The variables and node options of the CLI's `#!` line (electron/bin-line.mjs), so tests start it as a user's shell does. */
+const BIN_LINE = ((await import(pathToFileURL(resolve(REPO_ROOT, 'electron', 'bin-line.mjs')).href)) as { binLine: (bin: string) => BinLine }).binLine(CLI_BIN);
 export const CLI_NODE_OPTIONS: readonly string[] = BIN_LINE.options;
 export const CLI_ENV: Readonly<Record<string, string>> = BIN_LINE.env;
