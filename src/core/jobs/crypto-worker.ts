@@ -55,6 +55,7 @@ function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: b
   if (!a) assemblers.set(type, (a = new PackAssembler(packTarget, takeSpare, type === 'tree' ? TREE_PACK_START_BYTES : undefined)));
   if (!a.fits(data.length)) finished.push(finishPack(a));
   a.add(dataKeyBuf, type, id, data, compress);
+  if (a.oversized) finished.push(finishPack(a));
 }
 
 function finishPack(a: PackAssembler): PackMessage {

@@ -6,7 +6,9 @@
  */
 import { aadOf, AuthenticationFailed, open, openSteps, sealInto, SEAL_OVERHEAD } from '../crypto/aead.js';
 import { ID_BYTES } from '../crypto/ids.js';
+import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { IntegrityError } from '../errors.js';
+import { ScratchBuffer } from './scratch-buffer.js';
 import { DATA_LEVEL, decodePayload, decompressInto, FLAG_STORED, FLAG_ZSTD, LEVEL, maybeCompressView } from './compression.js';
 
 export const BLOB_TYPES = { data: 0, tree: 1 } as const;
@@ -69,7 +71,7 @@ export function openBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, sealed
 }
 
 /** Compressed bodies are decrypted here before they are decompressed into place. */
-let zstdScratch = Buffer.alloc(0);
+const zstdScratch = new ScratchBuffer(sealedBlobBound(CDC_PARAMS.max));
 
 /**
  * Like `openBlob`, but writes the plaintext straight into `out` at `at`
@@ -80,6 +82,7 @@ let zstdScratch = Buffer.alloc(0);
 export function openBlobInto(dataKey: Buffer, type: BlobType, id: Uint8Array, sealed: Uint8Array, rawLength: number, object: string, out: Uint8Array, at: number): void {
   const bodyLength = sealed.length - SEAL_OVERHEAD - 1;
   let flag = -1;
+  let body: Buffer | null = null;
   try {
     openSteps(dataKey, blobAad(type, id), sealed, (piece, offset) => {
       let p = piece;
@@ -88,15 +91,15 @@ export function openBlobInto(dataKey: Buffer, type: BlobType, id: Uint8Array, se
         flag = p[0]!;
         p = p.subarray(1);
         o = 0;
-        if (flag !== FLAG_STORED && zstdScratch.length < bodyLength) zstdScratch = Buffer.allocUnsafeSlow(bodyLength);
+        if (flag !== FLAG_STORED) body = zstdScratch.take(bodyLength);
       }
       if (flag === FLAG_STORED) {
         if (bodyLength === rawLength) out.set(p, at + o);
-      } else zstdScratch.set(p, o);
+      } else body!.set(p, o);
     });
     if (flag === FLAG_STORED) {
       if (bodyLength !== rawLength) throw new IntegrityError(object, `length ${Math.max(0, bodyLength)} differs from the recorded ${rawLength}`);
-    } else if (flag === FLAG_ZSTD) decompressInto(zstdScratch.subarray(0, bodyLength), out.subarray(at, at + rawLength), object);
+    } else if (flag === FLAG_ZSTD) decompressInto(body!.subarray(0, bodyLength), out.subarray(at, at + rawLength), object);
     else throw new IntegrityError(object, 'unknown payload encoding');
   } catch (e) {
     out.fill(0, at, at + rawLength);

@@ -5,7 +5,9 @@
  * hostile payload cannot expand beyond what the (authenticated) index says.
  */
 import { createRequire } from 'node:module';
+import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { IntegrityError } from '../errors.js';
+import { ScratchBuffer } from './scratch-buffer.js';
 
 interface ZstdBinding {
   CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
@@ -34,7 +36,7 @@ export const DATA_LEVEL = -1;
 
 let cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
 /** Reused output buffer: most attempts on unknown data do not pay, and then nothing is allocated. */
-let scratch = Buffer.alloc(0);
+const scratch = new ScratchBuffer(zstd.compressBound(CDC_PARAMS.max));
 let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
 
 /** Compresses when it saves at least 1/16 of the size; otherwise the data is stored as is. */
@@ -49,11 +51,10 @@ export function maybeCompress(data: Uint8Array): { flag: number; body: Uint8Arra
  */
 export function maybeCompressView(data: Uint8Array, level = LEVEL): { flag: number; body: Uint8Array } {
   cctx ??= new zstd.CCtx();
-  const bound = zstd.compressBound(data.length);
-  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
-  const n = cctx.compress(scratch, data, level);
+  const out = scratch.take(zstd.compressBound(data.length));
+  const n = cctx.compress(out, data, level);
   if (n > data.length - (data.length >> 4)) return { flag: FLAG_STORED, body: data };
-  return { flag: FLAG_ZSTD, body: scratch.subarray(0, n) };
+  return { flag: FLAG_ZSTD, body: out.subarray(0, n) };
 }
 
 /** `payload` is flag || body; returns exactly rawLength bytes or throws IntegrityError naming `object`. */

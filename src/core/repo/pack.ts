@@ -113,6 +113,15 @@ export class PackAssembler {
   }
 
   /**
+   * Whether this pack holds a blob larger than a pack buffer (only a huge directory listing can
+   * be): the caller finishes it at once, or the outsized buffer would stay through the backup,
+   * filling slowly with later listings.
+   */
+  get oversized(): boolean {
+    return this.buf.length > this.bufferBytes;
+  }
+
+  /**
    * Whether a blob of `rawLength` bytes fits in this pack with the header
    * behind it. An empty pack takes any blob: one larger than the buffer
    * (only a huge directory listing can be) gets a buffer of its own size.

@@ -59,6 +59,23 @@ test('a blob larger than any pack buffer gets a pack of its own, and the next pa
   assert.deepEqual(packs.flatMap(readBack), [small, huge, small]);
 });
 
+test('a pack holding an outsized blob says so, so the worker can hand it over at once', () => {
+  for (const startBytes of [undefined, 256 * 1024]) {
+    const a = new PackAssembler(TARGET, () => undefined, startBytes);
+    const small = randomBytes(5000);
+    a.add(dataKey, 'tree', blobId(idKey, small), small, true);
+    assert.equal(a.oversized, false, 'a small blob in a pack');
+    const huge = randomBytes(TARGET + 1000);
+    assert.equal(a.fits(huge.length), false);
+    a.finish(metaKey);
+    a.add(dataKey, 'tree', blobId(idKey, huge), huge, true);
+    assert.equal(a.oversized, true, 'a buffer grown past the pack size');
+    const p = a.finish(metaKey);
+    assert.equal(a.oversized, false, 'the next pack starts in a buffer of the usual size');
+    assert.deepEqual(readBack(p), [huge]);
+  }
+});
+
 test('spare buffers of the pack size are reused; others are not', () => {
   const spare = new ArrayBuffer(TARGET);
   const wrong = new ArrayBuffer(TARGET + 4096);
