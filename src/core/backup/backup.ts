@@ -19,11 +19,12 @@ import type { MasterIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
+import { ChunkList } from '../repo/chunk-list.js';
 import { encodeTree, sameNodes, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
 import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
-import { ContentIds } from './content-ids.js';
+import { DirectoryIds } from './directory-ids.js';
 import { entryMeta, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
@@ -85,10 +86,11 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const saver = new BlobSaver(repo, index, pool);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {
-    const rootNodes: Array<Pending<TreeNode | null>> = [];
+    const rootNodes: Entry[] = [];
+    const rootIds = new DirectoryIds();
     const parentRoots = parentTree ? new Map(parentTree.nodes.map((n) => [n.name, n])) : null;
-    for (const root of scan.roots) rootNodes.push(await walker.entry(root, parentRoots));
-    const treeId = walker.saveTreeUnlessSame(sortNodes(await walker.settle(rootNodes)), parentTree ? { id: parent!.snapshot.tree, tree: parentTree } : null);
+    for (const root of scan.roots) rootNodes.push(await walker.entry(root, parentRoots, rootIds));
+    const treeId = walker.saveTreeUnlessSame(sortNodes(await walker.settle(rootNodes, rootIds)), parentTree ? { id: parent!.snapshot.tree, tree: parentTree } : null);
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
@@ -144,7 +146,8 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
 
 async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {
   const st = entryMeta(await fs.stat(path, { bigint: true }));
-  const [node] = (await walker.settle([await walker.file('catalog', path, st, null, false)])) as FileNode[];
+  const ids = new DirectoryIds();
+  const [node] = (await walker.settle([await walker.file('catalog', path, st, null, false, ids)], ids)) as FileNode[];
   return { size: node!.size, content: node!.content };
 }
 
@@ -164,15 +167,29 @@ export function pathsKey(paths: readonly string[]): string {
 }
 
 /**
- * A node whose chunk ids are still being computed. Wrapped in an object on
- * purpose: an async function returning a bare promise would make its caller
- * wait for it, and the ids only arrive once the batch is sent.
+ * A file read and sent, whose chunk ids are still being computed: they will be ids
+ * `[first, first + count)` of its directory's `DirectoryIds`. One object per file, holding what
+ * its node needs, until the directory ends.
  */
-type Pending<T> = T | { readonly later: Promise<T> };
+class PendingFile {
+  constructor(
+    private readonly name: string,
+    private readonly stat: EntryMeta,
+    private readonly first: number,
+    private readonly count: number,
+  ) {}
 
-function resolvePending<T>(p: Pending<T>): T | Promise<T> {
-  return typeof p === 'object' && p !== null && 'later' in p ? p.later : p;
+  node(ids: Uint8Array): FileNode {
+    return fileNode(this.name, this.stat, ChunkList.view(ids, this.first, this.count));
+  }
 }
+
+function fileNode(name: string, st: EntryMeta, content: ChunkList): FileNode {
+  return { name, type: 'file', mode: st.mode, mtimeNs: st.mtimeNs, inode: st.ino, ctimeNs: st.ctimeNs, size: st.size, content };
+}
+
+/** What a directory entry becomes: a node, a file whose ids are coming, or nothing (gone, or not a kind that is stored). */
+type Entry = TreeNode | PendingFile | null;
 
 class TreeWalker {
   bytesSeen = 0;
@@ -217,19 +234,22 @@ class TreeWalker {
     return this.saveTree({ nodes });
   }
 
-  /** Waits for the ids of pending file nodes (sending what is gathered first, or it would wait forever). */
-  async settle(nodes: Pending<TreeNode | null>[]): Promise<TreeNode[]> {
+  /** Waits for the ids of a directory's files (sending what is gathered first, or it would wait forever). */
+  async settle(entries: Entry[], ids: DirectoryIds): Promise<TreeNode[]> {
     this.saver.dispatch();
-    return (await Promise.all(nodes.map(resolvePending))).filter((n): n is TreeNode => n !== null);
+    const all = await ids.done();
+    const nodes: TreeNode[] = [];
+    for (const e of entries) if (e !== null) nodes.push(e instanceof PendingFile ? e.node(all) : e);
+    return nodes;
   }
 
   /** A directory's entries are resolved when the directory ends, so small files share worker calls. */
-  async entry(e: ScannedEntry, parentNodes: Map<string, TreeNode> | null): Promise<Pending<TreeNode | null>> {
+  async entry(e: ScannedEntry, parentNodes: Map<string, TreeNode> | null, ids: DirectoryIds): Promise<Entry> {
     throwIfCancelled(this.signal);
     const previous = parentNodes?.get(e.name) ?? null;
     switch (e.kind) {
       case 'file':
-        return this.file(e.name, e.path, e.stat, previous, true);
+        return this.file(e.name, e.path, e.stat, previous, true, ids);
       case 'symlink': {
         let target: string;
         try {
@@ -243,9 +263,10 @@ class TreeWalker {
       case 'dir': {
         const before = previous?.type === 'dir' ? await this.repo.loadTree(this.index, previous.subtree).catch(() => null) : null;
         const previousChildren = before ? new Map(before.nodes.map((n) => [n.name, n])) : null;
-        const nodes: Pending<TreeNode | null>[] = [];
-        for (const child of e.children) nodes.push(await this.entry(child, previousChildren));
-        const subtree = this.saveTreeUnlessSame(sortNodes(await this.settle(nodes)), before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
+        const childIds = new DirectoryIds();
+        const nodes: Entry[] = [];
+        for (const child of e.children) nodes.push(await this.entry(child, previousChildren, childIds));
+        const subtree = this.saveTreeUnlessSame(sortNodes(await this.settle(nodes, childIds)), before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
         await this.saver.room();
         return { name: e.name, type: 'dir', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, subtree };
       }
@@ -254,28 +275,20 @@ class TreeWalker {
     }
   }
 
-  /** Reads and chunks a file; returns its node at once when unchanged, else a promise of it. */
-  async file(name: string, path: string, stat: EntryMeta, previous: TreeNode | null, countProgress: boolean): Promise<Pending<FileNode>> {
-    const base = {
-      name,
-      type: 'file' as const,
-      mode: stat.mode,
-      mtimeNs: stat.mtimeNs,
-      inode: stat.ino,
-      ctimeNs: stat.ctimeNs,
-    };
+  /** Reads and chunks a file, its chunks' ids going to `ids`; returns its node at once when unchanged. */
+  async file(name: string, path: string, stat: EntryMeta, previous: TreeNode | null, countProgress: boolean, ids: DirectoryIds): Promise<FileNode | PendingFile> {
     if (
       previous?.type === 'file' &&
       previous.size === stat.size &&
-      previous.mtimeNs === base.mtimeNs &&
-      previous.ctimeNs === base.ctimeNs &&
-      previous.inode === base.inode &&
+      previous.mtimeNs === stat.mtimeNs &&
+      previous.ctimeNs === stat.ctimeNs &&
+      previous.inode === stat.ino &&
       this.index.hasAll(previous.content)
     ) {
       this.reusedFiles++;
       this.bytesSeen += previous.size;
       if (countProgress) this.meter.add(previous.size, 1);
-      return { ...base, size: previous.size, content: previous.content };
+      return fileNode(name, stat, previous.content);
     }
 
     // Plain blocking reads: a chat export is thousands of small media files, and a
@@ -290,7 +303,7 @@ class TreeWalker {
     } catch (err) {
       throw readError(path, err);
     }
-    const ids = new ContentIds();
+    const first = ids.length;
     let size = 0;
     try {
       let chunker: FileChunker | null = null;
@@ -320,7 +333,8 @@ class TreeWalker {
     }
     this.bytesSeen += size;
     if (countProgress) this.meter.add(0, 1);
-    return { later: ids.done().then((content) => ({ ...base, size, content })) };
+    // The size read, not the scanned one: the file may have changed in between.
+    return new PendingFile(name, size === stat.size ? stat : { ...stat, size }, first, ids.length - first);
   }
 }
 

@@ -25,7 +25,7 @@ import type { MasterIndex } from '../repo/master-index.js';
 import { forEachPackEntry, packBufferBytes } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
-import type { ContentIds } from './content-ids.js';
+import type { DirectoryIds } from './directory-ids.js';
 
 /**
  * Packs are closed at 4 MiB, the least that still takes one largest chunk (CDC_PARAMS.max), so
@@ -66,7 +66,7 @@ interface Batch {
   readonly buf: Buffer;
   used: number;
   readonly lengths: number[];
-  readonly targets: ContentIds[];
+  readonly targets: DirectoryIds[];
   readonly slots: number[];
 }
 
@@ -110,7 +110,7 @@ export class BlobSaver {
    * Queues one file chunk, given as the pieces it spans (copied here, so the
    * caller may reuse them at once); its id goes to `target` at `slot`.
    */
-  add(type: BlobType, parts: readonly Uint8Array[], length: number, compress: boolean, target: ContentIds): void {
+  add(type: BlobType, parts: readonly Uint8Array[], length: number, compress: boolean, target: DirectoryIds): void {
     this.throwIfFailed();
     let batch = this.batch;
     if (batch && (batch.type !== type || batch.compress !== compress || batch.used + length > batch.buf.length)) {

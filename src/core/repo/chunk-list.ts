@@ -89,8 +89,11 @@ export class ChunkList implements Iterable<string> {
     return (this.first + i) * ID_BYTES;
   }
 
-  /** For `HexArena` only. */
+  /** Ids `[first, first + length)` of `arena`, without copying: lists that share one array of ids. */
   static view(arena: Uint8Array, first: number, length: number): ChunkList {
+    if (!Number.isInteger(first) || !Number.isInteger(length) || first < 0 || length < 0 || (first + length) * ID_BYTES > arena.length) {
+      throw new RangeError(`ids ${first}..${first + length} of an array of ${arena.length / ID_BYTES}`);
+    }
     return length === 0 ? ChunkList.EMPTY : new ChunkList(arena, first, length);
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * The chunk ids of one directory's files, in order, filled in as the crypto workers answer
+ * (batches may come back in any order). A directory's files are read one after another, so each
+ * file's ids are one run of this array, and a file needs no object of its own until the
+ * directory ends.
+ *
+ * Why per directory and not per file: a chat export's thumbnails folder holds thousands of
+ * files in one directory (11,345 in the 3 GiB reference export), all waiting for the directory's
+ * listing. A promise, a growing array and a list object per file cost about 600 bytes each; the
+ * whole folder's ids are now one array, and each file's list a view of it.
+ */
+import { ID_BYTES } from '../crypto/ids.js';
+
+/** Room for this many ids at first: most directories are a few small files. */
+const FIRST_CAPACITY = 16;
+
+export class DirectoryIds {
+  private bytes = new Uint8Array(FIRST_CAPACITY * ID_BYTES);
+  private count = 0;
+  private remaining = 0;
+  private closed = false;
+  private error: unknown = null;
+  private settle: { resolve: (ids: Uint8Array) => void; reject: (e: unknown) => void } | null = null;
+
+  /** How many ids are reserved so far: where the next file's run starts. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Reserves the next position; its id arrives through `fill`. */
+  reserve(): number {
+    if (this.closed) throw new Error('DirectoryIds: a chunk after done()');
+    if ((this.count + 1) * ID_BYTES > this.bytes.length) {
+      const bigger = new Uint8Array(this.bytes.length * 2);
+      bigger.set(this.bytes);
+      this.bytes = bigger;
+    }
+    this.remaining++;
+    return this.count++;
+  }
+
+  /** The id at `slot` is `from[at, at + 32)`. */
+  fill(slot: number, from: Uint8Array, at: number): void {
+    this.bytes.set(from.subarray(at, at + ID_BYTES), slot * ID_BYTES);
+    this.remaining--;
+    this.check();
+  }
+
+  fail(e: unknown): void {
+    this.error ??= e;
+    this.check();
+  }
+
+  /** No more chunks: resolves to all the ids, 32 bytes each in order, once every one is known. */
+  done(): Promise<Uint8Array> {
+    this.closed = true;
+    const p = new Promise<Uint8Array>((resolve, reject) => (this.settle = { resolve, reject }));
+    // A failed backup reports its first error elsewhere; a directory nobody awaits any more must not crash the process.
+    p.catch(() => undefined);
+    this.check();
+    return p;
+  }
+
+  private check(): void {
+    if (!this.closed || !this.settle) return;
+    if (this.error !== null) this.settle.reject(this.error);
+    // Kept while the files' nodes are: cut to size (a doubled array is up to twice the ids).
+    else if (this.remaining === 0) this.settle.resolve(this.bytes.length === this.count * ID_BYTES ? this.bytes : this.bytes.slice(0, this.count * ID_BYTES));
+    else return;
+    this.settle = null;
+  }
+}
