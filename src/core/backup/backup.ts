@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { chunkMethodFor, FileChunker, worthCompressing, type ChunkSink } from '../chunking/file-chunker.js';
 import { gearTable } from '../chunking/fastcdc.js';
 import { GearScanner } from '../chunking/gear-scan.js';
@@ -25,7 +26,7 @@ import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
 import { DirectoryIds } from './directory-ids.js';
-import { entryMeta, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
+import { entryMeta, listFolder, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
 /**
@@ -89,7 +90,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     const rootNodes: Entry[] = [];
     const rootIds = new DirectoryIds();
     const parentRoots = parentTree ? new Map(parentTree.nodes.map((n) => [n.name, n])) : null;
-    for (const root of scan.roots) rootNodes.push(await walker.entry(root, parentRoots, rootIds));
+    for (const root of scan.roots) rootNodes.push(await walker.entry(root, root.path, parentRoots, rootIds));
     const treeId = walker.saveTreeUnlessSame(sortNodes(await walker.settle(rootNodes, rootIds)), parentTree ? { id: parent!.snapshot.tree, tree: parentTree } : null);
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
@@ -243,20 +244,23 @@ class TreeWalker {
     return nodes;
   }
 
-  /** A directory's entries are resolved when the directory ends, so small files share worker calls. */
-  async entry(e: ScannedEntry, parentNodes: Map<string, TreeNode> | null, ids: DirectoryIds): Promise<Entry> {
+  /**
+   * Backs up `e`, found at `path`; a directory is listed again here, and its entries are resolved
+   * when it ends, so small files share worker calls.
+   */
+  async entry(e: ScannedEntry, path: string, parentNodes: Map<string, TreeNode> | null, ids: DirectoryIds): Promise<Entry> {
     throwIfCancelled(this.signal);
     const previous = parentNodes?.get(e.name) ?? null;
     switch (e.kind) {
       case 'file':
-        return this.file(e.name, e.path, e.stat, previous, true, ids);
+        return this.file(e.name, path, e.stat, previous, true, ids);
       case 'symlink': {
         let target: string;
         try {
-          target = await fs.readlink(e.path);
+          target = await fs.readlink(path);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-          throw readError(e.path, err);
+          throw readError(path, err);
         }
         return { name: e.name, type: 'symlink', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, target };
       }
@@ -265,7 +269,7 @@ class TreeWalker {
         const previousChildren = before ? new Map(before.nodes.map((n) => [n.name, n])) : null;
         const childIds = new DirectoryIds();
         const nodes: Entry[] = [];
-        for (const child of e.children) nodes.push(await this.entry(child, previousChildren, childIds));
+        for (const child of listFolder(path)) nodes.push(await this.entry(child, join(path, child.name), previousChildren, childIds));
         const subtree = this.saveTreeUnlessSame(sortNodes(await this.settle(nodes, childIds)), before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
         await this.saver.room();
         return { name: e.name, type: 'dir', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, subtree };

@@ -9,9 +9,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { countFilesIn, scanSources, type ScannedEntry, type ScanResult } from './scan.js';
+import { countFilesIn, scanSources } from './scan.js';
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
 import { buildCatalogInWorker } from '../importers/catalog-in-worker.js';
@@ -57,7 +56,7 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
       return { ...(await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress, scan })), detected, imported: null, catalogSkipped };
     }
     // Nothing in the export changed since the last snapshot of it: its catalog is still right.
-    const fingerprint = sourceFingerprint(scan);
+    const fingerprint = scan.fingerprint;
     const paths = pathsKey(scan.roots.map((r) => r.path));
     const previous = (await repo.listSnapshots())
       .reverse()
@@ -139,20 +138,4 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
-}
-
-/** SHA-256 over every entry's path, type, size, times and inode: any change to the export changes it. */
-function sourceFingerprint(scan: ScanResult): string {
-  const h = createHash('sha256');
-  const walk = (e: ScannedEntry, prefix: string) => {
-    const path = `${prefix}/${e.name}`;
-    if (e.kind === 'other') {
-      h.update(`${path}\0other\n`);
-      return;
-    }
-    h.update(`${path}\0${e.kind}\0${e.stat.size}\0${e.stat.mtimeNs}\0${e.stat.ctimeNs}\0${e.stat.ino}\n`);
-    if (e.kind === 'dir') for (const c of e.children) walk(c, path);
-  };
-  for (const r of scan.roots) walk(r, r.path);
-  return h.digest('hex');
 }

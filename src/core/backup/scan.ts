@@ -1,15 +1,16 @@
 /**
  * The first pass of a backup: walks the sources without following symlinks
- * and records what is there, so the second pass can show totals, a rate and
+ * and counts what is there, so the second pass can show totals, a rate and
  * an ETA. Nothing is read but metadata. The calls are blocking (a thread-pool
  * round trip per entry costs ten times the call on an export of thousands of
  * media files); the walk yields to the event loop every few hundred entries
  * so cancellation and progress still get through.
  */
+import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
-import { walkTotals, type CountFiles, type Totals as FileTotals } from '../importers/walk.js';
+import { walkTotals, type CountFiles } from '../importers/walk.js';
 
 /**
  * What a backup keeps of an entry's metadata. A BigIntStats object takes
@@ -29,25 +30,47 @@ export function entryMeta(st: BigIntStats): EntryMeta {
   return { mode: Number(st.mode & 0o7777n), size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString() };
 }
 
+/**
+ * One entry of a directory listing. Children carry no path of their own: a listing is read where
+ * it is used, and the path is its directory's joined with the name.
+ */
 export type ScannedEntry =
-  | { kind: 'file'; name: string; path: string; stat: EntryMeta }
-  | { kind: 'symlink'; name: string; path: string; stat: EntryMeta }
-  | { kind: 'dir'; name: string; path: string; stat: EntryMeta; children: ScannedEntry[] }
-  | { kind: 'other'; name: string; path: string };
+  | { kind: 'file' | 'symlink' | 'dir'; name: string; stat: EntryMeta }
+  | { kind: 'other'; name: string };
 
+/** A source as given, resolved: the entry and where it is. */
+export type ScannedRoot = ScannedEntry & { readonly path: string };
+
+/** Files and bytes under a folder, whatever the depth. */
+export interface FolderTotals {
+  readonly files: number;
+  readonly bytes: number;
+}
+
+/**
+ * What a scan keeps: totals and a fingerprint, not the entries. The backup lists each folder
+ * again as it reaches it (as restic's archiver does beside its scanner), so the memory a backup
+ * holds for names and metadata is the current folders' listings, not the whole export: the
+ * scan's tree took about 440 bytes a file on the main thread's heap, 9.7 MiB for the 22,127
+ * files of the 3 GiB reference export.
+ */
 export interface ScanResult {
-  readonly roots: ScannedEntry[];
+  readonly roots: ScannedRoot[];
   readonly files: number;
   readonly dirs: number;
   readonly bytes: number;
   /** Sockets, devices and FIFOs: not backed up, reported. */
   readonly skipped: string[];
+  /** SHA-256 over every entry's path, type, size, times and inode, in walk order: any change to the sources changes it. */
+  readonly fingerprint: string;
+  /** Totals under each root and each folder in it, by absolute path (what source detection counts). */
+  readonly folders: ReadonlyMap<string, FolderTotals>;
 }
 
 export async function scanSources(sources: readonly string[], signal?: AbortSignal): Promise<ScanResult> {
   if (sources.length === 0) throw new ChatsafeError('usage', 'Nothing to back up.', 'Name at least one file or folder.');
-  const totals: Totals = { files: 0, dirs: 0, bytes: 0, skipped: [], seen: 0 };
-  const roots: ScannedEntry[] = [];
+  const scan = new Scan(signal);
+  const roots: ScannedRoot[] = [];
   const seen = new Map<string, string>();
   for (const src of sources) {
     const path = resolve(src);
@@ -63,50 +86,26 @@ export async function scanSources(sources: readonly string[], signal?: AbortSign
     } catch (e) {
       throw new ChatsafeError('not-found', `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check the path you gave.');
     }
-    roots.push(await scanEntry(name, path, stat, totals, signal));
+    const root = { ...scannedEntry(name, stat), path };
+    roots.push(root);
+    // The fingerprint's paths start from the root's own path joined with its name, as they always have.
+    const totals = await scan.entry(root, path, `${path}/${name}`);
+    scan.folders.set(path, totals);
   }
-  return { roots, files: totals.files, dirs: totals.dirs, bytes: totals.bytes, skipped: totals.skipped };
+  return { roots, files: scan.files, dirs: scan.dirs, bytes: scan.bytes, skipped: scan.skipped, fingerprint: scan.hash.digest('hex'), folders: scan.folders };
 }
 
-interface Totals {
-  files: number;
-  dirs: number;
-  bytes: number;
-  skipped: string[];
-  seen: number;
-}
-
-const YIELD_EVERY = 256;
-
-async function scanEntry(
-  name: string,
-  path: string,
-  stat: BigIntStats,
-  totals: Totals,
-  signal?: AbortSignal,
-): Promise<ScannedEntry> {
-  if (++totals.seen % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-  throwIfCancelled(signal);
-  if (stat.isFile()) {
-    totals.files++;
-    totals.bytes += Number(stat.size);
-    return { kind: 'file', name, path, stat: entryMeta(stat) };
-  }
-  if (stat.isSymbolicLink()) return { kind: 'symlink', name, path, stat: entryMeta(stat) };
-  if (!stat.isDirectory()) {
-    totals.skipped.push(path);
-    return { kind: 'other', name, path };
-  }
-  totals.dirs++;
+/** The entries of a folder, sorted by name (UTF-16 code units, the order trees keep); entries gone since the listing are left out. */
+export function listFolder(path: string): ScannedEntry[] {
   let names: string[];
   try {
     names = readdirSync(path);
   } catch (e) {
     throw new ChatsafeError('io', `Cannot list ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check that you may read this folder, then run the backup again.');
   }
-  const children: ScannedEntry[] = [];
-  for (const child of names.sort()) {
-    const childPath = join(path, child);
+  const entries: ScannedEntry[] = [];
+  for (const name of names.sort()) {
+    const childPath = join(path, name);
     let st: BigIntStats;
     try {
       st = lstatSync(childPath, { bigint: true });
@@ -114,14 +113,67 @@ async function scanEntry(
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted while we looked
       throw new ChatsafeError('io', `Cannot read ${childPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check that you may read it, then run the backup again.');
     }
-    children.push(await scanEntry(child, childPath, st, totals, signal));
+    entries.push(scannedEntry(name, st));
   }
-  return { kind: 'dir', name, path, stat: entryMeta(stat), children };
+  return entries;
 }
+
+function scannedEntry(name: string, st: BigIntStats): ScannedEntry {
+  if (st.isFile()) return { kind: 'file', name, stat: entryMeta(st) };
+  if (st.isSymbolicLink()) return { kind: 'symlink', name, stat: entryMeta(st) };
+  if (st.isDirectory()) return { kind: 'dir', name, stat: entryMeta(st) };
+  return { kind: 'other', name };
+}
+
+const YIELD_EVERY = 256;
+
+/** The first pass's running state: totals, the fingerprint and each folder's totals. */
+class Scan {
+  files = 0;
+  dirs = 0;
+  bytes = 0;
+  readonly skipped: string[] = [];
+  readonly hash = createHash('sha256');
+  readonly folders = new Map<string, FolderTotals>();
+  private seen = 0;
+
+  constructor(private readonly signal: AbortSignal | undefined) {}
+
+  /** Counts `e` (at `path`; `printed` is its path in the fingerprint) and everything under it. */
+  async entry(e: ScannedEntry, path: string, printed: string): Promise<FolderTotals> {
+    if (++this.seen % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+    throwIfCancelled(this.signal);
+    if (e.kind === 'other') {
+      this.hash.update(`${printed}\0other\n`);
+      this.skipped.push(path);
+      return NOTHING;
+    }
+    this.hash.update(`${printed}\0${e.kind}\0${e.stat.size}\0${e.stat.mtimeNs}\0${e.stat.ctimeNs}\0${e.stat.ino}\n`);
+    if (e.kind === 'file') {
+      this.files++;
+      this.bytes += e.stat.size;
+      return { files: 1, bytes: e.stat.size };
+    }
+    if (e.kind === 'symlink') return NOTHING;
+    this.dirs++;
+    let files = 0;
+    let bytes = 0;
+    for (const child of listFolder(path)) {
+      const t = await this.entry(child, join(path, child.name), `${printed}/${child.name}`);
+      files += t.files;
+      bytes += t.bytes;
+    }
+    const totals = { files, bytes };
+    this.folders.set(path, totals);
+    return totals;
+  }
+}
+
+const NOTHING: FolderTotals = { files: 0, bytes: 0 };
 
 /**
  * File counts for source detection, read from a scan instead of walking the
- * export again; a path outside the scan (or gone from it) is walked.
+ * export again; a path outside the scan is walked.
  */
 export function countFilesIn(scan: ScanResult): CountFiles {
   return (path) => {
@@ -129,24 +181,9 @@ export function countFilesIn(scan: ScanResult): CountFiles {
     for (const root of scan.roots) {
       const rel = relative(root.path, target);
       if (rel.startsWith('..') || resolve(root.path, rel) !== target) continue;
-      let entry: ScannedEntry | undefined = root;
-      for (const name of rel === '' ? [] : rel.split(sep)) entry = entry?.kind === 'dir' ? entry.children.find((c) => c.name === name) : undefined;
-      return entry ? totalsOf(entry) : { files: 0, bytes: 0, truncated: false };
+      // Inside the scan but neither a root nor a folder: a file, a link, or nothing there.
+      return { ...(scan.folders.get(target) ?? NOTHING), truncated: false };
     }
     return walkTotals(target);
   };
-}
-
-function totalsOf(entry: ScannedEntry): FileTotals {
-  let files = 0;
-  let bytes = 0;
-  const stack = [entry];
-  while (stack.length > 0) {
-    const e = stack.pop()!;
-    if (e.kind === 'file') {
-      files++;
-      bytes += e.stat.size;
-    } else if (e.kind === 'dir') stack.push(...e.children);
-  }
-  return { files, bytes, truncated: false };
 }
