@@ -64,8 +64,9 @@ export class DirectoryIds {
   private check(): void {
     if (!this.closed || !this.settle) return;
     if (this.error !== null) this.settle.reject(this.error);
-    // Kept while the files' nodes are: cut to size (a doubled array is up to twice the ids).
-    else if (this.remaining === 0) this.settle.resolve(this.bytes.length === this.count * ID_BYTES ? this.bytes : this.bytes.slice(0, this.count * ID_BYTES));
+    // A view, not a copy cut to size: the array lives only until the directory's listing is
+    // written, and a copy would hold both at once (5 and 8 MiB for a 600 MB database's pages).
+    else if (this.remaining === 0) this.settle.resolve(this.bytes.subarray(0, this.count * ID_BYTES));
     else return;
     this.settle = null;
   }

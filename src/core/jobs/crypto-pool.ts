@@ -32,7 +32,7 @@ type OpenOptions = { verifyId?: boolean; returnData?: boolean };
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
 
 export class CryptoPool {
-  private readonly workers: Worker[] = [];
+  private workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private next = 0;
@@ -66,7 +66,7 @@ export class CryptoPool {
       });
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`crypto worker exited with code ${code}`));
+        if (code !== 0 && this.workers.includes(w)) this.fail(new Error(`crypto worker exited with code ${code}`));
       });
       return w;
     };
@@ -170,8 +170,14 @@ export class CryptoPool {
     return { hex: res.hex, parts: res.parts.map((p) => Buffer.from(p)) };
   }
 
+  /** Stops the workers (their heaps and buffers go); a later request starts new ones. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    const stopping = this.workers;
+    this.workers = [];
+    await Promise.all(stopping.map((w) => w.terminate()));
+    // Nothing should be waiting by now; if something is, it gets an answer rather than none.
+    for (const p of this.pending.values()) p.reject(new Error('the crypto workers were stopped'));
+    this.pending.clear();
   }
 }
 

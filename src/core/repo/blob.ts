@@ -54,10 +54,30 @@ export function sealedBlobBound(rawLength: number): number {
   return 1 + rawLength + SEAL_OVERHEAD;
 }
 
-/** Seals a blob into `out` at `at` (room for `sealedBlobBound` bytes); returns its sealed length. */
-export function sealBlobInto(out: Buffer, at: number, dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): number {
-  const { flag, body } = compress ? maybeCompressView(data, type === 'data' ? DATA_LEVEL : LEVEL) : { flag: FLAG_STORED, body: data };
-  return sealInto(out, at, dataKey, blobAad(type, id), Uint8Array.of(flag), body);
+/** What is sealed of a blob: the flag byte and the body (compressed, or the data as it is). */
+export interface BlobPayload {
+  readonly flag: number;
+  /** A compressed body is a view of a scratch buffer, valid until the next `blobPayload` call on this thread. */
+  readonly body: Uint8Array;
+}
+
+/**
+ * The payload of a blob about to be sealed. Compressing comes first so that the room a pack makes
+ * for a blob is its sealed size, not its raw one: a chat database's listing compresses to about
+ * half, and at 10 MiB it is a pack of its own.
+ */
+export function blobPayload(type: BlobType, data: Uint8Array, compress: boolean): BlobPayload {
+  return compress ? maybeCompressView(data, type === 'data' ? DATA_LEVEL : LEVEL) : { flag: FLAG_STORED, body: data };
+}
+
+/** Bytes `payload` takes once sealed. */
+export function sealedPayloadLength(payload: BlobPayload): number {
+  return 1 + payload.body.length + SEAL_OVERHEAD;
+}
+
+/** Seals a blob's payload into `out` at `at` (room for `sealedPayloadLength` bytes); returns its sealed length. */
+export function sealPayloadInto(out: Buffer, at: number, dataKey: Buffer, type: BlobType, id: Uint8Array, payload: BlobPayload): number {
+  return sealInto(out, at, dataKey, blobAad(type, id), Uint8Array.of(payload.flag), payload.body);
 }
 
 export function openBlob(dataKey: Buffer, type: BlobType, id: Uint8Array, sealed: Uint8Array, rawLength: number, object: string): Buffer {

@@ -10,7 +10,7 @@ import { aadOf, AuthenticationFailed, open, seal, sealInto, SEAL_OVERHEAD } from
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { ID_BYTES } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
-import { BLOB_TYPE_BY_CODE, BLOB_TYPES, maxRawLength, sealBlobInto, sealedBlobBound, type BlobType } from './blob.js';
+import { BLOB_TYPE_BY_CODE, BLOB_TYPES, blobPayload, maxRawLength, sealedBlobBound, sealedPayloadLength, sealPayloadInto, type BlobType } from './blob.js';
 
 const HEADER_LABEL = 'chatsafe/v1/pack-header';
 const ENTRY_BYTES = 1 + ID_BYTES + 4 + 4;
@@ -138,8 +138,10 @@ export class PackAssembler {
   /** Seals one blob into the pack. */
   add(dataKey: Buffer, type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
     if (!this.fits(data.length)) throw new RangeError('PackAssembler.add: the blob does not fit; finish the pack first');
-    this.reserve(this.roomFor(data.length));
-    const length = sealBlobInto(this.buf, this.size, dataKey, type, id, data, compress);
+    const payload = blobPayload(type, data, compress);
+    const length = sealedPayloadLength(payload);
+    this.reserve(length + sealedHeaderBytes(this.count + 1) + 4);
+    sealPayloadInto(this.buf, this.size, dataKey, type, id, payload);
     if ((this.count + 1) * ENTRY_BYTES > this.header.length) {
       const bigger = Buffer.allocUnsafeSlow(this.header.length * 2);
       this.header.copy(bigger, 0, 0, this.count * ENTRY_BYTES);

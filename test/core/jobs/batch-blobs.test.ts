@@ -5,7 +5,7 @@ import { blobId } from '../../../src/core/crypto/ids.js';
 import { IntegrityError } from '../../../src/core/errors.js';
 import { BatchBuilder, batchOf } from '../../../src/core/jobs/batch-blobs.js';
 import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
-import { BLOB_TYPES, sealBlobInto, sealedBlobBound } from '../../../src/core/repo/blob.js';
+import { BLOB_TYPES, blobPayload, sealedBlobBound, sealPayloadInto } from '../../../src/core/repo/blob.js';
 
 test('a batch keeps each blob\'s type, id and span in order, past its first capacity, from hex or bytes', () => {
   const blobs = Array.from({ length: 300 }, (_, i) => ({ type: i % 7 === 0 ? ('tree' as const) : ('data' as const), id: randomBytes(32), offset: i * 5000, length: 4000 + i, rawLength: 3000 + 2 * i }));
@@ -39,7 +39,7 @@ test('a batch read from several packs opens every blob into place, and a damaged
   const batch = new BatchBuilder(1);
   let at = 0;
   plains.forEach((p, i) => {
-    const length = sealBlobInto(sealedAll, at, keys.data, 'data', blobId(keys.blobId, p), p, true);
+    const length = sealPayloadInto(sealedAll, at, keys.data, 'data', blobId(keys.blobId, p), blobPayload('data', p, true));
     batch.add('data', blobId(keys.blobId, p), at, length, p.length, i === 0 ? 0 : 1);
     at += length;
   });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { blobId } from '../../../src/core/crypto/ids.js';
 import { IntegrityError } from '../../../src/core/errors.js';
 import { aadOf } from '../../../src/core/crypto/aead.js';
-import { blobAad, openBlob, openBlobInto, sealBlobInto, sealedBlobBound } from '../../../src/core/repo/blob.js';
+import { blobAad, blobPayload, openBlob, openBlobInto, sealedBlobBound, sealedPayloadLength, sealPayloadInto } from '../../../src/core/repo/blob.js';
 import { DATA_LEVEL, LEVEL, maybeCompressView } from '../../../src/core/repo/compression.js';
 
 const dataKey = randomBytes(32);
@@ -13,7 +13,10 @@ const idKey = randomBytes(32);
 function sealed(data: Buffer, compress: boolean, type: 'data' | 'tree' = 'data'): { id: Buffer; bytes: Buffer } {
   const id = blobId(idKey, data);
   const out = Buffer.alloc(sealedBlobBound(data.length));
-  const n = sealBlobInto(out, 0, dataKey, type, id, data, compress);
+  const payload = blobPayload(type, data, compress);
+  assert.ok(sealedPayloadLength(payload) <= out.length, 'a sealed blob never takes more than its bound');
+  const n = sealPayloadInto(out, 0, dataKey, type, id, payload);
+  assert.equal(n, sealedPayloadLength(payload));
   return { id, bytes: out.subarray(0, n) };
 }
 

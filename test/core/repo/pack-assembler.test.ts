@@ -74,6 +74,14 @@ test('a pack holding an outsized blob says so, so the worker can hand it over at
     assert.equal(a.oversized, false, 'the next pack starts in a buffer of the usual size');
     assert.deepEqual(readBack(p), [huge]);
   }
+  // A listing compresses (hex ids, about half): its pack's buffer is made for the compressed size.
+  const listing = Buffer.from(randomBytes(TARGET + 64 * 1024).toString('hex'));
+  const a = new PackAssembler(TARGET, () => undefined, 256 * 1024);
+  a.add(dataKey, 'tree', blobId(idKey, listing), listing, true);
+  assert.equal(a.oversized, true);
+  const p = a.finish(metaKey);
+  assert.ok(p.buffer.byteLength < listing.length * 0.6, `a buffer of ${p.buffer.byteLength} bytes for a listing of ${listing.length}`);
+  assert.deepEqual(readBack(p), [listing]);
 });
 
 test('spare buffers of the pack size are reused; others are not', () => {
