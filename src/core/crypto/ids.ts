@@ -44,6 +44,20 @@ export function hexInto(hex: string, out: Uint8Array, at: number): boolean {
   return true;
 }
 
+/** `hexInto` for 64 hex digits given as ASCII bytes, `src[at, at + 64)`; false when they are not lowercase hex. */
+export function hexBytesInto(src: Uint8Array, at: number, out: Uint8Array, outAt: number): boolean {
+  if (at + ID_BYTES * 2 > src.length) return false;
+  for (let i = 0; i < ID_BYTES; i++) {
+    const c1 = src[at + 2 * i]!;
+    const c2 = src[at + 2 * i + 1]!;
+    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
+    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
+    if (hi < 0 || lo < 0) return false;
+    out[outAt + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
 export function blobId(idKey: Buffer, plaintext: Uint8Array): Buffer {
   return createHmac('sha256', idKey).update(plaintext).digest();
 }

@@ -18,10 +18,10 @@ import { IndexFileSchema, supersededIn, type BlobLocation, type IndexFile } from
 import { compareCodeUnits } from '../code-unit-order.js';
 import { IndexCache } from './index-cache.js';
 import { MasterIndex, type BlobIndex } from './master-index.js';
-import type { JsonValidator } from './json-shape.js';
+import { Malformed, type JsonValidator } from './json-shape.js';
 import { checkNamed, META_LABELS, openJson, sealJsonText, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
-import { TreeSchema, type Tree } from './tree.js';
+import { treeFromBytes, type Tree } from './tree.js';
 import { TreeCache } from './tree-cache.js';
 
 export interface RepoKeys {
@@ -318,18 +318,13 @@ export class Repository {
   }
 
   private async parseTree(idHex: string, bytes: Buffer): Promise<Tree> {
-    let json: unknown;
     try {
-      json = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, 'is not valid JSON');
+      return treeFromBytes(bytes);
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, 'is not valid JSON');
+      if (e instanceof Malformed) throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, `is malformed (${e.path.join('.')}: ${e.message})`);
+      throw e;
     }
-    const parsed = TreeSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, `is malformed (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`);
-    }
-    return parsed.data;
   }
 }
 

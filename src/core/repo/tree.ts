@@ -8,6 +8,7 @@ import { fitsLength, isDecimal, isHex64, isIntIn, isRecord, Malformed, rejectUnk
 import { compareCodeUnits } from '../code-unit-order.js';
 import { JsonBytes } from './json-bytes.js';
 import { ChunkList, HexArena } from './chunk-list.js';
+import { liftChunkIds, type LiftedIds } from './lift-chunk-ids.js';
 
 interface NodeCommon {
   name: string;
@@ -73,28 +74,59 @@ const SYMLINK_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 't
  * refused, and names must be safe, sorted and unique (a restore relies on all
  * three). Nodes are checked in place and returned as parsed.
  */
-function parseTree(json: unknown): Tree {
+function parseTree(json: unknown, lifted: LiftedIds | null = null): Tree {
   if (!isRecord(json)) throw new Malformed([], 'expected an object');
   const nodes = json.nodes;
   if (!Array.isArray(nodes)) throw new Malformed(['nodes'], 'expected an array');
   let previous = '';
   let ids = 0;
   for (let i = 0; i < nodes.length; i++) {
-    const name = checkNode(nodes[i], i);
+    const name = checkNode(nodes[i], i, lifted !== null);
     if (i > 0 && !(previous < name)) throw new Malformed(['nodes', i, 'name'], 'entries must be sorted and unique');
     previous = name;
     const content: unknown = (nodes[i] as Record<string, unknown>).content;
     if (Array.isArray(content)) ids += content.length;
   }
   rejectUnknownKeys(json, 1, TREE_KEYS, []);
+  if (lifted) {
+    // Each list the lifting took out stands where it was, once each and in order: the file nodes
+    // hold exactly the numbers 0, 1, 2, ... Anything else (a key spelled with escapes, a repeated
+    // key) is not the plain form, and the caller parses the text whole instead.
+    let next = 0;
+    for (const [i, n] of (nodes as Array<Record<string, unknown>>).entries()) {
+      if (n.type !== 'file') continue;
+      if (n.content !== next) throw new Malformed(['nodes', i, 'content'], 'not the lifted list expected here');
+      n.content = ChunkList.view(lifted.ids, lifted.firsts[next]!, lifted.counts[next]!);
+      next++;
+    }
+    if (next !== lifted.firsts.length) throw new Malformed(['nodes'], 'a lifted list belongs to no file');
+    return json as unknown as Tree;
+  }
   // Checked: the hex ids become bytes, all the tree's in one arena.
   const arena = new HexArena(ids);
   for (const n of nodes as Array<Record<string, unknown>>) if (n.type === 'file') n.content = arena.list(n.content as string[]);
   return json as unknown as Tree;
 }
 
-/** Checks one node; returns its name. */
-function checkNode(n: unknown, i: number): string {
+/**
+ * A tree from its stored bytes, its chunk ids lifted out before the rest is parsed (see
+ * lift-chunk-ids.ts); a tree not in the plain form is parsed whole, which decides as before.
+ * Throws SyntaxError for text that is not JSON, Malformed for JSON that is not a tree.
+ */
+export function treeFromBytes(bytes: Uint8Array): Tree {
+  const lifted = liftChunkIds(bytes);
+  if (lifted) {
+    try {
+      return parseTree(JSON.parse(lifted.text), lifted);
+    } catch {
+      // Not a plain tree: parsed whole below, which says what is wrong with it, if anything.
+    }
+  }
+  return parseTree(JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')));
+}
+
+/** Checks one node; returns its name. `lifted`: a file's content is the number of a lifted list. */
+function checkNode(n: unknown, i: number, lifted: boolean): string {
   if (!isRecord(n)) throw new Malformed(['nodes', i], 'expected an object');
   const type = n.type;
   if (type !== 'file' && type !== 'dir' && type !== 'symlink') throw new Malformed(['nodes', i, 'type'], 'expected file, dir or symlink');
@@ -104,8 +136,12 @@ function checkNode(n: unknown, i: number): string {
   if (type === 'file') {
     if (!isIntIn(n.size, 0, Number.MAX_SAFE_INTEGER)) throw new Malformed(['nodes', i, 'size'], 'expected a non-negative integer');
     const content = n.content;
-    if (!Array.isArray(content)) throw new Malformed(['nodes', i, 'content'], 'expected an array');
-    for (let j = 0; j < content.length; j++) if (!isHex64(content[j])) throw new Malformed(['nodes', i, 'content', j], 'expected 64 hex digits');
+    if (lifted) {
+      if (!Number.isSafeInteger(content)) throw new Malformed(['nodes', i, 'content'], 'expected a lifted list');
+    } else {
+      if (!Array.isArray(content)) throw new Malformed(['nodes', i, 'content'], 'expected an array');
+      for (let j = 0; j < content.length; j++) if (!isHex64(content[j])) throw new Malformed(['nodes', i, 'content', j], 'expected 64 hex digits');
+    }
     let present = 6;
     if (n.inode !== undefined) {
       if (!isDecimal(n.inode, INODE_DIGITS, false)) throw new Malformed(['nodes', i, 'inode'], 'expected a decimal inode number');
