@@ -6,7 +6,6 @@
  */
 import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { chunkMethodFor, FileChunker, worthCompressing, type ChunkSink } from '../chunking/file-chunker.js';
 import { gearTable } from '../chunking/fastcdc.js';
 import { GearScanner } from '../chunking/gear-scan.js';
@@ -26,7 +25,7 @@ import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
 import { DirectoryIds } from './directory-ids.js';
-import { entryMeta, listFolder, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
+import { childOf, entryMeta, listFolder, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
 /**
@@ -288,7 +287,7 @@ class TreeWalker {
         const previousChildren = before ? new Map(before.nodes.map((n) => [n.name, n])) : null;
         const childIds = new DirectoryIds();
         const nodes: Entry[] = [];
-        for (const child of listFolder(path)) nodes.push(await this.entry(child, join(path, child.name), previousChildren, childIds));
+        for (const child of listFolder(path)) nodes.push(await this.entry(child, childOf(path, child.name), previousChildren, childIds));
         const subtree = this.saveTreeUnlessSame(sortNodes(await this.settle(nodes, childIds)), before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
         await this.saver.room();
         return { name: e.name, type: 'dir', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, subtree };

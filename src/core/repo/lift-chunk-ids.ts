@@ -41,23 +41,12 @@ export function liftChunkIds(bytes: Uint8Array): LiftedIds | null {
   const counts: number[] = [];
   const parts: Buffer[] = [];
   let kept = 0; // the text before this offset is in `parts`
-  let inString = false;
   let i = 0;
-  // UTF-8 never puts an ASCII byte inside a longer character, so the structure can be read byte by byte.
-  while (i < n) {
-    const c = b[i]!;
-    if (inString) {
-      if (c === BACKSLASH) i += 2;
-      else {
-        if (c === QUOTE) inString = false;
-        i++;
-      }
-      continue;
-    }
-    if (c !== QUOTE) {
-      i++;
-      continue;
-    }
+  // UTF-8 never puts an ASCII byte inside a longer character, so the structure can be read byte
+  // by byte; between quotes, the search for the next one is the buffer's own (memchr).
+  for (;;) {
+    i = b.indexOf(QUOTE, i);
+    if (i < 0) break;
     if (i + KEY.length <= n && b.compare(KEY, 0, KEY.length, i, i + KEY.length) === 0) {
       let j = skipSpace(b, i + KEY.length);
       if (b[j] === COLON) {
@@ -85,11 +74,23 @@ export function liftChunkIds(bytes: Uint8Array): LiftedIds | null {
         continue;
       }
     }
-    inString = true;
-    i++;
+    i = stringEnd(b, i);
+    if (i < 0) break; // an unterminated string: JSON.parse will say so
   }
   parts.push(b.subarray(kept));
   return { text: Buffer.concat(parts).toString('utf8'), ids: ids.subarray(0, idCount * ID_BYTES), firsts, counts };
+}
+
+/** Just past the string that opens at `open`, or -1: a quote ends it unless an odd number of backslashes precede it. */
+function stringEnd(b: Buffer, open: number): number {
+  let q = open;
+  for (;;) {
+    q = b.indexOf(QUOTE, q + 1);
+    if (q < 0) return -1;
+    let slashes = 0;
+    while (b[q - 1 - slashes] === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return q + 1;
+  }
 }
 
 function skipSpace(b: Buffer, at: number): number {
