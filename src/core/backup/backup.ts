@@ -36,6 +36,8 @@ import { verifySnapshot } from './verify.js';
  */
 const READ_BLOCK_BYTES = 2 * 1024 * 1024;
 const READ_BLOCKS = 3;
+/** How long the backup waits for a catalog still being built before it releases what storing held (see `release`). */
+const RELEASE_AFTER_MS = 1000;
 /** Files of unknown type are compressed only if their first 64 KiB shrink. */
 const COMPRESS_PROBE_BYTES = 64 * 1024;
 
@@ -99,7 +101,8 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
         const pending = opts.pendingCatalog();
         // After a database grew, the catalog takes longer than storing the files (8 of the 16 s
         // at 3 GiB): what storing them held goes for the wait, and comes back for the catalog.
-        if (!(await settled(pending))) await release(saver, pool, walker);
+        // Not for a short wait: releasing and starting again cost a 1 GiB first backup 0.2 s.
+        if (!(await settledWithin(pending, RELEASE_AFTER_MS))) await release(saver, pool, walker);
         catalogPath = await pending;
       }
       if (catalogPath !== null) catalog = await storeCatalog(walker, catalogPath);
@@ -158,10 +161,15 @@ async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): 
   collectAllGarbage();
 }
 
-/** Whether `p` has settled already, without waiting for it. */
-async function settled(p: Promise<unknown>): Promise<boolean> {
-  const marker = {};
-  return (await Promise.race([p.then(() => true, () => true), Promise.resolve(marker)])) !== marker;
+/** Whether `p` settles within `ms`. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {
