@@ -96,15 +96,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
-      let catalogPath = opts.catalogPath ?? null;
-      if (opts.pendingCatalog) {
-        const pending = opts.pendingCatalog();
-        // After a database grew, the catalog takes longer than storing the files (8 of the 16 s
-        // at 3 GiB): what storing them held goes for the wait, and comes back for the catalog.
-        // Not for a short wait: releasing and starting again cost a 1 GiB first backup 0.2 s.
-        if (!(await settledWithin(pending, RELEASE_AFTER_MS))) await release(saver, pool, walker);
-        catalogPath = await pending;
-      }
+      const catalogPath = opts.catalogPath ?? (await waitForCatalog(opts.pendingCatalog!(), saver, pool, walker));
       if (catalogPath !== null) catalog = await storeCatalog(walker, catalogPath);
     }
     // Everything is stored: the workers' heaps and pack buffers go now, before the verification
@@ -159,6 +151,16 @@ async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): 
   walker.finish();
   saver.releaseBuffers();
   collectAllGarbage();
+}
+
+/**
+ * After a database grew, the catalog takes longer than storing the files (8 of the 16 s at
+ * 3 GiB): what storing them held goes for the wait, and comes back for the catalog. Not for a
+ * short wait: releasing and starting again cost a 1 GiB first backup 0.2 s.
+ */
+async function waitForCatalog(pending: Promise<string | null>, saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): Promise<string | null> {
+  if (!(await settledWithin(pending, RELEASE_AFTER_MS))) await release(saver, pool, walker);
+  return pending;
 }
 
 /** Whether `p` settles within `ms`. */

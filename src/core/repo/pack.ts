@@ -127,12 +127,12 @@ export class PackAssembler {
    * (only a huge directory listing can be) gets a buffer of its own size.
    */
   fits(rawLength: number): boolean {
-    return this.count === 0 || this.size + this.roomFor(rawLength) <= Math.max(this.bufferBytes, this.buf.length);
+    return this.count === 0 || this.size + this.roomFor(sealedBlobBound(rawLength)) <= Math.max(this.bufferBytes, this.buf.length);
   }
 
-  /** Bytes past the blobs so far that one more blob of `rawLength` needs: itself, then the header and its length. */
-  private roomFor(rawLength: number): number {
-    return sealedBlobBound(rawLength) + sealedHeaderBytes(this.count + 1) + 4;
+  /** Bytes past the blobs so far that one more blob, `sealedLength` bytes sealed, needs: itself, then the header and its length. */
+  private roomFor(sealedLength: number): number {
+    return sealedLength + sealedHeaderBytes(this.count + 1) + 4;
   }
 
   /** Seals one blob into the pack. */
@@ -140,7 +140,7 @@ export class PackAssembler {
     if (!this.fits(data.length)) throw new RangeError('PackAssembler.add: the blob does not fit; finish the pack first');
     const payload = blobPayload(type, data, compress);
     const length = sealedPayloadLength(payload);
-    this.reserve(length + sealedHeaderBytes(this.count + 1) + 4);
+    this.reserve(this.roomFor(length));
     sealPayloadInto(this.buf, this.size, dataKey, type, id, payload);
     if ((this.count + 1) * ENTRY_BYTES > this.header.length) {
       const bigger = Buffer.allocUnsafeSlow(this.header.length * 2);
