@@ -36,8 +36,6 @@ import { verifySnapshot } from './verify.js';
  */
 const READ_BLOCK_BYTES = 2 * 1024 * 1024;
 const READ_BLOCKS = 3;
-/** How long the backup waits for a catalog still being built before it releases what storing held (see `release`). */
-const RELEASE_AFTER_MS = 1000;
 /** Files of unknown type are compressed only if their first 64 KiB shrink. */
 const COMPRESS_PROBE_BYTES = 64 * 1024;
 
@@ -96,7 +94,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
-      const catalogPath = opts.catalogPath ?? (await waitForCatalog(opts.pendingCatalog!(), saver, pool, walker));
+      const catalogPath = opts.catalogPath ?? (await opts.pendingCatalog!());
       if (catalogPath !== null) catalog = await storeCatalog(walker, catalogPath);
     }
     // Everything is stored: the workers' heaps and pack buffers go now, before the verification
@@ -143,7 +141,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
  * Writes out what is gathered and lets go of what storing held: the workers, this thread's read
  * blocks, and the batch and pack buffers kept for reuse (42 MiB in a first backup of the 3 GiB
  * export), with one full collection, since they were all promoted long ago and would otherwise
- * stay resident. Storing more afterwards starts over with new ones.
+ * stay resident.
  */
 async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): Promise<void> {
   await saver.flush();
@@ -151,27 +149,6 @@ async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): 
   walker.finish();
   saver.releaseBuffers();
   collectAllGarbage();
-}
-
-/**
- * After a database grew, the catalog takes longer than storing the files (8 of the 16 s at
- * 3 GiB): what storing them held goes for the wait, and comes back for the catalog. Not for a
- * short wait: releasing and starting again cost a 1 GiB first backup 0.2 s.
- */
-async function waitForCatalog(pending: Promise<string | null>, saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): Promise<string | null> {
-  if (!(await settledWithin(pending, RELEASE_AFTER_MS))) await release(saver, pool, walker);
-  return pending;
-}
-
-/** Whether `p` settles within `ms`. */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true, () => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {

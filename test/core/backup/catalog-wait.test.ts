@@ -8,7 +8,7 @@ import { checkRepository } from '../../../src/core/check/check.js';
 import { restore } from '../../../src/core/restore/restore.js';
 import { repoWithSource } from '../../helpers/repo.js';
 
-test('a catalog that comes long after the files is stored after the backup let go of its workers and buffers, and reads back exactly', async (t) => {
+test('a catalog that comes long after the files is stored with them, and reads back exactly', async (t) => {
   const media = randomBytes(3 * 1024 * 1024);
   const { dir, src, repo } = await repoWithSource(t, { 'msgstore.db': randomBytes(64 * 1024), 'IMG-1.jpg': media });
   const catalogBytes = Buffer.concat([randomBytes(2 * 1024 * 1024), Buffer.alloc(1024 * 1024, 'catalog rows ')]);
@@ -18,7 +18,7 @@ test('a catalog that comes long after the files is stored after the backup let g
     sources: [src],
     sourceKind: 'whatsapp-android',
     catalogSource: 'ab'.repeat(32),
-    // Longer than the backup waits before releasing (RELEASE_AFTER_MS), so the release runs first.
+    // Well after the files are stored, as after a database grew.
     pendingCatalog: async () => {
       asked++;
       await new Promise((r) => setTimeout(r, 1500));
