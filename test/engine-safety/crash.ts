@@ -35,20 +35,24 @@ export function spread(n: number, from = 0.05, to = 1): number[] {
 
 /**
  * Runs the CLI and SIGKILLs it `afterLockMs` after it took its lock. Returns
- * whether the kill landed (false: the run ended first, on its own).
+ * whether the kill landed (false: the run ended first, on its own) and, when
+ * it did not, how long the run worked after taking its lock: callers scale
+ * their next kills to it, since a machine busy during `measure` and idle now
+ * (or the reverse) would otherwise send every later kill past the end.
  */
-export async function runAndKill(args: readonly string[], repoPath: string, afterLockMs: number): Promise<{ killed: boolean; run: CliRun }> {
+export async function runAndKill(args: readonly string[], repoPath: string, afterLockMs: number): Promise<{ killed: boolean; run: CliRun; workMs: number }> {
   const child = spawnCli(args);
   const done = collect(child);
   let exited = false;
   void done.then(() => (exited = true));
   await waitFor(() => exited || hasLock(repoPath), 60_000, 'the run to take its lock');
+  const locked = Date.now();
   if (!exited) {
-    await new Promise((r) => setTimeout(r, afterLockMs));
-    child.kill('SIGKILL');
+    await Promise.race([new Promise((r) => setTimeout(r, afterLockMs)), done]);
+    if (!exited) child.kill('SIGKILL');
   }
   const run = await done;
-  return { killed: run.signal === 'SIGKILL', run };
+  return { killed: run.signal === 'SIGKILL', run, workMs: Date.now() - locked };
 }
 
 /** Replaces `target` with a copy of `source`. */

@@ -17,9 +17,10 @@ export interface BundleRestoreOptions {
 export async function restoreBundle(path: string, credential: Credential, target: string, opts: BundleRestoreOptions = {}): Promise<RestoreResult> {
   const info = await readBundleInfo(path);
   const payload = await BundlePayload.open(info, credential, opts.vaultUnlocker, opts.signal);
+  let writer: TargetWriter | null = null;
   try {
     const manifest = await payload.readManifest();
-    const writer = new TargetWriter(target, opts.overwrite ?? false);
+    writer = new TargetWriter(target, opts.overwrite ?? false);
     await writer.prepare(manifest.entries.map((e) => ({ relPath: e.path, type: e.type })));
     for (const e of manifest.entries) if (e.type === 'dir') await writer.mkdir(e.path, e.mode, e.mtimeNs);
     const files = manifest.entries.filter((e) => e.type === 'file');
@@ -53,6 +54,10 @@ export async function restoreBundle(path: string, credential: Credential, target
     await writer.finish();
     meter.done();
     return result;
+  } catch (e) {
+    // The file being written was removed; those complete go into place, as after a restore's failure.
+    writer?.salvage();
+    throw e;
   } finally {
     await payload.close();
   }

@@ -9,7 +9,7 @@ import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
 import type { KnownIdTable } from './known-ids.js';
 import type { BatchBlobs } from './batch-blobs.js';
-import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
+import type { BufferRef, CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 
 /**
  * When opening blobs (restore, check, export), a worker's data lives in
@@ -26,6 +26,9 @@ const OPENING_YOUNG_GENERATION_MB = 4;
  */
 const SEALING_YOUNG_GENERATION_MB = 48;
 
+/** A buffer that travels to a worker: an ArrayBuffer moves, a SharedArrayBuffer is shared once and named after that. */
+export type Movable = ArrayBuffer | SharedArrayBuffer;
+
 /** verifyId: also check each blob's keyed id against its plaintext; returnData: false for a check that keeps nothing. */
 type OpenOptions = { verifyId?: boolean; returnData?: boolean };
 
@@ -37,6 +40,10 @@ export class CryptoPool {
   private seq = 0;
   private next = 0;
   private failed: Error | null = null;
+  /** SharedArrayBuffers named in requests, by number, and the numbers each worker has been given. */
+  private readonly shared: SharedArrayBuffer[] = [];
+  private readonly sharedIds = new Map<SharedArrayBuffer, number>();
+  private readonly given = new WeakMap<Worker, Set<number>>();
 
   private readonly startWorker: () => Worker;
   readonly size: number;
@@ -83,18 +90,22 @@ export class CryptoPool {
     this.pending.clear();
   }
 
-  private request(req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
+  private request(req: CryptoRequest, transfer: ArrayBuffer[], shares: number[] = []): Promise<CryptoResponse> {
     if (this.failed) return Promise.reject(this.failed);
     const workers = this.started();
-    return this.requestOn(workers[this.next++ % workers.length]!, req, transfer);
+    return this.requestOn(workers[this.next++ % workers.length]!, req, transfer, shares);
   }
 
-  private requestOn(worker: Worker, req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
+  private requestOn(worker: Worker, req: CryptoRequest, transfer: ArrayBuffer[], shares: number[] = []): Promise<CryptoResponse> {
     if (this.failed) return Promise.reject(this.failed);
     const seq = this.seq++;
+    let given = this.given.get(worker);
+    if (!given) this.given.set(worker, (given = new Set()));
+    const share = shares.filter((id) => !given.has(id)).map((id) => (given.add(id), { id, buffer: this.shared[id]! }));
+    const envelope: Envelope = share.length > 0 ? { seq, req, share } : { seq, req };
     return new Promise<CryptoResponse>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      worker.postMessage({ seq, req }, transfer);
+      worker.postMessage(envelope, transfer);
     }).then((res) => {
       if (res.op === 'error') {
         if (res.kind === 'integrity') {
@@ -156,11 +167,39 @@ export class CryptoPool {
    * worker and come back: the plaintexts in `into` when it is large enough,
    * else in new memory. `objects` name the packs `blobs.sources` points to.
    */
-  async openBatchInto(sealed: ArrayBuffer, blobs: BatchBlobs, objects: string[], into: ArrayBuffer | null, opts: OpenOptions = {}): Promise<{ plain: Buffer; sealed: ArrayBuffer }> {
-    const transfer = into ? [sealed, into] : [sealed];
-    const req = { op: 'open-batch' as const, sealed, blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true, ...(into ? { into } : {}) };
-    const res = (await this.request(req, transfer)) as Extract<CryptoResponse, { op: 'open-batch' }>;
-    return { plain: Buffer.from(res.data, 0, res.length), sealed: res.sealed };
+  async openBatchInto(sealed: Movable, blobs: BatchBlobs, objects: string[], into: Movable | null, opts: OpenOptions = {}): Promise<{ plain: Buffer; sealed: Movable }> {
+    const transfer: ArrayBuffer[] = [];
+    const shares: number[] = [];
+    const ref = (b: Movable): BufferRef => {
+      if (b instanceof ArrayBuffer) {
+        transfer.push(b);
+        return b;
+      }
+      const id = this.shareId(b);
+      shares.push(id);
+      return id;
+    };
+    const req = { op: 'open-batch' as const, sealed: ref(sealed), blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true, ...(into ? { into: ref(into) } : {}) };
+    const res = (await this.request(req, transfer, shares)) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    return { plain: Buffer.from(this.deref(res.data), 0, res.length), sealed: this.deref(res.sealed) };
+  }
+
+  /**
+   * A SharedArrayBuffer's number: it goes to each worker once, with the first
+   * request that names it, and stays with the workers until they stop. Only
+   * buffers a caller keeps and reuses for the pool's whole life belong here.
+   */
+  private shareId(b: SharedArrayBuffer): number {
+    let id = this.sharedIds.get(b);
+    if (id === undefined) this.sharedIds.set(b, (id = this.shared.push(b) - 1));
+    return id;
+  }
+
+  private deref(ref: BufferRef): Movable {
+    if (typeof ref !== 'number') return ref;
+    const b = this.shared[ref];
+    if (!b) throw new Error(`a crypto worker named shared buffer ${ref}, which it was never given`);
+    return b;
   }
 
   /** SHA-256 over parts; the parts are moved to the worker and handed back. */
@@ -178,6 +217,8 @@ export class CryptoPool {
     // Nothing should be waiting by now; if something is, it gets an answer rather than none.
     for (const p of this.pending.values()) p.reject(new Error('the crypto workers were stopped'));
     this.pending.clear();
+    this.shared.length = 0;
+    this.sharedIds.clear();
   }
 }
 

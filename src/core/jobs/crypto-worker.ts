@@ -10,7 +10,7 @@ import { blobId, ID_BYTES } from '../crypto/ids.js';
 import { BLOB_TYPE_BY_CODE, openBlob, openBlobInto, type BlobType } from '../repo/blob.js';
 import { BlobIdSet } from '../repo/blob-id-set.js';
 import { PackAssembler } from '../repo/pack.js';
-import type { CryptoRequest, CryptoResponse, CryptoWorkerData, PackMessage } from './crypto-protocol.js';
+import type { BufferRef, CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 import { KnownIdTable } from './known-ids.js';
 import { YoungGarbage } from './young-garbage.js';
 
@@ -47,6 +47,18 @@ let finished: PackMessage[] = [];
  * none).
  */
 const garbage = new YoungGarbage(2 * 1024 * 1024);
+/** Buffers shared with this worker once, by the number requests name them by. */
+const shared = new Map<number, SharedArrayBuffer>();
+
+function bufferOf(ref: BufferRef): ArrayBuffer | SharedArrayBuffer {
+  if (typeof ref !== 'number') return ref;
+  const b = shared.get(ref);
+  if (!b) throw new Error(`shared buffer ${ref} was never given to this worker`);
+  return b;
+}
+
+/** Only buffers that move are transferred; shared ones are named. */
+const moving = (...refs: BufferRef[]): ArrayBuffer[] => refs.filter((r): r is ArrayBuffer => typeof r !== 'number');
 
 function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
   if (!metaKeyBuf || !packTarget) throw new Error('this worker was not started for a backup');
@@ -106,12 +118,13 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       return { res: { op: 'open', data: owned }, transfer: [owned] };
     }
     case 'open-batch': {
-      const sealed = new Uint8Array(req.sealed);
+      const sealed = new Uint8Array(bufferOf(req.sealed));
       const { types, ids, spans, sources } = req.blobs;
       let total = 0;
       if (req.returnData) for (let i = 0; i < types.length; i++) total += spans[i * 3 + 2]!;
-      const into = req.into && req.into.byteLength >= total ? req.into : new ArrayBuffer(total);
-      const out = new Uint8Array(into, 0, total);
+      const given = req.into === undefined ? undefined : bufferOf(req.into);
+      const into: BufferRef = given && given.byteLength >= total ? req.into! : new ArrayBuffer(total);
+      const out = new Uint8Array(bufferOf(into), 0, total);
       let o = 0;
       for (let i = 0; i < types.length; i++) {
         const type = BLOB_TYPE_BY_CODE[types[i]!];
@@ -132,7 +145,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
         }
         o += plain.length;
       }
-      return { res: { op: 'open-batch', data: into, length: total, sealed: req.sealed }, transfer: [into, req.sealed] };
+      return { res: { op: 'open-batch', data: into, length: total, sealed: req.sealed }, transfer: moving(into, req.sealed) };
     }
     case 'sha256': {
       const h = createHash('sha256');
@@ -164,7 +177,8 @@ function toOwned(b: Buffer): ArrayBuffer {
   return ab;
 }
 
-parentPort!.on('message', (msg: { seq: number; req: CryptoRequest }) => {
+parentPort!.on('message', (msg: Envelope) => {
+  for (const { id, buffer } of msg.share ?? []) shared.set(id, buffer);
   try {
     const { res, transfer } = handle(msg.req);
     parentPort!.postMessage({ seq: msg.seq, res }, transfer);

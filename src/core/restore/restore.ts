@@ -11,7 +11,7 @@
 import { objectPath, type RangeReader } from '../storage/backend.js';
 import { shortHex } from '../crypto/ids.js';
 import { BatchBuilder } from '../jobs/batch-blobs.js';
-import { CryptoPool } from '../jobs/crypto-pool.js';
+import { CryptoPool, type Movable } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { collectAllGarbage } from '../jobs/v8-collector.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
@@ -76,12 +76,10 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   const meter = new ProgressMeter(opts.onProgress, 'restoring', totalBytes, files.length);
   meter.done();
 
-  for (const p of plan) {
-    if (p.node.type === 'dir') await writer.mkdir(p.relPath, p.node.mode, p.node.mtimeNs);
-  }
-
   const pool = new CryptoPool(repo.keys, opts.workers);
-  const buffers = new BufferRing(BUFFER_BYTES);
+  // Read buffers are shared with the workers; plaintext buffers move, since a worker's copy into
+  // shared memory is a relaxed-atomic copy at about a third of memcpy's speed (0.27 s a GiB).
+  const buffers = { sealed: new BufferRing(BUFFER_BYTES, true), plain: new BufferRing(BUFFER_BYTES, false) };
   const packs = repo.packReader();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   // One lane's failure stops the other; the first error is the one reported.
@@ -89,6 +87,9 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   const errors: unknown[] = [];
   try {
+    for (const p of plan) {
+      if (p.node.type === 'dir') await writer.mkdir(p.relPath, p.node.mode, p.node.mtimeNs);
+    }
     const context: LaneContext = { index, pool, buffers, packs, writer, meter, signal, result };
     await Promise.all(
       splitIntoLanes(files, LANES).map((lane) =>
@@ -108,6 +109,10 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     await writer.finish();
     meter.done();
     return result;
+  } catch (e) {
+    // Every lane has stopped, with its files committed or removed: what is complete goes into place.
+    writer.salvage();
+    throw e;
   } finally {
     await packs.close();
     await pool.close();
@@ -117,7 +122,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
 interface LaneContext {
   readonly index: BlobIndex;
   readonly pool: CryptoPool;
-  readonly buffers: BufferRing;
+  readonly buffers: { sealed: BufferRing; plain: BufferRing };
   readonly packs: RangeReader;
   readonly writer: TargetWriter;
   readonly meter: ProgressMeter;
@@ -136,7 +141,7 @@ async function restoreLane(files: readonly RestoreFile[], ctx: LaneContext): Pro
   const chunks = new ChunkCursor(
     orderedMap(readBatches(files, ctx.index), READ_AHEAD, async (b) => {
       throwIfCancelled(signal);
-      const sealed = buffers.take(b.length);
+      const sealed = buffers.sealed.take(b.length);
       let at = 0;
       await Promise.all(
         b.ranges.map((r) => {
@@ -146,11 +151,11 @@ async function restoreLane(files: readonly RestoreFile[], ctx: LaneContext): Pro
           return ctx.packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== sealed && place.set(bytes));
         }),
       );
-      const opened = await ctx.pool.openBatchInto(sealed, b.blobs.build(), b.objects, buffers.take(b.rawLength));
-      buffers.give(opened.sealed);
+      const opened = await ctx.pool.openBatchInto(sealed, b.blobs.build(), b.objects, buffers.plain.take(b.rawLength));
+      buffers.sealed.give(opened.sealed);
       return { plain: opened.plain, lengths: b.lengths };
     }),
-    (plain) => buffers.give(plain.buffer as ArrayBuffer),
+    (plain) => buffers.plain.give(plain.buffer),
   );
   try {
     for (const f of files) {
@@ -320,19 +325,26 @@ class ChunkCursor {
 /**
  * Buffers of one size, given back once used, so a restore moves its data
  * through a few of them instead of allocating (and leaving the garbage
- * collector) one per read. Larger needs get memory of their own, which is
- * not kept.
+ * collector) one per read. Shared ones go to each crypto worker once and are
+ * named after that (`CryptoPool.openBatchInto`); whoever holds a buffer's
+ * turn (the storage backend reading into it, a worker opening it, the writer)
+ * is the only one touching it. Larger needs get memory of their own, which
+ * moves and is not kept.
  */
 class BufferRing {
-  private readonly free: ArrayBuffer[] = [];
+  private readonly free: Movable[] = [];
 
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly shared: boolean,
+  ) {}
 
-  take(atLeast: number): ArrayBuffer {
-    return atLeast <= this.size ? (this.free.pop() ?? new ArrayBuffer(this.size)) : new ArrayBuffer(atLeast);
+  take(atLeast: number): Movable {
+    if (atLeast > this.size) return new ArrayBuffer(atLeast);
+    return this.free.pop() ?? (this.shared ? new SharedArrayBuffer(this.size) : new ArrayBuffer(this.size));
   }
 
-  give(buffer: ArrayBuffer): void {
-    if (buffer.byteLength === this.size) this.free.push(buffer);
+  give(buffer: ArrayBufferLike): void {
+    if (buffer instanceof SharedArrayBuffer === this.shared && buffer.byteLength === this.size) this.free.push(buffer);
   }
 }

@@ -5,13 +5,20 @@
  * - never over existing files unless asked (checked for every path before
  *   anything is written);
  * - a file appears under its name only once all of it was authenticated and
- *   written (temp name, then rename), so a failure leaves no partial file.
+ *   written, so a failure leaves no partial file. Into a target that is new
+ *   or empty, everything is written inside one hidden folder there, and its
+ *   top-level entries are moved into place at the end (`finish`), or after a
+ *   failure those complete by then (`salvage`). Into a folder that holds
+ *   files already, each file is written under a temporary name beside its
+ *   own and renamed. A rename per file was a sixth of a restore's main
+ *   thread, most of it waiting for the folder's lock while the thread pool
+ *   created the next files there.
  * File system calls are blocking on purpose: a chat export is thousands of
  * small files, and a thread-pool round trip per write, chmod, utimes, close
  * and rename cost more than the writes. Decryption goes on in the crypto
  * workers meanwhile. Creating the files is the exception (`FileOpener`).
  */
-import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
@@ -23,7 +30,9 @@ export interface PlannedEntry {
 
 export class TargetWriter {
   readonly root: string;
-  private readonly dirTimes: Array<{ path: string; mode: number; mtimeNs: string }> = [];
+  /** The hidden folder everything is written in, when the target was new or empty (`prepare`); else null. */
+  private staging: string | null = null;
+  private readonly dirTimes: Array<{ relPath: string; mode: number; mtimeNs: string }> = [];
   /** Folders already seen not to be symlinks. */
   private readonly checkedDirs = new Set<string>();
   /**
@@ -40,9 +49,10 @@ export class TargetWriter {
     this.root = resolve(target);
   }
 
-  private abs(relPath: string): string {
-    const p = join(this.root, ...relPath.split('/'));
-    if (p !== this.root && !p.startsWith(this.root + sep)) throw new ChatsafeError('integrity', `refusing to restore outside the target: ${relPath}`);
+  /** Where `relPath` is written: in the hidden folder while there is one, else in the target. */
+  private abs(relPath: string, base = this.staging ?? this.root): string {
+    const p = join(base, ...relPath.split('/'));
+    if (p !== base && !p.startsWith(base + sep)) throw new ChatsafeError('integrity', `refusing to restore outside the target: ${relPath}`);
     return p;
   }
 
@@ -50,8 +60,13 @@ export class TargetWriter {
   async prepare(entries: readonly PlannedEntry[]): Promise<void> {
     const created = mkdirSync(this.root, { recursive: true });
     // Nothing can be in the way in a folder just made or found empty: the usual restore skips a
-    // look at each of thousands of paths.
-    if (created !== undefined || isEmptyFolder(this.root)) return;
+    // look at each of thousands of paths, and writes in a hidden folder there.
+    if (created !== undefined || isEmptyFolder(this.root)) {
+      const staging = join(this.root, `.chatsafe-restoring-${this.tempPrefix}`);
+      mkdirSync(staging, { mode: 0o700 });
+      this.staging = staging;
+      return;
+    }
     const conflicts: string[] = [];
     for (const e of entries) {
       const st = lstatSync(this.abs(e.relPath), { throwIfNoEntry: false });
@@ -75,7 +90,7 @@ export class TargetWriter {
     const p = this.abs(relPath);
     this.assertNoSymlinkOnTheWay(p);
     mkdirSync(p, { recursive: true, mode: 0o700 });
-    this.dirTimes.push({ path: p, mode, mtimeNs });
+    this.dirTimes.push({ relPath, mode, mtimeNs });
   }
 
   async symlink(relPath: string, target: string, mtimeNs: string): Promise<void> {
@@ -102,19 +117,61 @@ export class TargetWriter {
     return new Promise((resolve, reject) => open(tmp, TEMP_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(new RestoringFile(path, tmp, fd)))));
   }
 
+  /** In the hidden folder a file is written under its own name; beside others, under a temporary one. */
   private tempFor(relPath: string): { path: string; tmp: string } {
     const path = this.abs(relPath);
     this.assertNoSymlinkOnTheWay(path);
+    if (this.staging) return { path, tmp: path };
     return { path, tmp: join(dirname(path), `.chatsafe-restoring-${this.tempPrefix}-${(this.tempCount++).toString(36)}`) };
   }
 
-  /** Sets folder modes and times last (writing into a folder changes its mtime), deepest first. */
+  /**
+   * Moves what was restored into place, then sets folder modes and times
+   * (writing into a folder, or moving one, changes its times), deepest first.
+   */
   async finish(): Promise<void> {
+    this.moveIntoPlace();
     for (const d of this.dirTimes.reverse()) {
-      chmodSync(d.path, d.mode);
+      const p = this.abs(d.relPath);
+      chmodSync(p, d.mode);
       const t = nsToSeconds(d.mtimeNs);
-      utimesSync(d.path, t, t);
+      utimesSync(p, t, t);
     }
+  }
+
+  /**
+   * After a failure or a cancel: moves the files completed so far into place,
+   * as a restore without the hidden folder leaves them. Call it once every
+   * file being written was committed or aborted. Never throws: the failure
+   * that led here is the one to report.
+   */
+  salvage(): void {
+    try {
+      this.moveIntoPlace();
+    } catch {
+      // What could not be moved stays in the hidden folder; the failure that led here is reported.
+    }
+  }
+
+  /**
+   * The hidden folder's top-level entries, moved into the target, which was
+   * empty when the restore began: anything that appeared there since is left
+   * alone, and what would have replaced it stays in the hidden folder.
+   */
+  private moveIntoPlace(): void {
+    const staging = this.staging;
+    if (!staging) return;
+    const blocked: string[] = [];
+    for (const name of readdirSync(staging)) {
+      const to = join(this.root, name);
+      if (lstatSync(to, { throwIfNoEntry: false })) blocked.push(to);
+      else renameSync(join(staging, name), to);
+    }
+    if (blocked.length > 0) {
+      throw new ChatsafeError('conflict', `${blocked.join(', ')} appeared in the target during the restore; the restored ${blocked.length === 1 ? 'copy is' : 'copies are'} in ${staging}.`, 'Move them where you want them, or restore again into an empty folder.');
+    }
+    rmdirSync(staging);
+    this.staging = null;
   }
 
   /**
@@ -194,7 +251,7 @@ export class RestoringFile {
     const t = nsToSeconds(mtimeNs);
     futimesSync(this.fd, t, t);
     this.close();
-    renameSync(this.tmpPath, this.finalPath);
+    if (this.tmpPath !== this.finalPath) renameSync(this.tmpPath, this.finalPath);
   }
 
   abort(): void {

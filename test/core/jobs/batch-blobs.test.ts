@@ -50,3 +50,36 @@ test('a batch read from several packs opens every blob into place, and a damaged
   damaged[at - 5]! ^= 1; // inside the last blob, read from the second pack
   await assert.rejects(pool.openBatchInto(damaged.buffer, batch.build(), packs, null), (e: unknown) => e instanceof IntegrityError && e.message.includes('data/bb/bb22') && !e.message.includes('data/aa/aa11'));
 });
+
+test('shared buffers are named after their first use: every worker opens into them, round after round, and again after a restart', async (t) => {
+  const keys = { data: randomBytes(32), blobId: randomBytes(32) };
+  const pool = new CryptoPool(keys, 2);
+  t.after(() => pool.close());
+  const sealed = new SharedArrayBuffer(64 * 1024);
+  const into = new SharedArrayBuffer(64 * 1024);
+  const round = async (n: number) => {
+    const plain = randomBytes(1000 + n);
+    const id = blobId(keys.blobId, plain);
+    const length = sealPayloadInto(Buffer.from(sealed), 0, keys.data, 'data', id, blobPayload('data', plain, false));
+    const batch = new BatchBuilder(1);
+    batch.add('data', id, 0, length, plain.length);
+    const opened = await pool.openBatchInto(sealed, batch.build(), ['data/cc/cc33'], into);
+    assert.equal(opened.sealed, sealed, 'the read buffer comes back as itself');
+    assert.equal(opened.plain.buffer, into, 'the plaintext is in the shared buffer given');
+    assert.deepEqual(opened.plain, plain);
+  };
+  // In turn, so that each round's buffers are free again; round-robin gives each worker several.
+  for (let n = 0; n < 6; n++) await round(n);
+  await pool.close();
+  for (let n = 0; n < 2; n++) await round(n);
+  // A moved buffer and a shared one in the same call.
+  const plain = randomBytes(2000);
+  const id = blobId(keys.blobId, plain);
+  const moved = new ArrayBuffer(4096);
+  const length = sealPayloadInto(Buffer.from(moved), 0, keys.data, 'data', id, blobPayload('data', plain, false));
+  const batch = new BatchBuilder(1);
+  batch.add('data', id, 0, length, plain.length);
+  const opened = await pool.openBatchInto(moved, batch.build(), ['data/cc/cc33'], into);
+  assert.equal(moved.byteLength, 0, 'a moved buffer is detached here');
+  assert.deepEqual(opened.plain, plain);
+});

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FileOpener, TargetWriter } from '../../../src/core/restore/target-writer.js';
@@ -10,24 +10,30 @@ function listing(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).map((n) => n.split('\\').join('/')).sort();
 }
 
-test('FileOpener hands out the files in order; each appears under its name only once committed', () =>
-  withTempDir('opener', async (dir) => {
-    const writer = new TargetWriter(dir, false);
-    const paths = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
-    await writer.prepare(paths.map((relPath) => ({ relPath, type: 'file' as const })));
-    const opener = new FileOpener(writer, paths, 8);
-    for (const [i, relPath] of paths.entries()) {
-      const out = await opener.take();
-      // The files opened ahead exist only under temporary names.
-      assert.equal(listing(dir).filter((n) => !n.startsWith('.chatsafe-restoring-')).length, i, `before ${relPath} is committed`);
-      out.write(Buffer.from(relPath));
-      out.commit(0o640, '1700000000000000000');
-    }
-    await opener.close();
-    assert.deepEqual(listing(dir), paths, 'no temporary file is left');
-    for (const p of paths) assert.equal(readFileSync(join(dir, p), 'utf8'), p);
-    assert.throws(() => opener.take(), /every file was taken/);
-  }));
+for (const target of ['empty', 'holding other files'] as const) {
+  test(`FileOpener hands out the files in order; each appears under its name only once committed (target ${target})`, () =>
+    withTempDir('opener', async (dir) => {
+      if (target !== 'empty') writeFileSync(join(dir, 'other'), 'x');
+      const writer = new TargetWriter(dir, false);
+      const paths = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+      await writer.prepare(paths.map((relPath) => ({ relPath, type: 'file' as const })));
+      const opener = new FileOpener(writer, paths, 8);
+      const visible = () => listing(dir).filter((n) => !n.startsWith('.chatsafe-restoring-') && n !== 'other');
+      for (const [i, relPath] of paths.entries()) {
+        const out = await opener.take();
+        // Into an empty target nothing shows before the end; beside other files, each file once committed.
+        assert.equal(visible().length, target === 'empty' ? 0 : i, `before ${relPath} is committed`);
+        out.write(Buffer.from(relPath));
+        out.commit(0o640, '1700000000000000000');
+      }
+      await opener.close();
+      await writer.finish();
+      assert.deepEqual(visible(), paths);
+      assert.deepEqual(listing(dir).length, paths.length + (target === 'empty' ? 0 : 1), 'no temporary file or folder is left');
+      for (const p of paths) assert.equal(readFileSync(join(dir, p), 'utf8'), p);
+      assert.throws(() => opener.take(), /every file was taken/);
+    }));
+}
 
 test('FileOpener.close removes the files opened ahead but never taken, after a failure midway', () =>
   withTempDir('opener', async (dir) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isChatsafeError } from '../../../src/core/errors.js';
@@ -14,8 +14,10 @@ const PLAN: PlannedEntry[] = [
 
 test('prepare makes a missing target folder and accepts an empty one', () =>
   withTempDir('target', async (dir) => {
-    await new TargetWriter(join(dir, 'new', 'deep'), false).prepare(PLAN);
-    assert.deepEqual(readdirSync(join(dir, 'new', 'deep')), []);
+    const w = new TargetWriter(join(dir, 'new', 'deep'), false);
+    await w.prepare(PLAN);
+    await w.finish();
+    assert.deepEqual(readdirSync(join(dir, 'new', 'deep')), [], 'nothing restored, nothing left');
     mkdirSync(join(dir, 'empty'));
     await new TargetWriter(join(dir, 'empty'), false).prepare(PLAN);
   }));
@@ -41,4 +43,56 @@ test('temporary names are unique within a restore and across restores into one f
     assert.equal(readdirSync(dir).filter((n) => n.startsWith('.chatsafe-restoring-')).length, 100);
     for (const f of open) f.abort();
     assert.deepEqual(readdirSync(dir), []);
+  }));
+
+test('into an empty target, files are written out of sight and moved into place at the end', () =>
+  withTempDir('target', async (dir) => {
+    const w = new TargetWriter(dir, false);
+    await w.prepare(PLAN);
+    await w.mkdir('Media', 0o750, '1700000000000000000');
+    for (const rel of ['Media/a.jpg', 'msgstore.db']) {
+      const f = w.beginFile(rel);
+      f.write(Buffer.from(rel));
+      f.commit(0o640, '1700000000000000000');
+    }
+    const hidden = readdirSync(dir);
+    assert.equal(hidden.length, 1, 'only the hidden folder is in the target while the restore runs');
+    assert.match(hidden[0]!, /^\.chatsafe-restoring-/);
+    await w.finish();
+    assert.deepEqual(readdirSync(dir).sort(), ['Media', 'msgstore.db']);
+    assert.equal(readFileSync(join(dir, 'Media', 'a.jpg'), 'utf8'), 'Media/a.jpg');
+    const media = statSync(join(dir, 'Media'));
+    assert.equal(media.mode & 0o777, 0o750);
+    assert.equal(media.mtimeMs, 1700000000000, 'the folder keeps its time after the move');
+  }));
+
+test('after a failure, the files completed so far are moved into place and the one being written is not', () =>
+  withTempDir('target', async (dir) => {
+    const w = new TargetWriter(dir, false);
+    await w.prepare(PLAN);
+    await w.mkdir('Media', 0o755, '1700000000000000000');
+    const done = w.beginFile('msgstore.db');
+    done.write(Buffer.from('complete'));
+    done.commit(0o600, '1700000000000000000');
+    const partial = w.beginFile('Media/a.jpg');
+    partial.write(Buffer.from('half'));
+    partial.abort();
+    w.salvage();
+    assert.deepEqual(readdirSync(dir).sort(), ['Media', 'msgstore.db']);
+    assert.deepEqual(readdirSync(join(dir, 'Media')), []);
+    assert.equal(readFileSync(join(dir, 'msgstore.db'), 'utf8'), 'complete');
+  }));
+
+test('what appeared in the target during the restore is never replaced; the restored copy stays in the hidden folder', () =>
+  withTempDir('target', async (dir) => {
+    const w = new TargetWriter(dir, false);
+    await w.prepare(PLAN);
+    const f = w.beginFile('msgstore.db');
+    f.write(Buffer.from('restored'));
+    f.commit(0o600, '1700000000000000000');
+    writeFileSync(join(dir, 'msgstore.db'), 'theirs');
+    await assert.rejects(w.finish(), (e: unknown) => isChatsafeError(e) && e.kind === 'conflict' && e.message.includes('.chatsafe-restoring-'));
+    assert.equal(readFileSync(join(dir, 'msgstore.db'), 'utf8'), 'theirs');
+    const hidden = readdirSync(dir).find((n) => n.startsWith('.chatsafe-restoring-'))!;
+    assert.equal(readFileSync(join(dir, hidden, 'msgstore.db'), 'utf8'), 'restored');
   }));
