@@ -58,7 +58,7 @@ async function main() {
   for (const b of ['bench-restic', 'bench-chatsafe']) await s3.send(new CreateBucketCommand({ Bucket: b }));
   s3.destroy();
 
-  const node = process.execPath;
+  // Run as users run it: its #! line sets the V8 and allocator options (bin/chatsafe.js).
   const bin = join(REPO_ROOT, 'bin', 'chatsafe.js');
   const keyFile = join(work, 'chatsafe.key');
   const csRepo = `s3://bench-chatsafe/repo?endpoint=${encodeURIComponent(endpoint)}&region=us-east-1&pathStyle=1`;
@@ -71,9 +71,9 @@ async function main() {
       restore: (t) => runMeasured('restic', [...resticRepo, 'restore', 'latest', '--target', t], { env: resticEnv }),
     },
     chatsafe: {
-      init: () => check({ code: spawnSync(node, [bin, 'init', '--repo', csRepo, '--key-file', keyFile], { env }).status }, 'chatsafe init'),
-      backup: () => runMeasured(node, [bin, 'backup', '--repo', csRepo, '--key-file', keyFile, source], { env }),
-      restore: (t) => runMeasured(node, [bin, 'restore', '--repo', csRepo, '--key-file', keyFile, 'latest', '--target', t], { env }),
+      init: () => check({ code: spawnSync(bin, ['init', '--repo', csRepo, '--key-file', keyFile], { env }).status }, 'chatsafe init'),
+      backup: () => runMeasured(bin, ['backup', '--repo', csRepo, '--key-file', keyFile, source], { env }),
+      restore: (t) => runMeasured(bin, ['restore', '--repo', csRepo, '--key-file', keyFile, 'latest', '--target', t], { env }),
     },
   };
 

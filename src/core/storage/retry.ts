@@ -40,8 +40,8 @@ const TRANSIENT_CODES = new Set([
   'TimeoutError', 'RequestTimeout', 'RequestTimeoutException',
   // S3 error codes that mean "later"
   'SlowDown', 'InternalError', 'ServiceUnavailable', 'Throttling', 'ThrottlingException', 'RequestThrottled',
-  // a body that arrived shorter than announced, or failed its checksum in transit
-  'TruncatedBody', 'BadDigest', 'ChecksumMismatch',
+  // a body that arrived shorter or longer than announced, or failed its checksum in transit
+  'TruncatedBody', 'BodyTooLong', 'BadDigest', 'ChecksumMismatch',
 ]);
 const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'AuthorizationHeaderMalformed']);
 const QUOTA_CODES = new Set(['QuotaExceeded', 'InsufficientStorage', 'EntityTooLarge', 'ENOSPC', 'EDQUOT']);

@@ -38,7 +38,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ChatsafeError } from '../errors.js';
 import { assertObjectName, isObjectName, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
-import { conflictError, notFoundError, assertRange, runLimited, sliceParts } from './common.js';
+import { conflictError, notFoundError, assertRange, readBodyInto, runLimited, sliceParts } from './common.js';
 import { DEFAULT_RETRY, networkCode, permanentError, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
 export interface S3Credentials {
@@ -189,7 +189,7 @@ export class S3Backend implements StorageBackend {
     } while (token);
   }
 
-  async read(kind: ObjectKind, name: string, range?: ByteRange): Promise<Buffer> {
+  async read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer> {
     const key = this.key(kind, name);
     if (range) assertRange(range);
     const doing = `reading ${kind}/${name}`;
@@ -212,6 +212,7 @@ export class S3Backend implements StorageBackend {
         throw e;
       }
       if (!res.Body) throw transportError('TruncatedBody');
+      if (range && into && into.length >= range.length) return readBodyInto(res.Body as AsyncIterable<Uint8Array>, into.subarray(0, range.length), res.ContentLength);
       const bytes = await res.Body.transformToByteArray();
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (res.ContentLength !== undefined && buf.length !== res.ContentLength) throw transportError('TruncatedBody');

@@ -27,7 +27,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
 import { ChatsafeError } from '../errors.js';
 import { assertObjectName, isObjectName, OBJECT_KINDS, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
-import { assertRange, conflictError, notFoundError } from './common.js';
+import { assertRange, conflictError, notFoundError, readBodyInto } from './common.js';
 import { DEFAULT_RETRY, networkCode, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
 export interface WebDavSettings {
@@ -210,7 +210,7 @@ export class WebDavBackend implements StorageBackend {
     }
   }
 
-  async read(kind: ObjectKind, name: string, range?: ByteRange): Promise<Buffer> {
+  async read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer> {
     const path = this.pathOf(kind, name);
     if (range) assertRange(range);
     if (range?.length === 0) {
@@ -228,8 +228,13 @@ export class WebDavBackend implements StorageBackend {
         if (status === 416) return Buffer.alloc(0); // the range starts at or past the end: a short read
         throw e;
       }
-      const buf = Buffer.from(await r.arrayBuffer());
       const announced = r.headers.get('content-length');
+      // The client's response type leaves out the body stream its fetch gives (node-fetch's, or Node's own).
+      const body = (r as unknown as { body?: AsyncIterable<Uint8Array> | null }).body;
+      if (range && into && into.length >= range.length && r.status === 206 && body) {
+        return readBodyInto(body, into.subarray(0, range.length), announced === null ? undefined : Number(announced));
+      }
+      const buf = Buffer.from(await r.arrayBuffer());
       if (announced !== null && Number(announced) !== buf.length) throw Object.assign(new Error('truncated body'), { code: 'TruncatedBody' });
       // A server that ignores Range answers 200 with everything: cut our part out.
       if (range && r.status === 200) return buf.subarray(range.offset, range.offset + range.length);

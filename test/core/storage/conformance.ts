@@ -100,7 +100,7 @@ export function conformance(name: string, get: () => BackendUnderTest, skip: str
       });
     });
 
-    it('reads a range into a buffer it is given, or into its own, with the same bytes either way', async () => {
+    it('reads a range into a buffer it is given (not into a copy), or into its own when it is too small', async () => {
       await withFresh(get(), async (b) => {
         const n = id();
         const bytes = randomBytes(10_000);
@@ -108,7 +108,9 @@ export function conformance(name: string, get: () => BackendUnderTest, skip: str
         const into = Buffer.alloc(8_000, 0xee);
         const got = await b.read('data', n, { offset: 1000, length: 5000 }, into);
         assert.deepEqual(got, bytes.subarray(1000, 6000));
-        if (got.buffer === into.buffer) assert.equal(got.byteOffset, into.byteOffset, 'a filled buffer is returned from its start');
+        // A restore reads into a few buffers it reuses; a backend's own copy would double its memory.
+        assert.equal(got.buffer, into.buffer, 'the bytes are in the given buffer');
+        assert.equal(got.byteOffset, into.byteOffset, 'a filled buffer is returned from its start');
         assert.deepEqual(await b.read('data', n, { offset: 9_000, length: 2000 }, Buffer.alloc(2000)), bytes.subarray(9_000), 'short at the end');
         assert.deepEqual(await b.read('data', n, { offset: 0, length: 100 }, Buffer.alloc(10)), bytes.subarray(0, 100), 'a buffer too small is not used');
       });

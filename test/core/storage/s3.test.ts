@@ -116,6 +116,9 @@ describe('S3 faults (through a fault-injecting proxy)', { skip: radosgwSkip }, (
     assert.deepEqual(await b.read('data', n), bytes);
     proxy.inject({ kind: 'drop-mid-body' }, { times: 1, match: (r) => r.method === 'GET' });
     assert.deepEqual(await b.read('data', n, { offset: 1000, length: 50_000 }), bytes.subarray(1000, 51_000));
+    // Into a given buffer: the second attempt writes over what the first left there.
+    proxy.inject({ kind: 'drop-mid-body' }, { times: 1, match: (r) => r.method === 'GET' });
+    assert.deepEqual(await b.read('data', n, { offset: 500, length: 150_000 }, Buffer.alloc(150_000)), bytes.subarray(500, 150_500));
     await b.close();
   });
 

@@ -124,6 +124,9 @@ describe('WebDAV faults (through a fault-injecting proxy)', { skip: webdavSkip }
     await b.write('data', n, bytes);
     proxy.inject({ kind: 'drop-mid-body' }, { times: 2, match: method('GET') });
     assert.deepEqual(await b.read('data', n, { offset: 7, length: 200_000 }), bytes.subarray(7, 200_007));
+    // Into a given buffer: the second attempt writes over what the first left there.
+    proxy.inject({ kind: 'drop-mid-body' }, { times: 1, match: method('GET') });
+    assert.deepEqual(await b.read('data', n, { offset: 500, length: 150_000 }, Buffer.alloc(150_000)), bytes.subarray(500, 150_500));
     proxy.inject({ kind: 'delay', ms: 2500 }, { times: 1, match: method('GET') });
     const t0 = Date.now();
     assert.deepEqual(await b.read('data', n), bytes);
