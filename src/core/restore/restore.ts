@@ -77,8 +77,9 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   meter.done();
 
   const pool = new CryptoPool(repo.keys, opts.workers);
-  // Read buffers are shared with the workers; plaintext buffers move, since a worker's copy into
-  // shared memory is a relaxed-atomic copy at about a third of memcpy's speed (0.27 s a GiB).
+  // Read buffers are shared with the workers; plaintext buffers move: V8 copies into shared memory
+  // with relaxed atomics, byte by byte where source and target are not aligned alike (3.5 GiB/s
+  // against 22), and a worker's copies of stored chunks into place mostly are not (0.27 s a GiB).
   const buffers = { sealed: new BufferRing(BUFFER_BYTES, true), plain: new BufferRing(BUFFER_BYTES, false) };
   const packs = repo.packReader();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
