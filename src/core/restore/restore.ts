@@ -80,7 +80,9 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   // Read buffers are shared with the workers; plaintext buffers move: V8 copies into shared memory
   // with relaxed atomics, byte by byte where source and target are not aligned alike (3.5 GiB/s
   // against 22), and a worker's copies of stored chunks into place mostly are not (0.27 s a GiB).
-  const buffers = { sealed: new BufferRing(BUFFER_BYTES, true), plain: new BufferRing(BUFFER_BYTES, false) };
+  // A batch holds its read buffer only until it is opened, so one per worker and one being read
+  // keep the workers fed; without a bound the lanes' reads ahead held four, 8-10 MiB more at the peak.
+  const buffers = { sealed: new BufferRing(BUFFER_BYTES, true, pool.size + 1), plain: new BufferRing(BUFFER_BYTES, false) };
   const packs = repo.packReader();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   // One lane's failure stops the other; the first error is the one reported.
@@ -142,19 +144,25 @@ async function restoreLane(files: readonly RestoreFile[], ctx: LaneContext): Pro
   const chunks = new ChunkCursor(
     orderedMap(readBatches(files, ctx.index), READ_AHEAD, async (b) => {
       throwIfCancelled(signal);
-      const sealed = buffers.sealed.take(b.length);
-      let at = 0;
-      await Promise.all(
-        b.ranges.map((r) => {
-          const place = Buffer.from(sealed, at, r.length);
-          at += r.length;
-          // A backend that read into memory of its own: its bytes are copied into place.
-          return ctx.packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== sealed && place.set(bytes));
-        }),
-      );
-      const opened = await ctx.pool.openBatchInto(sealed, b.blobs.build(), b.objects, buffers.plain.take(b.rawLength));
-      buffers.sealed.give(opened.sealed);
-      return { plain: opened.plain, lengths: b.lengths };
+      const sealed = await buffers.sealed.take(b.length);
+      try {
+        let at = 0;
+        // Every read settles before the buffer can go back (and to another batch), also after a failure.
+        const reads = await Promise.allSettled(
+          b.ranges.map((r) => {
+            const place = Buffer.from(sealed, at, r.length);
+            at += r.length;
+            // A backend that read into memory of its own: its bytes are copied into place.
+            return ctx.packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== sealed && place.set(bytes));
+          }),
+        );
+        for (const r of reads) if (r.status === 'rejected') throw r.reason;
+        const opened = await ctx.pool.openBatchInto(sealed, b.blobs.build(), b.objects, await buffers.plain.take(b.rawLength));
+        return { plain: opened.plain, lengths: b.lengths };
+      } finally {
+        // A shared buffer the worker is done with (it answered, or it is gone); one that moved is not kept.
+        buffers.sealed.give(sealed);
+      }
     }),
     (plain) => buffers.plain.give(plain.buffer),
   );
@@ -326,26 +334,39 @@ class ChunkCursor {
 /**
  * Buffers of one size, given back once used, so a restore moves its data
  * through a few of them instead of allocating (and leaving the garbage
- * collector) one per read. Shared ones go to each crypto worker once and are
+ * collector) one per read; at most `max` of them, after which `take` waits
+ * for one to come back. Shared ones go to each crypto worker once and are
  * named after that (`CryptoPool.openBatchInto`); whoever holds a buffer's
  * turn (the storage backend reading into it, a worker opening it, the writer)
  * is the only one touching it. Larger needs get memory of their own, which
- * moves and is not kept.
+ * moves, is not kept and is not counted.
  */
 class BufferRing {
   private readonly free: Movable[] = [];
+  private made = 0;
+  private readonly waiting: Array<(b: Movable) => void> = [];
 
   constructor(
     private readonly size: number,
     private readonly shared: boolean,
+    private readonly max = Infinity,
   ) {}
 
-  take(atLeast: number): Movable {
+  async take(atLeast: number): Promise<Movable> {
     if (atLeast > this.size) return new ArrayBuffer(atLeast);
-    return this.free.pop() ?? (this.shared ? new SharedArrayBuffer(this.size) : new ArrayBuffer(this.size));
+    const b = this.free.pop();
+    if (b) return b;
+    if (this.made < this.max) {
+      this.made++;
+      return this.shared ? new SharedArrayBuffer(this.size) : new ArrayBuffer(this.size);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   give(buffer: ArrayBufferLike): void {
-    if (buffer instanceof SharedArrayBuffer === this.shared && buffer.byteLength === this.size) this.free.push(buffer);
+    if (!(buffer instanceof SharedArrayBuffer === this.shared && buffer.byteLength === this.size)) return;
+    const w = this.waiting.shift();
+    if (w) w(buffer);
+    else this.free.push(buffer);
   }
 }
