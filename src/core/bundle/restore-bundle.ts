@@ -56,7 +56,7 @@ export async function restoreBundle(path: string, credential: Credential, target
     return result;
   } catch (e) {
     // The file being written was removed; those complete go into place, as after a restore's failure.
-    writer?.salvage();
+    await writer?.salvage();
     throw e;
   } finally {
     await payload.close();

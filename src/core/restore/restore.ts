@@ -115,7 +115,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     return result;
   } catch (e) {
     // Every lane has stopped, with its files committed or removed: what is complete goes into place.
-    writer.salvage();
+    await writer.salvage();
     throw e;
   } finally {
     await packs.close();

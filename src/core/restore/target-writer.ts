@@ -130,7 +130,7 @@ export class TargetWriter {
    * (writing into a folder, or moving one, changes its times), deepest first.
    */
   async finish(): Promise<void> {
-    this.moveIntoPlace();
+    await this.moveIntoPlace();
     for (const d of this.dirTimes.reverse()) {
       const p = this.abs(d.relPath);
       chmodSync(p, d.mode);
@@ -145,9 +145,9 @@ export class TargetWriter {
    * file being written was committed or aborted. Never throws: the failure
    * that led here is the one to report.
    */
-  salvage(): void {
+  async salvage(): Promise<void> {
     try {
-      this.moveIntoPlace();
+      await this.moveIntoPlace();
     } catch {
       // What could not be moved stays in the hidden folder; the failure that led here is reported.
     }
@@ -158,14 +158,18 @@ export class TargetWriter {
    * empty when the restore began: anything that appeared there since is left
    * alone, and what would have replaced it stays in the hidden folder.
    */
-  private moveIntoPlace(): void {
+  private async moveIntoPlace(): Promise<void> {
     const staging = this.staging;
     if (!staging) return;
     const blocked: string[] = [];
-    for (const name of readdirSync(staging)) {
-      const to = join(this.root, name);
-      if (lstatSync(to, { throwIfNoEntry: false })) blocked.push(to);
-      else renameSync(join(staging, name), to);
+    try {
+      for (const name of readdirSync(staging)) {
+        const to = join(this.root, name);
+        if (lstatSync(to, { throwIfNoEntry: false })) blocked.push(to);
+        else await renamePatiently(join(staging, name), to);
+      }
+    } catch (e) {
+      throw new ChatsafeError('io', `The restored files could not be moved from ${staging} into ${this.root}: ${(e as Error).message}`, 'They are complete in that folder: move them where you want them, or restore again into an empty folder.', { cause: e });
     }
     if (blocked.length > 0) {
       throw new ChatsafeError('conflict', `${blocked.join(', ')} appeared in the target during the restore; the restored ${blocked.length === 1 ? 'copy is' : 'copies are'} in ${staging}.`, 'Move them where you want them, or restore again into an empty folder.');
@@ -193,6 +197,24 @@ export class TargetWriter {
 }
 
 const TEMP_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
+
+/**
+ * On Windows a rename fails while another program holds a file inside what
+ * is moved, as virus scanners do for a moment with files just written: such
+ * failures are tried again, for about thirteen seconds in all.
+ */
+async function renamePatiently(from: string, to: string): Promise<void> {
+  for (let wait = 50; ; wait *= 2) {
+    try {
+      renameSync(from, to);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (process.platform !== 'win32' || !(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') || wait > 6400) throw e;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
 
 /**
  * Creates the temporary files of the next few files, in restore order, on

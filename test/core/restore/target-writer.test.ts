@@ -77,7 +77,7 @@ test('after a failure, the files completed so far are moved into place and the o
     const partial = w.beginFile('Media/a.jpg');
     partial.write(Buffer.from('half'));
     partial.abort();
-    w.salvage();
+    await w.salvage();
     assert.deepEqual(readdirSync(dir).sort(), ['Media', 'msgstore.db']);
     assert.deepEqual(readdirSync(join(dir, 'Media')), []);
     assert.equal(readFileSync(join(dir, 'msgstore.db'), 'utf8'), 'complete');
