@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=1048576 node --single-threaded-gc --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=1048576 node --single-threaded-gc --max-semi-space-size=2
 // The compiled CLI lives in dist/; `npm ci` builds it through the prepare script.
 //
 // --single-threaded-gc: V8 otherwise collects with helper threads (parallel scavenges, concurrent
@@ -7,9 +7,11 @@
 // spent 2.3 CPU seconds in them, and with the flag 1.5 s less CPU in all and 13% less time, at the
 // same peak memory (docs/ENGINE.md).
 //
-// --max-semi-space-size=4 (MiB; V8's default is 16): the main thread's young generation. It took
-// 14 MiB off a 1 GiB first backup's peak and 10 off a restore's, in the same time; a backup's
-// crypto workers ask for the default back (jobs/crypto-pool.ts), since they seal faster with it.
+// --max-semi-space-size=2 (MiB; V8's default is 16): the main thread's young generation. 4 took
+// 14 MiB off a 1 GiB first backup's peak and 10 off a restore's, in the same time; 2 took 9 more
+// off the first backup, 8 off a backup after the database grew 1% and 4 off a restore, again in the
+// same time (1 was 2.5% slower); a backup's crypto workers ask for the default back
+// (jobs/crypto-pool.ts), since they seal faster with it.
 //
 // V8 reads both only at start-up (setting them from inside the running process crashes it),
 // hence this line; electron/start.mjs reads its options from here.
