@@ -26,13 +26,20 @@ export const SKIP =
       ? false
       : `Chromium not found at ${CHROMIUM} (Debian package chromium)`;
 
+/**
+ * What every front is started with besides its folders: imports pause 100 ms every 10,000
+ * messages (src/core/importers/progress.ts), so the specs that watch an import's count and cancel
+ * it midway see the reading last seconds on a fast machine too.
+ */
+const TEST_ENV = { CHATSAFE_TEST_IMPORT_PAUSE_MS: '100' };
+
 export function tempDir(prefix = 'chatsafe-e2e-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** Starts `chatsafe ui --no-open` and resolves with its launch URL. */
 export function startUi(configDir) {
-  const child = spawn(process.execPath, [CLI, 'ui', '--no-open'], { env: { ...process.env, CHATSAFE_CONFIG_DIR: configDir, CHATSAFE_CACHE_DIR: join(configDir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'ui', '--no-open'], { env: { ...process.env, ...TEST_ENV, CHATSAFE_CONFIG_DIR: configDir, CHATSAFE_CACHE_DIR: join(configDir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const url = new Promise((res, rej) => {
@@ -61,7 +68,7 @@ export async function openApp(name) {
     const app = await _electron.launch({
       executablePath: join(process.env.ELECTRON_OVERRIDE_DIST_PATH, 'electron'),
       args: [join(ROOT, 'dist', 'electron', 'main.js')],
-      env: { ...process.env, CHATSAFE_CONFIG_DIR: configDir, CHATSAFE_CACHE_DIR: join(configDir, 'cache') },
+      env: { ...process.env, ...TEST_ENV, CHATSAFE_CONFIG_DIR: configDir, CHATSAFE_CACHE_DIR: join(configDir, 'cache') },
     });
     const page = await app.firstWindow();
     return { page, shots: shooter(page, name), close: async () => (await app.close(), rmSync(configDir, { recursive: true, force: true })) };

@@ -56,5 +56,20 @@ export async function readingCheckpoint(done: number, total: number | null, opts
   if (done % CHECKPOINT_EVERY !== 0) return;
   throwIfCancelled(opts.signal);
   opts.onProgress?.({ phase: 'reading', done, total });
-  await new Promise<void>((r) => setImmediate(r));
+  await new Promise<void>((r) => (TEST_PAUSE_MS > 0 ? setTimeout(r, TEST_PAUSE_MS) : setImmediate(r)));
+}
+
+/**
+ * For end-to-end tests only: a pause at each checkpoint, from
+ * `CHATSAFE_TEST_IMPORT_PAUSE_MS` (whole milliseconds, at most 1000), so that a
+ * test which watches the count and cancels midway finds the reading still
+ * going on a fast machine as on a slow one: 300,000 messages were read in
+ * under half a second, between two of the window's progress updates. Unset
+ * or invalid, nothing waits.
+ */
+const TEST_PAUSE_MS = testPause(process.env.CHATSAFE_TEST_IMPORT_PAUSE_MS);
+
+export function testPause(value: string | undefined): number {
+  if (value === undefined || !/^\d{1,4}$/.test(value)) return 0;
+  return Math.min(Number(value), 1000);
 }

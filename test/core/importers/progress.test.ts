@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JobProgress } from '../../../src/core/jobs/progress.js';
-import { importProgressListener } from '../../../src/core/importers/progress.js';
+import { importProgressListener, testPause } from '../../../src/core/importers/progress.js';
 
 describe('import progress as job progress', () => {
   test('no listener, no adapter', () => {
@@ -27,4 +27,12 @@ describe('import progress as job progress', () => {
     on({ phase: 'hashing-media', done: 1, total: 40 });
     assert.deepEqual(seen[2]!.importStep, { step: 'hashing-media', done: 1, total: 40 }, 'a new step shows at once');
   });
+});
+
+test('the end-to-end pause at reading checkpoints is whole milliseconds up to a second, and nothing otherwise', () => {
+  assert.equal(testPause(undefined), 0);
+  assert.equal(testPause('100'), 100);
+  assert.equal(testPause('0'), 0);
+  assert.equal(testPause('5000'), 1000, 'capped');
+  for (const bad of ['', '-5', '1.5', '1e3', 'abc', '100000']) assert.equal(testPause(bad), 0, `"${bad}"`);
 });
