@@ -301,8 +301,15 @@ function isEmptyFolder(path: string): boolean {
   }
 }
 
-/** Nanosecond strings to the seconds utimes wants (microsecond precision survives a double). */
+/**
+ * Nanosecond strings to the seconds utimes wants. A double of today's seconds
+ * resolves about a quarter of a microsecond, and the microsecond itself often
+ * falls just below the whole value (….823 s became ….822999954), which moved a
+ * restored file's time into the microsecond and millisecond before: aimed at
+ * the middle of the microsecond, it lands inside it. Times before 1970 keep
+ * the plain conversion.
+ */
 export function nsToSeconds(ns: string): number {
-  const big = BigInt(ns);
-  return Number(big / 1000n) / 1e6;
+  const micros = Number(BigInt(ns) / 1000n);
+  return (micros >= 0 ? micros + 0.5 : micros) / 1e6;
 }

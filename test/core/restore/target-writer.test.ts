@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isChatsafeError } from '../../../src/core/errors.js';
-import { TargetWriter, type PlannedEntry } from '../../../src/core/restore/target-writer.js';
+import { nsToSeconds, TargetWriter, type PlannedEntry } from '../../../src/core/restore/target-writer.js';
 import { withTempDir } from '../../helpers/cli.js';
 
 const PLAN: PlannedEntry[] = [
@@ -95,4 +95,18 @@ test('what appeared in the target during the restore is never replaced; the rest
     assert.equal(readFileSync(join(dir, 'msgstore.db'), 'utf8'), 'theirs');
     const hidden = readdirSync(dir).find((n) => n.startsWith('.chatsafe-restoring-'))!;
     assert.equal(readFileSync(join(dir, hidden, 'msgstore.db'), 'utf8'), 'restored');
+  }));
+
+test('a restored time lands in the microsecond it was backed up in, also right after a whole millisecond', () =>
+  withTempDir('target', async (dir) => {
+    const file = join(dir, 'f');
+    writeFileSync(file, 'x');
+    // Times of today, and the ones a double rounds down: a whole millisecond and a few nanoseconds past one.
+    const times = ['1796530753823000000', '1796530753823000123', '1796530753822999999', '1700000000000000001', '1700000000123456789', '0'];
+    for (const ns of times) {
+      const t = nsToSeconds(ns);
+      utimesSync(file, t, t);
+      const got = statSync(file, { bigint: true }).mtimeNs;
+      assert.equal(got / 1000n, BigInt(ns) / 1000n, `${ns}: restored as ${got}`);
+    }
   }));
