@@ -219,7 +219,7 @@ class TreeWalker {
     this.scanner = new GearScanner(gear, READ_BLOCK_BYTES, READ_BLOCKS);
   }
 
-  /** After the last file for now: the read blocks go (a later file gets new ones). */
+  /** After the last file: its read blocks go. */
   finish(): void {
     this.scanner = null;
   }
@@ -304,7 +304,8 @@ class TreeWalker {
     // round trip through the thread pool per open, read and close costs more than
     // the read itself. The loop still yields at every block (`room`), so progress,
     // worker answers and cancellation keep flowing.
-    const scanner = (this.scanner ??= new GearScanner(this.gear, READ_BLOCK_BYTES, READ_BLOCKS));
+    const scanner = this.scanner;
+    if (!scanner) throw new Error('TreeWalker: a file after finish()');
     let fd: number;
     try {
       fd = openSync(path, 'r');

@@ -59,14 +59,15 @@ export async function runLimited(count: number, limit: number, task: (i: number)
 export async function readBodyInto(body: AsyncIterable<Uint8Array>, into: Buffer, announced: number | undefined): Promise<Buffer> {
   let n = 0;
   for await (const chunk of body) {
-    if (n + chunk.length > into.length) throw transferError('BodyTooLong');
+    if (n + chunk.length > into.length) throw transportError('BodyTooLong');
     into.set(chunk, n);
     n += chunk.length;
   }
-  if (announced !== undefined && n !== announced) throw transferError('TruncatedBody');
+  if (announced !== undefined && n !== announced) throw transportError('TruncatedBody');
   return into.subarray(0, n);
 }
 
-function transferError(code: string): Error {
+/** A failed transfer, by a code the retry policy knows (retry.ts). */
+export function transportError(code: string): Error {
   return Object.assign(new Error(`storage transfer failed: ${code}`), { code });
 }

@@ -38,7 +38,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ChatsafeError } from '../errors.js';
 import { assertObjectName, isObjectName, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
-import { conflictError, notFoundError, assertRange, readBodyInto, runLimited, sliceParts } from './common.js';
+import { conflictError, notFoundError, assertRange, readBodyInto, runLimited, sliceParts, transportError } from './common.js';
 import { DEFAULT_RETRY, networkCode, permanentError, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
 export interface S3Credentials {
@@ -372,10 +372,6 @@ function s3Facts(e: unknown): FailureFacts {
 function isPreconditionFailed(e: unknown): boolean {
   const f = s3Facts(e);
   return f.status === 412 || f.code === 'PreconditionFailed';
-}
-
-function transportError(code: string): Error {
-  return Object.assign(new Error(`storage transfer failed: ${code}`), { code });
 }
 
 function unquote(etag: string | undefined): string {
