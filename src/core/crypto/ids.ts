@@ -30,16 +30,20 @@ export function idSlot(bytes: Uint8Array, at: number, mask: number): number {
 const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
 
+/** The byte two hex digits' char codes stand for, or -1 when either is not a lowercase hex digit. */
+function hexPair(c1: number, c2: number): number {
+  const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
+  const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
+  return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
+}
+
 /** Decodes a 64-digit lowercase hex id into `out` at `at`, without a buffer of its own; false when it is not one. */
 export function hexInto(hex: string, out: Uint8Array, at: number): boolean {
   if (hex.length !== ID_BYTES * 2) return false;
   for (let i = 0; i < ID_BYTES; i++) {
-    const c1 = hex.charCodeAt(2 * i);
-    const c2 = hex.charCodeAt(2 * i + 1);
-    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
-    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
-    if (hi < 0 || lo < 0) return false;
-    out[at + i] = (hi << 4) | lo;
+    const b = hexPair(hex.charCodeAt(2 * i), hex.charCodeAt(2 * i + 1));
+    if (b < 0) return false;
+    out[at + i] = b;
   }
   return true;
 }
@@ -48,12 +52,9 @@ export function hexInto(hex: string, out: Uint8Array, at: number): boolean {
 export function hexBytesInto(src: Uint8Array, at: number, out: Uint8Array, outAt: number): boolean {
   if (at + ID_BYTES * 2 > src.length) return false;
   for (let i = 0; i < ID_BYTES; i++) {
-    const c1 = src[at + 2 * i]!;
-    const c2 = src[at + 2 * i + 1]!;
-    const hi = c1 < 128 ? HEX_VALUE[c1]! : -1;
-    const lo = c2 < 128 ? HEX_VALUE[c2]! : -1;
-    if (hi < 0 || lo < 0) return false;
-    out[outAt + i] = (hi << 4) | lo;
+    const b = hexPair(src[at + 2 * i]!, src[at + 2 * i + 1]!);
+    if (b < 0) return false;
+    out[outAt + i] = b;
   }
   return true;
 }

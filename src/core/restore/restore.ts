@@ -66,7 +66,17 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
   const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
   await writer.prepare(plan.map<PlannedEntry>((p) => ({ relPath: p.relPath, type: p.node.type })));
+  try {
+    return await restoreInto(writer, repo, index, plan, opts);
+  } catch (e) {
+    // Every lane has stopped, with its files committed or removed: what is complete goes into place.
+    await writer.salvage();
+    throw e;
+  }
+}
 
+/** The restore proper, once the target is prepared; whatever it throws, the caller salvages what is complete. */
+async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIndex, plan: readonly PlanItem[], opts: RestoreOptions): Promise<RestoreResult> {
   const files = plan.filter((p): p is RestoreFile => p.node.type === 'file');
   // Planning parsed every tree: the JSON's strings (a database's chunk ids, 157,000 for the 3 GiB
   // export) are garbage now, and the heap they grew would otherwise stay resident beside the
@@ -113,10 +123,6 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     await writer.finish();
     meter.done();
     return result;
-  } catch (e) {
-    // Every lane has stopped, with its files committed or removed: what is complete goes into place.
-    await writer.salvage();
-    throw e;
   } finally {
     await packs.close();
     await pool.close();

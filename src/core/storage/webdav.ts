@@ -27,7 +27,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
 import { ChatsafeError } from '../errors.js';
 import { assertObjectName, isObjectName, OBJECT_KINDS, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
-import { assertRange, conflictError, notFoundError, readBodyInto } from './common.js';
+import { assertRange, conflictError, notFoundError, readBodyInto, transportError } from './common.js';
 import { DEFAULT_RETRY, networkCode, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
 export interface WebDavSettings {
@@ -235,7 +235,7 @@ export class WebDavBackend implements StorageBackend {
         return readBodyInto(body, into.subarray(0, range.length), announced === null ? undefined : Number(announced));
       }
       const buf = Buffer.from(await r.arrayBuffer());
-      if (announced !== null && Number(announced) !== buf.length) throw Object.assign(new Error('truncated body'), { code: 'TruncatedBody' });
+      if (announced !== null && Number(announced) !== buf.length) throw transportError('TruncatedBody');
       // A server that ignores Range answers 200 with everything: cut our part out.
       if (range && r.status === 200) return buf.subarray(range.offset, range.offset + range.length);
       return buf;

@@ -160,6 +160,22 @@ export function engineSuite(name: string, fresh: () => FreshBackend, skip: strin
       }
     });
 
+    it('leaves no hidden folder in the target when a restore fails before its first file', async () => {
+      const t = tempDir();
+      try {
+        const repo = await Repository.init(fresh()(), key());
+        await backup(repo, { sources: [makeSource(t.dir)] });
+        const target = join(t.dir, 'out');
+        const failing = () => {
+          throw new Error('the window went away');
+        };
+        await assert.rejects(restore(repo, { snapshot: await repo.findSnapshot('latest'), target, onProgress: failing }), /the window went away/);
+        assert.deepEqual(readdirSync(target), []);
+      } finally {
+        t.cleanup();
+      }
+    });
+
     it('tells a wrong key from the right one, and suggests the one mistyped digit', async () => {
       const k = key();
       const backend = fresh()();
