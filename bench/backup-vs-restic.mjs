@@ -13,6 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { comparePages, growChatDb } from './lib/chat-db.mjs';
+import { pageFaultMicros } from './lib/machine-probe.mjs';
 import { DATABASE_PATH, DEFAULT_SEED, ensureExport, parseSize } from './lib/generate-export.mjs';
 import { buildResult, formatTable } from './lib/report.mjs';
 import { chatsafe, restic, restoredRoot } from './lib/tools.mjs';
@@ -156,6 +157,7 @@ async function main() {
   }
   const sizeBytes = parseSize(opts.size);
   const loadStart = round1(loadavg()[0]);
+  const pageFaultUs = pageFaultMicros();
   const workDir = join(opts.out, 'work');
   const tools = {};
   if (opts.tools.includes('restic')) {
@@ -213,6 +215,7 @@ async function main() {
     snapshots_after: Object.fromEntries(Object.entries(runs).filter(([, r]) => r.length > 0).map(([n, r]) => [n, r[r.length - 1].snapshots])),
     cpus: cpus().length,
     load_average: { start: loadStart, end: round1(loadavg()[0]) },
+    page_fault_us: pageFaultUs,
     node: process.version,
     commit: gitCommit(),
     measured_at: new Date().toISOString(),

@@ -124,6 +124,11 @@ export function formatTable(result) {
     'highest peak RSS; MB = 10^6 bytes; repo = bytes on disk after the step');
   lines.push(`machine: ${result.cpus} CPUs, load average ${result.load_average.start} at the start, ${result.load_average.end} at the end ` +
     '(other work on the machine slows both tools; compare ratios, not absolute figures)');
+  if (result.page_fault_us !== undefined) {
+    lines.push(`page fault: ${result.page_fault_us} µs a fresh 4 KiB page` + (result.page_fault_us > 2
+      ? ' (slow: the kernel\'s share of each step, the same seconds for both tools, is large here, and every ratio moves towards 1)'
+      : ''));
+  }
   if (result.grow) {
     lines.push(`+1% step: ${result.grow.added_messages.toLocaleString('en')} messages added, msgstore.db ${fmtBytes(result.grow.db_bytes_before)} → ` +
       `${fmtBytes(result.grow.db_bytes_after)}, ${result.grow.pages_changed.toLocaleString('en')} of ${result.grow.pages.toLocaleString('en')} pages changed, ` +

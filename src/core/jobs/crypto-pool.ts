@@ -79,6 +79,15 @@ export class CryptoPool {
     };
   }
 
+  /**
+   * Starts the workers now rather than on the first request, for a caller that knows it will need
+   * them and has other work first: a worker's start (a V8 isolate, its modules and native bindings)
+   * took 110-125 ms on a slow machine, and a restore reads the index and plans meanwhile.
+   */
+  warm(): void {
+    if (!this.failed) this.started();
+  }
+
   private started(): Worker[] {
     while (this.workers.length < this.size) this.workers.push(this.startWorker());
     return this.workers;

@@ -61,22 +61,30 @@ export async function restore(repo: Repository, opts: RestoreOptions): Promise<R
 }
 
 async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
-  const index = await repo.loadIndex();
-  const plan: PlanItem[] = [];
-  await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
-  const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
-  await writer.prepare(plan.map<PlannedEntry>((p) => ({ relPath: p.relPath, type: p.node.type })));
+  // The worker starts while the index is read and the plan made, instead of when the first batch is
+  // ready to open: its start-up is off the restore's path.
+  const pool = new CryptoPool(repo.keys, opts.workers);
+  pool.warm();
   try {
-    return await restoreInto(writer, repo, index, plan, opts);
-  } catch (e) {
-    // Every lane has stopped, with its files committed or removed: what is complete goes into place.
-    await writer.salvage();
-    throw e;
+    const index = await repo.loadIndex();
+    const plan: PlanItem[] = [];
+    await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
+    const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
+    await writer.prepare(plan.map<PlannedEntry>((p) => ({ relPath: p.relPath, type: p.node.type })));
+    try {
+      return await restoreInto(writer, repo, index, plan, pool, opts);
+    } catch (e) {
+      // Every lane has stopped, with its files committed or removed: what is complete goes into place.
+      await writer.salvage();
+      throw e;
+    }
+  } finally {
+    await pool.close();
   }
 }
 
 /** The restore proper, once the target is prepared; whatever it throws, the caller salvages what is complete. */
-async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIndex, plan: readonly PlanItem[], opts: RestoreOptions): Promise<RestoreResult> {
+async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIndex, plan: readonly PlanItem[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
   const files = plan.filter((p): p is RestoreFile => p.node.type === 'file');
   // Planning parsed every tree: the JSON's strings (a database's chunk ids, 157,000 for the 3 GiB
   // export) are garbage now, and the heap they grew would otherwise stay resident beside the
@@ -86,7 +94,6 @@ async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIn
   const meter = new ProgressMeter(opts.onProgress, 'restoring', totalBytes, files.length);
   meter.done();
 
-  const pool = new CryptoPool(repo.keys, opts.workers);
   // Read buffers are shared with the workers; plaintext buffers move: V8 copies into shared memory
   // with relaxed atomics, byte by byte where source and target are not aligned alike (3.5 GiB/s
   // against 22), and a worker's copies of stored chunks into place mostly are not (0.27 s a GiB).
@@ -125,7 +132,6 @@ async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIn
     return result;
   } finally {
     await packs.close();
-    await pool.close();
   }
 }
 
