@@ -13,8 +13,7 @@ import type { BlobIdSet } from '../repo/blob-id-set.js';
 import type { ChunkList } from '../repo/chunk-list.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
-import { META_LABELS } from '../repo/sealed-json.js';
-import { SnapshotSchema, type Snapshot } from '../repo/snapshot.js';
+import type { Snapshot } from '../repo/snapshot.js';
 
 export interface SnapshotUsage {
   readonly trees: Set<string>;
@@ -22,7 +21,7 @@ export interface SnapshotUsage {
 }
 
 export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex): Promise<void> {
-  const snapshot = await repo.loadJson('snapshots', id, META_LABELS.snapshot, SnapshotSchema);
+  const snapshot = await repo.loadSnapshot(id, true);
   const index = known ? await checkListed(repo, known) : await repo.loadIndex();
   // Blobs go straight to their packs: a chat database is tens of thousands of
   // chunks, and a set of their ids would only be thrown away.
