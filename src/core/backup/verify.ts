@@ -7,7 +7,7 @@
  */
 import { objectPath } from '../storage/backend.js';
 import { runLimited } from '../storage/common.js';
-import { shortHex, type BlobKey } from '../crypto/ids.js';
+import { ID_BYTES, shortHex, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
 import type { BlobIdSet } from '../repo/blob-id-set.js';
 import type { ChunkList } from '../repo/chunk-list.js';
@@ -32,7 +32,12 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
     packs.add(pack);
   };
   const needAll = (chunks: ChunkList) => {
-    for (let i = 0; i < chunks.length; i++) need(chunks.id(i));
+    const bytes = chunks.bytes();
+    for (let at = 0; at < bytes.length; at += ID_BYTES) {
+      const pack = index.packOfAt(bytes, at);
+      if (pack === undefined) need(bytes.subarray(at, at + ID_BYTES)); // says which
+      else packs.add(pack);
+    }
   };
   await forEachReference(repo, index, snapshot, new Set(), need, needAll, signal);
   const sizes = await packSizes(repo, packs, signal);
@@ -90,7 +95,7 @@ async function checkListed(repo: Repository, index: BlobIndex): Promise<BlobInde
 /** Adds every tree and data blob a snapshot references (trees are opened, so they are verified too). */
 export async function collectUsage(repo: Repository, index: BlobIndex, snapshot: Snapshot, usage: SnapshotUsage, signal?: AbortSignal): Promise<void> {
   await forEachReference(repo, index, snapshot, usage.trees, () => undefined, (chunks) => {
-    for (let i = 0; i < chunks.length; i++) usage.data.add(chunks.id(i));
+    usage.data.addAll(chunks);
   }, signal);
 }
 

@@ -7,6 +7,7 @@
  * here takes about 50 outside it.
  */
 import { hexInto, ID_BYTES, idSlot, type BlobKey } from '../crypto/ids.js';
+import type { ChunkList } from './chunk-list.js';
 
 export class BlobIdSet {
   private ids = new Uint8Array(1024 * ID_BYTES);
@@ -21,22 +22,31 @@ export class BlobIdSet {
 
   /** Adds an id (32 bytes, or 64 lowercase hex digits); false when it was there already. */
   add(id: BlobKey): boolean {
-    const bytes = this.bytesOf(id);
-    if (this.find(bytes) >= 0) return false;
+    return this.addAt(this.bytesOf(id), 0);
+  }
+
+  private addAt(bytes: Uint8Array, at: number): boolean {
+    if (this.find(bytes, at) >= 0) return false;
     if ((this.count + 1) * ID_BYTES > this.ids.length) {
       const bigger = new Uint8Array(this.ids.length * 2);
       bigger.set(this.ids);
       this.ids = bigger;
     }
-    this.ids.set(bytes, this.count * ID_BYTES);
+    this.ids.set(bytes.subarray(at, at + ID_BYTES), this.count * ID_BYTES);
     this.count++;
     if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else this.place(this.count - 1);
     return true;
   }
 
+  /** Adds every id of a chunk list, read in place. */
+  addAll(list: ChunkList): void {
+    const bytes = list.bytes();
+    for (let at = 0; at < bytes.length; at += ID_BYTES) this.addAt(bytes, at);
+  }
+
   has(id: BlobKey): boolean {
-    return this.find(this.bytesOf(id)) >= 0;
+    return this.find(this.bytesOf(id), 0) >= 0;
   }
 
   /** Every id, in the order added, as a view valid until the next `add`. */
@@ -53,12 +63,12 @@ export class BlobIdSet {
     return this.scratch;
   }
 
-  private find(id: Uint8Array): number {
+  private find(bytes: Uint8Array, at: number): number {
     const mask = this.slots.length - 1;
-    for (let s = idSlot(id, 0, mask); ; s = (s + 1) & mask) {
+    for (let s = idSlot(bytes, at, mask); ; s = (s + 1) & mask) {
       const i = this.slots[s]! - 1;
       if (i < 0) return -1;
-      if (this.equalsAt(i, id)) return i;
+      if (this.equalsAt(i, bytes, at)) return i;
     }
   }
 
@@ -74,9 +84,9 @@ export class BlobIdSet {
     for (let i = 0; i < this.count; i++) this.place(i);
   }
 
-  private equalsAt(i: number, id: Uint8Array): boolean {
+  private equalsAt(i: number, bytes: Uint8Array, at: number): boolean {
     const o = i * ID_BYTES;
-    for (let k = 0; k < ID_BYTES; k++) if (this.ids[o + k] !== id[k]) return false;
+    for (let k = 0; k < ID_BYTES; k++) if (this.ids[o + k] !== bytes[at + k]) return false;
     return true;
   }
 }

@@ -44,6 +44,8 @@ export interface BlobIndex {
   get(id: BlobKey): BlobLocation | undefined;
   /** The pack holding a blob, without building its whole location. */
   packOf(id: BlobKey): string | undefined;
+  /** `packOf` for the id at `bytes[at, at + 32)`, such as a chunk list's, without a view of it. */
+  packOfAt(bytes: Uint8Array, at: number): string | undefined;
   blobsOfPack(pack: string): IndexedBlob[] | undefined;
   /** A pack's record as an index file lists it, ids as bytes (for prune's new index, without a round trip through hex). */
   packRecord(pack: string): PackRecord | undefined;
@@ -164,7 +166,9 @@ export class MasterIndex implements BlobIndex {
   }
 
   hasAll(ids: ChunkList): boolean {
-    for (let i = 0; i < ids.length; i++) if (this.findBytes(ids.id(i)) < 0) return false;
+    // Offsets into the list's bytes: a view per id was 5-10 MB of garbage in an unchanged backup.
+    const bytes = ids.bytes();
+    for (let at = 0; at < bytes.length; at += ID_BYTES) if (this.findBytes(bytes, at) < 0) return false;
     return true;
   }
 
@@ -175,6 +179,11 @@ export class MasterIndex implements BlobIndex {
 
   packOf(id: BlobKey): string | undefined {
     const row = this.find(id);
+    return row < 0 ? undefined : this.packNames[this.rowPack[row]!];
+  }
+
+  packOfAt(bytes: Uint8Array, at: number): string | undefined {
+    const row = this.findBytes(bytes, at);
     return row < 0 ? undefined : this.packNames[this.rowPack[row]!];
   }
 
@@ -363,17 +372,18 @@ export class MasterIndex implements BlobIndex {
   }
 
   private find(id: BlobKey): number {
-    if (typeof id !== 'string') return this.findBytes(id);
-    return hexInto(id, this.scratch, 0) ? this.findBytes(this.scratch) : -1;
+    if (typeof id !== 'string') return id.length === ID_BYTES ? this.findBytes(id, 0) : -1;
+    return hexInto(id, this.scratch, 0) ? this.findBytes(this.scratch, 0) : -1;
   }
 
-  private findBytes(id: Uint8Array): number {
-    if (id.length !== ID_BYTES) return -1;
+  /** The row of the id at `bytes[at, at + 32)`, or -1. */
+  private findBytes(bytes: Uint8Array, at: number): number {
+    if (at < 0 || at + ID_BYTES > bytes.length) return -1;
     const mask = this.slots.length - 1;
-    for (let s = idSlot(id, 0, mask); ; s = (s + 1) & mask) {
+    for (let s = idSlot(bytes, at, mask); ; s = (s + 1) & mask) {
       const row = this.slots[s]! - 1;
       if (row < 0) return -1;
-      if (this.idEquals(row, id, 0)) return row;
+      if (this.idEquals(row, bytes, at)) return row;
     }
   }
 

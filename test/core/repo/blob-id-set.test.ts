@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { shortHex } from '../../../src/core/crypto/ids.js';
 import { BlobIdSet } from '../../../src/core/repo/blob-id-set.js';
+import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 
 const id = (n: number) => createHash('sha256').update(`blob ${n}`).digest();
 
@@ -41,4 +42,12 @@ test('malformed ids are refused, and messages show an id\'s first 16 digits', ()
   assert.equal(set.size, 0);
   assert.equal(shortHex(id(1)), id(1).toString('hex').slice(0, 16));
   assert.equal(shortHex(id(1).toString('hex')), id(1).toString('hex').slice(0, 16));
+});
+
+test('a chunk list is added in place, repeats and ids already there counted once', () => {
+  const set = new BlobIdSet();
+  set.add(id(1));
+  set.addAll(ChunkList.ofBytes(Buffer.concat([id(1), id(2), id(3), id(2)])));
+  assert.equal(set.size, 3);
+  assert.deepEqual([...set].map((b) => Buffer.from(b).toString('hex')), [1, 2, 3].map((n) => id(n).toString('hex')));
 });

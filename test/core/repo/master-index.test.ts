@@ -5,6 +5,7 @@ import { IntegrityError } from '../../../src/core/errors.js';
 import type { BlobType } from '../../../src/core/repo/blob.js';
 import { indexFileFor, type IndexFile } from '../../../src/core/repo/index-file.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
+import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 import { decodePackEntries, PackAssembler } from '../../../src/core/repo/pack.js';
 
 const hexId = (n: number) => createHash('sha256').update(`blob ${n}`).digest('hex');
@@ -169,4 +170,17 @@ test("a pack indexed from its plain header reads back like its decoded entries; 
   }
   index.addPackHeader(name, pack.length, header, `data/${name}`);
   assert.deepEqual(index.blobsOfPack(name), fromEntries.blobsOfPack(name));
+});
+
+test('a chunk list is looked up in place: every id at its offset, and an offset past the end finds nothing', () => {
+  const index = new MasterIndex();
+  index.addFile('f', indexFile([{ pack: 1, blobs: [1, 2] }, { pack: 2, blobs: [3] }]));
+  const ids = [1, 2, 3].map((n) => Buffer.from(hexId(n), 'hex'));
+  const list = ChunkList.ofBytes(Buffer.concat(ids));
+  const bytes = list.bytes();
+  assert.deepEqual([0, 32, 64].map((at) => index.packOfAt(bytes, at)), [packId(1), packId(1), packId(2)]);
+  assert.equal(index.packOfAt(bytes, 80), undefined);
+  assert.equal(index.packOfAt(bytes, -1), undefined);
+  assert.equal(index.hasAll(list), true);
+  assert.equal(index.hasAll(ChunkList.ofBytes(Buffer.concat([ids[0]!, Buffer.from(hexId(9), 'hex')]))), false);
 });
