@@ -44,7 +44,7 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
   const scan = await scanSources(opts.sources, opts.signal);
   const countFiles = countFilesIn(scan);
   const detected: DetectionReport[] = [];
-  for (const src of opts.sources) detected.push(await detectSource(src, { signal: opts.signal, countFiles }));
+  for (const src of opts.sources) detected.push(await detectSource(src, { signal: opts.signal, countFiles, details: false }));
   opts.onDetected?.(detected);
   const recognised = detected.filter((d) => d.kind !== 'unknown');
   let catalogSkipped: string | null = null;

@@ -15,7 +15,14 @@ import { countExportText } from './import-export-text.js';
 import { countIos, locateIosBackup } from './whatsapp-ios.js';
 import { countTelegram } from './telegram-json.js';
 
-export async function detectSource(path: string, opts: { signal?: AbortSignal; countFiles?: CountFiles } = {}): Promise<DetectionReport> {
+export interface DetectOptions {
+  readonly signal?: AbortSignal;
+  readonly countFiles?: CountFiles;
+  /** Whether to count what only `details` reports (default true); a backup shows the summary alone. */
+  readonly details?: boolean;
+}
+
+export async function detectSource(path: string, opts: DetectOptions = {}): Promise<DetectionReport> {
   const src = await locateSource(path);
   throwIfCancelled(opts.signal);
   const count = opts.countFiles ?? walkTotals;
@@ -35,12 +42,12 @@ export async function detectSource(path: string, opts: { signal?: AbortSignal; c
       case 'whatsapp-android': {
         const db = openSourceDb(src.mainFile!);
         try {
-          const c = countAndroid(db.db);
+          const c = countAndroid(db.db, opts.details !== false);
           if (c) {
             counts.chats = c.chats;
             counts.messages = c.messages;
             details.schema = c.schema;
-            details.mediaReferences = c.mediaRefs;
+            if (c.mediaRefs !== null) details.mediaReferences = c.mediaRefs;
           }
         } finally {
           db.close();

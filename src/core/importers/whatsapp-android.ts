@@ -92,11 +92,15 @@ export interface AndroidCounts {
   schema: AndroidSchema;
   chats: number;
   messages: number;
-  mediaRefs: number;
+  /** Null when not asked for. */
+  mediaRefs: number | null;
 }
 
-/** Counts by SQL only, for detection. */
-export function countAndroid(db: Database.Database): AndroidCounts | null {
+/**
+ * Counts by SQL only, for detection. The media references are a scan of their whole table (20-50 ms
+ * for the 1 GiB reference export) that only `chatsafe detect` shows: a backup does not ask for them.
+ */
+export function countAndroid(db: Database.Database, withMediaRefs = true): AndroidCounts | null {
   const { schema, modernRows, legacyRows } = pickAndroidSchema(db);
   if (!schema) return null;
   const tables = tableNames(db);
@@ -110,14 +114,14 @@ export function countAndroid(db: Database.Database): AndroidCounts | null {
         ? 'SELECT count(*) FROM chat c WHERE EXISTS (SELECT 1 FROM message m WHERE m.chat_row_id = c._id) AND c._id > 0'
         : 'SELECT count(DISTINCT m.chat_row_id) FROM message m JOIN chat c ON c._id = m.chat_row_id WHERE m.chat_row_id > 0') ?? 0,
       messages: modernRows,
-      mediaRefs: tables.has('message_media') ? (safeCount(db, "SELECT count(*) FROM message_media WHERE file_path IS NOT NULL AND file_path <> ''") ?? 0) : 0,
+      mediaRefs: !withMediaRefs ? null : tables.has('message_media') ? (safeCount(db, "SELECT count(*) FROM message_media WHERE file_path IS NOT NULL AND file_path <> ''") ?? 0) : 0,
     };
   }
   return {
     schema,
     chats: safeCount(db, "SELECT count(DISTINCT key_remote_jid) FROM messages WHERE key_remote_jid <> '-1'") ?? 0,
     messages: legacyRows,
-    mediaRefs: safeCount(db, "SELECT count(*) FROM messages WHERE media_name IS NOT NULL AND media_name <> ''") ?? 0,
+    mediaRefs: withMediaRefs ? (safeCount(db, "SELECT count(*) FROM messages WHERE media_name IS NOT NULL AND media_name <> ''") ?? 0) : null,
   };
 }
 

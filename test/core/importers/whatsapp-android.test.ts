@@ -42,6 +42,12 @@ test('shared Android fixture: 8 chats, 62 message rows (61 messages and WhatsApp
   assert.equal(det.keyFiles.main, 'WhatsApp/Databases/msgstore.db');
   assert.equal(det.keyFiles.contacts, 'WhatsApp/Databases/wa.db');
   assert.match(det.summary, /^WhatsApp Android database: 8 chats, 61 messages, 1 media file, /);
+  assert.equal(typeof det.details.mediaReferences, 'number');
+  // A backup asks for the summary alone: the same counts, without the scan of every media reference.
+  const brief = await detectSource(wa, { details: false });
+  assert.deepEqual(brief.counts, det.counts);
+  assert.equal(brief.summary, det.summary);
+  assert.equal('mediaReferences' in brief.details, false);
 
   const rows = new Database(android.path, { readonly: true });
   // The table has 62 rows; row _id 1 is WhatsApp's placeholder (chat_row_id -1), not a message.
