@@ -9,8 +9,7 @@ import { createSampleExport } from '../../src/app/sample-data.js';
 import { DEFAULT_SETTINGS, SettingsStore } from '../../src/app/settings-store.js';
 import type { StoredProfile } from '../../src/app/storage-profiles.js';
 import { RootKey } from '../../src/core/keys/root-key.js';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { radosgwSkip, startRadosgw, startWebDav, webdavSkip, type Service } from '../core/storage/services.js';
+import { radosgwSkip, startRadosgwWithBucket, startWebDav, webdavSkip, type Service } from '../core/storage/services.js';
 import { aesBox } from './aes-box.js';
 
 const S3_SECRET = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY';
@@ -227,15 +226,7 @@ describe('an S3 profile against a real server (Ceph radosgw)', { skip: radosgwSk
   let router: Router;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chatsafe-profiles-s3-'));
-    rgw = await startRadosgw();
-    const admin = new S3Client({
-      endpoint: rgw.env.S3_ENDPOINT!,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: rgw.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rgw.env.AWS_SECRET_ACCESS_KEY! },
-    });
-    await admin.send(new CreateBucketCommand({ Bucket: 'profile-chats' }));
-    admin.destroy();
+    rgw = await startRadosgwWithBucket('profile-chats');
     router = new Router({ front: 'web', settings: new SettingsStore(join(dir, 'settings.json')) });
   });
   after(async () => {

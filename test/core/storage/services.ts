@@ -6,7 +6,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from '../../helpers/fixtures.js';
 
 const run = promisify(execFile);
@@ -67,4 +69,44 @@ async function startService(script: string): Promise<Service> {
 }
 
 export const startRadosgw = (): Promise<Service> => startService('radosgw.sh');
+
+/** A radosgw with one empty bucket in it, for tests that only need somewhere to put a repository. */
+export async function startRadosgwWithBucket(bucket: string): Promise<Service> {
+  const rgw = await startRadosgw();
+  const admin = new S3Client({
+    endpoint: rgw.env.S3_ENDPOINT!,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: rgw.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rgw.env.AWS_SECRET_ACCESS_KEY! },
+  });
+  try {
+    await admin.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (e) {
+    await rgw.stop();
+    throw e;
+  } finally {
+    admin.destroy();
+  }
+  return rgw;
+}
+/**
+ * Starts a radosgw with `bucket` before the calling file's tests (unless radosgw is missing) and
+ * stops it after them; `service()` is the running server.
+ */
+export function radosgwForTests(bucket: string): { service(): Service } {
+  let rgw: Service | undefined;
+  before(async () => {
+    if (!radosgwSkip) rgw = await startRadosgwWithBucket(bucket);
+  });
+  after(async () => {
+    await rgw?.stop();
+  });
+  return {
+    service: () => {
+      if (!rgw) throw new Error('radosgw is not running');
+      return rgw;
+    },
+  };
+}
+
 export const startWebDav = (): Promise<Service> => startService('webdav.sh');
