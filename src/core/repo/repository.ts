@@ -22,7 +22,7 @@ import { Malformed, type JsonValidator } from './json-shape.js';
 import { checkNamed, META_LABELS, openJson, sealJsonText, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { treeFromBytes, type Tree } from './tree.js';
-import { TreeCache } from './tree-cache.js';
+import { ParsedCache } from './parsed-cache.js';
 
 export interface RepoKeys {
   readonly data: Buffer;
@@ -299,12 +299,12 @@ export class Repository {
    * Trees are read many times in one run (the parent snapshot's, then the
    * verification, then prune), and on cloud storage each read is a request:
    * a tree pack is fetched whole the first time and kept, and parsed trees too
-   * (`TreeCache`). A large tree (a chat database's listing) is read alone, one
+   * (`ParsedCache`). A large tree (a chat database's listing) is read alone, one
    * request either way, rather than keeping its pack too.
    */
-  private readonly treeCache = new TreeCache<Tree>(TREE_CACHE_BYTES, TREE_CACHE_ENTRIES);
+  private readonly treeCache = new ParsedCache<Tree>(TREE_CACHE_BYTES, TREE_CACHE_ENTRIES);
   /** Parsed snapshots (`loadSnapshot`), bounded like the trees. */
-  private readonly snapshotCache = new TreeCache<Snapshot>(SNAPSHOT_CACHE_BYTES, SNAPSHOT_CACHE_ENTRIES);
+  private readonly snapshotCache = new ParsedCache<Snapshot>(SNAPSHOT_CACHE_BYTES, SNAPSHOT_CACHE_ENTRIES);
   private sharedIndex: MasterIndex | null = null;
   private indexCache: IndexCache | null = null;
   private readonly treePacks = new Map<string, Promise<Buffer>>();
@@ -389,6 +389,13 @@ async function unlockWithPassword(header: RepoHeader, password: string, vaultUnl
 export const BLOB_ID_BYTES = ID_BYTES;
 const TREE_PACK_CACHE_BYTES = 32 * 1024 * 1024;
 const TREE_CACHE_ENTRIES = 20_000;
+/** Parsed trees kept, in plaintext bytes: both versions of a 1 GiB export's database listing (4.7 MB each), one of a 3 GiB export's (14 MB). */
+const TREE_CACHE_BYTES = 24 * 1024 * 1024;
+/** A sealed tree this large is read on its own, without its pack. */
+const LARGE_TREE_BYTES = 1024 * 1024;
+/** Index files read in parallel (cloud storage answers each read slowly). */
+const INDEX_READS_AT_ONCE = 8;
+
 /** Snapshots kept parsed, in count and in bytes (a catalog's chunk ids, 32 bytes each, are most of a snapshot's size). */
 const SNAPSHOT_CACHE_ENTRIES = 64;
 const SNAPSHOT_CACHE_BYTES = 8 * 1024 * 1024;
@@ -405,12 +412,6 @@ function freezeSnapshot(s: Snapshot): Snapshot {
   if (s.catalog) Object.freeze(s.catalog);
   return Object.freeze(s);
 }
-/** Parsed trees kept, in plaintext bytes: both versions of a 1 GiB export's database listing (4.7 MB each), one of a 3 GiB export's (14 MB). */
-const TREE_CACHE_BYTES = 24 * 1024 * 1024;
-/** A sealed tree this large is read on its own, without its pack. */
-const LARGE_TREE_BYTES = 1024 * 1024;
-/** Index files read in parallel (cloud storage answers each read slowly). */
-const INDEX_READS_AT_ONCE = 8;
 
 /** A pack read, with a missing pack or a short range reported as damage to the repository. */
 async function checkedPackRead(pack: string, range: ByteRange | undefined, read: () => Promise<Buffer>): Promise<Buffer> {

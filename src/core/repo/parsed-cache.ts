@@ -1,12 +1,13 @@
 /**
- * Parsed trees kept for the rest of a run, bounded in bytes as well as in
- * count, and dropped least recently used first. The bytes are the tree's
- * plaintext, a fair measure of its parsed size: a chat database's listing is
- * one tree of all its chunk ids (14 MB for a 3 GiB export), and with a bound
- * in count only, the parent snapshot's copy stayed beside the new one through
- * a backup's verification and prune.
+ * Parsed objects (trees, snapshots) kept for the rest of a run, bounded in
+ * bytes as well as in count, and dropped least recently used first. The
+ * caller says what an entry weighs: for a tree its plaintext, a fair measure
+ * of its parsed size. A chat database's listing is one tree of all its chunk
+ * ids (14 MB for a 3 GiB export), and with a bound in count only, the parent
+ * snapshot's copy stayed beside the new one through a backup's verification
+ * and prune.
  */
-export class TreeCache<T> {
+export class ParsedCache<T> {
   private readonly entries = new Map<string, { value: T; bytes: number }>();
   private total = 0;
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TreeCache } from '../../../src/core/repo/tree-cache.js';
+import { ParsedCache } from '../../../src/core/repo/parsed-cache.js';
 
-test('the tree cache stays within its bytes, dropping the least recently used first', () => {
-  const c = new TreeCache<string>(100, 10);
+test('the parsed cache stays within its bytes, dropping the least recently used first', () => {
+  const c = new ParsedCache<string>(100, 10);
   c.set('parent', 'p', 50);
   c.set('small', 's', 10);
   assert.equal(c.bytes, 60);
@@ -20,8 +20,8 @@ test('the tree cache stays within its bytes, dropping the least recently used fi
   assert.equal(c.size, 1);
 });
 
-test('the tree cache keeps nothing larger than its bound, and counts each id once', () => {
-  const c = new TreeCache<string>(100, 10);
+test('the parsed cache keeps nothing larger than its bound, and counts each id once', () => {
+  const c = new ParsedCache<string>(100, 10);
   c.set('a', 'a', 40);
   c.set('huge', 'h', 101);
   assert.equal(c.get('huge'), undefined);
@@ -31,8 +31,8 @@ test('the tree cache keeps nothing larger than its bound, and counts each id onc
   assert.equal(c.get('a'), 'a');
 });
 
-test('the tree cache is bounded in count as well', () => {
-  const c = new TreeCache<number>(1_000_000, 3);
+test('the parsed cache is bounded in count as well', () => {
+  const c = new ParsedCache<number>(1_000_000, 3);
   for (let i = 0; i < 5; i++) c.set(`t${i}`, i, 1);
   assert.equal(c.size, 3);
   assert.deepEqual([0, 1, 2, 3, 4].map((i) => c.get(`t${i}`)), [undefined, undefined, 2, 3, 4]);
