@@ -26,17 +26,18 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
   // Blobs go straight to their packs: a chat database is tens of thousands of
   // chunks, and a set of their ids would only be thrown away.
   const packs = new Set<string>();
+  const unlisted = (blob: BlobKey) => new IntegrityError(`snapshots/${id}`, `needs blob ${shortHex(blob)}, which no index lists`);
   const need = (blob: BlobKey) => {
     const pack = index.packOf(blob);
-    if (pack === undefined) throw new IntegrityError(`snapshots/${id}`, `needs blob ${shortHex(blob)}, which no index lists`);
+    if (pack === undefined) throw unlisted(blob);
     packs.add(pack);
   };
   const needAll = (chunks: ChunkList) => {
     const bytes = chunks.bytes();
     for (let at = 0; at < bytes.length; at += ID_BYTES) {
       const pack = index.packOfAt(bytes, at);
-      if (pack === undefined) need(bytes.subarray(at, at + ID_BYTES)); // says which
-      else packs.add(pack);
+      if (pack === undefined) throw unlisted(bytes.subarray(at, at + ID_BYTES));
+      packs.add(pack);
     }
   };
   await forEachReference(repo, index, snapshot, new Set(), need, needAll, signal);

@@ -178,12 +178,14 @@ export class MasterIndex implements BlobIndex {
   }
 
   packOf(id: BlobKey): string | undefined {
-    const row = this.find(id);
-    return row < 0 ? undefined : this.packNames[this.rowPack[row]!];
+    return this.packOfRow(this.find(id));
   }
 
   packOfAt(bytes: Uint8Array, at: number): string | undefined {
-    const row = this.findBytes(bytes, at);
+    return this.packOfRow(this.findBytes(bytes, at));
+  }
+
+  private packOfRow(row: number): string | undefined {
     return row < 0 ? undefined : this.packNames[this.rowPack[row]!];
   }
 
