@@ -80,3 +80,27 @@ test('verification names a pack that went missing or changed size', async (t) =>
   rmSync(join(dir, 'repo', 'data', first!.slice(0, 2), first!));
   await assert.rejects(verifySnapshot(repo, id), (e: unknown) => e instanceof IntegrityError && e.message.includes(first!) && /missing/.test(e.message));
 });
+
+test('verification names a file chunk that no index lists', async (t) => {
+  const { src, repo } = await repoWithSource(t, { 'a.bin': pseudoRandomBytes(3 * 1024 * 1024, 2) });
+  const { id } = await backup(repo, { sources: [src] });
+  const index = await repo.loadIndex();
+  // The index as it would be had one data chunk's entry been lost: every lookup of it finds nothing.
+  const root = await repo.loadTree(index, (await repo.loadSnapshot(id)).tree);
+  const folder = root.nodes[0];
+  assert.ok(folder && folder.type === 'dir', 'the source folder');
+  const file = (await repo.loadTree(index, folder.subtree)).nodes.find((n) => n.type === 'file');
+  assert.ok(file && file.type === 'file' && file.content.length > 0);
+  const lost = Buffer.from(file.content.id(file.content.length - 1));
+  const losing = new Proxy(index, {
+    get(target, prop) {
+      if (prop === 'packOfAt') return (bytes: Uint8Array, at: number) => (lost.equals(bytes.subarray(at, at + 32)) ? undefined : target.packOfAt(bytes, at));
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  await assert.rejects(
+    verifySnapshot(repo, id, undefined, losing),
+    (e: unknown) => e instanceof IntegrityError && e.message.includes(`snapshots/${id}`) && e.message.includes(`needs blob ${lost.toString('hex').slice(0, 16)}`) && /no index lists/.test(e.message),
+  );
+});
