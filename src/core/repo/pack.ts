@@ -87,7 +87,12 @@ export interface AssembledPack {
  */
 export class PackAssembler {
   private readonly bufferBytes: number;
-  private buf: Buffer;
+  /**
+   * Taken when the pack's first blob comes, not when the last pack is finished: at the end of a
+   * backup no blob comes, and a buffer taken then was 4 MiB more at its last and highest moment
+   * (the catalog being stored, with every pool full).
+   */
+  private buf: Buffer | null = null;
   private header: Buffer;
   private size = 0;
   private count = 0;
@@ -104,7 +109,6 @@ export class PackAssembler {
     private readonly startBytes?: number,
   ) {
     this.bufferBytes = packBufferBytes(target);
-    this.buf = this.newBuffer();
     this.header = Buffer.allocUnsafeSlow(1024 * ENTRY_BYTES);
   }
 
@@ -118,7 +122,7 @@ export class PackAssembler {
    * filling slowly with later listings.
    */
   get oversized(): boolean {
-    return this.buf.length > this.bufferBytes;
+    return this.buf !== null && this.buf.length > this.bufferBytes;
   }
 
   /**
@@ -127,7 +131,7 @@ export class PackAssembler {
    * (only a huge directory listing can be) gets a buffer of its own size.
    */
   fits(rawLength: number): boolean {
-    return this.count === 0 || this.size + this.roomFor(sealedBlobBound(rawLength)) <= Math.max(this.bufferBytes, this.buf.length);
+    return this.count === 0 || this.size + this.roomFor(sealedBlobBound(rawLength)) <= Math.max(this.bufferBytes, this.buf!.length);
   }
 
   /** Bytes past the blobs so far that one more blob, `sealedLength` bytes sealed, needs: itself, then the header and its length. */
@@ -140,8 +144,8 @@ export class PackAssembler {
     if (!this.fits(data.length)) throw new RangeError('PackAssembler.add: the blob does not fit; finish the pack first');
     const payload = blobPayload(type, data, compress);
     const length = sealedPayloadLength(payload);
-    this.reserve(this.roomFor(length));
-    sealPayloadInto(this.buf, this.size, dataKey, type, id, payload);
+    const buf = this.reserve(this.roomFor(length));
+    sealPayloadInto(buf, this.size, dataKey, type, id, payload);
     if ((this.count + 1) * ENTRY_BYTES > this.header.length) {
       const bigger = Buffer.allocUnsafeSlow(this.header.length * 2);
       this.header.copy(bigger, 0, 0, this.count * ENTRY_BYTES);
@@ -154,13 +158,15 @@ export class PackAssembler {
 
   /** Seals the header behind the blobs and hands the pack over; the assembler starts a new one. */
   finish(metaKey: Buffer): AssembledPack {
+    const buf = this.buf;
+    if (buf === null || this.count === 0) throw new RangeError('PackAssembler.finish: the pack is empty');
     const plain = this.header.subarray(0, this.count * ENTRY_BYTES);
-    const headerLength = sealInto(this.buf, this.size, metaKey, aadOf(HEADER_LABEL), plain);
-    this.buf.writeUInt32LE(headerLength, this.size + headerLength);
+    const headerLength = sealInto(buf, this.size, metaKey, aadOf(HEADER_LABEL), plain);
+    buf.writeUInt32LE(headerLength, this.size + headerLength);
     const length = this.size + headerLength + 4;
     const entries = new Uint8Array(plain).buffer; // a copy: the header buffer is reused
-    const done: AssembledPack = { buffer: this.buf.buffer as ArrayBuffer, length, entries };
-    this.buf = this.newBuffer();
+    const done: AssembledPack = { buffer: buf.buffer as ArrayBuffer, length, entries };
+    this.buf = null;
     this.size = 0;
     this.count = 0;
     return done;
@@ -173,15 +179,17 @@ export class PackAssembler {
   }
 
   /**
-   * Makes room for `bytes` more: a buffer that started small doubles up to the full size; only an
-   * empty pack grows past it, for a blob larger than any pack buffer.
+   * Makes room for `bytes` more and returns the buffer. The pack's first blob takes one: a spare,
+   * or a small one for listings, or one of its own size for a blob larger than any pack buffer
+   * (only a huge directory listing can be). A buffer that started small doubles up to the full size.
    */
-  private reserve(bytes: number): void {
+  private reserve(bytes: number): Buffer {
     const need = this.size + bytes;
-    if (need <= this.buf.length) return;
+    if (this.buf === null) this.buf = need > this.bufferBytes ? Buffer.allocUnsafeSlow(need) : this.newBuffer();
+    if (need <= this.buf.length) return this.buf;
     const bigger = Buffer.allocUnsafeSlow(need > this.bufferBytes ? need : Math.min(this.bufferBytes, Math.max(need, this.buf.length * 2)));
     this.buf.copy(bigger, 0, 0, this.size);
-    this.buf = bigger;
+    return (this.buf = bigger);
   }
 }
 

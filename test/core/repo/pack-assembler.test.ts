@@ -125,3 +125,21 @@ test('a pack that starts small grows as blobs come, cuts where a full-size one d
   assert.equal(small.length, 1);
   assert.equal(small[0]!.buffer.byteLength, START, 'a pack of one small listing stays in its first buffer');
 });
+
+test('a pack takes its buffer when its first blob comes, so finishing the last pack of a run takes none', () => {
+  let asked = 0;
+  const a = new PackAssembler(TARGET, () => {
+    asked++;
+    return new ArrayBuffer(packBufferBytes(TARGET));
+  });
+  assert.equal(asked, 0, 'nothing is taken before a blob comes');
+  const data = randomBytes(1000);
+  a.add(dataKey, 'data', blobId(idKey, data), data, false);
+  assert.equal(asked, 1);
+  const pack = a.finish(metaKey);
+  assert.equal(asked, 1, 'finishing takes no buffer for a pack that may never come');
+  assert.deepEqual(readBack(pack), [data]);
+  assert.throws(() => a.finish(metaKey), /empty/, 'an empty pack is never handed over');
+  a.add(dataKey, 'data', blobId(idKey, data), data, false);
+  assert.equal(asked, 2, 'the next blob takes the next buffer');
+});
