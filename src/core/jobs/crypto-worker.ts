@@ -33,6 +33,12 @@ const takeSpare = () => spareBuffers.pop();
 /** Directory listings are packed apart from file data, in a buffer that starts this small (see PackAssembler). */
 const TREE_PACK_START_BYTES = 256 * 1024;
 /**
+ * A pack of listings that holds this much is handed over at once. Listings come a few at a time,
+ * so a pack that took a large one (a chat database's, 3.5 MB for the 1 GiB export) stayed open,
+ * in its grown buffer, until the end of the backup.
+ */
+const TREE_PACK_HANDOVER_BYTES = 1024 * 1024;
+/**
  * Ids sealed in this run, as bytes: as a `Set` of strings they took about 70 bytes a blob of the
  * worker's heap (220,000 blobs for the 3 GiB export). Three alternating first backups of it each
  * peaked at 238 against 242 MiB.
@@ -67,7 +73,7 @@ function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: b
   if (!a) assemblers.set(type, (a = new PackAssembler(packTarget, takeSpare, type === 'tree' ? TREE_PACK_START_BYTES : undefined)));
   if (!a.fits(data.length)) finished.push(finishPack(a));
   a.add(dataKeyBuf, type, id, data, compress);
-  if (a.oversized) finished.push(finishPack(a));
+  if (a.oversized || (type === 'tree' && a.bytes >= TREE_PACK_HANDOVER_BYTES)) finished.push(finishPack(a));
 }
 
 function finishPack(a: PackAssembler): PackMessage {

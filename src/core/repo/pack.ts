@@ -116,6 +116,11 @@ export class PackAssembler {
     return this.count;
   }
 
+  /** Bytes of sealed blobs in the pack so far. */
+  get bytes(): number {
+    return this.size;
+  }
+
   /**
    * Whether this pack holds a blob larger than a pack buffer (only a huge directory listing can
    * be): the caller finishes it at once, or the outsized buffer would stay through the backup,
