@@ -38,12 +38,6 @@ export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
 const MAX_UNWRITTEN_BYTES = 3 * PACK_TARGET_BYTES;
 /** An index file for every 128 MiB of packs: how much an interrupted backup may have to store again. */
 const PACKS_PER_INDEX_FILE = (128 * 1024 * 1024) / PACK_TARGET_BYTES;
-/**
- * Or sooner, once this many blobs wait for one. An index file is built whole as JSON, about 180
- * bytes a blob, then compressed and sealed; 128 MiB of a database's 4 KiB pages is 32,000 blobs,
- * and its file took about 10 MiB at once (5.9 MB of JSON, its compressed and sealed forms).
- */
-const BLOBS_PER_INDEX_FILE = 8192;
 /** A batch is sent once it holds this much, or this many chunks. */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_CHUNKS = 256;
@@ -100,7 +94,6 @@ export class BlobSaver {
    * old generation with garbage that only a full collection frees.
    */
   private unindexed: string[] = [];
-  private unindexedBlobs = 0;
   private indexWriting: Promise<void> = Promise.resolve();
   private error: unknown = null;
   private waiters: Array<() => void> = [];
@@ -230,13 +223,13 @@ export class BlobSaver {
         this.index.addPackHeader(name, size, header, object);
         this.stats.storedBytes += size;
         this.stats.packs++;
-        this.unindexedBlobs += forEachPackEntry(header, size, object, (_i, type, idAt, _offset, _length, rawLength) => {
+        forEachPackEntry(header, size, object, (_i, type, idAt, _offset, _length, rawLength) => {
           this.stats.newBlobs++;
           this.stats.newBytes += rawLength;
           if (type === 'tree') this.pending.delete(Buffer.from(header.buffer, header.byteOffset + idAt, ID_BYTES).toString('hex'));
         });
         this.unindexed.push(name);
-        if (this.unindexed.length >= PACKS_PER_INDEX_FILE || this.unindexedBlobs >= BLOBS_PER_INDEX_FILE) this.writeIndex();
+        if (this.unindexed.length >= PACKS_PER_INDEX_FILE) this.writeIndex();
         if (msg.buffer.byteLength === packBufferBytes(PACK_TARGET_BYTES)) this.spareBuffers.push(msg.buffer);
       } catch (e) {
         this.error ??= e;
@@ -254,7 +247,6 @@ export class BlobSaver {
     if (this.unindexed.length === 0) return;
     const packs = this.unindexed;
     this.unindexed = [];
-    this.unindexedBlobs = 0;
     this.indexWriting = this.indexWriting.then(async () => {
       try {
         const name = await this.repo.saveJsonText('index', META_LABELS.index, this.index.indexFileJson(packs));
