@@ -51,6 +51,10 @@ export interface BlobIndex {
   packRecord(pack: string): PackRecord | undefined;
   /** The bytes of a pack's blobs as stored (sealed), without its header. */
   blobBytes(pack: string): number | undefined;
+  /** How many blobs a pack holds. */
+  blobCountOf(pack: string): number | undefined;
+  /** An index file of these packs, then `more.records`, superseding `more.supersedes`, as JSON bytes. */
+  indexFileJson(packs: readonly string[], more?: IndexFileExtras): Buffer;
   /** The packs an index file lists; undefined when not known (an index cache from before this was kept). */
   packsOfFile(file: string): readonly string[] | undefined;
   distinctIds(): Iterable<Uint8Array>;
@@ -198,6 +202,10 @@ export class MasterIndex implements BlobIndex {
     return out;
   }
 
+  blobCountOf(pack: string): number | undefined {
+    return this.packRows.get(pack)?.blobCount;
+  }
+
   blobBytes(pack: string): number | undefined {
     const p = this.packRows.get(pack);
     if (!p) return undefined;
@@ -207,12 +215,16 @@ export class MasterIndex implements BlobIndex {
   }
 
   /**
-   * The index file listing these packs (and superseding none), as JSON bytes: the bytes
-   * `JSON.stringify(indexFileFor(records))` gives, written from the rows without an object or
-   * string per blob (see JsonBytes).
+   * The index file listing these packs, then the packs in `more.records` (not in this index: a
+   * prune's new packs), superseding `more.supersedes`, as JSON bytes: the bytes
+   * `JSON.stringify(indexFileFor(records, supersedes))` gives, written from the rows without an
+   * object or string per blob (see JsonBytes). A prune's merged index file is the whole index: for
+   * the 3 GiB bench export, built from objects, it took the backup before it from 204 to 332 MiB.
    */
-  indexFileJson(packs: readonly string[]): Buffer {
-    let blobs = 0;
+  indexFileJson(packs: readonly string[], more: IndexFileExtras = {}): Buffer {
+    const records = more.records ?? [];
+    const supersedes = JSON.stringify(more.supersedes ?? []);
+    let blobs = records.reduce((n, r) => n + r.entries.length, 0);
     const rows = packs.map((name) => {
       const p = this.packRows.get(name);
       if (!p) throw new Error(`indexFileJson: pack ${name.slice(0, 16)} is not in the index`);
@@ -220,18 +232,21 @@ export class MasterIndex implements BlobIndex {
       return p;
     });
     // A blob takes about 150 bytes: its id in hex, the keys, and three numbers.
-    const w = new JsonBytes(64 + packs.length * 160 + blobs * 160);
+    const w = new JsonBytes(64 + (packs.length + records.length) * 160 + blobs * 160 + supersedes.length);
     w.ascii('{"v":1,"packs":[');
     rows.forEach((p, i) => {
       w.ascii(i === 0 ? '{"id":"' : ',{"id":"').ascii(packs[i]!).ascii('","size":').uint(p.size).ascii(',"blobs":[');
       for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) {
-        w.ascii(row === p.firstRow ? '{"id":' : ',{"id":').hexString(this.ids, row * ID_BYTES, (row + 1) * ID_BYTES);
-        w.ascii(',"type":"').ascii(BLOB_TYPE_BY_CODE[this.rowType[row]!]!).ascii('","offset":').uint(this.rowOffset[row]!);
-        w.ascii(',"length":').uint(this.rowLength[row]!).ascii(',"rawLength":').uint(this.rowRaw[row]!).ascii('}');
+        blobJson(w, row === p.firstRow, this.ids, row * ID_BYTES, BLOB_TYPE_BY_CODE[this.rowType[row]!]!, this.rowOffset[row]!, this.rowLength[row]!, this.rowRaw[row]!);
       }
       w.ascii(']}');
     });
-    w.ascii('],"supersedes":[]}');
+    records.forEach((r, i) => {
+      w.ascii(i === 0 && rows.length === 0 ? '{"id":' : ',{"id":').utf8(JSON.stringify(r.id)).ascii(',"size":').uint(r.size).ascii(',"blobs":[');
+      r.entries.forEach((e, j) => blobJson(w, j === 0, e.id, 0, e.type, e.offset, e.length, e.rawLength));
+      w.ascii(']}');
+    });
+    w.ascii('],"supersedes":').utf8(supersedes).ascii('}');
     return w.bytes();
   }
 
@@ -446,4 +461,17 @@ function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T, length: n
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;
+}
+
+/** What an index file holds besides packs of the index itself. */
+export interface IndexFileExtras {
+  readonly records?: readonly PackRecord[];
+  readonly supersedes?: readonly string[];
+}
+
+/** One blob of an index file, as `JSON.stringify` writes it; its id is `ids[at, at + 32)`. */
+function blobJson(w: JsonBytes, first: boolean, ids: Uint8Array, at: number, type: BlobType, offset: number, length: number, rawLength: number): void {
+  w.ascii(first ? '{"id":' : ',{"id":').hexString(ids, at, at + ID_BYTES);
+  w.ascii(',"type":"').ascii(type).ascii('","offset":').uint(offset);
+  w.ascii(',"length":').uint(length).ascii(',"rawLength":').uint(rawLength).ascii('}');
 }

@@ -11,8 +11,9 @@
  *
  * Index files that name no changed pack stay as they are, so a prune after a
  * small backup writes a small index file instead of the whole index again.
- * Past MAX_INDEX_FILES files, or when it is not known which packs a file
- * lists, everything is written into one file, as each backup adds some.
+ * Past MAX_INDEX_FILES files (each backup adds some), the smallest are merged
+ * into that file too; when it is not known which packs a file lists,
+ * everything is.
  */
 import { objectPath } from '../storage/backend.js';
 import { batchOf } from '../jobs/batch-blobs.js';
@@ -22,7 +23,8 @@ import { IntegrityError, throwIfCancelled } from '../errors.js';
 import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
 import { shortHex, type BlobKey } from '../crypto/ids.js';
 import { BlobIdSet } from '../repo/blob-id-set.js';
-import { indexFileFor, type PackRecord } from '../repo/index-file.js';
+import type { PackRecord } from '../repo/index-file.js';
+import type { BlobIndex } from '../repo/master-index.js';
 import { PackBuilder } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
@@ -31,8 +33,15 @@ import { PACK_TARGET_BYTES } from '../backup/blob-saver.js';
 /** A pack with more than this share of unused bytes is rewritten. */
 const REPACK_UNUSED_FRACTION = 0.2;
 
-/** Beyond this many index files, prune merges them all into one: each is a request when the index is read. */
+/** Beyond this many index files, prune merges the smallest: each is a request when the index is read. */
 const MAX_INDEX_FILES = 32;
+/**
+ * A merge takes the smallest files, at least two, until they hold this many blobs or half as many
+ * files are left. The new file is built and later read whole: merging every file of the 3 GiB
+ * bench export (220,000 blobs) took the backup whose prune did it from 204 to 332 MiB, and the
+ * restore after it from 188 to 226.
+ */
+const MERGE_BLOBS = 65_536;
 
 export interface PruneResult {
   readonly packsDeleted: number;
@@ -139,16 +148,15 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const leftovers = storedIndexFiles.filter((name) => !index.files.has(name));
   const changed = new Set([...remove, ...rewrite]);
   const listed = [...index.files].map((name) => [name, index.packsOfFile(name)] as const);
-  const merge = listed.length > MAX_INDEX_FILES || listed.some(([, packs]) => packs === undefined);
-  const replaced = merge ? (listed.length > 1 || changed.size > 0 ? listed.map(([name]) => name) : []) : listed.filter(([, packs]) => packs!.some((p) => changed.has(p))).map(([name]) => name);
+  const replaced = indexFilesToReplace(index, listed, changed);
   if (changed.size === 0 && replaced.length === 0 && leftovers.length === 0) return { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 };
 
   // (2) one index file for what the replaced ones listed and stays, and for the new packs
   const untouched = new Set(listed.filter(([name]) => !replaced.includes(name)).flatMap(([, packs]) => packs ?? []));
-  const keptRecords: PackRecord[] = keep.filter((pack) => !untouched.has(pack)).map((pack) => index.packRecord(pack)!);
+  const keptPacks = keep.filter((pack) => !untouched.has(pack));
   // When the replaced files listed only packs going away, nothing replaces them.
-  if (keptRecords.length + newPacks.length > 0) {
-    const newIndex = await repo.saveJson('index', META_LABELS.index, indexFileFor([...keptRecords, ...newPacks], [...replaced, ...leftovers]));
+  if (keptPacks.length + newPacks.length > 0) {
+    const newIndex = await repo.saveJsonText('index', META_LABELS.index, index.indexFileJson(keptPacks, { records: newPacks, supersedes: [...replaced, ...leftovers] }));
     // A file with exactly the same content has the same name: it must not be removed below.
     const same = replaced.indexOf(newIndex);
     if (same >= 0) replaced.splice(same, 1);
@@ -170,4 +178,33 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   await opts.onStep?.('packs-removed');
   meter.done();
   return { packsDeleted: remove.length + rewrite.length, packsRewritten: rewrite.length, bytesFreed, indexFilesReplaced: replaced.length + leftovers.length };
+}
+
+/**
+ * The index files prune replaces: those that list a pack it deletes or rewrites, and past
+ * MAX_INDEX_FILES the smallest others (see MERGE_BLOBS); every file when it is not known which packs
+ * one lists.
+ */
+function indexFilesToReplace(index: BlobIndex, listed: ReadonlyArray<readonly [string, readonly string[] | undefined]>, changed: ReadonlySet<string>): string[] {
+  if (listed.some(([, packs]) => packs === undefined)) return listed.length > 1 || changed.size > 0 ? listed.map(([name]) => name) : [];
+  const known = listed as ReadonlyArray<readonly [string, readonly string[]]>;
+  const replaced = known.filter(([, packs]) => packs.some((p) => changed.has(p))).map(([name]) => name);
+  // How many files there are once `merged` more are replaced; the file prune writes counts too.
+  const kept = known.length - replaced.length;
+  const after = (merged: number) => kept - merged + 1;
+  if (after(0) <= MAX_INDEX_FILES) return replaced;
+  const taken = new Set(replaced);
+  const others = known
+    .filter(([name]) => !taken.has(name))
+    .map(([name, packs]) => ({ name, blobs: packs.reduce((n, p) => n + (index.blobCountOf(p) ?? 0), 0) }))
+    .sort((a, b) => a.blobs - b.blobs || (a.name < b.name ? -1 : 1));
+  let blobs = 0;
+  let merged = 0;
+  for (const f of others) {
+    if (merged >= 2 && (blobs + f.blobs > MERGE_BLOBS || after(merged) <= MAX_INDEX_FILES / 2)) break;
+    replaced.push(f.name);
+    blobs += f.blobs;
+    merged++;
+  }
+  return replaced;
 }

@@ -136,6 +136,19 @@ test('an index file written from the rows is the JSON.stringify of the same pack
   }
   assert.equal(index.indexFileJson([]).toString(), JSON.stringify(indexFileFor([])));
   assert.throws(() => index.indexFileJson(['0'.repeat(64)]), /not in the index/);
+
+  // A prune's file: packs of the index, new packs that are not in it, and the files it supersedes.
+  const records = [1, 2].map((p) => ({
+    id: createHash('sha256').update(`new pack ${p}`).digest('hex'),
+    size: 5000,
+    entries: Array.from({ length: 3 * p }, (_, i) => ({ type: 'data' as BlobType, id: createHash('sha256').update(`new ${p}/${i}`).digest(), offset: i * 100, length: 100, rawLength: 90 + i })),
+  }));
+  const supersedes = ['a'.repeat(64), 'b'.repeat(64), 'odd "name" é'];
+  for (const chosen of [names.slice(0, 2), []]) {
+    const json = index.indexFileJson(chosen, { records, supersedes });
+    assert.equal(json.toString('utf8'), JSON.stringify(indexFileFor([...chosen.map((n) => index.packRecord(n)!), ...records], supersedes)));
+  }
+  assert.equal(index.indexFileJson([], { supersedes: ['c'.repeat(64)] }).toString(), JSON.stringify(indexFileFor([], ['c'.repeat(64)])));
 });
 
 test("a pack indexed from its plain header reads back like its decoded entries; a bad header adds nothing", () => {

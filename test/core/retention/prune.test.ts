@@ -111,3 +111,37 @@ test('prune replaces only the index files that name a pack it removes or rewrite
   assert.equal(readFileSync(join(target, 'src', 'keep', 'file-123.txt'), 'utf8'), 'kept 123');
   assert.deepEqual(await prune(r.repo), { packsDeleted: 0, packsRewritten: 0, bytesFreed: 0, indexFilesReplaced: 0 });
 });
+
+test('past 32 index files, prune merges the smallest into one file and leaves the largest as it is', async (t) => {
+  const r = await repoWithSource(t, { 'big.bin': pseudoRandomBytes(3_000_000, 21) });
+  await backup(r.repo, { sources: [r.src] });
+  const listIndex = async () => {
+    const names: string[] = [];
+    for await (const o of r.backend.list('index')) names.push(o.name);
+    return names.sort();
+  };
+  const [first] = await listIndex();
+  // Every backup after it adds a small index file: one new file's pack and one listing's.
+  for (let i = 0; i < 33; i++) {
+    writeFileSync(join(r.src, `f${i}.bin`), pseudoRandomBytes(2000, 100 + i));
+    await backup(r.repo, { sources: [r.src] });
+  }
+  const before = await listIndex();
+  assert.equal(before.length, 34);
+  const indexBefore = await r.repo.loadIndex();
+  const largest = Math.max(...[...indexBefore.files].map((f) => indexBefore.packsOfFile(f)!.reduce((n, p) => n + indexBefore.blobCountOf(p)!, 0)));
+  assert.equal(indexBefore.packsOfFile(first!)!.reduce((n, p) => n + indexBefore.blobCountOf(p)!, 0), largest, 'the first backup\'s file is the largest');
+
+  const result = await prune(r.repo);
+  const after = await listIndex();
+  assert.ok(after.length <= 17 && after.length >= 2, `index files after: ${after.length}`);
+  assert.ok(after.includes(first!), 'the largest file is not rewritten');
+  assert.equal(result.indexFilesReplaced, before.length - after.length + 1);
+  assert.equal(result.packsDeleted, 0);
+  // The merged file lists exactly what the files it replaced listed.
+  const indexAfter = await r.repo.loadIndex();
+  assert.equal(indexAfter.blobCount, indexBefore.blobCount);
+  for (const pack of indexBefore.packs.keys()) assert.deepEqual(indexAfter.blobsOfPack(pack), indexBefore.blobsOfPack(pack));
+  const again = await prune(r.repo);
+  assert.equal(again.indexFilesReplaced, 0, 'well under the limit, the next prune merges nothing');
+});
