@@ -93,18 +93,6 @@ export interface PackRecord {
   readonly entries: readonly PackEntry[];
 }
 
-export function indexFileFor(packs: readonly PackRecord[], supersedes: readonly string[] = []): IndexFile {
-  return {
-    v: 1,
-    packs: packs.map((p) => ({
-      id: p.id,
-      size: p.size,
-      blobs: p.entries.map((e) => ({ id: e.id.toString('hex'), type: e.type, offset: e.offset, length: e.length, rawLength: e.rawLength })),
-    })),
-    supersedes: [...supersedes],
-  };
-}
-
 /** Index files that another present file says it includes. */
 export function supersededIn(files: ReadonlyMap<string, IndexFile>): Set<string> {
   const out = new Set<string>();

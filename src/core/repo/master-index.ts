@@ -13,7 +13,7 @@ import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { JsonBytes } from './json-bytes.js';
-import { forEachPackEntry, packEntryCount, type PackEntry } from './pack.js';
+import { forEachPackEntry, packEntryCount } from './pack.js';
 
 export interface PackInfo {
   readonly size: number;
@@ -47,8 +47,6 @@ export interface BlobIndex {
   /** `packOf` for the id at `bytes[at, at + 32)`, such as a chunk list's, without a view of it. */
   packOfAt(bytes: Uint8Array, at: number): string | undefined;
   blobsOfPack(pack: string): IndexedBlob[] | undefined;
-  /** A pack's record as an index file lists it, ids as bytes (for prune's new index, without a round trip through hex). */
-  packRecord(pack: string): PackRecord | undefined;
   /** The bytes of a pack's blobs as stored (sealed), without its header. */
   blobBytes(pack: string): number | undefined;
   /** How many blobs a pack holds. */
@@ -216,9 +214,9 @@ export class MasterIndex implements BlobIndex {
 
   /**
    * The index file listing these packs, then the packs in `more.records` (not in this index: a
-   * prune's new packs), superseding `more.supersedes`, as JSON bytes: the bytes
-   * `JSON.stringify(indexFileFor(records, supersedes))` gives, written from the rows without an
-   * object or string per blob (see JsonBytes). A prune's merged index file is the whole index: for
+   * prune's new packs), superseding `more.supersedes`, as JSON bytes: the bytes `JSON.stringify`
+   * gives for the same index file (FORMAT.md), written from the rows without an object or string
+   * per blob (see JsonBytes). A prune's merged index file is the whole index: for
    * the 3 GiB bench export, built from objects, it took the backup before it from 204 to 332 MiB.
    */
   indexFileJson(packs: readonly string[], more: IndexFileExtras = {}): Buffer {
@@ -248,17 +246,6 @@ export class MasterIndex implements BlobIndex {
     });
     w.ascii('],"supersedes":').utf8(supersedes).ascii('}');
     return w.bytes();
-  }
-
-  packRecord(pack: string): PackRecord | undefined {
-    const p = this.packRows.get(pack);
-    if (!p) return undefined;
-    const entries: PackEntry[] = [];
-    for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) {
-      const { type, offset, length, rawLength } = this.location(row);
-      entries.push({ type, id: Buffer.from(this.ids.subarray(row * ID_BYTES, (row + 1) * ID_BYTES)), offset, length, rawLength });
-    }
-    return { id: pack, size: p.size, entries };
   }
 
   /** The id bytes of every distinct blob (views into the index: copy them to keep them). */
