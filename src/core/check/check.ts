@@ -165,7 +165,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
           if (indexed && (indexed.length !== entries.length || indexed.some((b, i) => b.id !== entries[i]!.id.toString('hex') || b.offset !== entries[i]!.offset))) {
             errors.push({ object, message: 'pack header and index disagree about its contents' });
           }
-          await pool.openBatch(bytes, batchOf(entries), object, { verifyId: true, returnData: false });
+          await pool.openBatch(bytes, batchOf(entries), [object], { verifyId: true, returnData: false });
         } catch (e) {
           if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
           errors.push(problemOf(object, e));

@@ -88,3 +88,41 @@ export function batchOf(blobs: readonly BatchBlob[]): BatchBlobs {
   for (const x of blobs) b.add(x.type, x.id, x.offset, x.length, x.rawLength);
   return b.build();
 }
+
+/**
+ * The room a batch takes when it is opened in place (the crypto worker's
+ * `openInPlace`): its seals lie at the end of one buffer, and the plaintexts
+ * are written from the buffer's start. Before a seal is opened, the
+ * plaintexts before it must not have reached it: the buffer needs the seals'
+ * bytes plus the most the plaintexts ever got ahead of the seals read, and at
+ * least all the plaintexts. Blobs come in batch order; a new seal starts where
+ * the last ended (`sealed`), and one that comes again points back at its first.
+ */
+export class InPlaceRoom {
+  /** Bytes of seals, and of plaintexts, so far. */
+  sealed = 0;
+  plain = 0;
+  /** The most plaintext written before a seal's start, beyond that start's offset. */
+  private lead = 0;
+
+  /** The buffer size the batch needs with one more blob. */
+  bytesWith(offset: number, length: number, rawLength: number): number {
+    const plain = this.plain + rawLength;
+    if (offset !== this.sealed) return Math.max(plain, this.sealed + this.lead);
+    return Math.max(plain, this.sealed + length + Math.max(this.lead, this.plain - offset));
+  }
+
+  add(offset: number, length: number, rawLength: number): void {
+    if (offset > this.sealed) throw new Error('a seal in a batch opened in place must follow the last one');
+    if (offset === this.sealed) {
+      this.lead = Math.max(this.lead, this.plain - offset);
+      this.sealed += length;
+    }
+    this.plain += rawLength;
+  }
+
+  /** The buffer size the batch needs. */
+  get bytes(): number {
+    return Math.max(this.plain, this.sealed + this.lead);
+  }
+}

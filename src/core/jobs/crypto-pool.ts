@@ -9,7 +9,7 @@ import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
 import type { KnownIdTable } from './known-ids.js';
 import type { BatchBlobs } from './batch-blobs.js';
-import type { BufferRef, CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
+import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 
 /**
  * When opening blobs (restore, check, export), a worker's data lives in
@@ -26,9 +26,6 @@ const OPENING_YOUNG_GENERATION_MB = 4;
  */
 const SEALING_YOUNG_GENERATION_MB = 48;
 
-/** A buffer that travels to a worker: an ArrayBuffer moves, a SharedArrayBuffer is shared once and named after that. */
-export type Movable = ArrayBuffer | SharedArrayBuffer;
-
 /** verifyId: also check each blob's keyed id against its plaintext; returnData: false for a check that keeps nothing. */
 type OpenOptions = { verifyId?: boolean; returnData?: boolean };
 
@@ -40,10 +37,6 @@ export class CryptoPool {
   private seq = 0;
   private next = 0;
   private failed: Error | null = null;
-  /** SharedArrayBuffers named in requests, by number, and the numbers each worker has been given. */
-  private readonly shared: SharedArrayBuffer[] = [];
-  private readonly sharedIds = new Map<SharedArrayBuffer, number>();
-  private readonly given = new WeakMap<Worker, Set<number>>();
 
   private readonly startWorker: () => Worker;
   readonly size: number;
@@ -99,19 +92,16 @@ export class CryptoPool {
     this.pending.clear();
   }
 
-  private request(req: CryptoRequest, transfer: ArrayBuffer[], shares: number[] = []): Promise<CryptoResponse> {
+  private request(req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
     if (this.failed) return Promise.reject(this.failed);
     const workers = this.started();
-    return this.requestOn(workers[this.next++ % workers.length]!, req, transfer, shares);
+    return this.requestOn(workers[this.next++ % workers.length]!, req, transfer);
   }
 
-  private requestOn(worker: Worker, req: CryptoRequest, transfer: ArrayBuffer[], shares: number[] = []): Promise<CryptoResponse> {
+  private requestOn(worker: Worker, req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
     if (this.failed) return Promise.reject(this.failed);
     const seq = this.seq++;
-    let given = this.given.get(worker);
-    if (!given) this.given.set(worker, (given = new Set()));
-    const share = shares.filter((id) => !given.has(id)).map((id) => (given.add(id), { id, buffer: this.shared[id]! }));
-    const envelope: Envelope = share.length > 0 ? { seq, req, share } : { seq, req };
+    const envelope: Envelope = { seq, req };
     return new Promise<CryptoResponse>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       worker.postMessage(envelope, transfer);
@@ -163,52 +153,26 @@ export class CryptoPool {
   }
 
   /**
-   * Opens adjacent blobs read in one piece (a range of a pack) in one worker
-   * call; returns their plaintexts concatenated in order. `sealed` is moved.
+   * Opens adjacent blobs read in one piece (ranges of packs) in one worker
+   * call; returns their plaintexts concatenated in order. `sealed` is moved;
+   * `objects` name the packs `blobs.sources` points to, for messages.
    */
-  async openBatch(sealed: Buffer, blobs: BatchBlobs, object: string, opts: OpenOptions = {}): Promise<Buffer> {
-    return (await this.openBatchInto(ownArrayBuffer(sealed), blobs, [object], null, opts)).plain;
+  async openBatch(sealed: Buffer, blobs: BatchBlobs, objects: string[], opts: OpenOptions = {}): Promise<Buffer> {
+    const ab = ownArrayBuffer(sealed);
+    const req = { op: 'open-batch' as const, sealed: ab, blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true };
+    const res = (await this.request(req, [ab])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    return Buffer.from(res.data, 0, res.length);
   }
 
   /**
-   * `openBatch` for a caller that recycles its memory: `sealed` (blob offsets
-   * from its start) and `into`, a buffer for the plaintexts, are moved to the
-   * worker and come back: the plaintexts in `into` when it is large enough,
-   * else in new memory. `objects` name the packs `blobs.sources` points to.
+   * Opens a batch in the buffer it was read into, which is moved to a worker
+   * and comes back holding the plaintexts, concatenated in order from its
+   * start: the seals lie from `base` to its end, laid out by `InPlaceRoom`.
    */
-  async openBatchInto(sealed: Movable, blobs: BatchBlobs, objects: string[], into: Movable | null, opts: OpenOptions = {}): Promise<{ plain: Buffer; sealed: Movable }> {
-    const transfer: ArrayBuffer[] = [];
-    const shares: number[] = [];
-    const ref = (b: Movable): BufferRef => {
-      if (b instanceof ArrayBuffer) {
-        transfer.push(b);
-        return b;
-      }
-      const id = this.shareId(b);
-      shares.push(id);
-      return id;
-    };
-    const req = { op: 'open-batch' as const, sealed: ref(sealed), blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true, ...(into ? { into: ref(into) } : {}) };
-    const res = (await this.request(req, transfer, shares)) as Extract<CryptoResponse, { op: 'open-batch' }>;
-    return { plain: Buffer.from(this.deref(res.data), 0, res.length), sealed: this.deref(res.sealed) };
-  }
-
-  /**
-   * A SharedArrayBuffer's number: it goes to each worker once, with the first
-   * request that names it, and stays with the workers until they stop. Only
-   * buffers a caller keeps and reuses for the pool's whole life belong here.
-   */
-  private shareId(b: SharedArrayBuffer): number {
-    let id = this.sharedIds.get(b);
-    if (id === undefined) this.sharedIds.set(b, (id = this.shared.push(b) - 1));
-    return id;
-  }
-
-  private deref(ref: BufferRef): Movable {
-    if (typeof ref !== 'number') return ref;
-    const b = this.shared[ref];
-    if (!b) throw new Error(`a crypto worker named shared buffer ${ref}, which it was never given`);
-    return b;
+  async openBatchInPlace(buffer: ArrayBuffer, base: number, blobs: BatchBlobs, objects: string[]): Promise<Buffer> {
+    const req = { op: 'open-batch' as const, sealed: buffer, blobs, objects, verifyId: false, returnData: true, inPlace: base };
+    const res = (await this.request(req, [buffer])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    return Buffer.from(res.data, 0, res.length);
   }
 
   /** SHA-256 over parts; the parts are moved to the worker and handed back. */
@@ -226,8 +190,6 @@ export class CryptoPool {
     // Nothing should be waiting by now; if something is, it gets an answer rather than none.
     for (const p of this.pending.values()) p.reject(new Error('the crypto workers were stopped'));
     this.pending.clear();
-    this.shared.length = 0;
-    this.sharedIds.clear();
   }
 }
 

@@ -12,22 +12,10 @@ export interface CryptoWorkerData {
   readonly knownIds?: SharedArrayBuffer;
 }
 
-/**
- * A buffer moved with the message, or the number of a SharedArrayBuffer the
- * worker was given once (`Envelope.share`). A buffer that arrives on a thread
- * is new external memory to V8 there, and V8 counts what external memory rose
- * since its last full collection against the old generation's limit: a
- * restore's main thread, with 4 MiB buffers coming and going, ran 32 full
- * collections in a 1 GiB restore (0.3 s, a sixth of the thread's time), and
- * 4 once its read buffers were shared. Shared buffers stay where they are.
- */
-export type BufferRef = ArrayBuffer | number;
-
-/** What goes to a worker: a request, and the shared buffers it names that this worker has not been given yet. */
+/** What goes to a worker. Buffers move with the message (its transfer list) and come back in the answer. */
 export interface Envelope {
   readonly seq: number;
   readonly req: CryptoRequest;
-  readonly share?: ReadonlyArray<{ readonly id: number; readonly buffer: SharedArrayBuffer }>;
 }
 
 /**
@@ -50,7 +38,8 @@ export type CryptoRequest =
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
   | { op: 'sha256'; parts: ArrayBuffer[] }
   /** `objects`: the packs the blobs were read from (`blobs.sources` indexes them), named in messages. */
-  | { op: 'open-batch'; sealed: BufferRef; blobs: BatchBlobs; objects: string[]; verifyId: boolean; returnData: boolean; into?: BufferRef };
+  /** inPlace: the plaintexts are written into `sealed` itself, whose seals begin this far in (`InPlaceRoom`). */
+  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlobs; objects: string[]; verifyId: boolean; returnData: boolean; inPlace?: number };
 
 export type CryptoResponse =
   /** ids: 32 bytes per chunk; packs: the packs that filled up meanwhile. */
@@ -58,8 +47,8 @@ export type CryptoResponse =
   | { op: 'packs'; packs: PackMessage[] }
   | { op: 'open'; data: ArrayBuffer }
   | { op: 'sha256'; hex: string; parts: ArrayBuffer[] }
-  /** The plaintexts are the first `length` bytes of `data` (the caller's `into` when it was large enough); `sealed` comes back for reuse. */
-  | { op: 'open-batch'; data: BufferRef; length: number; sealed: BufferRef }
+  /** The plaintexts are the first `length` bytes of `data` (`sealed` itself when opened in place). */
+  | { op: 'open-batch'; data: ArrayBuffer; length: number }
   | { op: 'error'; kind: string; object: string; message: string };
 
 /**

@@ -10,7 +10,8 @@ import { blobId, ID_BYTES } from '../crypto/ids.js';
 import { BLOB_TYPE_BY_CODE, openBlob, openBlobInto, type BlobType } from '../repo/blob.js';
 import { BlobIdSet } from '../repo/blob-id-set.js';
 import { PackAssembler } from '../repo/pack.js';
-import type { BufferRef, CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
+import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
+import { InPlaceRoom } from './batch-blobs.js';
 import { KnownIdTable } from './known-ids.js';
 import { YoungGarbage } from './young-garbage.js';
 
@@ -53,19 +54,6 @@ let finished: PackMessage[] = [];
  * none).
  */
 const garbage = new YoungGarbage(2 * 1024 * 1024);
-/** Buffers shared with this worker once, by the number requests name them by. */
-const shared = new Map<number, SharedArrayBuffer>();
-
-function bufferOf(ref: BufferRef): ArrayBuffer | SharedArrayBuffer {
-  if (typeof ref !== 'number') return ref;
-  const b = shared.get(ref);
-  if (!b) throw new Error(`shared buffer ${ref} was never given to this worker`);
-  return b;
-}
-
-/** Only buffers that move are transferred; shared ones are named. */
-const moving = (...refs: BufferRef[]): ArrayBuffer[] => refs.filter((r): r is ArrayBuffer => typeof r !== 'number');
-
 function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
   if (!metaKeyBuf || !packTarget) throw new Error('this worker was not started for a backup');
   if (!stored.add(id)) return;
@@ -124,22 +112,15 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       return { res: { op: 'open', data: owned }, transfer: [owned] };
     }
     case 'open-batch': {
-      const sealed = new Uint8Array(bufferOf(req.sealed));
-      const { types, ids, spans, sources } = req.blobs;
+      if (req.inPlace !== undefined) return openInPlace(req, req.inPlace);
+      const sealed = new Uint8Array(req.sealed);
+      const { types, spans } = req.blobs;
       let total = 0;
       if (req.returnData) for (let i = 0; i < types.length; i++) total += spans[i * 3 + 2]!;
-      const given = req.into === undefined ? undefined : bufferOf(req.into);
-      const into: BufferRef = given && given.byteLength >= total ? req.into! : new ArrayBuffer(total);
-      const out = new Uint8Array(bufferOf(into), 0, total);
+      const out = new Uint8Array(total);
       let o = 0;
       for (let i = 0; i < types.length; i++) {
-        const type = BLOB_TYPE_BY_CODE[types[i]!];
-        if (!type) throw new Error(`unknown blob type code ${types[i]}`);
-        const id = ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
-        const offset = spans[i * 3]!;
-        const piece = sealed.subarray(offset, offset + spans[i * 3 + 1]!);
-        const rawLength = spans[i * 3 + 2]!;
-        const object = req.objects[sources[i]!] ?? req.objects[0] ?? '';
+        const { type, id, piece, rawLength, object } = blobAt(req, sealed, i, 0);
         let plain: Uint8Array;
         if (req.returnData) {
           // Straight into the answer: restoring copies each byte once.
@@ -151,7 +132,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
         }
         o += plain.length;
       }
-      return { res: { op: 'open-batch', data: into, length: total, sealed: req.sealed }, transfer: moving(into, req.sealed) };
+      return { res: { op: 'open-batch', data: out.buffer, length: total }, transfer: [out.buffer] };
     }
     case 'sha256': {
       const h = createHash('sha256');
@@ -159,6 +140,62 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       return { res: { op: 'sha256', hex: h.digest('hex'), parts: req.parts }, transfer: [...req.parts] };
     }
   }
+}
+
+type OpenBatchRequest = Extract<CryptoRequest, { op: 'open-batch' }>;
+
+/** Blob `i` of a batch request, its sealed bytes found `base` bytes into `sealed`. */
+function blobAt(req: OpenBatchRequest, sealed: Uint8Array, i: number, base: number): { type: BlobType; id: Uint8Array; offset: number; piece: Uint8Array; rawLength: number; object: string } {
+  const { types, ids, spans, sources } = req.blobs;
+  const type = BLOB_TYPE_BY_CODE[types[i]!];
+  if (!type) throw new Error(`unknown blob type code ${types[i]}`);
+  const offset = base + spans[i * 3]!;
+  return {
+    type,
+    id: ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES),
+    offset,
+    piece: sealed.subarray(offset, offset + spans[i * 3 + 1]!),
+    rawLength: spans[i * 3 + 2]!,
+    object: req.objects[sources[i]!] ?? req.objects[0] ?? '',
+  };
+}
+
+/**
+ * Opens a batch into the buffer it was read into: the sealed blobs lie from
+ * `base` on, and the plaintexts are written from the buffer's start, each
+ * where the last ended. A restore then needs one buffer a batch instead of
+ * two. It works because a blob's plaintext is written only behind the sealed
+ * bytes already read (decryption goes front to back, and a stored body is
+ * shorter than its seal), as long as no plaintext reaches a later blob's
+ * sealed bytes before that blob is opened: `inPlaceFootprint` is the rule
+ * the batch was built by, and it is checked here again before anything is
+ * written. A blob that comes again in the batch (a database's empty pages)
+ * is copied from its first plaintext, whose seal may be overwritten by then.
+ */
+function openInPlace(req: OpenBatchRequest, base: number): { res: CryptoResponse; transfer: ArrayBuffer[] } {
+  const buffer = req.sealed;
+  const { spans } = req.blobs;
+  const count = spans.length / 3;
+  const room = new InPlaceRoom();
+  for (let i = 0; i < count; i++) room.add(spans[i * 3]!, spans[i * 3 + 1]!, spans[i * 3 + 2]!);
+  if (base + room.sealed !== buffer.byteLength || room.bytes > buffer.byteLength) throw new Error('a batch laid out for opening in place does not fit its buffer');
+  const bytes = new Uint8Array(buffer);
+  /** Where each seal's plaintext went, and how long it is. */
+  const firstAt = new Map<number, { at: number; rawLength: number }>();
+  let o = 0;
+  for (let i = 0; i < count; i++) {
+    const { type, id, offset, piece, rawLength, object } = blobAt(req, bytes, i, base);
+    const first = firstAt.get(offset);
+    if (first) {
+      if (first.rawLength !== rawLength) throw new Error('a blob that comes again in a batch must have the same length');
+      bytes.copyWithin(o, first.at, first.at + rawLength);
+    } else {
+      firstAt.set(offset, { at: o, rawLength });
+      openBlobInto(dataKeyBuf, type, id, piece, rawLength, object, bytes, o);
+    }
+    o += rawLength;
+  }
+  return { res: { op: 'open-batch', data: buffer, length: o }, transfer: [buffer] };
 }
 
 /** About how many bytes a request sealed. */
@@ -184,7 +221,6 @@ function toOwned(b: Buffer): ArrayBuffer {
 }
 
 parentPort!.on('message', (msg: Envelope) => {
-  for (const { id, buffer } of msg.share ?? []) shared.set(id, buffer);
   try {
     const { res, transfer } = handle(msg.req);
     parentPort!.postMessage({ seq: msg.seq, res }, transfer);

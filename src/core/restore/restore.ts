@@ -10,8 +10,8 @@
  */
 import { objectPath, type RangeReader } from '../storage/backend.js';
 import { shortHex } from '../crypto/ids.js';
-import { BatchBuilder } from '../jobs/batch-blobs.js';
-import { CryptoPool, type Movable } from '../jobs/crypto-pool.js';
+import { BatchBuilder, InPlaceRoom } from '../jobs/batch-blobs.js';
+import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { collectAllGarbage } from '../jobs/v8-collector.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
@@ -23,17 +23,17 @@ import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { FileNode, TreeNode } from '../repo/tree.js';
 import { FileOpener, TargetWriter, type PlannedEntry } from './target-writer.js';
 
-/** One batch (one worker call): at most this much sealed, and at most this much once opened. */
-const MAX_READ_BYTES = 4 * 1024 * 1024;
-const MAX_PLAIN_BYTES = 4 * 1024 * 1024;
 /** Batches read and opened ahead of the writer, in each lane: four in all (one writer read three ahead). */
 const READ_AHEAD = 2;
 /** Runs of files restored side by side (`splitIntoLanes`); a third was no faster on two cores, and took 12 MiB more. */
 const LANES = 2;
 /** Separate ranges in one batch, at most (each is a read of its own). */
 const MAX_RANGES = 256;
-/** Read and plaintext buffers: room for the largest chunk (4 MiB) with its seal around it. */
-const BUFFER_BYTES = MAX_READ_BYTES + 64 * 1024;
+/**
+ * A batch's buffer, which its seals are read into and its plaintexts written over (`InPlaceRoom`):
+ * room for the largest chunk (4 MiB) with its seal around it.
+ */
+const BUFFER_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 /** Files created ahead of the writer (`FileOpener`): enough to cover a run of small files. */
 const OPEN_AHEAD = 16;
 
@@ -94,13 +94,12 @@ async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIn
   const meter = new ProgressMeter(opts.onProgress, 'restoring', totalBytes, files.length);
   meter.done();
 
-  // Read buffers are shared with the workers; plaintext buffers move: V8 copies into shared memory
-  // with relaxed atomics, byte by byte where source and target are not aligned alike (3.5 GiB/s
-  // against 22), and a worker's copies of stored chunks into place mostly are not (0.27 s a GiB).
-  // A batch holds its read buffer only until it is opened: one being opened per worker and one
-  // being read per lane keep the workers fed. Unbounded, the reads ahead held more, 5-10 MiB at the
-  // peak; one per worker and a single one being read made restores 7-18% slower.
-  const buffers = { sealed: new BufferRing(BUFFER_BYTES, true, pool.size + LANES), plain: new BufferRing(BUFFER_BYTES, false) };
+  // A batch is read into one buffer and opened in place, and the buffer moves to a worker and back.
+  // It is not shared memory: V8 copies into shared memory with relaxed atomics, byte by byte where
+  // source and target are not aligned alike (3 GiB/s against 40), and the plaintexts of stored
+  // chunks mostly are not. Each lane holds at most READ_AHEAD + 1 buffers (read or opened ahead,
+  // and the one being written).
+  const buffers = new BufferRing(BUFFER_BYTES);
   const packs = repo.packReader();
   const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
   // One lane's failure stops the other; the first error is the one reported.
@@ -138,7 +137,7 @@ async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIn
 interface LaneContext {
   readonly index: BlobIndex;
   readonly pool: CryptoPool;
-  readonly buffers: { sealed: BufferRing; plain: BufferRing };
+  readonly buffers: BufferRing;
   readonly packs: RangeReader;
   readonly writer: TargetWriter;
   readonly meter: ProgressMeter;
@@ -157,27 +156,29 @@ async function restoreLane(files: readonly RestoreFile[], ctx: LaneContext): Pro
   const chunks = new ChunkCursor(
     orderedMap(readBatches(files, ctx.index), READ_AHEAD, async (b) => {
       throwIfCancelled(signal);
-      const sealed = await buffers.sealed.take(b.length);
+      const buffer = buffers.take(b.room.bytes);
       try {
-        let at = 0;
+        // The seals end where the buffer ends; the plaintexts will start at its start.
+        const base = buffer.byteLength - b.room.sealed;
+        let at = base;
         // Every read settles before the buffer can go back (and to another batch), also after a failure.
         const reads = await Promise.allSettled(
           b.ranges.map((r) => {
-            const place = Buffer.from(sealed, at, r.length);
+            const place = Buffer.from(buffer, at, r.length);
             at += r.length;
             // A backend that read into memory of its own: its bytes are copied into place.
-            return ctx.packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== sealed && place.set(bytes));
+            return ctx.packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== buffer && place.set(bytes));
           }),
         );
         for (const r of reads) if (r.status === 'rejected') throw r.reason;
-        const opened = await ctx.pool.openBatchInto(sealed, b.blobs.build(), b.objects, await buffers.plain.take(b.rawLength));
-        return { plain: opened.plain, lengths: b.lengths };
-      } finally {
-        // A shared buffer the worker is done with (it answered, or it is gone); one that moved is not kept.
-        buffers.sealed.give(sealed);
+        return { plain: await ctx.pool.openBatchInPlace(buffer, base, b.blobs.build(), b.objects), lengths: b.lengths };
+      } catch (e) {
+        // Kept for the next batch unless it moved to a worker that failed.
+        buffers.give(buffer);
+        throw e;
       }
     }),
-    (plain) => buffers.plain.give(plain.buffer),
+    (plain) => buffers.give(plain.buffer),
   );
   try {
     for (const f of files) {
@@ -247,26 +248,26 @@ export async function planTree(repo: Repository, index: BlobIndex, treeId: strin
  * of adjacent blobs in a pack, and after a database grew, the many small
  * ranges that alternate between its old and new packs. A blob that comes
  * again within a batch (a database's empty pages are all one blob) is read
- * once and opened again from where it lies in the batch.
+ * once and opened again from where it lies in the batch. A batch is as large
+ * as one buffer opened in place allows (`InPlaceRoom`).
  */
 interface ReadBatch {
   /** Read one after another into the batch's buffer. */
   readonly ranges: Array<{ pack: string; offset: number; length: number }>;
   /** The packs' object paths, which `blobs.sources` indexes. */
   readonly objects: string[];
-  /** Offsets in the batch's buffer. */
+  /** Offsets from the first seal. */
   readonly blobs: BatchBuilder;
   /** The plaintext length of each blob. */
   readonly lengths: number[];
-  /** Sealed and plaintext bytes in all. */
-  length: number;
-  rawLength: number;
+  /** Its seals' and plaintexts' bytes, and the buffer it needs. */
+  readonly room: InPlaceRoom;
 }
 
 export function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex): Generator<ReadBatch> {
   let b: ReadBatch | null = null;
   let sourceOf = new Map<string, number>();
-  /** Where each blob of the batch lies in its buffer, by pack and offset in the pack. */
+  /** Where each blob of the batch lies among its seals, by pack and offset in the pack. */
   let placed = new Map<string, Map<number, number>>();
   for (const f of files) {
     const content = f.node.content;
@@ -274,14 +275,15 @@ export function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: Bl
       const id = content.id(i);
       const loc = index.get(id);
       if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${shortHex(id)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
-      // Already read into this batch: opened again from there, if the plaintext still fits.
-      let at = b && b.rawLength + loc.rawLength <= MAX_PLAIN_BYTES ? placed.get(loc.pack)?.get(loc.offset) : undefined;
+      // Already read into this batch: opened again from there, if its plaintext still fits.
+      let at = b ? placed.get(loc.pack)?.get(loc.offset) : undefined;
+      if (at !== undefined && b!.room.bytesWith(at, loc.length, loc.rawLength) > BUFFER_BYTES) at = undefined;
       if (!b || at === undefined) {
         const last = b?.ranges[b.ranges.length - 1];
         const adjacent = last !== undefined && last.pack === loc.pack && last.offset + last.length === loc.offset;
-        if (!b || b.length + loc.length > MAX_READ_BYTES || b.rawLength + loc.rawLength > MAX_PLAIN_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
+        if (!b || b.room.bytesWith(b.room.sealed, loc.length, loc.rawLength) > BUFFER_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
           if (b) yield b;
-          b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], length: 0, rawLength: 0 };
+          b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], room: new InPlaceRoom() };
           sourceOf = new Map();
           placed = new Map();
         }
@@ -290,13 +292,12 @@ export function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: Bl
         if (!sourceOf.has(loc.pack)) sourceOf.set(loc.pack, b.objects.push(objectPath('data', loc.pack)) - 1);
         let inPack = placed.get(loc.pack);
         if (!inPack) placed.set(loc.pack, (inPack = new Map()));
-        at = b.length;
+        at = b.room.sealed;
         inPack.set(loc.offset, at);
-        b.length += loc.length;
       }
       b.blobs.add('data', id, at, loc.length, loc.rawLength, sourceOf.get(loc.pack)!);
+      b.room.add(at, loc.length, loc.rawLength);
       b.lengths.push(loc.rawLength);
-      b.rawLength += loc.rawLength;
     }
   }
   if (b) yield b;
@@ -347,39 +348,21 @@ class ChunkCursor {
 /**
  * Buffers of one size, given back once used, so a restore moves its data
  * through a few of them instead of allocating (and leaving the garbage
- * collector) one per read; at most `max` of them, after which `take` waits
- * for one to come back. Shared ones go to each crypto worker once and are
- * named after that (`CryptoPool.openBatchInto`); whoever holds a buffer's
- * turn (the storage backend reading into it, a worker opening it, the writer)
- * is the only one touching it. Larger needs get memory of their own, which
- * moves, is not kept and is not counted.
+ * collector) one per batch. Whoever holds a buffer (the storage backend
+ * reading into it, a worker opening it, the writer) is the only one touching
+ * it. Larger needs get memory of their own, which is not kept; a buffer that
+ * comes back detached (it moved to a worker that failed) is dropped.
  */
 class BufferRing {
-  private readonly free: Movable[] = [];
-  private made = 0;
-  private readonly waiting: Array<(b: Movable) => void> = [];
+  private readonly free: ArrayBuffer[] = [];
 
-  constructor(
-    private readonly size: number,
-    private readonly shared: boolean,
-    private readonly max = Infinity,
-  ) {}
+  constructor(private readonly size: number) {}
 
-  async take(atLeast: number): Promise<Movable> {
-    if (atLeast > this.size) return new ArrayBuffer(atLeast);
-    const b = this.free.pop();
-    if (b) return b;
-    if (this.made < this.max) {
-      this.made++;
-      return this.shared ? new SharedArrayBuffer(this.size) : new ArrayBuffer(this.size);
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
+  take(atLeast: number): ArrayBuffer {
+    return (atLeast <= this.size && this.free.pop()) || new ArrayBuffer(Math.max(atLeast, this.size));
   }
 
   give(buffer: ArrayBufferLike): void {
-    if (!(buffer instanceof SharedArrayBuffer === this.shared && buffer.byteLength === this.size)) return;
-    const w = this.waiting.shift();
-    if (w) w(buffer);
-    else this.free.push(buffer);
+    if (buffer instanceof ArrayBuffer && buffer.byteLength === this.size) this.free.push(buffer);
   }
 }

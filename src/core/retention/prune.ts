@@ -128,7 +128,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
         if (moving.some((b, i) => sealed[i]!.length !== b.length)) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
         // Every blob that moves is authenticated before any of it is written, in one worker call
         // per pack (one call per blob cost more than the rest of the prune). `bytes` goes to the worker.
-        if (moving.length > 0) await pool.openBatch(bytes, batchOf(moving), object, { returnData: false });
+        if (moving.length > 0) await pool.openBatch(bytes, batchOf(moving), [object], { returnData: false });
         for (const [i, b] of moving.entries()) {
           builder.add(b.type, Buffer.from(b.id, 'hex'), sealed[i]!, b.rawLength);
           if (builder.size >= PACK_TARGET_BYTES) await flush();
