@@ -95,7 +95,11 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
       const catalogPath = opts.catalogPath ?? (await opts.pendingCatalog!());
-      if (catalogPath !== null) catalog = await storeCatalog(walker, catalogPath);
+      if (catalogPath !== null) {
+        saver.releaseLargeBatchBuffers();
+        collectAllGarbage();
+        catalog = await storeCatalog(walker, catalogPath);
+      }
     }
     // Everything is stored: the workers' heaps and pack buffers go now, before the verification
     // opens the new trees again (a database's chunk list is tens of megabytes as JSON and objects).

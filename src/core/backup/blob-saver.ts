@@ -270,6 +270,14 @@ export class BlobSaver {
     this.throwIfFailed();
   }
 
+  /**
+   * The 4 MiB batch buffers kept for reuse go (the larger file chunks are stored; what comes
+   * next, a catalog, is pages). They were promoted long ago: the caller collects them.
+   */
+  releaseLargeBatchBuffers(): void {
+    this.freeBuffers.get(BATCH_CAPACITY)!.length = 0;
+  }
+
   /** After `flush`: the batch and pack buffers kept for reuse go (no more blobs come). */
   releaseBuffers(): void {
     for (const list of this.freeBuffers.values()) list.length = 0;
