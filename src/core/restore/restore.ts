@@ -248,7 +248,7 @@ export async function planTree(repo: Repository, index: BlobIndex, treeId: strin
  * of adjacent blobs in a pack, and after a database grew, the many small
  * ranges that alternate between its old and new packs. A blob that comes
  * again within a batch (a database's empty pages are all one blob) is read
- * once and opened again from where it lies in the batch. A batch is as large
+ * once, and the worker copies its first plaintext for it. A batch is as large
  * as one buffer opened in place allows (`InPlaceRoom`).
  */
 interface ReadBatch {
@@ -275,7 +275,7 @@ export function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: Bl
       const id = content.id(i);
       const loc = index.get(id);
       if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${shortHex(id)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
-      // Already read into this batch: opened again from there, if its plaintext still fits.
+      // Already read into this batch: its plaintext is copied again, if it still fits.
       let at = b ? placed.get(loc.pack)?.get(loc.offset) : undefined;
       if (at !== undefined && b!.room.bytesWith(at, loc.length, loc.rawLength) > BUFFER_BYTES) at = undefined;
       if (!b || at === undefined) {
