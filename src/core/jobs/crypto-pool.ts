@@ -159,9 +159,7 @@ export class CryptoPool {
    */
   async openBatch(sealed: Buffer, blobs: BatchBlobs, objects: string[], opts: OpenOptions = {}): Promise<Buffer> {
     const ab = ownArrayBuffer(sealed);
-    const req = { op: 'open-batch' as const, sealed: ab, blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true };
-    const res = (await this.request(req, [ab])) as Extract<CryptoResponse, { op: 'open-batch' }>;
-    return Buffer.from(res.data, 0, res.length);
+    return this.requestOpenBatch({ op: 'open-batch', sealed: ab, blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true });
   }
 
   /**
@@ -170,8 +168,12 @@ export class CryptoPool {
    * start: the seals lie from `base` to its end, laid out by `InPlaceRoom`.
    */
   async openBatchInPlace(buffer: ArrayBuffer, base: number, blobs: BatchBlobs, objects: string[]): Promise<Buffer> {
-    const req = { op: 'open-batch' as const, sealed: buffer, blobs, objects, verifyId: false, returnData: true, inPlace: base };
-    const res = (await this.request(req, [buffer])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    return this.requestOpenBatch({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: false, returnData: true, inPlace: base });
+  }
+
+  /** Sends an open-batch request, its buffer moved; the plaintexts come back. */
+  private async requestOpenBatch(req: Extract<CryptoRequest, { op: 'open-batch' }>): Promise<Buffer> {
+    const res = (await this.request(req, [req.sealed])) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return Buffer.from(res.data, 0, res.length);
   }
 

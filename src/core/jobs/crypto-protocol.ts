@@ -37,8 +37,10 @@ export type CryptoRequest =
   | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
   | { op: 'sha256'; parts: ArrayBuffer[] }
-  /** `objects`: the packs the blobs were read from (`blobs.sources` indexes them), named in messages. */
-  /** inPlace: the plaintexts are written into `sealed` itself, whose seals begin this far in (`InPlaceRoom`). */
+  /**
+   * `objects`: the packs the blobs were read from (`blobs.sources` indexes them), named in messages.
+   * `inPlace`: the plaintexts are written into `sealed` itself, whose seals begin this far in (`InPlaceRoom`).
+   */
   | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlobs; objects: string[]; verifyId: boolean; returnData: boolean; inPlace?: number };
 
 export type CryptoResponse =

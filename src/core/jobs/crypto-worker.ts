@@ -173,8 +173,8 @@ function blobAt(req: OpenBatchRequest, sealed: Uint8Array, i: number, base: numb
  * two. It works because a blob's plaintext is written only behind the sealed
  * bytes already read (decryption goes front to back, and a stored body is
  * shorter than its seal), as long as no plaintext reaches a later blob's
- * sealed bytes before that blob is opened: `inPlaceFootprint` is the rule
- * the batch was built by, and it is checked here again before anything is
+ * sealed bytes before that blob is opened: `InPlaceRoom` is the rule the
+ * batch was built by, and it is checked here again before anything is
  * written. A blob that comes again in the batch (a database's empty pages)
  * is copied from its first plaintext, whose seal may be overwritten by then.
  */
