@@ -7,10 +7,21 @@
 import { createRequire } from 'node:module';
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { IntegrityError } from '../errors.js';
+import type { JsonDocument } from './json-bytes.js';
 import { ScratchBuffer } from './scratch-buffer.js';
 
 interface ZstdBinding {
-  CCtx: new () => { compress(dst: Uint8Array, src: Uint8Array, level: number): number };
+  CCtx: new () => {
+    compress(dst: Uint8Array, src: Uint8Array, level: number): number;
+    reset(directive: number): void;
+    setParameter(param: number, value: number): void;
+    setPledgedSrcSize(size: number): void;
+    /** [bytes left to flush, bytes written to dst, bytes read from src] */
+    compressStream2(dst: Uint8Array, src: Uint8Array, endOp: number): [number, number, number];
+  };
+  CParameter: { compressionLevel: number };
+  EndDirective: { continue: number; end: number };
+  ResetDirective: { sessionAndParameters: number };
   DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
   compressBound(n: number): number;
   getFrameContentSize(frame: Uint8Array): number | null;
@@ -56,6 +67,57 @@ export function maybeCompressView(data: Uint8Array, level = LEVEL): { flag: numb
   if (n > data.length - (data.length >> 4)) return { flag: FLAG_STORED, body: data };
   return { flag: FLAG_ZSTD, body: out.subarray(0, n) };
 }
+
+let streamCtx: InstanceType<ZstdBinding['CCtx']> | undefined;
+/** A compressed document is handed out in pieces of this size (zstd's own output step). */
+const STREAM_PIECE_BYTES = 128 * 1024;
+
+/**
+ * Compresses a document as it is written, for metadata too large to hold twice (an index file of
+ * a database's pages is 7 MiB of JSON): one frame, with the document's length in its header as a
+ * one-shot compression writes it. Returns the frame in pieces, or undefined when it would not
+ * save 1/16 of the size (given up as soon as the output passes that): then the document is stored
+ * as it is.
+ */
+export function compressDocument(doc: JsonDocument, level = LEVEL): Uint8Array[] | undefined {
+  const limit = doc.byteLength - (doc.byteLength >> 4);
+  const ctx = (streamCtx ??= new zstd.CCtx());
+  ctx.reset(zstd.ResetDirective.sessionAndParameters);
+  ctx.setParameter(zstd.CParameter.compressionLevel, level);
+  ctx.setPledgedSrcSize(doc.byteLength);
+  const pieces: Uint8Array[] = [];
+  let out = Buffer.allocUnsafeSlow(STREAM_PIECE_BYTES);
+  let used = 0;
+  let total = 0;
+  const step = (src: Uint8Array, endOp: number): [number, number] => {
+    const [left, written, read] = ctx.compressStream2(out.subarray(used), src, endOp);
+    used += written;
+    total += written;
+    if (used === out.length) {
+      pieces.push(out);
+      out = Buffer.allocUnsafeSlow(STREAM_PIECE_BYTES);
+      used = 0;
+    }
+    return [left, read];
+  };
+  const tooLarge = new Error('incompressible');
+  try {
+    doc.writeTo((piece) => {
+      for (let at = 0; at < piece.length; ) {
+        at += step(piece.subarray(at), zstd.EndDirective.continue)[1];
+        if (total > limit) throw tooLarge;
+      }
+    });
+    while (step(EMPTY, zstd.EndDirective.end)[0] > 0) if (total > limit) throw tooLarge;
+  } catch (e) {
+    if (e === tooLarge) return undefined;
+    throw e;
+  }
+  if (total > limit) return undefined;
+  if (used > 0) pieces.push(out.subarray(0, used));
+  return pieces;
+}
+const EMPTY = new Uint8Array(0);
 
 /** `payload` is flag || body; returns exactly rawLength bytes or throws IntegrityError naming `object`. */
 export function decodePayload(payload: Buffer, rawLength: number, object: string): Buffer {

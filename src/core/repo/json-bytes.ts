@@ -5,18 +5,42 @@
  * long enough to be promoted, and the main thread's old generation filled
  * with garbage only a full collection frees. Callers write the punctuation
  * and keys themselves; this only appends text, quoted hex and integers.
+ *
+ * The text goes either into one buffer (`bytes`), or out in pieces of at most
+ * PIECE_BYTES to a sink as it is written (`JsonDocument`): an index file of a
+ * database's pages is 7 MiB of JSON, and compressing it whole took that, a
+ * compression buffer as large, and the compressed copy, at once.
  */
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const QUOTE = 0x22;
 const ZERO = 0x30;
 
+/** What a sink is handed at a time: small enough to stay in the allocator's recycled memory. */
+export const PIECE_BYTES = 64 * 1024;
+
+/** Takes each piece of a document as it is written; a piece is valid only during the call. */
+export type PieceSink = (piece: Uint8Array) => void;
+
 export class JsonBytes {
   private buf: Buffer;
   private at = 0;
+  /** Bytes already handed to the sink. */
+  private handed = 0;
 
-  /** `expected`: how many bytes the document will take, or about (it grows past that if needed). */
-  constructor(expected: number) {
-    this.buf = Buffer.allocUnsafeSlow(expected);
+  /**
+   * `expected`: how many bytes the document will take, or about (it grows past that if needed).
+   * With a `sink`, the buffer is one piece, handed over whenever the next text would not fit.
+   */
+  constructor(
+    expected: number,
+    private readonly sink?: PieceSink,
+  ) {
+    this.buf = Buffer.allocUnsafeSlow(sink ? PIECE_BYTES : expected);
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.handed + this.at;
   }
 
   /** Text that needs no escaping: punctuation, keys, hex names. */
@@ -66,13 +90,73 @@ export class JsonBytes {
 
   /** The document so far (a view: no more writes after taking it). */
   bytes(): Buffer {
+    if (this.sink) throw new Error('JsonBytes.bytes: this document went to a sink');
     return this.buf.subarray(0, this.at);
+  }
+
+  /** Hands what is left to the sink; returns the document's length. */
+  end(): number {
+    this.handOver();
+    return this.handed;
+  }
+
+  private handOver(): void {
+    if (!this.sink) throw new Error('JsonBytes.end: this document has no sink');
+    if (this.at > 0) this.sink(this.buf.subarray(0, this.at));
+    this.handed += this.at;
+    this.at = 0;
   }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
+    if (this.sink) {
+      this.handOver();
+      if (n <= this.buf.length) return;
+    }
     const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(bigger, 0, 0, this.at);
     this.buf = bigger;
   }
+}
+
+/**
+ * A JSON document that can be written out again, in pieces, as many times as
+ * needed: once to learn its length, which a zstd frame header records (readers
+ * size their output by it), then to be compressed as it is written.
+ */
+export interface JsonDocument {
+  readonly byteLength: number;
+  writeTo(sink: PieceSink): void;
+}
+
+/**
+ * The document `write` writes. It is written once here to measure it; `write` must write the same
+ * text every time (it reads state that must not change while the document is in use), and a
+ * document found to differ when written again is an error, not a silently wrong file.
+ */
+export function jsonDocument(write: (w: JsonBytes) => void): JsonDocument {
+  const measure = (sink: PieceSink): number => {
+    const w = new JsonBytes(0, sink);
+    write(w);
+    return w.end();
+  };
+  const byteLength = measure(() => {});
+  return {
+    byteLength,
+    writeTo(sink) {
+      const n = measure(sink);
+      if (n !== byteLength) throw new Error(`a JSON document of ${byteLength} bytes was written again as ${n}`);
+    },
+  };
+}
+
+/** A document's text in one buffer: for small documents, the fallback for incompressible ones, and tests. */
+export function documentBytes(doc: JsonDocument): Buffer {
+  const out = Buffer.allocUnsafeSlow(doc.byteLength);
+  let at = 0;
+  doc.writeTo((piece) => {
+    out.set(piece, at);
+    at += piece.length;
+  });
+  return out;
 }

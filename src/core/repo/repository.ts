@@ -19,7 +19,8 @@ import { compareCodeUnits } from '../code-unit-order.js';
 import { IndexCache } from './index-cache.js';
 import { MasterIndex, type BlobIndex } from './master-index.js';
 import { Malformed, type JsonValidator } from './json-shape.js';
-import { checkNamed, META_LABELS, openJson, sealJsonText, type MetaLabel } from './sealed-json.js';
+import type { JsonDocument } from './json-bytes.js';
+import { checkNamed, META_LABELS, openJson, sealJson, sealJsonDocument, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
 import { treeFromBytes, type Tree } from './tree.js';
 import { ParsedCache } from './parsed-cache.js';
@@ -140,16 +141,18 @@ export class Repository {
   // ---- metadata objects ----
 
   async saveJson(kind: 'index' | 'snapshots', label: MetaLabel, value: unknown): Promise<string> {
-    return this.saveJsonText(kind, label, Buffer.from(JSON.stringify(value), 'utf8'));
+    const { bytes, name } = sealJson(this.keys.meta, label, value);
+    await this.backend.write(kind, name, bytes);
+    return name;
   }
 
   /**
-   * `saveJson` for a document already written as JSON text (a large index file, see JsonBytes).
-   * Not an async function: one keeps its arguments until it returns, and the JSON of an index file
-   * (7 MiB for 32,000 database pages) would be held through the write and its fsync.
+   * `saveJson` for a large document written in pieces (an index file, see JsonBytes). Not an async
+   * function: one keeps its arguments until it returns, and the sealed file would be held through
+   * the write and its fsync twice over.
    */
-  saveJsonText(kind: 'index' | 'snapshots', label: MetaLabel, json: Buffer): Promise<string> {
-    const { bytes, name } = sealJsonText(this.keys.meta, label, json);
+  saveJsonDocument(kind: 'index' | 'snapshots', label: MetaLabel, doc: JsonDocument): Promise<string> {
+    const { bytes, name } = sealJsonDocument(this.keys.meta, label, doc);
     return this.backend.write(kind, name, bytes).then(() => name);
   }
 

@@ -7,7 +7,8 @@
 import { aadOf, AuthenticationFailed, open, seal } from '../crypto/aead.js';
 import { storageName } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
-import { decodeBoundedPayload, maybeCompress } from './compression.js';
+import { compressDocument, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD, maybeCompress } from './compression.js';
+import { documentBytes, type JsonDocument } from './json-bytes.js';
 import type { JsonValidator } from './json-shape.js';
 
 export const META_LABELS = {
@@ -21,13 +22,18 @@ export type MetaLabel = (typeof META_LABELS)[keyof typeof META_LABELS];
 const META_LIMIT = 512 * 1024 * 1024;
 
 export function sealJson(metaKey: Buffer, label: MetaLabel, value: unknown): { bytes: Buffer; name: string } {
-  return sealJsonText(metaKey, label, Buffer.from(JSON.stringify(value), 'utf8'));
+  const { flag, body } = maybeCompress(Buffer.from(JSON.stringify(value), 'utf8'));
+  const bytes = seal(metaKey, aadOf(label), Uint8Array.of(flag), body);
+  return { bytes, name: storageName([bytes]) };
 }
 
-/** `sealJson` for a document already written as UTF-8 JSON text. */
-export function sealJsonText(metaKey: Buffer, label: MetaLabel, json: Buffer): { bytes: Buffer; name: string } {
-  const { flag, body } = maybeCompress(json);
-  const bytes = seal(metaKey, aadOf(label), Uint8Array.of(flag), body);
+/**
+ * `sealJson` for a large document written in pieces (an index file): compressed as it is written,
+ * so its text is never held whole; stored as it is in the rare case that does not pay.
+ */
+export function sealJsonDocument(metaKey: Buffer, label: MetaLabel, doc: JsonDocument): { bytes: Buffer; name: string } {
+  const compressed = compressDocument(doc);
+  const bytes = compressed ? seal(metaKey, aadOf(label), Uint8Array.of(FLAG_ZSTD), ...compressed) : seal(metaKey, aadOf(label), Uint8Array.of(FLAG_STORED), documentBytes(doc));
   return { bytes, name: storageName([bytes]) };
 }
 

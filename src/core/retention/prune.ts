@@ -156,7 +156,7 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const keptPacks = keep.filter((pack) => !untouched.has(pack));
   // When the replaced files listed only packs going away, nothing replaces them.
   if (keptPacks.length + newPacks.length > 0) {
-    const newIndex = await repo.saveJsonText('index', META_LABELS.index, index.indexFileJson(keptPacks, { records: newPacks, supersedes: [...replaced, ...leftovers] }));
+    const newIndex = await repo.saveJsonDocument('index', META_LABELS.index, index.indexFileJson(keptPacks, { records: newPacks, supersedes: [...replaced, ...leftovers] }));
     // A file with exactly the same content has the same name: it must not be removed below.
     const same = replaced.indexOf(newIndex);
     if (same >= 0) replaced.splice(same, 1);

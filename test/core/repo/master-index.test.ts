@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { IntegrityError } from '../../../src/core/errors.js';
 import type { BlobType } from '../../../src/core/repo/blob.js';
 import type { IndexFile, PackRecord } from '../../../src/core/repo/index-file.js';
+import { documentBytes } from '../../../src/core/repo/json-bytes.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 import { decodePackEntries, PackAssembler } from '../../../src/core/repo/pack.js';
@@ -119,7 +120,7 @@ test('an index file written from the rows lists each pack\'s entries as the file
   const file = indexFile([{ pack: 4, blobs: [20, 21, 20, 22] }, { pack: 5, blobs: [21, 23] }]);
   const index = new MasterIndex();
   index.addFile('x', file);
-  assert.equal(index.indexFileJson(file.packs.map((p) => p.id)).toString('utf8'), JSON.stringify(file));
+  assert.equal(documentBytes(index.indexFileJson(file.packs.map((p) => p.id))).toString('utf8'), JSON.stringify(file));
   assert.throws(() => index.indexFileJson([packId(9)]), /not in the index/);
 });
 
@@ -142,13 +143,13 @@ test('an index file written from the rows is the JSON.stringify of the same pack
     names.push(name);
   }
   for (const chosen of [names, names.slice(1, 3).reverse(), [names[2]!]]) {
-    const json = index.indexFileJson(chosen);
+    const json = documentBytes(index.indexFileJson(chosen));
     assert.equal(json.toString('latin1'), JSON.stringify(indexFileFor(chosen.map((n) => added.get(n)!))));
     const again = new MasterIndex();
     again.addFile('f'.repeat(64), JSON.parse(json.toString('utf8')) as IndexFile);
     for (const n of chosen) assert.deepEqual(again.blobsOfPack(n), index.blobsOfPack(n));
   }
-  assert.equal(index.indexFileJson([]).toString(), JSON.stringify(indexFileFor([])));
+  assert.equal(documentBytes(index.indexFileJson([])).toString(), JSON.stringify(indexFileFor([])));
   assert.throws(() => index.indexFileJson(['0'.repeat(64)]), /not in the index/);
 
   // A prune's file: packs of the index, new packs that are not in it, and the files it supersedes.
@@ -159,10 +160,10 @@ test('an index file written from the rows is the JSON.stringify of the same pack
   }));
   const supersedes = ['a'.repeat(64), 'b'.repeat(64), 'odd "name" é'];
   for (const chosen of [names.slice(0, 2), []]) {
-    const json = index.indexFileJson(chosen, { records, supersedes });
+    const json = documentBytes(index.indexFileJson(chosen, { records, supersedes }));
     assert.equal(json.toString('utf8'), JSON.stringify(indexFileFor([...chosen.map((n) => added.get(n)!), ...records], supersedes)));
   }
-  assert.equal(index.indexFileJson([], { supersedes: ['c'.repeat(64)] }).toString(), JSON.stringify(indexFileFor([], ['c'.repeat(64)])));
+  assert.equal(documentBytes(index.indexFileJson([], { supersedes: ['c'.repeat(64)] })).toString(), JSON.stringify(indexFileFor([], ['c'.repeat(64)])));
 });
 
 test("a pack indexed from its plain header reads back like its decoded entries; a bad header adds nothing", () => {

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import { test } from 'node:test';
+import { compressDocument, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD } from '../../../src/core/repo/compression.js';
+import { documentBytes, jsonDocument, type JsonDocument } from '../../../src/core/repo/json-bytes.js';
+import { aadOf, open } from '../../../src/core/crypto/aead.js';
+import { META_LABELS, openJson, sealJsonDocument } from '../../../src/core/repo/sealed-json.js';
+import type { JsonValidator } from '../../../src/core/repo/json-shape.js';
+
+const anyJson: JsonValidator<unknown> = { safeParse: (json) => ({ success: true, data: json }) };
+
+/** An index-like document of `n` entries: hex ids, which compress about 2:1. */
+function ids(n: number, seed = 'ids'): JsonDocument {
+  const bytes = Buffer.alloc(n * 32);
+  for (let i = 0; i < n; i++) bytes.write(`${seed}${i}`.padEnd(32, '.'), i * 32, 'latin1');
+  return jsonDocument((w) => {
+    w.ascii('{"v":1,"ids":[');
+    for (let i = 0; i < n; i++) w.ascii(i === 0 ? '' : ',').hexString(bytes, i * 32, i * 32 + 32);
+    w.ascii(']}');
+  });
+}
+
+test('a document compressed as it is written is one zstd frame recording its length, which a reader opens', () => {
+  for (const n of [1000, 40_000]) {
+    const doc = ids(n);
+    const pieces = compressDocument(doc);
+    assert.ok(pieces, `${n} ids compress`);
+    const frame = Buffer.concat(pieces);
+    assert.ok(frame.length < doc.byteLength / 2, `${frame.length} of ${doc.byteLength}`);
+    // decodeBoundedPayload sizes its output by the frame header, as every reader of metadata does.
+    const text = decodeBoundedPayload(Buffer.concat([Uint8Array.of(FLAG_ZSTD), frame]), doc.byteLength, 'test');
+    assert.deepEqual(text, documentBytes(doc));
+    assert.throws(() => decodeBoundedPayload(Buffer.concat([Uint8Array.of(FLAG_ZSTD), frame]), doc.byteLength - 1, 'test'), /larger than allowed/);
+  }
+  // The context is reused: a second document after a large one is its own frame.
+  const small = ids(3, 'again');
+  assert.deepEqual(decodeBoundedPayload(Buffer.concat([Uint8Array.of(FLAG_ZSTD), ...compressDocument(small)!]), 1 << 20, 'test'), documentBytes(small));
+});
+
+/**
+ * JSON text that zstd cannot shrink: random printable ASCII, two- and three-byte characters in
+ * proportions that spread its bytes nearly evenly (random hex or base64 would still compress).
+ */
+function denseText(chars: number): string {
+  let s = '';
+  for (let i = 0; i < chars; i++) {
+    const kind = randomInt(7);
+    if (kind < 4) s += String.fromCharCode(randomInt(0x23, 0x5c)); // printable, without quote or backslash
+    else if (kind < 6) s += String.fromCharCode(randomInt(0x80, 0x800));
+    else s += String.fromCharCode(randomInt(0x800, 0xd800));
+  }
+  return s;
+}
+
+test('a document that does not shrink by 1/16 is not compressed, and is sealed as it is', () => {
+  const key = randomBytes(32);
+  const tiny = jsonDocument((w) => w.ascii('{"v":1}'));
+  const dense = denseText(200_000);
+  const large = jsonDocument((w) => w.utf8(JSON.stringify(dense)));
+  for (const [doc, value] of [
+    [tiny, { v: 1 }],
+    [large, dense],
+  ] as const) {
+    assert.equal(compressDocument(doc), undefined);
+    const sealed = sealJsonDocument(key, META_LABELS.index, doc);
+    assert.equal(open(key, aadOf(META_LABELS.index), sealed.bytes)[0], FLAG_STORED);
+    assert.deepEqual(openJson(key, META_LABELS.index, sealed.bytes, 'index/x', anyJson, sealed.name), value);
+  }
+  // Given up early, the context still makes whole frames after it.
+  const after = ids(2000, 'after');
+  assert.deepEqual(decodeBoundedPayload(Buffer.concat([Uint8Array.of(FLAG_ZSTD), ...compressDocument(after)!]), 1 << 20, 'test'), documentBytes(after));
+});
+
+test('a sealed document opens to the value its text is, under its name, and only with its label', () => {
+  const key = randomBytes(32);
+  const doc = ids(5000);
+  const sealed = sealJsonDocument(key, META_LABELS.index, doc);
+  assert.equal(open(key, aadOf(META_LABELS.index), sealed.bytes)[0], FLAG_ZSTD);
+  assert.deepEqual(openJson(key, META_LABELS.index, sealed.bytes, 'index/x', anyJson, sealed.name), JSON.parse(documentBytes(doc).toString()));
+  assert.throws(() => openJson(key, META_LABELS.snapshot, sealed.bytes, 'index/x', anyJson, sealed.name), /fails authentication/);
+});
