@@ -55,6 +55,11 @@ export interface BackupOptions {
    * to its path, or null when it could not be built (the snapshot then has none).
    */
   readonly pendingCatalog?: () => Promise<string | null>;
+  /**
+   * Settles when work running beside the backup on the same cores ends (that catalog being built):
+   * until then each crypto worker is given one batch at a time (see BlobSaver).
+   */
+  readonly alongside?: Promise<unknown>;
   /** A scan of exactly these sources, made just before (so they are not walked twice). */
   readonly scan?: ScanResult;
 }
@@ -83,7 +88,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
   const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: () => KnownIdTable.build(index.distinctIds(), index.blobCount), packTarget: PACK_TARGET_BYTES });
-  const saver = new BlobSaver(repo, index, pool);
+  const saver = new BlobSaver(repo, index, pool, opts.alongside);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {
     const rootNodes: Entry[] = [];

@@ -123,6 +123,7 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
               if (!importDone) onImport?.(lastImport); // the wait shows what the import is doing at once
               return importing;
             },
+            alongside: importing,
             sourceKind: recognised[0]!.kind,
             catalogSource: fingerprint,
           });
