@@ -67,7 +67,9 @@ export interface BlobPayload {
  * half, and at 10 MiB it is a pack of its own.
  */
 export function blobPayload(type: BlobType, data: Uint8Array, compress: boolean): BlobPayload {
-  return compress ? maybeCompressView(data, type === 'data' ? DATA_LEVEL : LEVEL) : { flag: FLAG_STORED, body: data };
+  if (!compress) return { flag: FLAG_STORED, body: data };
+  // Listings come a few at a time and may be megabytes (a database's): they do not grow the scratch buffer kept for file chunks.
+  return type === 'data' ? maybeCompressView(data, DATA_LEVEL) : maybeCompressView(data, LEVEL, false);
 }
 
 /** Bytes `payload` takes once sealed. */

@@ -50,19 +50,20 @@ let cctx: InstanceType<ZstdBinding['CCtx']> | undefined;
 const scratch = new ScratchBuffer(zstd.compressBound(CDC_PARAMS.max));
 let dctx: InstanceType<ZstdBinding['DCtx']> | undefined;
 
-/** Compresses when it saves at least 1/16 of the size; otherwise the data is stored as is. */
+/** Compresses when it saves at least 1/16 of the size; otherwise the data is stored as is. For metadata, which comes once in a while. */
 export function maybeCompress(data: Uint8Array): { flag: number; body: Uint8Array } {
-  const r = maybeCompressView(data);
+  const r = maybeCompressView(data, LEVEL, false);
   return r.flag === FLAG_ZSTD ? { flag: FLAG_ZSTD, body: Buffer.from(r.body) } : r;
 }
 
 /**
  * Like `maybeCompress`, but a compressed body is a view of a scratch buffer
  * that the next call overwrites: for callers that seal it at once.
+ * `growScratch: false` for data that comes once in a while (see ScratchBuffer.take).
  */
-export function maybeCompressView(data: Uint8Array, level = LEVEL): { flag: number; body: Uint8Array } {
+export function maybeCompressView(data: Uint8Array, level = LEVEL, growScratch = true): { flag: number; body: Uint8Array } {
   cctx ??= new zstd.CCtx();
-  const out = scratch.take(zstd.compressBound(data.length));
+  const out = scratch.take(zstd.compressBound(data.length), growScratch);
   const n = cctx.compress(out, data, level);
   if (n > data.length - (data.length >> 4)) return { flag: FLAG_STORED, body: data };
   return { flag: FLAG_ZSTD, body: out.subarray(0, n) };

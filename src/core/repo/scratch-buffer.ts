@@ -13,9 +13,15 @@ export class ScratchBuffer {
 
   constructor(private readonly keep: number) {}
 
-  /** A buffer of at least `bytes` bytes, valid until the next call. */
-  take(bytes: number): Buffer {
-    if (bytes > this.keep) return Buffer.allocUnsafeSlow(bytes);
+  /**
+   * A buffer of at least `bytes` bytes, valid until the next call. `grow: false` for requests that
+   * come once in a while (a directory listing): one that does not fit the buffer as it is gets a
+   * buffer of its own. A database's listing is 3.4 MB at 1 GiB, under `keep`, and the buffer a
+   * backup's crypto worker had grown to it stayed to the end of the run, where file chunks need a
+   * few KiB (a database's pages) or no compression at all (media).
+   */
+  take(bytes: number, grow = true): Buffer {
+    if (bytes > this.keep || (!grow && bytes > this.buf.length)) return Buffer.allocUnsafeSlow(bytes);
     if (this.buf.length < bytes) this.buf = Buffer.allocUnsafeSlow(bytes);
     return this.buf;
   }
