@@ -22,7 +22,11 @@ interface ZstdBinding {
   CParameter: { compressionLevel: number };
   EndDirective: { continue: number; end: number };
   ResetDirective: { sessionAndParameters: number };
-  DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
+  DCtx: new () => {
+    decompress(dst: Uint8Array, src: Uint8Array): number;
+    /** [0 once a frame is whole, bytes written to dst, bytes read from src] */
+    decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
+  };
   compressBound(n: number): number;
   getFrameContentSize(frame: Uint8Array): number | null;
 }
@@ -153,7 +157,44 @@ export function decodeBoundedPayload(payload: Buffer, limit: number, object: str
   const flag = payload[0];
   if (flag === FLAG_STORED) return payload.subarray(1);
   if (flag !== FLAG_ZSTD) throw new IntegrityError(object, 'unknown payload encoding');
-  const size = zstd.getFrameContentSize(payload.subarray(1));
-  if (size === null || size > limit) throw new IntegrityError(object, 'metadata is larger than allowed');
+  const body = payload.subarray(1);
+  let size: number | null;
+  try {
+    size = zstd.getFrameContentSize(body);
+  } catch {
+    throw new IntegrityError(object, 'is not a zstd frame');
+  }
+  if (size === null) return decompressUnsized(body, limit, object);
+  if (size > limit) throw new IntegrityError(object, 'metadata is larger than allowed');
   return decodePayload(payload, size, object);
+}
+
+/**
+ * A frame that does not record its length: valid (FORMAT.md §1 takes any frame), though this
+ * writer always records it. Decompressed in steps, and refused as soon as it passes `limit`.
+ */
+function decompressUnsized(body: Uint8Array, limit: number, object: string): Buffer {
+  const ctx = new zstd.DCtx();
+  const pieces: Buffer[] = [];
+  let total = 0;
+  let at = 0;
+  for (;;) {
+    const out = Buffer.allocUnsafe(STREAM_PIECE_BYTES);
+    let left: number;
+    let produced: number;
+    let read: number;
+    try {
+      [left, produced, read] = ctx.decompressStream(out, body.subarray(at));
+    } catch {
+      throw new IntegrityError(object, 'compressed data does not decompress');
+    }
+    at += read;
+    total += produced;
+    if (total > limit) throw new IntegrityError(object, 'metadata is larger than allowed');
+    pieces.push(out.subarray(0, produced));
+    if (left === 0) break;
+    if (at === body.length && produced < out.length) throw new IntegrityError(object, 'compressed data ends early');
+  }
+  if (at !== body.length) throw new IntegrityError(object, 'data follows the compressed frame');
+  return Buffer.concat(pieces, total);
 }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { compressDocument, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD } from '../../../src/core/repo/compression.js';
 import { documentBytes, jsonDocument, type JsonDocument } from '../../../src/core/repo/json-bytes.js';
-import { aadOf, open } from '../../../src/core/crypto/aead.js';
+import { aadOf, open, seal } from '../../../src/core/crypto/aead.js';
+import { IntegrityError } from '../../../src/core/errors.js';
 import { META_LABELS, openJson, sealJsonDocument } from '../../../src/core/repo/sealed-json.js';
 import type { JsonValidator } from '../../../src/core/repo/json-shape.js';
 
@@ -78,4 +80,44 @@ test('a sealed document opens to the value its text is, under its name, and only
   assert.equal(open(key, aadOf(META_LABELS.index), sealed.bytes)[0], FLAG_ZSTD);
   assert.deepEqual(openJson(key, META_LABELS.index, sealed.bytes, 'index/x', anyJson, sealed.name), JSON.parse(documentBytes(doc).toString()));
   assert.throws(() => openJson(key, META_LABELS.snapshot, sealed.bytes, 'index/x', anyJson, sealed.name), /fails authentication/);
+});
+
+/** A zstd frame that does not record its length, as a streaming writer of another implementation may make. */
+function unsizedFrame(text: Buffer): Buffer {
+  const zstd = createRequire(import.meta.url)('zstd-napi/binding') as {
+    CCtx: new () => { compressStream2(dst: Uint8Array, src: Uint8Array, endOp: number): [number, number, number] };
+    EndDirective: { continue: number; end: number };
+    getFrameContentSize(frame: Uint8Array): number | null;
+  };
+  const ctx = new zstd.CCtx();
+  const out = Buffer.alloc(text.length + 1024);
+  let used = 0;
+  for (let at = 0; at < text.length; ) {
+    const [, written, read] = ctx.compressStream2(out.subarray(used), text.subarray(at), zstd.EndDirective.continue);
+    used += written;
+    at += read;
+  }
+  for (let left = 1; left > 0; ) {
+    const [l, written] = ctx.compressStream2(out.subarray(used), Buffer.alloc(0), zstd.EndDirective.end);
+    used += written;
+    left = l;
+  }
+  const frame = out.subarray(0, used);
+  assert.equal(zstd.getFrameContentSize(frame), null, 'the frame does not record its length');
+  return frame;
+}
+
+test('metadata in a frame that does not record its length is read, up to the limit; a cut or padded one is refused', () => {
+  const text = documentBytes(ids(20_000)); // about 1.4 MB: several steps of the reader
+  const payload = Buffer.concat([Uint8Array.of(FLAG_ZSTD), unsizedFrame(text)]);
+  assert.deepEqual(decodeBoundedPayload(payload, text.length, 'index/x'), text);
+  assert.throws(() => decodeBoundedPayload(payload, text.length - 1, 'index/x'), (e: unknown) => e instanceof IntegrityError && /larger than allowed/.test(e.message));
+  assert.throws(() => decodeBoundedPayload(payload.subarray(0, payload.length - 20), text.length, 'index/x'), (e: unknown) => e instanceof IntegrityError && /index\/x/.test(e.message));
+  assert.throws(() => decodeBoundedPayload(Buffer.concat([payload, Buffer.from('trailing')]), text.length, 'index/x'), IntegrityError);
+  assert.throws(() => decodeBoundedPayload(Buffer.concat([Uint8Array.of(FLAG_ZSTD), Buffer.from('not a frame at all')]), text.length, 'index/x'), /not a zstd frame/);
+
+  // Sealed as metadata, it opens like any other.
+  const key = randomBytes(32);
+  const sealed = seal(key, aadOf(META_LABELS.index), payload);
+  assert.deepEqual(openJson(key, META_LABELS.index, sealed, 'index/x', anyJson), JSON.parse(text.toString()));
 });
