@@ -38,11 +38,6 @@ export class JsonBytes {
     this.buf = Buffer.allocUnsafeSlow(sink ? PIECE_BYTES : expected);
   }
 
-  /** Bytes written so far. */
-  get length(): number {
-    return this.handed + this.at;
-  }
-
   /** Text that needs no escaping: punctuation, keys, hex names. */
   ascii(text: string): this {
     this.room(text.length);

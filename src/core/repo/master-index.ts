@@ -216,8 +216,9 @@ export class MasterIndex implements BlobIndex {
    * The index file listing these packs, then the packs in `more.records` (not in this index: a
    * prune's new packs), superseding `more.supersedes`: the bytes `JSON.stringify` gives for the
    * same index file (FORMAT.md), written from the rows without an object or string per blob (see
-   * JsonBytes), in pieces whenever the document is written out (it is read from the rows then). A prune's merged index file is the whole index: for
-   * the 3 GiB bench export, built from objects, it took the backup before it from 204 to 332 MiB.
+   * JsonBytes), in pieces whenever the document is written out (it is read from the rows then).
+   * A prune's merged index file is the whole index: for the 3 GiB bench export, built from
+   * objects, it took the backup before it from 204 to 332 MiB.
    */
   indexFileJson(packs: readonly string[], more: IndexFileExtras = {}): JsonDocument {
     const records = more.records ?? [];
