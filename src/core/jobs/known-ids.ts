@@ -80,5 +80,6 @@ export class KnownIdTable {
   }
 }
 
-/** Bytes of each id the table keeps (see the class comment). */
-const KEY_BYTES = 16;
+/** Bytes of each id the table keeps (see the class comment); a crypto worker's set of the ids it sealed keeps as many. */
+export const KNOWN_ID_BYTES = 16;
+const KEY_BYTES = KNOWN_ID_BYTES;
