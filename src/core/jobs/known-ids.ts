@@ -23,7 +23,7 @@ export class KnownIdTable {
 
   private constructor(readonly buffer: SharedArrayBuffer) {
     this.bytes = new Uint8Array(buffer);
-    this.slots = buffer.byteLength / KEY_BYTES;
+    this.slots = buffer.byteLength / KNOWN_ID_BYTES;
   }
 
   get slotCount(): number {
@@ -35,7 +35,7 @@ export class KnownIdTable {
     // told apart by its first byte, and the table is half the size it would be at half full.
     let slots = 16;
     while (slots * 3 < count * 4) slots *= 2;
-    const table = new KnownIdTable(new SharedArrayBuffer(slots * KEY_BYTES));
+    const table = new KnownIdTable(new SharedArrayBuffer(slots * KNOWN_ID_BYTES));
     for (const id of ids) table.insert(id);
     return table;
   }
@@ -50,21 +50,21 @@ export class KnownIdTable {
   }
 
   private isEmpty(slot: number): boolean {
-    const o = slot * KEY_BYTES;
-    for (let i = 0; i < KEY_BYTES; i++) if (this.bytes[o + i] !== 0) return false;
+    const o = slot * KNOWN_ID_BYTES;
+    for (let i = 0; i < KNOWN_ID_BYTES; i++) if (this.bytes[o + i] !== 0) return false;
     return true;
   }
 
   private matches(slot: number, id: Uint8Array): boolean {
-    const o = slot * KEY_BYTES;
-    for (let i = 0; i < KEY_BYTES; i++) if (this.bytes[o + i] !== id[i]) return false;
+    const o = slot * KNOWN_ID_BYTES;
+    for (let i = 0; i < KNOWN_ID_BYTES; i++) if (this.bytes[o + i] !== id[i]) return false;
     return true;
   }
 
   private insert(id: Uint8Array): void {
     for (let s = this.start(id), n = 0; n < this.slots; s = (s + 1) & (this.slots - 1), n++) {
       if (this.isEmpty(s)) {
-        this.bytes.set(id.subarray(0, KEY_BYTES), s * KEY_BYTES);
+        this.bytes.set(id.subarray(0, KNOWN_ID_BYTES), s * KNOWN_ID_BYTES);
         return;
       }
       if (this.matches(s, id)) return;
@@ -82,4 +82,3 @@ export class KnownIdTable {
 
 /** Bytes of each id the table keeps (see the class comment); a crypto worker's set of the ids it sealed keeps as many. */
 export const KNOWN_ID_BYTES = 16;
-const KEY_BYTES = KNOWN_ID_BYTES;

@@ -140,19 +140,21 @@ export class Repository {
 
   // ---- metadata objects ----
 
-  async saveJson(kind: 'index' | 'snapshots', label: MetaLabel, value: unknown): Promise<string> {
-    const { bytes, name } = sealJson(this.keys.meta, label, value);
-    await this.backend.write(kind, name, bytes);
-    return name;
+  saveJson(kind: 'index' | 'snapshots', label: MetaLabel, value: unknown): Promise<string> {
+    return this.writeSealed(kind, sealJson(this.keys.meta, label, value));
+  }
+
+  /** `saveJson` for a large document written in pieces (an index file, see JsonBytes). */
+  saveJsonDocument(kind: 'index' | 'snapshots', label: MetaLabel, doc: JsonDocument): Promise<string> {
+    return this.writeSealed(kind, sealJsonDocument(this.keys.meta, label, doc));
   }
 
   /**
-   * `saveJson` for a large document written in pieces (an index file, see JsonBytes). Not an async
-   * function: one keeps its arguments until it returns, and the sealed file would be held through
-   * the write and its fsync twice over.
+   * Writes a sealed metadata object under its name. Not an async function: one keeps its
+   * arguments until it returns, and an index file's sealed bytes would be held through the write
+   * and its fsync twice over.
    */
-  saveJsonDocument(kind: 'index' | 'snapshots', label: MetaLabel, doc: JsonDocument): Promise<string> {
-    const { bytes, name } = sealJsonDocument(this.keys.meta, label, doc);
+  private writeSealed(kind: 'index' | 'snapshots', { bytes, name }: { bytes: Buffer; name: string }): Promise<string> {
     return this.backend.write(kind, name, bytes).then(() => name);
   }
 
