@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { chunkMethodFor, FileChunker, worthCompressing, type ChunkSink } from '../chunking/file-chunker.js';
 import { gearTable } from '../chunking/fastcdc.js';
 import { GearScanner } from '../chunking/gear-scan.js';
+import { ID_BYTES } from '../crypto/ids.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { KnownIdTable } from '../jobs/known-ids.js';
@@ -20,7 +21,7 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
 import { ChunkList } from '../repo/chunk-list.js';
-import { encodeTree, sameNodes, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
+import { encodeTree, LIST_IDS, sameNodes, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
 import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
@@ -163,7 +164,7 @@ async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): 
 async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {
   const st = entryMeta(await fs.stat(path, { bigint: true }));
   const ids = new DirectoryIds();
-  const [node] = (await walker.settle([await walker.file('catalog', path, st, null, false, ids)], ids)) as FileNode[];
+  const [node] = (await walker.settle([await walker.file('catalog', path, st, null, false, ids)], ids, false)) as FileNode[];
   return { size: node!.size, content: node!.content };
 }
 
@@ -200,8 +201,10 @@ class PendingFile {
   }
 }
 
-function fileNode(name: string, st: EntryMeta, content: ChunkList): FileNode {
-  return { name, type: 'file', mode: st.mode, mtimeNs: st.mtimeNs, inode: st.ino, ctimeNs: st.ctimeNs, size: st.size, content };
+function fileNode(name: string, st: EntryMeta, content: ChunkList, chunkLists?: ChunkList): FileNode {
+  const node: FileNode = { name, type: 'file', mode: st.mode, mtimeNs: st.mtimeNs, inode: st.ino, ctimeNs: st.ctimeNs, size: st.size, content };
+  if (chunkLists) node.chunkLists = chunkLists;
+  return node;
 }
 
 /** What a directory entry becomes: a node, a file whose ids are coming, or nothing (gone, or not a kind that is stored). */
@@ -249,13 +252,36 @@ class TreeWalker {
     return this.saveTree({ nodes });
   }
 
-  /** Waits for the ids of a directory's files (sending what is gathered first, or it would wait forever). */
-  async settle(entries: Entry[], ids: DirectoryIds): Promise<TreeNode[]> {
+  /**
+   * Waits for the ids of a directory's files (sending what is gathered first, or it would wait
+   * forever). Files for a folder's listing (`inListing`) get chunk lists where they are large; a
+   * snapshot's catalog keeps its ids inline (FORMAT.md §8).
+   */
+  async settle(entries: Entry[], ids: DirectoryIds, inListing = true): Promise<TreeNode[]> {
     this.saver.dispatch();
     const all = await ids.done();
     const nodes: TreeNode[] = [];
-    for (const e of entries) if (e !== null) nodes.push(e instanceof PendingFile ? e.node(all) : e);
+    for (const e of entries) {
+      if (e === null) continue;
+      const node = e instanceof PendingFile ? e.node(all) : e;
+      nodes.push(inListing && node.type === 'file' ? this.withChunkLists(node) : node);
+    }
     return nodes;
+  }
+
+  /** A file of more than LIST_IDS chunks, with its ids stored in chunk lists (tree blobs of ids, FORMAT.md §8). */
+  private withChunkLists(node: FileNode): FileNode {
+    const n = node.content.length;
+    if (n <= LIST_IDS) return node;
+    const bytes = node.content.bytes();
+    const lists: string[] = [];
+    for (let first = 0; first < n; first += LIST_IDS) {
+      // A copy: the list moves to a worker, and the ids are a view of the folder's array.
+      const list = Buffer.from(bytes.subarray(first * ID_BYTES, Math.min(n, first + LIST_IDS) * ID_BYTES));
+      // Keyed hashes do not compress.
+      lists.push(this.saver.save('tree', list, false));
+    }
+    return { ...node, chunkLists: ChunkList.ofHex(lists) };
   }
 
   /**
@@ -301,12 +327,13 @@ class TreeWalker {
       previous.mtimeNs === stat.mtimeNs &&
       previous.ctimeNs === stat.ctimeNs &&
       previous.inode === stat.ino &&
-      this.index.hasAll(previous.content)
+      this.index.hasAll(previous.content) &&
+      (previous.chunkLists === undefined || this.index.hasAll(previous.chunkLists))
     ) {
       this.reusedFiles++;
       this.bytesSeen += previous.size;
       if (countProgress) this.meter.add(previous.size, 1);
-      return fileNode(name, stat, previous.content);
+      return fileNode(name, stat, previous.content, previous.chunkLists);
     }
 
     // Plain blocking reads: a chat export is thousands of small media files, and a

@@ -104,7 +104,7 @@ export async function collectUsage(repo: Repository, index: BlobIndex, snapshot:
  * Calls `onTree` for each tree a snapshot references that is not yet in
  * `seenTrees` (and adds it there), after opening it, and `onData` with the
  * chunk list of every file those trees and the catalog reference, repeats
- * included.
+ * included. A large file's chunk lists count as trees (they are tree blobs).
  */
 async function forEachReference(
   repo: Repository,
@@ -126,7 +126,15 @@ async function forEachReference(
     onTree(treeId);
     for (const node of tree.nodes) {
       if (node.type === 'dir') stack.push(node.subtree);
-      else if (node.type === 'file') onData(node.content);
+      else if (node.type === 'file') {
+        onData(node.content);
+        // Chunk lists are tree blobs, opened with their tree (Repository.loadTree).
+        for (const list of node.chunkLists ?? []) {
+          if (seenTrees.has(list)) continue;
+          seenTrees.add(list);
+          onTree(list);
+        }
+      }
     }
   }
 }

@@ -4,7 +4,7 @@
  * through here, so names are checked and objects authenticated in one place.
  */
 import { randomBytes } from 'node:crypto';
-import { ID_BYTES } from '../crypto/ids.js';
+import { ID_BYTES, shortHex } from '../crypto/ids.js';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
 import { findSingleDigitTypo, describeTypo, RootKey } from '../keys/root-key.js';
@@ -22,7 +22,8 @@ import { Malformed, type JsonValidator } from './json-shape.js';
 import type { JsonDocument } from './json-bytes.js';
 import { checkNamed, META_LABELS, openJson, sealJson, sealJsonDocument, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
-import { treeFromBytes, type Tree } from './tree.js';
+import { LIST_IDS, treeFromBytes, type FileNode, type StoredTree, type Tree, type TreeNode } from './tree.js';
+import { ChunkList } from './chunk-list.js';
 import { ParsedCache } from './parsed-cache.js';
 
 export interface RepoKeys {
@@ -335,16 +336,66 @@ export class Repository {
     return openBlob(this.keys.data, 'tree', Buffer.from(idHex, 'hex'), bytes.subarray(loc.offset, loc.offset + loc.length), loc.rawLength, object);
   }
 
+  /** A tree, authenticated and parsed, with the chunk ids of files stored in chunk lists read in. */
   async loadTree(index: BlobIndex, idHex: string): Promise<Tree> {
     const cached = this.treeCache.get(idHex);
     if (cached) return cached;
     const bytes = await this.readTreeBlob(index, idHex);
-    const tree = await this.parseTree(idHex, bytes);
-    this.treeCache.set(idHex, tree, bytes.length);
+    const stored = this.parseTree(idHex, bytes);
+    let listed = 0;
+    const nodes: TreeNode[] = [];
+    for (const node of stored.nodes) {
+      if (node.type !== 'file' || node.chunkLists === undefined) {
+        nodes.push(node as TreeNode);
+        continue;
+      }
+      const content = await this.readChunkLists(index, node.chunkLists);
+      listed += content.length * ID_BYTES;
+      // The same keys in the same order as a node made by a backup, `content` before `chunkLists`,
+      // so an unchanged folder compares equal to this one (`sameNodes`).
+      const resolved: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'chunkLists') resolved.content = content;
+        resolved[key] = value;
+      }
+      nodes.push(resolved as unknown as FileNode);
+    }
+    const tree: Tree = { nodes };
+    this.treeCache.set(idHex, tree, bytes.length + listed);
     return tree;
   }
 
-  private async parseTree(idHex: string, bytes: Buffer): Promise<Tree> {
+  /**
+   * A file's chunk ids from its chunk lists, into one array sized from the index (each list is
+   * authenticated as it is read, and must be what the index says), so a database's 157,000 ids
+   * are held once, not as pieces and then joined.
+   */
+  private async readChunkLists(index: BlobIndex, lists: ChunkList): Promise<ChunkList> {
+    let total = 0;
+    for (let i = 0; i < lists.length; i++) {
+      const hex = lists.hex(i);
+      const loc = index.get(hex);
+      if (!loc || loc.type !== 'tree') throw new IntegrityError(`chunk list ${shortHex(hex)}`, 'is needed by a file but no index lists it');
+      if (loc.rawLength === 0 || loc.rawLength % ID_BYTES !== 0 || loc.rawLength > LIST_IDS * ID_BYTES) {
+        throw new IntegrityError(`chunk list ${shortHex(hex)}`, `is ${loc.rawLength} bytes, not 1 to ${LIST_IDS} chunk ids`);
+      }
+      total += loc.rawLength;
+    }
+    const ids = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < lists.length; i++) {
+      // Each on its own, a request for every 32 MiB of a database, as a large tree is read: through
+      // the tree packs kept for reuse, a restore of the 3 GiB export held its database's lists
+      // twice, sealed in those packs and as the ids here.
+      const hex = lists.hex(i);
+      const plain = await this.readBlobAt(index.get(hex)!, hex);
+      ids.set(plain, at);
+      at += plain.length;
+    }
+    return ChunkList.ofBytes(ids);
+  }
+
+  private parseTree(idHex: string, bytes: Buffer): StoredTree {
     try {
       return treeFromBytes(bytes);
     } catch (e) {

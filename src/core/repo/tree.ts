@@ -17,14 +17,27 @@ interface NodeCommon {
   mtimeNs: string;
 }
 
-export interface FileNode extends NodeCommon {
+interface FileCommon extends NodeCommon {
   type: 'file';
   size: number;
-  content: ChunkList;
   // change detection against the next backup's file system; meaningless elsewhere
   inode?: string | undefined;
   ctimeNs?: string | undefined;
 }
+
+/**
+ * A file as the run sees it: its chunk ids in order, and, for a file of more than `LIST_IDS`
+ * chunks, the ids of the blobs that store them (`chunkLists`). Its listing then names only those
+ * blobs: a chat database's pages were 67 bytes of JSON each in its folder's listing, 10.5 MB for
+ * the 3 GiB export's database, written, sealed, read and parsed whole wherever the listing was.
+ */
+export interface FileNode extends FileCommon {
+  content: ChunkList;
+  chunkLists?: ChunkList | undefined;
+}
+
+/** A file node as stored: its chunk ids, or the blobs that hold them, never both. */
+export type StoredFileNode = (FileCommon & { content: ChunkList; chunkLists?: undefined }) | (FileCommon & { chunkLists: ChunkList; content?: undefined });
 
 export interface DirNode extends NodeCommon {
   type: 'dir';
@@ -41,6 +54,17 @@ export type TreeNode = FileNode | DirNode | SymlinkNode;
 export interface Tree {
   nodes: TreeNode[];
 }
+
+/** A tree as parsed from its blob, before its files' chunk lists are read (`Repository.loadTree`). */
+export interface StoredTree {
+  nodes: Array<StoredFileNode | DirNode | SymlinkNode>;
+}
+
+/**
+ * A file of more than this many chunks keeps them in blobs of their own, this many ids (32 bytes
+ * each, 256 KiB) to a blob but the last: a database of 4 KiB pages takes one for every 32 MiB.
+ */
+export const LIST_IDS = 8192;
 
 const MAX_NAME = 1024;
 const MAX_TARGET = 4096;
@@ -65,7 +89,7 @@ export const SafeName: JsonValidator<string> = validatorOf((n) => {
 });
 
 const TREE_KEYS: ReadonlySet<string> = new Set(['nodes']);
-const FILE_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 'type', 'size', 'content', 'inode', 'ctimeNs']);
+const FILE_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 'type', 'size', 'content', 'chunkLists', 'inode', 'ctimeNs']);
 const DIR_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 'type', 'subtree']);
 const SYMLINK_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 'type', 'target']);
 
@@ -74,7 +98,7 @@ const SYMLINK_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'mtimeNs', 't
  * refused, and names must be safe, sorted and unique (a restore relies on all
  * three). Nodes are checked in place and returned as parsed.
  */
-function parseTree(json: unknown, lifted: LiftedIds | null = null): Tree {
+function parseTree(json: unknown, lifted: LiftedIds | null = null): StoredTree {
   if (!isRecord(json)) throw new Malformed([], 'expected an object');
   const nodes = json.nodes;
   if (!Array.isArray(nodes)) throw new Malformed(['nodes'], 'expected an array');
@@ -95,17 +119,25 @@ function parseTree(json: unknown, lifted: LiftedIds | null = null): Tree {
     let next = 0;
     for (const [i, n] of (nodes as Array<Record<string, unknown>>).entries()) {
       if (n.type !== 'file') continue;
+      if (n.chunkLists !== undefined) {
+        n.chunkLists = ChunkList.ofHex(n.chunkLists as string[]);
+        continue;
+      }
       if (n.content !== next) throw new Malformed(['nodes', i, 'content'], 'not the lifted list expected here');
       n.content = ChunkList.view(lifted.ids, lifted.firsts[next]!, lifted.counts[next]!);
       next++;
     }
     if (next !== lifted.firsts.length) throw new Malformed(['nodes'], 'a lifted list belongs to no file');
-    return json as unknown as Tree;
+    return json as unknown as StoredTree;
   }
   // Checked: the hex ids become bytes, all the tree's in one arena.
   const arena = new HexArena(ids);
-  for (const n of nodes as Array<Record<string, unknown>>) if (n.type === 'file') n.content = arena.list(n.content as string[]);
-  return json as unknown as Tree;
+  for (const n of nodes as Array<Record<string, unknown>>) {
+    if (n.type !== 'file') continue;
+    if (n.chunkLists !== undefined) n.chunkLists = ChunkList.ofHex(n.chunkLists as string[]);
+    else n.content = arena.list(n.content as string[]);
+  }
+  return json as unknown as StoredTree;
 }
 
 /**
@@ -113,7 +145,7 @@ function parseTree(json: unknown, lifted: LiftedIds | null = null): Tree {
  * lift-chunk-ids.ts); a tree not in the plain form is parsed whole, which decides as before.
  * Throws SyntaxError for text that is not JSON, Malformed for JSON that is not a tree.
  */
-export function treeFromBytes(bytes: Uint8Array): Tree {
+export function treeFromBytes(bytes: Uint8Array): StoredTree {
   const lifted = liftChunkIds(bytes);
   if (lifted) {
     try {
@@ -136,7 +168,12 @@ function checkNode(n: unknown, i: number, lifted: boolean): string {
   if (type === 'file') {
     if (!isIntIn(n.size, 0, Number.MAX_SAFE_INTEGER)) throw new Malformed(['nodes', i, 'size'], 'expected a non-negative integer');
     const content = n.content;
-    if (lifted) {
+    const lists = n.chunkLists;
+    if (lists !== undefined) {
+      if (content !== undefined) throw new Malformed(['nodes', i], 'a file has content or chunkLists, not both');
+      if (!Array.isArray(lists) || lists.length === 0) throw new Malformed(['nodes', i, 'chunkLists'], 'expected an array of at least one id');
+      for (let j = 0; j < lists.length; j++) if (!isHex64(lists[j])) throw new Malformed(['nodes', i, 'chunkLists', j], 'expected 64 hex digits');
+    } else if (lifted) {
       if (!Number.isSafeInteger(content)) throw new Malformed(['nodes', i, 'content'], 'expected a lifted list');
     } else {
       if (!Array.isArray(content)) throw new Malformed(['nodes', i, 'content'], 'expected an array');
@@ -166,13 +203,14 @@ function checkNode(n: unknown, i: number, lifted: boolean): string {
 }
 
 /** Validates a parsed tree; named like the zod schema it replaced, with the same `safeParse`. */
-export const TreeSchema: JsonValidator<Tree> = validatorOf(parseTree);
+export const TreeSchema: JsonValidator<StoredTree> = validatorOf(parseTree);
 
 /**
  * The bytes of `JSON.stringify(tree)` (tests hold the two to the same bytes, so a tree's id does
  * not depend on which wrote it), with chunk ids copied straight into a buffer of the exact size:
- * a 3 GiB database's listing is 157,000 ids, and its JSON text as a string, then as bytes, was
- * 21 MB at once on top of the ids themselves.
+ * a 3 GiB database's listing was 157,000 ids, and its JSON text as a string, then as bytes, was
+ * 21 MB at once on top of the ids themselves. A file with `chunkLists` is written with those in
+ * place of its `content`, as stored.
  */
 export function encodeTree(tree: Tree): Buffer {
   // Pass 1: each node as the JSON text before its chunk ids, the ids, and the text after (keys in
@@ -183,17 +221,20 @@ export function encodeTree(tree: Tree): Buffer {
     const before: string[] = [];
     const after: string[] = [];
     let ids: ChunkList | null = null;
+    let idsKey = 'content';
+    const listed = node.type === 'file' && node.chunkLists !== undefined;
     for (const [key, value] of Object.entries(node)) {
-      if (value === undefined) continue;
-      if (key === 'content' && value instanceof ChunkList && ids === null) {
+      if (value === undefined || (listed && key === 'content')) continue;
+      if ((key === 'content' || key === 'chunkLists') && value instanceof ChunkList && ids === null) {
         ids = value;
+        idsKey = key;
         bytes += ids.jsonLength;
       } else {
         (ids === null ? before : after).push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
       }
     }
     const part = {
-      before: `{${before.join(',')}${ids === null ? '' : `${before.length > 0 ? ',' : ''}"content":`}`,
+      before: `{${before.join(',')}${ids === null ? '' : `${before.length > 0 ? ',' : ''}"${idsKey}":`}`,
       ids,
       after: `${after.length > 0 ? ',' : ''}${after.join(',')}}`,
     };

@@ -54,20 +54,20 @@ const OracleSafeName = z
   .refine((n) => n !== '.' && n !== '..' && !/[/\\\0]/.test(n), 'unsafe file name');
 const oracleNsTime = z.string().regex(/^-?\d{1,22}$/);
 const oracleCommon = { name: OracleSafeName, mode: z.number().int().min(0).max(0o7777), mtimeNs: oracleNsTime };
-const OracleTreeNode = z.discriminatedUnion('type', [
-  z
-    .object({
-      ...oracleCommon,
-      type: z.literal('file'),
-      size: z.number().int().nonnegative(),
-      content: z.array(oracleHex64),
-      inode: z
-        .string()
-        .regex(/^\d{1,24}$/)
-        .optional(),
-      ctimeNs: oracleNsTime.optional(),
-    })
-    .strict(),
+const oracleFile = {
+  ...oracleCommon,
+  type: z.literal('file'),
+  size: z.number().int().nonnegative(),
+  inode: z
+    .string()
+    .regex(/^\d{1,24}$/)
+    .optional(),
+  ctimeNs: oracleNsTime.optional(),
+};
+// A file's chunk ids are inline (`content`) or in chunk lists (`chunkLists`, at least one), never both.
+const OracleTreeNode = z.union([
+  z.object({ ...oracleFile, content: z.array(oracleHex64) }).strict(),
+  z.object({ ...oracleFile, chunkLists: z.array(oracleHex64).min(1) }).strict(),
   z.object({ ...oracleCommon, type: z.literal('dir'), subtree: oracleHex64 }).strict(),
   z.object({ ...oracleCommon, type: z.literal('symlink'), target: z.string().min(1).max(4096).refine((t) => !t.includes('\0')) }).strict(),
 ]);
@@ -108,6 +108,7 @@ function validTree(): Record<string, unknown> {
       { name: 'link', type: 'symlink', mode: 0o777, mtimeNs: '1', target: '../elsewhere/ok' },
       { name: 'z'.repeat(1024), type: 'file', mode: 0, mtimeNs: '9'.repeat(22), inode: '9'.repeat(24), size: Number.MAX_SAFE_INTEGER, content: [hex('c2')] },
       { name: 'ä€😀', type: 'symlink', mode: 0o755, mtimeNs: '2', target: '😀'.repeat(4096) },
+      { name: 'ö.db', type: 'file', mode: 0o600, mtimeNs: '3', inode: '8', ctimeNs: '4', size: 40960, chunkLists: [hex('l0'), hex('l1')] },
     ],
   };
 }
@@ -129,7 +130,7 @@ test('valid index files and trees are accepted and returned equal, as by the for
   }
   const parsed = TreeSchema.safeParse(viaJson(validTree()));
   assert.ok(parsed.success);
-  for (const n of parsed.data.nodes) if (n.type === 'file') assert.ok(n.content instanceof ChunkList);
+  for (const n of parsed.data.nodes) if (n.type === 'file') assert.ok((n.content ?? n.chunkLists) instanceof ChunkList);
 });
 
 // ---- hostile inputs ----
@@ -222,6 +223,12 @@ const HOSTILE_TREE: HostileCase[] = [
   ['a link target with NUL', (d) => ((d.nodes[3].target = 'a\u0000b'), d), 'nodes.3.target'],
   ['a link target of 4097 code points', (d) => ((d.nodes[5].target = '😀'.repeat(4097)), d), 'nodes.5.target'],
   ['a symlink with a size', (d) => ((d.nodes[3].size = 1), d), 'nodes.3'],
+  ['a file with content and chunk lists', (d) => ((d.nodes[6].content = []), d), 'nodes.6'],
+  ['a file with neither content nor chunk lists', (d) => (delete d.nodes[6].chunkLists, d), 'nodes.6.content'],
+  ['empty chunk lists', (d) => ((d.nodes[6].chunkLists = []), d), 'nodes.6.chunkLists'],
+  ['chunk lists as a string', (d) => ((d.nodes[6].chunkLists = hex('l')), d), 'nodes.6.chunkLists'],
+  ['a short chunk list id', (d) => ((d.nodes[6].chunkLists[1] = 'abcd'), d), 'nodes.6.chunkLists.1'],
+  ['a dir with chunk lists', (d) => ((d.nodes[2].chunkLists = [hex('l')]), d), 'nodes.2'],
 ];
 
 testHostileTables([
@@ -258,7 +265,7 @@ const VALUES: unknown[] = [
   'data', 'tree', 'file', 'dir', 'symlink', 'toString', 'a0', 'Z', 'Ä', '😀',
   [], {}, [hex('q')], ['x'],
 ];
-const KEYS = ['v', 'packs', 'supersedes', 'id', 'size', 'blobs', 'type', 'offset', 'length', 'rawLength', 'nodes', 'name', 'mode', 'mtimeNs', 'content', 'inode', 'ctimeNs', 'subtree', 'target', 'extra', '__proto__'];
+const KEYS = ['v', 'packs', 'supersedes', 'id', 'size', 'blobs', 'type', 'offset', 'length', 'rawLength', 'nodes', 'name', 'mode', 'mtimeNs', 'content', 'chunkLists', 'inode', 'ctimeNs', 'subtree', 'target', 'extra', '__proto__'];
 
 const VOCABULARY: MutationVocabulary = { values: VALUES, keys: KEYS, fragments: ['a', 'f', 'g', '0', '9', '-', '/', '.', 'A', '', '😀'] };
 

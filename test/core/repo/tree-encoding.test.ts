@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
-import { encodeTree, type Tree, type TreeNode } from '../../../src/core/repo/tree.js';
+import { encodeTree, TreeSchema, type Tree, type TreeNode } from '../../../src/core/repo/tree.js';
 
 const id = (n: number) => createHash('sha256').update(`chunk ${n}`).digest('hex');
 
@@ -31,4 +31,18 @@ test('a tree encodes to the bytes of its JSON.stringify, in a buffer of exactly 
     assert.equal(bytes.byteOffset, 0);
     assert.equal(bytes.buffer.byteLength, bytes.length, 'the buffer is exactly the tree: it can be handed to a worker without a copy');
   }
+});
+
+test('a file with chunk lists is written with them in place of its content, and parses back to the same lists', () => {
+  const lists = ChunkList.ofHex([id(10), id(11)]);
+  const content = ChunkList.ofHex(Array.from({ length: 3 }, (_, i) => id(20 + i)));
+  const node: TreeNode = { name: 'msgstore.db', type: 'file', mode: 0o600, mtimeNs: '5', inode: '7', ctimeNs: '6', size: 3 * 4096, content, chunkLists: lists };
+  const bytes = encodeTree({ nodes: [node] });
+  const { content: _dropped, ...stored } = node;
+  assert.deepEqual(bytes, Buffer.from(JSON.stringify({ nodes: [stored] }), 'utf8'));
+  assert.ok(!bytes.toString('utf8').includes('"content"'));
+  const parsed = TreeSchema.safeParse(JSON.parse(bytes.toString('utf8')));
+  assert.ok(parsed.success);
+  const back = parsed.data.nodes[0]!;
+  assert.ok(back.type === 'file' && back.content === undefined && back.chunkLists?.equals(lists));
 });
