@@ -10,11 +10,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
+import { BlobSaver, PACK_TARGET_BYTES } from '../../../src/core/backup/blob-saver.js';
 import { checkRepository } from '../../../src/core/check/check.js';
 import { IntegrityError } from '../../../src/core/errors.js';
+import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
+import { KnownIdTable } from '../../../src/core/jobs/known-ids.js';
 import { RootKey } from '../../../src/core/keys/root-key.js';
+import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 import { Repository } from '../../../src/core/repo/repository.js';
-import { LIST_IDS, type FileNode } from '../../../src/core/repo/tree.js';
+import { encodeTree, LIST_IDS, type FileNode } from '../../../src/core/repo/tree.js';
 import { restore } from '../../../src/core/restore/restore.js';
 import { applyRetention } from '../../../src/core/retention/retention.js';
 import { objectPath } from '../../../src/core/storage/backend.js';
@@ -119,4 +123,21 @@ test('a damaged chunk list stops the restore and fails the check, naming its pac
   );
   const report = await checkRepository(reopened, { readData: true });
   assert.ok(report.errors.some((p) => p.object.includes(loc.pack)), JSON.stringify(report.errors));
+});
+
+test('a chunk list that is not a whole number of ids, or is missing, is damage naming it', async (t) => {
+  const { repo } = await setUp(t);
+  const index = await repo.loadIndexForUpdate();
+  const pool = new CryptoPool(repo.keys, 1, { knownIds: () => KnownIdTable.build([], 0), packTarget: PACK_TARGET_BYTES });
+  t.after(() => pool.close());
+  const saver = new BlobSaver(repo, index, pool);
+  // Stored through the real writer, sealed and indexed like any tree blob; only its length is wrong.
+  const odd = saver.save('tree', Buffer.alloc(33, 7), false);
+  const missing = '5'.repeat(64);
+  const tree = (lists: string[]) => saver.save('tree', encodeTree({ nodes: [{ name: 'f', type: 'file', mode: 0o600, mtimeNs: '1', size: 4096, content: ChunkList.EMPTY, chunkLists: ChunkList.ofHex(lists) }] }), true);
+  const withOdd = tree([odd]);
+  const withMissing = tree([missing]);
+  await saver.flush();
+  await assert.rejects(repo.loadTree(index, withOdd), (e: unknown) => e instanceof IntegrityError && e.message.includes(`chunk list ${odd.slice(0, 16)}`) && e.message.includes('33 bytes'));
+  await assert.rejects(repo.loadTree(index, withMissing), (e: unknown) => e instanceof IntegrityError && e.message.includes(`chunk list ${missing.slice(0, 16)}`) && e.message.includes('no index lists it'));
 });
