@@ -269,10 +269,14 @@ class TreeWalker {
     return nodes;
   }
 
-  /** A file of more than LIST_IDS chunks, with its ids stored in chunk lists (tree blobs of ids, FORMAT.md §8). */
+  /**
+   * A file of more than LIST_IDS chunks, with its ids stored in chunk lists (tree blobs of ids,
+   * FORMAT.md §8). A file reused unread keeps the lists it has; one listed inline by an older
+   * version gets lists now.
+   */
   private withChunkLists(node: FileNode): FileNode {
     const n = node.content.length;
-    if (n <= LIST_IDS) return node;
+    if (n <= LIST_IDS || node.chunkLists) return node;
     const bytes = node.content.bytes();
     const lists: string[] = [];
     for (let first = 0; first < n; first += LIST_IDS) {

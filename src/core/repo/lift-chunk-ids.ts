@@ -1,6 +1,7 @@
 /**
  * A tree's chunk ids, taken out of its JSON text before the text is parsed. A chat database's
- * folder lists every page's id: 157,000 at 3 GiB, 10.5 MB of JSON. Parsed whole, that was the
+ * folder listed every page's id inline: 157,000 at 3 GiB, 10.5 MB of JSON (such a file now has
+ * chunk lists, tree.ts, but repositories written before hold these). Parsed whole, that was the
  * text as a string (10.5 MB), a string per id (about 80 bytes each, 12.5 MB) and then the ids
  * as bytes, all at once, wherever a tree was read: a restore's plan, the verification at the end
  * of a backup, the next backup's comparison. Here the ids go straight from the bytes into one
