@@ -31,10 +31,10 @@ export class KnownIdTable {
   }
 
   static build(ids: Iterable<Uint8Array>, count: number): KnownIdTable {
-    // At most three quarters full: a lookup of a new id then probes about eight slots at worst, each
-    // told apart by its first byte, and the table is half the size it would be at half full.
-    let slots = 16;
-    while (slots * 3 < count * 4) slots *= 2;
+    // Three quarters full: a lookup of a new id then probes about eight slots, each told apart by its
+    // first byte. Any number of slots, not a power of two (which left the table between three
+    // quarters and three eighths full: 8 MiB for the 220,000 ids of the 3 GiB export, 4.7 now).
+    const slots = Math.max(MIN_SLOTS, Math.ceil((count * 4) / 3));
     const table = new KnownIdTable(new SharedArrayBuffer(slots * KNOWN_ID_BYTES));
     for (const id of ids) table.insert(id);
     return table;
@@ -44,9 +44,16 @@ export class KnownIdTable {
     return new KnownIdTable(buffer);
   }
 
-  /** Ids are keyed hashes, so their first bytes are uniformly spread: they are the hash. */
+  /**
+   * Ids are keyed hashes, so their first four bytes are a uniform 32-bit number: scaled to the
+   * table's size (multiply and shift, not a mask, since the size is not a power of two).
+   */
   private start(id: Uint8Array): number {
-    return idSlot(id, 0, this.slots - 1);
+    return Math.floor((idSlot(id, 0, 0xffffffff) >>> 0) * (this.slots / 2 ** 32));
+  }
+
+  private next(slot: number): number {
+    return slot + 1 === this.slots ? 0 : slot + 1;
   }
 
   private isEmpty(slot: number): boolean {
@@ -62,7 +69,7 @@ export class KnownIdTable {
   }
 
   private insert(id: Uint8Array): void {
-    for (let s = this.start(id), n = 0; n < this.slots; s = (s + 1) & (this.slots - 1), n++) {
+    for (let s = this.start(id), n = 0; n < this.slots; s = this.next(s), n++) {
       if (this.isEmpty(s)) {
         this.bytes.set(id.subarray(0, KNOWN_ID_BYTES), s * KNOWN_ID_BYTES);
         return;
@@ -72,13 +79,15 @@ export class KnownIdTable {
   }
 
   has(id: Uint8Array): boolean {
-    for (let s = this.start(id), n = 0; n < this.slots; s = (s + 1) & (this.slots - 1), n++) {
+    for (let s = this.start(id), n = 0; n < this.slots; s = this.next(s), n++) {
       if (this.isEmpty(s)) return false;
       if (this.matches(s, id)) return true;
     }
     return false;
   }
 }
+
+const MIN_SLOTS = 16;
 
 /** Bytes of each id the table keeps (see the class comment); a crypto worker's set of the ids it sealed keeps as many. */
 export const KNOWN_ID_BYTES = 16;
