@@ -21,7 +21,7 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
 import { ChunkList } from '../repo/chunk-list.js';
-import { encodeTree, LIST_IDS, sameNodes, sortNodes, type FileNode, type Tree, type TreeNode } from '../repo/tree.js';
+import { encodeTree, LIST_IDS, sameNodes, sortNodes, type FileNode, type StoredFileNode, type StoredTree, type StoredTreeNode, type Tree, type TreeNode } from '../repo/tree.js';
 import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
@@ -85,7 +85,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const index = await repo.loadIndexForUpdate();
   const paths = scan.roots.map((r) => r.path);
   const parent = await findParent(repo, paths);
-  const parentTree = parent ? await repo.loadTree(index, parent.snapshot.tree).catch(() => null) : null;
+  const parentTree = parent ? await repo.loadStoredTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
   const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: () => KnownIdTable.build(index.distinctIds(), index.blobCount), packTarget: PACK_TARGET_BYTES });
@@ -247,7 +247,7 @@ class TreeWalker {
    * that tree's id without encoding and hashing it again: in a backup of an
    * unchanged export that is every directory.
    */
-  saveTreeUnlessSame(nodes: TreeNode[], previous: { id: string; tree: Tree } | null): string {
+  saveTreeUnlessSame(nodes: TreeNode[], previous: { id: string; tree: StoredTree } | null): string {
     if (previous && sameNodes(nodes, previous.tree.nodes) && this.index.has(previous.id)) return previous.id;
     return this.saveTree({ nodes });
   }
@@ -292,7 +292,7 @@ class TreeWalker {
    * Backs up `e`, found at `path`; a directory is listed again here, and its entries are resolved
    * when it ends, so small files share worker calls.
    */
-  async entry(e: ScannedEntry, path: string, parentNodes: Map<string, TreeNode> | null, ids: DirectoryIds): Promise<Entry> {
+  async entry(e: ScannedEntry, path: string, parentNodes: Map<string, StoredTreeNode> | null, ids: DirectoryIds): Promise<Entry> {
     throwIfCancelled(this.signal);
     const previous = parentNodes?.get(e.name) ?? null;
     switch (e.kind) {
@@ -309,7 +309,7 @@ class TreeWalker {
         return { name: e.name, type: 'symlink', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, target };
       }
       case 'dir': {
-        const before = previous?.type === 'dir' ? await this.repo.loadTree(this.index, previous.subtree).catch(() => null) : null;
+        const before = previous?.type === 'dir' ? await this.repo.loadStoredTree(this.index, previous.subtree).catch(() => null) : null;
         const previousChildren = before ? new Map(before.nodes.map((n) => [n.name, n])) : null;
         const childIds = new DirectoryIds();
         const nodes: Entry[] = [];
@@ -323,21 +323,28 @@ class TreeWalker {
     }
   }
 
+  /**
+   * The previous snapshot's node of an unchanged file, with its chunk ids (read from its chunk
+   * lists only now, once the file is known unchanged), when every chunk is still indexed; else
+   * null, and the file is read again.
+   */
+  private async reusable(previous: StoredFileNode): Promise<FileNode | null> {
+    if (previous.chunkLists !== undefined && !this.index.hasAll(previous.chunkLists)) return null;
+    const node = await this.repo.withContent(this.index, previous).catch(() => null);
+    return node && this.index.hasAll(node.content) ? node : null;
+  }
+
   /** Reads and chunks a file, its chunks' ids going to `ids`; returns its node at once when unchanged. */
-  async file(name: string, path: string, stat: EntryMeta, previous: TreeNode | null, countProgress: boolean, ids: DirectoryIds): Promise<FileNode | PendingFile> {
-    if (
-      previous?.type === 'file' &&
-      previous.size === stat.size &&
-      previous.mtimeNs === stat.mtimeNs &&
-      previous.ctimeNs === stat.ctimeNs &&
-      previous.inode === stat.ino &&
-      this.index.hasAll(previous.content) &&
-      (previous.chunkLists === undefined || this.index.hasAll(previous.chunkLists))
-    ) {
+  async file(name: string, path: string, stat: EntryMeta, previous: StoredTreeNode | null, countProgress: boolean, ids: DirectoryIds): Promise<FileNode | PendingFile> {
+    const unchanged =
+      previous?.type === 'file' && previous.size === stat.size && previous.mtimeNs === stat.mtimeNs && previous.ctimeNs === stat.ctimeNs && previous.inode === stat.ino
+        ? await this.reusable(previous)
+        : null;
+    if (unchanged) {
       this.reusedFiles++;
-      this.bytesSeen += previous.size;
-      if (countProgress) this.meter.add(previous.size, 1);
-      return fileNode(name, stat, previous.content, previous.chunkLists);
+      this.bytesSeen += unchanged.size;
+      if (countProgress) this.meter.add(unchanged.size, 1);
+      return fileNode(name, stat, unchanged.content, unchanged.chunkLists);
     }
 
     // Plain blocking reads: a chat export is thousands of small media files, and a

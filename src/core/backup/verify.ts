@@ -104,7 +104,8 @@ export async function collectUsage(repo: Repository, index: BlobIndex, snapshot:
  * Calls `onTree` for each tree a snapshot references that is not yet in
  * `seenTrees` (and adds it there), after opening it, and `onData` with the
  * chunk list of every file those trees and the catalog reference, repeats
- * included. A large file's chunk lists count as trees (they are tree blobs).
+ * included. A large file's chunk lists count as trees (they are tree blobs),
+ * and `onData` has each of them once.
  */
 async function forEachReference(
   repo: Repository,
@@ -122,16 +123,18 @@ async function forEachReference(
     const treeId = stack.pop()!;
     if (seenTrees.has(treeId)) continue;
     seenTrees.add(treeId);
-    const tree = await repo.loadTree(index, treeId);
+    const tree = await repo.loadStoredTree(index, treeId);
     onTree(treeId);
     for (const node of tree.nodes) {
       if (node.type === 'dir') stack.push(node.subtree);
+      else if (node.type === 'file' && node.chunkLists === undefined) onData(node.content);
       else if (node.type === 'file') {
-        onData(node.content);
-        // Chunk lists are tree blobs, opened with their tree (Repository.loadTree).
-        for (const list of node.chunkLists ?? []) {
+        // A list at a time (256 KiB), never a database's whole list of ids. A list seen before
+        // (in another file or snapshot) has had its chunks counted.
+        for (const list of node.chunkLists) {
           if (seenTrees.has(list)) continue;
           seenTrees.add(list);
+          onData(await repo.readChunkList(index, list));
           onTree(list);
         }
       }

@@ -22,7 +22,7 @@ import { Malformed, type JsonValidator } from './json-shape.js';
 import type { JsonDocument } from './json-bytes.js';
 import { checkNamed, META_LABELS, openJson, sealJson, sealJsonDocument, type MetaLabel } from './sealed-json.js';
 import { SnapshotSchema, type Snapshot, type SnapshotRecord } from './snapshot.js';
-import { LIST_IDS, treeFromBytes, type FileNode, type StoredTree, type Tree, type TreeNode } from './tree.js';
+import { LIST_IDS, treeFromBytes, type FileNode, type StoredFileNode, type StoredTree, type Tree, type TreeNode } from './tree.js';
 import { ChunkList } from './chunk-list.js';
 import { ParsedCache } from './parsed-cache.js';
 
@@ -311,7 +311,7 @@ export class Repository {
    * (`ParsedCache`). A large tree (a chat database's listing) is read alone, one
    * request either way, rather than keeping its pack too.
    */
-  private readonly treeCache = new ParsedCache<Tree>(TREE_CACHE_BYTES, TREE_CACHE_ENTRIES);
+  private readonly treeCache = new ParsedCache<StoredTree>(TREE_CACHE_BYTES, TREE_CACHE_ENTRIES);
   /** Parsed snapshots (`loadSnapshot`), bounded like the trees. */
   private readonly snapshotCache = new ParsedCache<Snapshot>(SNAPSHOT_CACHE_BYTES, SNAPSHOT_CACHE_ENTRIES);
   private sharedIndex: MasterIndex | null = null;
@@ -336,33 +336,39 @@ export class Repository {
     return openBlob(this.keys.data, 'tree', Buffer.from(idHex, 'hex'), bytes.subarray(loc.offset, loc.offset + loc.length), loc.rawLength, object);
   }
 
-  /** A tree, authenticated and parsed, with the chunk ids of files stored in chunk lists read in. */
-  async loadTree(index: BlobIndex, idHex: string): Promise<Tree> {
+  /**
+   * A tree as stored, authenticated and parsed: a large file has its `chunkLists`, not its chunk
+   * ids (`fileContent` reads them). A backup compares its folders with the parent's in this form,
+   * so a database that changed is never read back as 157,000 ids only to be replaced.
+   */
+  async loadStoredTree(index: BlobIndex, idHex: string): Promise<StoredTree> {
     const cached = this.treeCache.get(idHex);
     if (cached) return cached;
     const bytes = await this.readTreeBlob(index, idHex);
-    const stored = this.parseTree(idHex, bytes);
-    let listed = 0;
-    const nodes: TreeNode[] = [];
-    for (const node of stored.nodes) {
-      if (node.type !== 'file' || node.chunkLists === undefined) {
-        nodes.push(node as TreeNode);
-        continue;
-      }
-      const content = await this.readChunkLists(index, node.chunkLists);
-      listed += content.length * ID_BYTES;
-      // The same keys in the same order as a node made by a backup, `content` before `chunkLists`,
-      // so an unchanged folder compares equal to this one (`sameNodes`).
-      const resolved: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'chunkLists') resolved.content = content;
-        resolved[key] = value;
-      }
-      nodes.push(resolved as unknown as FileNode);
-    }
-    const tree: Tree = { nodes };
-    this.treeCache.set(idHex, tree, bytes.length + listed);
+    const tree = this.parseTree(idHex, bytes);
+    this.treeCache.set(idHex, tree, bytes.length);
     return tree;
+  }
+
+  /** A tree with every file's chunk ids, those in chunk lists read in (not kept: 5 MiB for the 3 GiB export's database). */
+  async loadTree(index: BlobIndex, idHex: string): Promise<Tree> {
+    const stored = await this.loadStoredTree(index, idHex);
+    const nodes: TreeNode[] = [];
+    for (const node of stored.nodes) nodes.push(node.type === 'file' && node.chunkLists !== undefined ? await this.withContent(index, node) : (node as TreeNode));
+    return { nodes };
+  }
+
+  /** A stored file node with its chunk ids: its own, or read from its chunk lists. */
+  async withContent(index: BlobIndex, node: StoredFileNode): Promise<FileNode> {
+    if (node.chunkLists === undefined) return node;
+    const content = await this.readChunkLists(index, node.chunkLists);
+    // The same keys in the same order as a node made by a backup, `content` before `chunkLists`.
+    const resolved: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'chunkLists') resolved.content = content;
+      resolved[key] = value;
+    }
+    return resolved as unknown as FileNode;
   }
 
   /**
@@ -372,27 +378,27 @@ export class Repository {
    */
   private async readChunkLists(index: BlobIndex, lists: ChunkList): Promise<ChunkList> {
     let total = 0;
-    for (let i = 0; i < lists.length; i++) {
-      const hex = lists.hex(i);
-      const loc = index.get(hex);
-      if (!loc || loc.type !== 'tree') throw new IntegrityError(`chunk list ${shortHex(hex)}`, 'is needed by a file but no index lists it');
-      if (loc.rawLength === 0 || loc.rawLength % ID_BYTES !== 0 || loc.rawLength > LIST_IDS * ID_BYTES) {
-        throw new IntegrityError(`chunk list ${shortHex(hex)}`, `is ${loc.rawLength} bytes, not 1 to ${LIST_IDS} chunk ids`);
-      }
-      total += loc.rawLength;
-    }
+    for (let i = 0; i < lists.length; i++) total += chunkListLocation(index, lists.hex(i)).rawLength;
     const ids = new Uint8Array(total);
     let at = 0;
     for (let i = 0; i < lists.length; i++) {
-      // Each on its own, a request for every 32 MiB of a database, as a large tree is read: through
-      // the tree packs kept for reuse, a restore of the 3 GiB export held its database's lists
-      // twice, sealed in those packs and as the ids here.
-      const hex = lists.hex(i);
-      const plain = await this.readBlobAt(index.get(hex)!, hex);
+      const plain = await this.readChunkListBytes(index, lists.hex(i));
       ids.set(plain, at);
       at += plain.length;
     }
     return ChunkList.ofBytes(ids);
+  }
+
+  /** One chunk list's ids, authenticated: what a pass over every chunk of a snapshot reads a list at a time. */
+  async readChunkList(index: BlobIndex, idHex: string): Promise<ChunkList> {
+    return ChunkList.ofBytes(await this.readChunkListBytes(index, idHex));
+  }
+
+  private async readChunkListBytes(index: BlobIndex, idHex: string): Promise<Buffer> {
+    // On its own, a request for every 32 MiB of a database, as a large tree is read: through the
+    // tree packs kept for reuse, a restore of the 3 GiB export held its database's lists twice,
+    // sealed in those packs and as the ids.
+    return this.readBlobAt(chunkListLocation(index, idHex), idHex);
   }
 
   private parseTree(idHex: string, bytes: Buffer): StoredTree {
@@ -470,6 +476,16 @@ function freezeSnapshot(s: Snapshot): Snapshot {
   Object.freeze(s.summary);
   if (s.catalog) Object.freeze(s.catalog);
   return Object.freeze(s);
+}
+
+/** Where a chunk list is, checked to be a tree blob of 1 to LIST_IDS ids before it is read. */
+function chunkListLocation(index: BlobIndex, idHex: string): BlobLocation {
+  const loc = index.get(idHex);
+  if (!loc || loc.type !== 'tree') throw new IntegrityError(`chunk list ${shortHex(idHex)}`, 'is needed by a file but no index lists it');
+  if (loc.rawLength === 0 || loc.rawLength % ID_BYTES !== 0 || loc.rawLength > LIST_IDS * ID_BYTES) {
+    throw new IntegrityError(`chunk list ${shortHex(idHex)}`, `is ${loc.rawLength} bytes, not 1 to ${LIST_IDS} chunk ids`);
+  }
+  return loc;
 }
 
 /** A pack read, with a missing pack or a short range reported as damage to the repository. */

@@ -55,9 +55,11 @@ export interface Tree {
   nodes: TreeNode[];
 }
 
+export type StoredTreeNode = StoredFileNode | DirNode | SymlinkNode;
+
 /** A tree as parsed from its blob, before its files' chunk lists are read (`Repository.loadTree`). */
 export interface StoredTree {
-  nodes: Array<StoredFileNode | DirNode | SymlinkNode>;
+  nodes: StoredTreeNode[];
 }
 
 /**
@@ -259,17 +261,23 @@ export function sortNodes(nodes: TreeNode[]): TreeNode[] {
 }
 
 /**
- * True when two entry lists would encode to the same bytes: the same keys in
- * the same order with the same values (chunk lists compared byte by byte), so a
- * tree known to hold `b` also holds `a`.
+ * True when `a` would encode to the bytes stored for `b`: the same keys in the same order with
+ * the same values (chunk lists compared byte by byte; a file with chunk lists by those, as
+ * stored), so a tree known to hold `b` also holds `a`.
  */
-export function sameNodes(a: readonly TreeNode[], b: readonly TreeNode[]): boolean {
+export function sameNodes(a: readonly TreeNode[], b: readonly StoredTreeNode[]): boolean {
   return a.length === b.length && a.every((n, i) => sameNode(n, b[i]!));
 }
 
-function sameNode(x: TreeNode, y: TreeNode): boolean {
-  const kx = Object.keys(x);
-  const ky = Object.keys(y);
+/** A node's keys as `encodeTree` writes them. */
+function storedKeys(n: TreeNode | StoredTreeNode): string[] {
+  const keys = Object.keys(n);
+  return n.type === 'file' && n.chunkLists !== undefined ? keys.filter((k) => k !== 'content') : keys;
+}
+
+function sameNode(x: TreeNode, y: StoredTreeNode): boolean {
+  const kx = storedKeys(x);
+  const ky = storedKeys(y);
   if (kx.length !== ky.length) return false;
   for (let i = 0; i < kx.length; i++) {
     const k = kx[i]!;

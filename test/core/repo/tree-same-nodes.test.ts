@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
-import { encodeTree, sameNodes, sortNodes, TreeSchema, type TreeNode } from '../../../src/core/repo/tree.js';
+import { encodeTree, sameNodes, sortNodes, TreeSchema, type StoredTreeNode, type TreeNode } from '../../../src/core/repo/tree.js';
 
 const id = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -19,13 +19,25 @@ test('entries that compare the same encode to the same bytes, so a directory kee
   // As read back from storage: new objects, strings and chunk lists.
   const parsed = TreeSchema.safeParse(JSON.parse(JSON.stringify({ nodes: sortNodes(nodes()) })));
   assert.ok(parsed.success);
-  // Stored with their chunk ids inline, so as read they are whole nodes.
-  const b = parsed.data.nodes as TreeNode[];
-  const chunks = (n: TreeNode[]) => (n.find((x) => x.name === 'a.db') as { content: ChunkList }).content;
+  const b = parsed.data.nodes;
+  const chunks = (n: ReadonlyArray<TreeNode | StoredTreeNode>) => (n.find((x) => x.name === 'a.db') as { content: ChunkList }).content;
   assert.notEqual(chunks(b), chunks(a));
   assert.equal(chunks(b).length, 2);
   assert.equal(sameNodes(a, b), true);
-  assert.deepEqual(encodeTree({ nodes: a }), encodeTree({ nodes: b }));
+  // Stored with their chunk ids inline, so as read they are whole nodes.
+  assert.deepEqual(encodeTree({ nodes: a }), encodeTree({ nodes: b as TreeNode[] }));
+});
+
+test('a file with chunk lists compares by its lists, as stored, whatever ids it holds in memory', () => {
+  const lists = ChunkList.ofHex([id(7), id(8)]);
+  const node = { name: 'msgstore.db', type: 'file', mode: 0o600, mtimeNs: '1', inode: '2', ctimeNs: '3', size: 40960, content: ChunkList.ofHex([id(1), id(2)]), chunkLists: lists } as const;
+  const parsed = TreeSchema.safeParse(JSON.parse(encodeTree({ nodes: [node] }).toString('utf8')));
+  assert.ok(parsed.success);
+  assert.equal(sameNodes([node], parsed.data.nodes), true);
+  assert.equal(sameNodes([{ ...node, content: ChunkList.EMPTY }], parsed.data.nodes), true, 'the ids in memory are not what is stored');
+  assert.equal(sameNodes([{ ...node, chunkLists: ChunkList.ofHex([id(7), id(9)]) }], parsed.data.nodes), false);
+  const { chunkLists: _lists, ...inline } = node;
+  assert.equal(sameNodes([inline], parsed.data.nodes), false, 'inline ids are not the same listing as chunk lists');
 });
 
 test('any difference a tree would record (a value, a chunk, a key, key order, an entry) is seen', () => {
@@ -48,7 +60,8 @@ test('any difference a tree would record (a value, a chunk, a key, key order, an
   for (const [what, change] of changes) {
     const b = nodes();
     change(b);
-    assert.equal(sameNodes(nodes(), b), false, what);
+    // None of these has chunk lists, so each is a node as stored too.
+    assert.equal(sameNodes(nodes(), b as StoredTreeNode[]), false, what);
     assert.notDeepEqual(encodeTree({ nodes: nodes() }), encodeTree({ nodes: b }), `${what} changes the encoding too`);
   }
 });
