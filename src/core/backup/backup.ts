@@ -219,6 +219,8 @@ class TreeWalker {
    * its memory, so chunking reads them where they are.
    */
   private scanner: GearScanner | null;
+  /** A folder of more than LIST_IDS chunks has just been listed: its caller collects (see `entry`). */
+  private largeFolderDone = false;
 
   constructor(
     private readonly repo: Repository,
@@ -313,8 +315,17 @@ class TreeWalker {
         const previousChildren = before ? new Map(before.nodes.map((n) => [n.name, n])) : null;
         const childIds = new DirectoryIds();
         const nodes: Entry[] = [];
-        for (const child of listFolder(path)) nodes.push(await this.entry(child, childOf(path, child.name), previousChildren, childIds));
+        for (const child of listFolder(path)) {
+          nodes.push(await this.entry(child, childOf(path, child.name), previousChildren, childIds));
+          if (this.largeFolderDone) {
+            // Its ids (5 MiB for the 3 GiB export's database, in an array grown to 8) were promoted
+            // long before, and would stay resident as garbage until V8's next full collection.
+            this.largeFolderDone = false;
+            collectAllGarbage();
+          }
+        }
         const subtree = this.saveTreeUnlessSame(sortNodes(await this.settle(nodes, childIds)), before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
+        this.largeFolderDone = childIds.length > LIST_IDS;
         await this.saver.room();
         return { name: e.name, type: 'dir', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, subtree };
       }
