@@ -33,6 +33,11 @@ export class ParsedCache<T> {
     return e.value;
   }
 
+  clear(): void {
+    this.entries.clear();
+    this.total = 0;
+  }
+
   /** Keeps `value` unless it alone exceeds the bound; older entries go to make room. */
   set(id: string, value: T, bytes: number): void {
     if (bytes > this.maxBytes || this.entries.has(id)) return;

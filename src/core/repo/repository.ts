@@ -337,6 +337,17 @@ export class Repository {
   }
 
   /**
+   * Lets go of the trees and tree packs kept for reuse, for a run that reads no more trees (a
+   * restore, once its plan is made: 3.7 MiB of tree packs for the 3 GiB export, and its parsed
+   * trees, held to the end).
+   */
+  forgetTreeReads(): void {
+    this.treeCache.clear();
+    this.treePacks.clear();
+    this.treePackBytes = 0;
+  }
+
+  /**
    * A tree as stored, authenticated and parsed: a large file has its `chunkLists`, not its chunk
    * ids (`fileContent` reads them). A backup compares its folders with the parent's in this form,
    * so a database that changed is never read back as 157,000 ids only to be replaced.

@@ -69,6 +69,7 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     const index = await repo.loadIndex();
     const plan: PlanItem[] = [];
     await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
+    repo.forgetTreeReads();
     const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
     await writer.prepare(plan.map<PlannedEntry>((p) => ({ relPath: p.relPath, type: p.node.type })));
     try {

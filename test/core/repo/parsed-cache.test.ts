@@ -37,3 +37,15 @@ test('the parsed cache is bounded in count as well', () => {
   assert.equal(c.size, 3);
   assert.deepEqual([0, 1, 2, 3, 4].map((i) => c.get(`t${i}`)), [undefined, undefined, 2, 3, 4]);
 });
+
+test('a cleared parsed cache holds nothing and fills again from nothing', () => {
+  const c = new ParsedCache<number>(100, 10);
+  c.set('a', 1, 60);
+  c.set('b', 2, 30);
+  c.clear();
+  assert.equal(c.size, 0);
+  assert.equal(c.bytes, 0);
+  assert.equal(c.get('a'), undefined);
+  c.set('c', 3, 100);
+  assert.equal(c.get('c'), 3, 'the whole bound is free again');
+});
