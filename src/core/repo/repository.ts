@@ -197,6 +197,18 @@ export class Repository {
     this.indexCache?.save(index);
   }
 
+  /**
+   * After prune: the shared index (the one prune read, as every reader shares it) is changed in
+   * place to what the index files now in storage say (`MasterIndex.retain`, then `edit` adds what
+   * prune wrote), and kept as the local index cache. Without a shared index there is nothing to
+   * change: the next run builds one from the files.
+   */
+  updateSharedIndex(edit: (index: MasterIndex) => void): void {
+    if (!this.sharedIndex) return;
+    edit(this.sharedIndex);
+    this.indexCache?.save(this.sharedIndex);
+  }
+
   /** Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`); null keeps none. */
   useIndexCache(dir: string | null): void {
     this.indexCache = dir === null ? null : new IndexCache(dir, this.config.id, this.keys.meta);

@@ -155,8 +155,9 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const untouched = new Set(listed.filter(([name]) => !replaced.includes(name)).flatMap(([, packs]) => packs ?? []));
   const keptPacks = keep.filter((pack) => !untouched.has(pack));
   // When the replaced files listed only packs going away, nothing replaces them.
+  let newIndex: string | null = null;
   if (keptPacks.length + newPacks.length > 0) {
-    const newIndex = await repo.saveJsonDocument('index', META_LABELS.index, index.indexFileJson(keptPacks, { records: newPacks, supersedes: [...replaced, ...leftovers] }));
+    newIndex = await repo.saveJsonDocument('index', META_LABELS.index, index.indexFileJson(keptPacks, { records: newPacks, supersedes: [...replaced, ...leftovers] }));
     // A file with exactly the same content has the same name: it must not be removed below.
     const same = replaced.indexOf(newIndex);
     if (same >= 0) replaced.splice(same, 1);
@@ -176,6 +177,13 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   }
   await repo.backend.cleanup();
   await opts.onStep?.('packs-removed');
+  // The index as the files now in storage say: the untouched files' packs, and the new file's.
+  const kept = new Set(keptPacks);
+  repo.updateSharedIndex((shared) => {
+    shared.retain((pack) => untouched.has(pack) || kept.has(pack), replaced);
+    for (const record of newPacks) shared.addPack(record);
+    if (newIndex !== null) shared.addFileName(newIndex, [...keptPacks, ...newPacks.map((r) => r.id)]);
+  });
   meter.done();
   return { packsDeleted: remove.length + rewrite.length, packsRewritten: rewrite.length, bytesFreed, indexFilesReplaced: replaced.length + leftovers.length };
 }

@@ -4,9 +4,13 @@ import { join, relative } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import { IntegrityError } from '../../../src/core/errors.js';
+import type { BlobIndex } from '../../../src/core/repo/master-index.js';
+import { RootKey } from '../../../src/core/keys/root-key.js';
+import { Repository } from '../../../src/core/repo/repository.js';
 import { restore } from '../../../src/core/restore/restore.js';
 import { forget, prune } from '../../../src/core/retention/retention.js';
 import { objectPath } from '../../../src/core/storage/backend.js';
+import type { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
 import { repoWithSource } from '../../helpers/repo.js';
 import { pseudoRandomBytes } from '../../helpers/tmp.js';
 
@@ -29,6 +33,23 @@ async function repoToRepack(t: TestContext) {
   const dataPacks = [...index.packs.keys()].filter((p) => index.blobsOfPack(p)!.some((b) => b.type === 'data'));
   assert.equal(dataPacks.length, 1, 'both files went into one data pack');
   return { ...r, pack: dataPacks[0]! };
+}
+
+/** An index as what can be asked of it, in a fixed order: two that describe alike answer alike. */
+function described(index: BlobIndex) {
+  return {
+    files: [...index.files].sort(),
+    packs: [...index.packs].map(([name, p]) => [name, p.size, p.blobCount] as const).sort(),
+    blobs: [...index.packs.keys()].flatMap((p) => index.blobsOfPack(p)!).sort((a, b) => a.id.localeCompare(b.id)),
+    count: index.blobCount,
+    fileOfPack: [...index.files].sort().map((f) => [...(index.packsOfFile(f) ?? [])].sort()),
+  };
+}
+
+async function indexFromFiles(backend: LocalFolderBackend, key: RootKey): Promise<BlobIndex> {
+  const opened = await Repository.open(backend, { kind: 'key', key });
+  opened.useIndexCache(null);
+  return opened.loadIndex();
 }
 
 function files(dir: string): Map<string, number> {
@@ -142,6 +163,41 @@ test('past 32 index files, prune merges the smallest into one file and leaves th
   const indexAfter = await r.repo.loadIndex();
   assert.equal(indexAfter.blobCount, indexBefore.blobCount);
   for (const pack of indexBefore.packs.keys()) assert.deepEqual(indexAfter.blobsOfPack(pack), indexBefore.blobsOfPack(pack));
+  assert.equal(indexAfter, indexBefore, 'the repository\'s own index was brought up to date');
+  assert.deepEqual(described(indexAfter), described(await indexFromFiles(r.backend, r.key)));
   const again = await prune(r.repo);
   assert.equal(again.indexFilesReplaced, 0, 'well under the limit, the next prune merges nothing');
+});
+
+test('after prune, the shared index and the cached copy say what the index files left in storage say', async (t) => {
+  const r = await repoToRepack(t);
+  const cacheDir = join(r.dir, 'cache');
+  r.repo.useIndexCache(cacheDir);
+  const before = await r.repo.loadIndex();
+  const result = await prune(r.repo);
+  assert.equal(result.packsRewritten, 1);
+
+  const asBuilt = async (cache: string | null) => {
+    const opened = await Repository.open(r.backend, { kind: 'key', key: r.key });
+    opened.useIndexCache(cache);
+    return opened.loadIndex();
+  };
+  const fromFiles = await indexFromFiles(r.backend, r.key);
+  const cacheFile = join(cacheDir, readdirSync(cacheDir)[0]!);
+  const sealed = readFileSync(cacheFile);
+  const fromCache = await asBuilt(cacheDir);
+  assert.deepEqual(readFileSync(cacheFile), sealed, 'the cache was current: a reader used it as it was');
+  const shared = await r.repo.loadIndex();
+  assert.equal(shared, before, 'the repository\'s own index was brought up to date, not built again');
+
+  const expected = described(fromFiles);
+  assert.ok(!expected.packs.some(([name]) => name === r.pack), 'the rewritten pack is gone');
+  for (const index of [fromCache, shared]) {
+    assert.deepEqual(described(index), expected);
+    for (const b of expected.blobs) assert.deepEqual(index.get(b.id), fromFiles.get(b.id));
+  }
+  const [snapshot] = await r.repo.listSnapshots();
+  const target = join(r.dir, 'restored');
+  await restore(r.repo, { snapshot: snapshot!, target });
+  assert.ok(readFileSync(join(target, 'src', 'a-keep.bin')).equals(KEEP));
 });
