@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import { BlobSaver, PACK_TARGET_BYTES } from '../../../src/core/backup/blob-saver.js';
+import { exportBundle } from '../../../src/core/bundle/export.js';
+import { restoreBundle } from '../../../src/core/bundle/restore-bundle.js';
 import { checkRepository } from '../../../src/core/check/check.js';
 import { IntegrityError } from '../../../src/core/errors.js';
 import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
@@ -86,6 +88,17 @@ test('a file of more than LIST_IDS chunks is stored with chunk lists, read back 
   const again = await backup(repo, { sources: [src] });
   assert.equal(again.reusedFiles, 2);
   assert.equal(again.snapshot.tree, first.snapshot.tree);
+});
+
+test('a snapshot with chunk lists exports to a bundle that restores byte for byte', async (t) => {
+  const { dir, src, repo, key } = await setUp(t);
+  await backup(repo, { sources: [src] });
+  const file = join(dir, 'export.chatsafe');
+  await exportBundle(repo, await repo.findSnapshot('latest'), file);
+  const target = join(dir, 'from-bundle');
+  await restoreBundle(file, { kind: 'key', key }, target);
+  assert.equal(sha256(join(target, 'export', 'msgstore.db')), sha256(join(src, 'msgstore.db')));
+  assert.equal(readFileSync(join(target, 'export', 'small.txt'), 'utf8'), 'a small file keeps its ids inline');
 });
 
 test('chunk lists of a changed database are kept by retention and the new snapshot restores', async (t) => {

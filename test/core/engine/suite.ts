@@ -17,6 +17,8 @@ import { Repository } from '../../../src/core/repo/repository.js';
 import { applyRetention } from '../../../src/core/retention/retention.js';
 import { restore } from '../../../src/core/restore/restore.js';
 import type { ObjectKind, StorageBackend } from '../../../src/core/storage/backend.js';
+import { LIST_IDS } from '../../../src/core/repo/tree.js';
+import { writeSparseDatabase } from '../../helpers/sparse-database.js';
 import { pseudoRandomBytes, tempDir } from '../../helpers/tmp.js';
 
 export type FreshBackend = () => StorageBackend;
@@ -83,6 +85,28 @@ export function engineSuite(name: string, fresh: () => FreshBackend, skip: strin
         await restore(reopened, { snapshot: await reopened.findSnapshot(id.slice(0, 10)), target });
         assert.deepEqual(describeTree(join(target, 'export-1')), describeTree(src));
         assert.equal(readlinkSync(join(target, 'export-1', 'outside-link')), '../../../../etc/passwd', 'links are stored, not followed');
+      } finally {
+        t.cleanup();
+      }
+    });
+
+    it('keeps a database of more than 8192 pages in chunk lists, read back from this storage, and checks and restores it', async () => {
+      const t = tempDir();
+      try {
+        const k = key();
+        const repo = await Repository.init(fresh()(), k);
+        const src = join(t.dir, 'export');
+        mkdirSync(src);
+        const pages = LIST_IDS * 2 + 3;
+        writeSparseDatabase(join(src, 'msgstore.db'), pages, [1, LIST_IDS, pages - 1], 500);
+        await backup(repo, { sources: [src] });
+        const reopened = await Repository.open(repo.backend, { kind: 'key', key: k });
+        const report = await checkRepository(reopened, { readData: true });
+        assert.deepEqual(report.errors, []);
+        assert.equal(report.counts.trees, 2 + 3, 'two folders and three chunk lists');
+        const target = join(t.dir, 'out');
+        await restore(reopened, { snapshot: await reopened.findSnapshot('latest'), target });
+        assert.deepEqual(describeTree(join(target, 'export')), describeTree(src));
       } finally {
         t.cleanup();
       }
