@@ -361,7 +361,7 @@ export class Repository {
 
   /**
    * A tree as stored, authenticated and parsed: a large file has its `chunkLists`, not its chunk
-   * ids (`fileContent` reads them). A backup compares its folders with the parent's in this form,
+   * ids (`withContent` reads them). A backup compares its folders with the parent's in this form,
    * so a database that changed is never read back as 157,000 ids only to be replaced.
    */
   async loadStoredTree(index: BlobIndex, idHex: string): Promise<StoredTree> {
@@ -477,7 +477,7 @@ async function unlockWithPassword(header: RepoHeader, password: string, vaultUnl
 export const BLOB_ID_BYTES = ID_BYTES;
 const TREE_PACK_CACHE_BYTES = 32 * 1024 * 1024;
 const TREE_CACHE_ENTRIES = 20_000;
-/** Parsed trees kept, in plaintext bytes: both versions of a 1 GiB export's database listing (4.7 MB each), one of a 3 GiB export's (14 MB). */
+/** Parsed trees kept, as stored, in plaintext bytes: a large file's chunk ids are in its chunk lists, read when needed and not kept. */
 const TREE_CACHE_BYTES = 24 * 1024 * 1024;
 /** A sealed tree this large is read on its own, without its pack. */
 const LARGE_TREE_BYTES = 1024 * 1024;
