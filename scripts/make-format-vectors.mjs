@@ -13,6 +13,7 @@ import { LocalFolderBackend } from '../dist/src/core/storage/local-folder.js';
 import { backup } from '../dist/src/core/backup/backup.js';
 import { exportBundle } from '../dist/src/core/bundle/export.js';
 import { gearTable } from '../dist/src/core/chunking/fastcdc.js';
+import { LIST_IDS } from '../dist/src/core/repo/tree.js';
 
 const out = 'docs/vectors';
 rmSync(out, { recursive: true, force: true });
@@ -33,7 +34,18 @@ for (let i = 0; i < big.length; i++) {
 writeFileSync(join(src, 'Media', 'noise.bin'), big);
 symlinkSync('hello.txt', join(src, 'link-to-hello'));
 chmodSync(join(src, 'hello.txt'), 0o640);
-for (const p of ['hello.txt', 'Media/Gespräch 🙂.txt', 'Media/noise.bin']) utimesSync(join(src, p), 1700000000, 1700000000);
+// A SQLite database of LIST_IDS + 1 pages, stored page by page, so its ids go to two chunk lists
+// (FORMAT.md §8): a header page, two distinct pages, and empty pages, which are all one chunk.
+mkdirSync(join(src, 'Databases'));
+const PAGE = 4096;
+const db = Buffer.alloc((LIST_IDS + 1) * PAGE);
+db.write('SQLite format 3\0', 0, 'latin1');
+db.writeUInt16BE(PAGE, 16);
+db.fill('page one', PAGE, 2 * PAGE);
+db.fill('the last page', LIST_IDS * PAGE);
+writeFileSync(join(src, 'Databases', 'msgstore.db'), db);
+const FILES = ['hello.txt', 'Media/Gespräch 🙂.txt', 'Media/noise.bin', 'Databases/msgstore.db'];
+for (const p of FILES) utimesSync(join(src, p), 1700000000, 1700000000);
 
 const repoDir = join(out, 'repo');
 const key = RootKey.parse(KEY);
@@ -43,7 +55,7 @@ await exportBundle(repo, await repo.findSnapshot('latest'), join(out, 'bundle.ch
 
 const mk = repo.masterKeyForBundle();
 const files = {};
-for (const p of ['hello.txt', 'Media/Gespräch 🙂.txt', 'Media/noise.bin']) {
+for (const p of FILES) {
   files[`chats/${p}`] = createHash('sha256').update(readFileSync(join(src, p))).digest('hex');
 }
 const vectors = {
@@ -60,6 +72,7 @@ const vectors = {
   snapshot: result.id,
   files,
   symlinks: { 'chats/link-to-hello': 'hello.txt' },
+  chunkListed: { path: 'chats/Databases/msgstore.db', chunks: LIST_IDS + 1, lists: 2 },
   modes: { 'chats/hello.txt': 0o640 },
   mtimeSeconds: 1700000000,
 };

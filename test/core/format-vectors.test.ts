@@ -46,6 +46,22 @@ test('the vector repository opens with its key and derives the documented subkey
   assert.equal(report.counts.snapshots, 1);
 });
 
+test('the vector repository holds a file in chunk lists, which read back as its chunks', async () => {
+  const repo = await Repository.open(new LocalFolderBackend(join(dir, 'repo')), { kind: 'key', key: RootKey.parse(vectors.key) });
+  const index = await repo.loadIndex();
+  let treeId = (await repo.findSnapshot('latest')).snapshot.tree;
+  const parts = (vectors.chunkListed.path as string).split('/');
+  for (const name of parts.slice(0, -1)) {
+    const dirNode = (await repo.loadStoredTree(index, treeId)).nodes.find((n) => n.name === name);
+    assert.ok(dirNode?.type === 'dir', name);
+    treeId = dirNode.subtree;
+  }
+  const stored = (await repo.loadStoredTree(index, treeId)).nodes.find((n) => n.name === parts.at(-1));
+  assert.ok(stored?.type === 'file' && stored.content === undefined);
+  assert.equal(stored.chunkLists?.length, vectors.chunkListed.lists);
+  assert.equal((await repo.withContent(index, stored)).content.length, vectors.chunkListed.chunks);
+});
+
 test('the vector repository restores to the documented files', async () => {
   const t = tempDir();
   try {

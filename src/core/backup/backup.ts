@@ -284,8 +284,9 @@ class TreeWalker {
     for (let first = 0; first < n; first += LIST_IDS) {
       // A copy: the list moves to a worker, and the ids are a view of the folder's array.
       const list = Buffer.from(bytes.subarray(first * ID_BYTES, Math.min(n, first + LIST_IDS) * ID_BYTES));
-      // Keyed hashes do not compress.
-      lists.push(this.saver.save('tree', list, false));
+      // Distinct ids do not compress, and are stored as they are (FORMAT.md's 1/16 rule); a
+      // database of mostly empty pages repeats one id, and its lists shrink.
+      lists.push(this.saver.save('tree', list, true));
     }
     return { ...node, chunkLists: ChunkList.ofHex(lists) };
   }
