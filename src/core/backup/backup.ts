@@ -341,7 +341,7 @@ class TreeWalker {
    * null, and the file is read again.
    */
   private async reusable(previous: StoredFileNode): Promise<FileNode | null> {
-    if (previous.chunkLists !== undefined && !this.index.hasAll(previous.chunkLists)) return null;
+    // A chunk list no index has is refused by `withContent` (`chunkListLocation`), as damage.
     const node = await this.repo.withContent(this.index, previous).catch(() => null);
     return node && this.index.hasAll(node.content) ? node : null;
   }

@@ -400,28 +400,25 @@ export class Repository {
    * are held once, not as pieces and then joined.
    */
   private async readChunkLists(index: BlobIndex, lists: ChunkList): Promise<ChunkList> {
-    let total = 0;
-    for (let i = 0; i < lists.length; i++) total += chunkListLocation(index, lists.hex(i)).rawLength;
-    const ids = new Uint8Array(total);
+    const where = Array.from({ length: lists.length }, (_, i) => chunkListLocation(index, lists.hex(i)));
+    const ids = new Uint8Array(where.reduce((n, loc) => n + loc.rawLength, 0));
     let at = 0;
     for (let i = 0; i < lists.length; i++) {
-      const plain = await this.readChunkListBytes(index, lists.hex(i));
+      const plain = await this.readBlobAt(where[i]!, lists.hex(i));
       ids.set(plain, at);
       at += plain.length;
     }
     return ChunkList.ofBytes(ids);
   }
 
-  /** One chunk list's ids, authenticated: what a pass over every chunk of a snapshot reads a list at a time. */
+  /**
+   * One chunk list's ids, authenticated: what a pass over every chunk of a snapshot reads a list at
+   * a time. Lists are read on their own (a request for every 32 MiB of a database, as a large tree
+   * is read), here and above: through the tree packs kept for reuse, a restore of the 3 GiB export
+   * held its database's lists twice, sealed in those packs and as the ids.
+   */
   async readChunkList(index: BlobIndex, idHex: string): Promise<ChunkList> {
-    return ChunkList.ofBytes(await this.readChunkListBytes(index, idHex));
-  }
-
-  private async readChunkListBytes(index: BlobIndex, idHex: string): Promise<Buffer> {
-    // On its own, a request for every 32 MiB of a database, as a large tree is read: through the
-    // tree packs kept for reuse, a restore of the 3 GiB export held its database's lists twice,
-    // sealed in those packs and as the ids.
-    return this.readBlobAt(chunkListLocation(index, idHex), idHex);
+    return ChunkList.ofBytes(await this.readBlobAt(chunkListLocation(index, idHex), idHex));
   }
 
   private parseTree(idHex: string, bytes: Buffer): StoredTree {
