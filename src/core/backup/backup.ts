@@ -12,7 +12,6 @@ import { GearScanner } from '../chunking/gear-scan.js';
 import { ID_BYTES } from '../crypto/ids.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
-import { KnownIdTable } from '../jobs/known-ids.js';
 import { DATA_LEVEL, FLAG_STORED, maybeCompressView } from '../repo/compression.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { collectAllGarbage } from '../jobs/v8-collector.js';
@@ -88,7 +87,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const parentTree = parent ? await repo.loadStoredTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
-  const pool = new CryptoPool(repo.keys, opts.workers, { knownIds: () => KnownIdTable.build(index.distinctIds(), index.blobCount), packTarget: PACK_TARGET_BYTES });
+  const pool = new CryptoPool(repo.keys, opts.workers, { indexedIds: () => index.sharedIds(), packTarget: PACK_TARGET_BYTES });
   const saver = new BlobSaver(repo, index, pool, opts.alongside);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {

@@ -1,4 +1,5 @@
 import type { BlobType } from '../repo/blob.js';
+import type { IndexedIdBuffers } from '../repo/indexed-ids.js';
 import type { BatchBlobs } from './batch-blobs.js';
 
 export interface CryptoWorkerData {
@@ -8,8 +9,6 @@ export interface CryptoWorkerData {
   readonly metaKey?: Uint8Array;
   /** Pack size to aim for when assembling packs. */
   readonly packTarget?: number;
-  /** Ids the repository already holds (a KnownIdTable's buffer), when backing up. */
-  readonly knownIds?: SharedArrayBuffer;
 }
 
 /** What goes to a worker. Buffers move with the message (its transfer list) and come back in the answer. */
@@ -28,11 +27,12 @@ export type CryptoRequest =
   /**
    * Chunks laid end to end in `data`: hash each, and seal those neither the
    * repository nor this worker holds into the worker's current pack. `data`
-   * comes back for reuse.
+   * comes back for reuse. `indexed`: the index's ids in larger buffers than
+   * the worker was last given.
    */
-  | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean; spare: ArrayBuffer[] }
+  | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean; spare: ArrayBuffer[]; indexed?: IndexedIdBuffers }
   /** One blob whose id the caller computed (a directory listing), into the worker's current pack. */
-  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[] }
+  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[]; indexed?: IndexedIdBuffers }
   /** Finishes the worker's partly filled packs. */
   | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }

@@ -8,16 +8,20 @@ import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { blobId, ID_BYTES } from '../crypto/ids.js';
 import { BLOB_TYPE_BY_CODE, openBlob, openBlobInto, type BlobType } from '../repo/blob.js';
-import { BlobIdSet } from '../repo/blob-id-set.js';
+import { IndexedIds } from '../repo/indexed-ids.js';
 import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 import { InPlaceRoom } from './batch-blobs.js';
-import { KNOWN_ID_BYTES, KnownIdTable } from './known-ids.js';
+import { SealedInRun } from './sealed-in-run.js';
 import { YoungGarbage } from './young-garbage.js';
 
 
-const { dataKey, blobIdKey, knownIds, metaKey, packTarget } = workerData as CryptoWorkerData;
-const known = knownIds ? KnownIdTable.attach(knownIds) : null;
+const { dataKey, blobIdKey, metaKey, packTarget } = workerData as CryptoWorkerData;
+/**
+ * A backup's index, as its pack requests hand it over: the main thread adds the packs it writes,
+ * and sends the buffers again when it moves to larger ones.
+ */
+let indexed: IndexedIds | null = null;
 const dataKeyBuf = Buffer.from(dataKey);
 const idKeyBuf = Buffer.from(blobIdKey);
 const metaKeyBuf = metaKey ? Buffer.from(metaKey) : null;
@@ -39,13 +43,7 @@ const TREE_PACK_START_BYTES = 256 * 1024;
  * in its grown buffer, until the end of the backup.
  */
 const TREE_PACK_HANDOVER_BYTES = 1024 * 1024;
-/**
- * Ids sealed in this run, their first 16 bytes as the known-id table keeps them: as a `Set` of
- * strings they took about 70 bytes a blob of the worker's heap (220,000 blobs for the 3 GiB export;
- * three alternating first backups of it each peaked at 238 against 242 MiB), as whole ids about 45
- * (10 MiB there), and now about 25.
- */
-const stored = new BlobIdSet(KNOWN_ID_BYTES);
+const sealed = new SealedInRun();
 let finished: PackMessage[] = [];
 /**
  * Collects the cipher outputs every 2 MiB sealed (see young-garbage.ts): every 8 MiB, a 1 GiB
@@ -63,7 +61,7 @@ const sealedGarbage = new YoungGarbage(2 * 1024 * 1024);
 const openedGarbage = new YoungGarbage(8 * 1024 * 1024);
 function putInPack(type: BlobType, id: Uint8Array, data: Uint8Array, compress: boolean): void {
   if (!metaKeyBuf || !packTarget) throw new Error('this worker was not started for a backup');
-  if (!stored.add(id)) return;
+  if (!sealed.claim(id, indexed)) return;
   let a = assemblers.get(type);
   if (!a) assemblers.set(type, (a = new PackAssembler(packTarget, takeSpare, type === 'tree' ? TREE_PACK_START_BYTES : undefined)));
   if (!a.fits(data.length)) finished.push(finishPack(a));
@@ -85,6 +83,7 @@ function takeFinished(): { packs: PackMessage[]; transfer: ArrayBuffer[] } {
 function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffer[] } {
   switch (req.op) {
     case 'pack-store': {
+      if (req.indexed) indexed = IndexedIds.attach(req.indexed);
       spareBuffers.push(...req.spare);
       const data = new Uint8Array(req.data);
       const ids = new Uint8Array(ID_BYTES * req.lengths.length);
@@ -94,12 +93,13 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
         o += len;
         const id = blobId(idKeyBuf, chunk);
         ids.set(id, i * ID_BYTES);
-        if (!known?.has(id)) putInPack(req.type, id, chunk, req.compress);
+        putInPack(req.type, id, chunk, req.compress);
       });
       const { packs, transfer } = takeFinished();
       return { res: { op: 'pack-store', ids: ids.buffer, data: req.data, packs }, transfer: [ids.buffer, req.data, ...transfer] };
     }
     case 'pack-put': {
+      if (req.indexed) indexed = IndexedIds.attach(req.indexed);
       spareBuffers.push(...req.spare);
       putInPack(req.type, req.id, new Uint8Array(req.data), req.compress);
       const { packs, transfer } = takeFinished();

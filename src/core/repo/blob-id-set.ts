@@ -5,26 +5,16 @@
  * hundreds of thousands of ids, which as a `Set` of hex strings took about 100
  * bytes each on the main thread's heap (22 MB for the 3 GiB export), and
  * here takes about 50 outside it.
- *
- * A set may keep only each id's first `keyBytes` bytes (a crypto worker's ids
- * sealed in a run: see KnownIdTable for why 16 bytes of a keyed hash are
- * enough to skip sealing a chunk, and what the verification does if they ever
- * were not); it is then asked only `add` and `has`.
  */
 import { hexInto, ID_BYTES, idSlot, type BlobKey } from '../crypto/ids.js';
 import type { ChunkList } from './chunk-list.js';
 
 export class BlobIdSet {
-  private ids: Uint8Array;
+  private ids = new Uint8Array(1024 * ID_BYTES);
   private count = 0;
   /** Index + 1 of each id in `ids`; 0 is an empty slot. At most half full. */
   private slots = new Int32Array(2048);
   private readonly scratch = new Uint8Array(ID_BYTES);
-
-  constructor(private readonly keyBytes = ID_BYTES) {
-    if (!Number.isInteger(keyBytes) || keyBytes < 8 || keyBytes > ID_BYTES) throw new RangeError(`a blob id set keeps 8 to ${ID_BYTES} bytes of each id, not ${keyBytes}`);
-    this.ids = new Uint8Array(1024 * keyBytes);
-  }
 
   get size(): number {
     return this.count;
@@ -37,12 +27,12 @@ export class BlobIdSet {
 
   private addAt(bytes: Uint8Array, at: number): boolean {
     if (this.find(bytes, at) >= 0) return false;
-    if ((this.count + 1) * this.keyBytes > this.ids.length) {
+    if ((this.count + 1) * ID_BYTES > this.ids.length) {
       const bigger = new Uint8Array(this.ids.length * 2);
       bigger.set(this.ids);
       this.ids = bigger;
     }
-    this.ids.set(bytes.subarray(at, at + this.keyBytes), this.count * this.keyBytes);
+    this.ids.set(bytes.subarray(at, at + ID_BYTES), this.count * ID_BYTES);
     this.count++;
     if (this.count * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else this.place(this.count - 1);
@@ -59,9 +49,9 @@ export class BlobIdSet {
     return this.find(this.bytesOf(id), 0) >= 0;
   }
 
-  /** Every id (or its first `keyBytes` bytes), in the order added, as a view valid until the next `add`. */
+  /** Every id, in the order added, as a view valid until the next `add`. */
   *[Symbol.iterator](): Iterator<Uint8Array> {
-    for (let i = 0; i < this.count; i++) yield this.ids.subarray(i * this.keyBytes, (i + 1) * this.keyBytes);
+    for (let i = 0; i < this.count; i++) yield this.ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
   }
 
   private bytesOf(id: BlobKey): Uint8Array {
@@ -84,7 +74,7 @@ export class BlobIdSet {
 
   private place(i: number): void {
     const mask = this.slots.length - 1;
-    let s = idSlot(this.ids, i * this.keyBytes, mask);
+    let s = idSlot(this.ids, i * ID_BYTES, mask);
     while (this.slots[s] !== 0) s = (s + 1) & mask;
     this.slots[s] = i + 1;
   }
@@ -95,8 +85,8 @@ export class BlobIdSet {
   }
 
   private equalsAt(i: number, bytes: Uint8Array, at: number): boolean {
-    const o = i * this.keyBytes;
-    for (let k = 0; k < this.keyBytes; k++) if (this.ids[o + k] !== bytes[at + k]) return false;
+    const o = i * ID_BYTES;
+    for (let k = 0; k < ID_BYTES; k++) if (this.ids[o + k] !== bytes[at + k]) return false;
     return true;
   }
 }

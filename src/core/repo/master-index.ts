@@ -5,7 +5,9 @@
  * keeps in memory. It is therefore kept in flat typed arrays, one row per
  * blob entry (about 60 bytes, against about 250 for a JavaScript object
  * with a hex key), with an open-addressing table over the 32-byte ids.
- * Lookups allocate nothing but the location they return.
+ * Lookups allocate nothing but the location they return. The ids and their
+ * table are in shared memory, where a backup's crypto workers read them
+ * (`indexed-ids.ts`).
  */
 import { hexInto, ID_BYTES, idSlot, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
@@ -13,6 +15,7 @@ import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
+import { findIdRow, sharedIdBytes, sharedSlots, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 
 export interface PackInfo {
@@ -55,7 +58,6 @@ export interface BlobIndex {
   indexFileJson(packs: readonly string[], more?: IndexFileExtras): JsonDocument;
   /** The packs an index file lists; undefined when not known (an index cache from before this was kept). */
   packsOfFile(file: string): readonly string[] | undefined;
-  distinctIds(): Iterable<Uint8Array>;
   clone(): MasterIndex;
 }
 
@@ -67,14 +69,15 @@ export class MasterIndex implements BlobIndex {
   private packNames: string[] = [];
   private rows = 0;
   private distinct = 0;
-  private ids = new Uint8Array(0);
+  private ids = sharedIdBytes(0);
   private rowPack = new Uint32Array(0);
   private rowOffset = new Float64Array(0); // a pack written by another client may exceed 4 GiB
   private rowLength = new Uint32Array(0);
   private rowRaw = new Uint32Array(0);
   private rowType = new Uint8Array(0);
   /** Row + 1 of each distinct id's first entry; 0 is an empty slot. */
-  private slots = new Int32Array(16);
+  private slots = sharedSlots(16);
+  private shared: IndexedIdBuffers | null = null;
   private readonly scratch = new Uint8Array(ID_BYTES);
 
   /** Packs by id, with their size and how many blob entries they hold. */
@@ -246,12 +249,15 @@ export class MasterIndex implements BlobIndex {
     });
   }
 
-  /** The id bytes of every distinct blob (views into the index: copy them to keep them). */
-  *distinctIds(): Generator<Uint8Array> {
-    for (let s = 0; s < this.slots.length; s++) {
-      const row = this.slots[s]! - 1;
-      if (row >= 0) yield this.ids.subarray(row * ID_BYTES, (row + 1) * ID_BYTES);
-    }
+  /**
+   * The shared buffers of the ids and their table as they are now, for a backup's crypto workers;
+   * the same object until either is replaced by a larger one.
+   */
+  sharedIds(): IndexedIdBuffers {
+    const ids = this.ids.buffer;
+    const slots = this.slots.buffer;
+    if (this.shared?.ids !== ids || this.shared.slots !== slots) this.shared = { ids, slots };
+    return this.shared;
   }
 
   /**
@@ -286,6 +292,7 @@ export class MasterIndex implements BlobIndex {
       this.filePacks.delete(f);
     }
     for (const [f, nos] of this.filePacks) this.filePacks.set(f, nos.flatMap((no) => (renumbered.has(no) ? [renumbered.get(no)!] : [])));
+    // In place: prune runs when no backup's workers read the index.
     this.slots.fill(0);
     this.distinct = 0;
     for (let row = 0; row < this.rows; row++) this.insert(row);
@@ -308,13 +315,13 @@ export class MasterIndex implements BlobIndex {
     c.packNames = [...this.packNames];
     c.rows = this.rows;
     c.distinct = this.distinct;
-    c.ids = this.ids.slice();
+    c.ids = sharedIdBytes(this.ids.length, this.ids);
     c.rowPack = this.rowPack.slice();
     c.rowOffset = this.rowOffset.slice();
     c.rowLength = this.rowLength.slice();
     c.rowRaw = this.rowRaw.slice();
     c.rowType = this.rowType.slice();
-    c.slots = this.slots.slice();
+    c.slots = sharedSlots(this.slots.length, this.slots);
     return c;
   }
 
@@ -399,7 +406,7 @@ export class MasterIndex implements BlobIndex {
     // The table at its final size at once: growing it by doubling rehashed every id a dozen times.
     let slots = index.slots.length;
     while ((rows + 1) * 2 > slots) slots *= 2;
-    index.slots = new Int32Array(slots);
+    index.slots = sharedSlots(slots);
     for (let row = 0; row < rows; row++) index.insert(row);
     return index;
   }
@@ -426,12 +433,7 @@ export class MasterIndex implements BlobIndex {
   /** The row of the id at `bytes[at, at + 32)`, or -1. */
   private findBytes(bytes: Uint8Array, at: number): number {
     if (at < 0 || at + ID_BYTES > bytes.length) return -1;
-    const mask = this.slots.length - 1;
-    for (let s = idSlot(bytes, at, mask); ; s = (s + 1) & mask) {
-      const row = this.slots[s]! - 1;
-      if (row < 0) return -1;
-      if (this.idEquals(row, bytes, at)) return row;
-    }
+    return findIdRow(this.ids, this.slots, bytes, at);
   }
 
   private insert(row: number): void {
@@ -450,7 +452,8 @@ export class MasterIndex implements BlobIndex {
 
   private rehash(size: number): void {
     const old = this.slots;
-    this.slots = new Int32Array(size);
+    // A new buffer, not the old one cleared: a worker may be reading the old one (see indexed-ids.ts).
+    this.slots = sharedSlots(size);
     const mask = size - 1;
     for (let i = 0; i < old.length; i++) {
       const row = old[i]! - 1;
@@ -472,7 +475,7 @@ export class MasterIndex implements BlobIndex {
     if (need <= this.rowPack.length) return;
     let cap = Math.max(1024, this.rowPack.length);
     while (cap < need) cap *= 2;
-    this.ids = grow(this.ids, cap * ID_BYTES);
+    this.ids = sharedIdBytes(cap * ID_BYTES, this.ids);
     this.rowPack = grow(this.rowPack, cap);
     this.rowOffset = grow(this.rowOffset, cap);
     this.rowLength = grow(this.rowLength, cap);

@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import { BlobSaver, PACK_TARGET_BYTES } from '../../../src/core/backup/blob-saver.js';
 import { DirectoryIds } from '../../../src/core/backup/directory-ids.js';
 import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
-import { KnownIdTable } from '../../../src/core/jobs/known-ids.js';
 import { repoWithSource } from '../../helpers/repo.js';
 
 /** Whether `p` settles within a few turns of the microtask queue (a worker's answer takes a macrotask). */
@@ -18,7 +17,7 @@ async function settlesAtOnce(p: Promise<unknown>): Promise<boolean> {
 test('while other work shares the cores, a worker gets one batch at a time; two once it ends', async (t) => {
   const { repo } = await repoWithSource(t, {});
   const index = await repo.loadIndexForUpdate();
-  const pool = new CryptoPool(repo.keys, 1, { knownIds: () => KnownIdTable.build([], 0), packTarget: PACK_TARGET_BYTES });
+  const pool = new CryptoPool(repo.keys, 1, { indexedIds: () => index.sharedIds(), packTarget: PACK_TARGET_BYTES });
   t.after(() => pool.close());
   let endCatalog!: () => void;
   const catalog = new Promise<void>((resolve) => (endCatalog = resolve));

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { blobId } from '../../../src/core/crypto/ids.js';
 import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
-import { KnownIdTable } from '../../../src/core/jobs/known-ids.js';
+import { MasterIndex } from '../../../src/core/repo/master-index.js';
 import { decodePackEntries } from '../../../src/core/repo/pack.js';
 
 const keys = { data: randomBytes(32), blobId: randomBytes(32), meta: randomBytes(32) };
@@ -13,7 +13,7 @@ const put = (pool: CryptoPool, bytes: number) => {
 };
 
 test('a pack of listings is handed over once it holds 1 MiB, not kept open until the backup ends', async () => {
-  const pool = new CryptoPool(keys, 1, { knownIds: () => KnownIdTable.build([], 0), packTarget: 4 * 1024 * 1024 });
+  const pool = new CryptoPool(keys, 1, { indexedIds: () => new MasterIndex().sharedIds(), packTarget: 4 * 1024 * 1024 });
   try {
     assert.deepEqual(await put(pool, 300 * 1024), [], 'small listings wait for more');
     assert.deepEqual(await put(pool, 500 * 1024), []);
