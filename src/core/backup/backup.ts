@@ -87,7 +87,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const parentTree = parent ? await repo.loadStoredTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
-  const pool = new CryptoPool(repo.keys, opts.workers, { indexedIds: () => index.sharedIds(), packTarget: PACK_TARGET_BYTES });
+  const pool = new CryptoPool(repo.keys, opts.workers, { indexedIds: index.sharedIds(), packTarget: PACK_TARGET_BYTES });
   const saver = new BlobSaver(repo, index, pool, opts.alongside);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
   try {

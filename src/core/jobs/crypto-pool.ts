@@ -37,9 +37,6 @@ export class CryptoPool {
   private seq = 0;
   private next = 0;
   private failed: Error | null = null;
-  /** The index's shared ids each backup worker was last given. */
-  private readonly idsSent = new Map<Worker, IndexedIdBuffers>();
-  private readonly indexedIds: (() => IndexedIdBuffers) | null;
 
   private readonly startWorker: () => Worker;
   readonly size: number;
@@ -49,18 +46,17 @@ export class CryptoPool {
    * thread reads, chunks and hashes at about the rate one worker seals, and
    * each further worker costs memory without adding speed. Workers start on
    * the first request: a backup of an unchanged export never needs them.
-   * A backup's workers read its index (`indexedIds`, asked for before each
-   * request: the main thread adds to it meanwhile) to skip chunks it holds.
+   * A backup's workers read its index (`indexedIds`, which the main thread
+   * adds to meanwhile) to skip the chunks it holds.
    */
-  constructor(keys: { data: Buffer; blobId: Buffer; meta?: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1)), backup?: { indexedIds: () => IndexedIdBuffers; packTarget: number }) {
+  constructor(keys: { data: Buffer; blobId: Buffer; meta?: Buffer }, size = Math.max(1, Math.min(4, availableParallelism() - 1)), backup?: { indexedIds: IndexedIdBuffers; packTarget: number }) {
     this.size = size;
-    this.indexedIds = backup && keys.meta ? backup.indexedIds : null;
     let workerData: CryptoWorkerData | null = null;
     this.startWorker = () => {
       workerData ??= {
         dataKey: new Uint8Array(keys.data),
         blobIdKey: new Uint8Array(keys.blobId),
-        ...(backup && keys.meta ? { metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
+        ...(backup && keys.meta ? { indexedIds: backup.indexedIds, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
       };
       const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: backup ? SEALING_YOUNG_GENERATION_MB : OPENING_YOUNG_GENERATION_MB } });
       w.on('message', (m: { seq: number; res: CryptoResponse }) => {
@@ -106,7 +102,7 @@ export class CryptoPool {
   private requestOn(worker: Worker, req: CryptoRequest, transfer: ArrayBuffer[]): Promise<CryptoResponse> {
     if (this.failed) return Promise.reject(this.failed);
     const seq = this.seq++;
-    const envelope: Envelope = { seq, req: this.withIndexedIds(worker, req) };
+    const envelope: Envelope = { seq, req };
     return new Promise<CryptoResponse>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       worker.postMessage(envelope, transfer);
@@ -121,15 +117,6 @@ export class CryptoPool {
       }
       return res;
     });
-  }
-
-  /** A pack request with the index's ids, when they are in other buffers than the worker was last given. */
-  private withIndexedIds(worker: Worker, req: CryptoRequest): CryptoRequest {
-    if (!this.indexedIds || (req.op !== 'pack-store' && req.op !== 'pack-put')) return req;
-    const now = this.indexedIds();
-    if (this.idsSent.get(worker) === now) return req;
-    this.idsSent.set(worker, now);
-    return { ...req, indexed: now };
   }
 
   /**
@@ -202,7 +189,6 @@ export class CryptoPool {
   async close(): Promise<void> {
     const stopping = this.workers;
     this.workers = [];
-    this.idsSent.clear();
     await Promise.all(stopping.map((w) => w.terminate()));
     // Nothing should be waiting by now; if something is, it gets an answer rather than none.
     for (const p of this.pending.values()) p.reject(new Error('the crypto workers were stopped'));

@@ -9,6 +9,8 @@ export interface CryptoWorkerData {
   readonly metaKey?: Uint8Array;
   /** Pack size to aim for when assembling packs. */
   readonly packTarget?: number;
+  /** The index's ids, shared, when backing up (see `repo/indexed-ids.ts`). */
+  readonly indexedIds?: IndexedIdBuffers;
 }
 
 /** What goes to a worker. Buffers move with the message (its transfer list) and come back in the answer. */
@@ -27,12 +29,11 @@ export type CryptoRequest =
   /**
    * Chunks laid end to end in `data`: hash each, and seal those neither the
    * repository nor this worker holds into the worker's current pack. `data`
-   * comes back for reuse. `indexed`: the index's ids in larger buffers than
-   * the worker was last given.
+   * comes back for reuse.
    */
-  | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean; spare: ArrayBuffer[]; indexed?: IndexedIdBuffers }
+  | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean; spare: ArrayBuffer[] }
   /** One blob whose id the caller computed (a directory listing), into the worker's current pack. */
-  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[]; indexed?: IndexedIdBuffers }
+  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[] }
   /** Finishes the worker's partly filled packs. */
   | { op: 'pack-finish' }
   | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }

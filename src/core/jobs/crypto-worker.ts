@@ -16,12 +16,9 @@ import { SealedInRun } from './sealed-in-run.js';
 import { YoungGarbage } from './young-garbage.js';
 
 
-const { dataKey, blobIdKey, metaKey, packTarget } = workerData as CryptoWorkerData;
-/**
- * A backup's index, as its pack requests hand it over: the main thread adds the packs it writes,
- * and sends the buffers again when it moves to larger ones.
- */
-let indexed: IndexedIds | null = null;
+const { dataKey, blobIdKey, indexedIds, metaKey, packTarget } = workerData as CryptoWorkerData;
+/** A backup's index, which the main thread adds the packs it writes to. */
+const indexed = indexedIds ? IndexedIds.attach(indexedIds) : null;
 const dataKeyBuf = Buffer.from(dataKey);
 const idKeyBuf = Buffer.from(blobIdKey);
 const metaKeyBuf = metaKey ? Buffer.from(metaKey) : null;
@@ -83,7 +80,6 @@ function takeFinished(): { packs: PackMessage[]; transfer: ArrayBuffer[] } {
 function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffer[] } {
   switch (req.op) {
     case 'pack-store': {
-      if (req.indexed) indexed = IndexedIds.attach(req.indexed);
       spareBuffers.push(...req.spare);
       const data = new Uint8Array(req.data);
       const ids = new Uint8Array(ID_BYTES * req.lengths.length);
@@ -99,7 +95,6 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       return { res: { op: 'pack-store', ids: ids.buffer, data: req.data, packs }, transfer: [ids.buffer, req.data, ...transfer] };
     }
     case 'pack-put': {
-      if (req.indexed) indexed = IndexedIds.attach(req.indexed);
       spareBuffers.push(...req.spare);
       putInPack(req.type, req.id, new Uint8Array(req.data), req.compress);
       const { packs, transfer } = takeFinished();

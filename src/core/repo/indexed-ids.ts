@@ -10,22 +10,34 @@
  * 220,000 blobs of the 3 GiB bench export, 4.5 and 6 MiB beside the index's
  * own 10.
  *
+ * Both live in growable shared buffers that are never replaced, only grown
+ * in place (a worker is handed them once, and its views grow with them).
+ * Replaced by larger ones instead, the outgrown buffers lingered until both
+ * threads' next full collection (shared memory adds nothing to the external
+ * memory that prompts one): 10 MiB more at the highest moment of a 3 GiB
+ * first backup.
+ *
  * The main thread goes on adding packs while a worker reads, without locks:
- * - It writes a row's id before the slot naming the row, and a full buffer
- *   is replaced by a new one, never written again. A worker holding older
- *   buffers sees a consistent, older index, and gets the new buffers with its
- *   next request.
- * - A reader that sees a slot before its row's bytes (the writes of another
- *   thread may arrive in any order) finds no match and goes on probing: at
- *   worst it takes a stored chunk for a new one, and seals it again; the
- *   index keeps the first copy and prune drops the other. It can never take a
- *   new chunk for a stored one: that needs all 32 bytes of the id in the row.
+ * - It writes a row's id before the slot naming the row; adding never moves
+ *   an id already in the table.
+ * - When the table doubles, it is filled again in place, between two steps of
+ *   a counter (odd while it moves). A lookup that found nothing while the
+ *   counter moved looks again: a worker lets go of the ids it sealed once the
+ *   index shows them (`jobs/sealed-in-run.ts`), so a miss then would seal a
+ *   chunk twice (three of four runs of a small test backup did).
+ * - A reader that still misses an id (it sees a slot before its row's bytes:
+ *   the writes of another thread may arrive in any order) takes a stored
+ *   chunk for a new one, and seals it again; the index keeps the first copy
+ *   and prune drops the other. It can never take a new chunk for a stored
+ *   one: that needs all 32 bytes of the id in the row.
  */
 import { ID_BYTES, idSlot } from '../crypto/ids.js';
 
 export interface IndexedIdBuffers {
   readonly ids: SharedArrayBuffer;
   readonly slots: SharedArrayBuffer;
+  /** One 32-bit counter, odd while the table is filled again. */
+  readonly moves: SharedArrayBuffer;
 }
 
 /** The row holding the id at `bytes[at, at + 32)`, or -1. */
@@ -47,18 +59,22 @@ function idAt(ids: Uint8Array, row: number, bytes: Uint8Array, at: number): bool
   return true;
 }
 
-/** Room for ids in shared memory, holding `from`'s bytes first. */
-export function sharedIdBytes(length: number, from?: Uint8Array): Uint8Array<SharedArrayBuffer> {
-  const a = new Uint8Array(new SharedArrayBuffer(length));
-  if (from) a.set(from);
-  return a;
+/**
+ * Room reserved for the ids and for the table: address space only, until grown (4 GiB each, 134
+ * million ids; a 3 GiB export has 220,000).
+ */
+const MAX_BYTES = 2 ** 32;
+
+/** An empty shared buffer that grows in place up to MAX_BYTES. */
+export function growableShared(): SharedArrayBuffer {
+  return new SharedArrayBuffer(0, { maxByteLength: MAX_BYTES });
 }
 
-/** An id table of `count` slots in shared memory, holding `from`'s first. */
-export function sharedSlots(count: number, from?: Int32Array): Int32Array<SharedArrayBuffer> {
-  const a = new Int32Array(new SharedArrayBuffer(count * 4));
-  if (from) a.set(from);
-  return a;
+/** Grows `buffer` to `bytes`, or says plainly that the index outgrew what it can hold. */
+export function growShared(buffer: SharedArrayBuffer, bytes: number): void {
+  if (bytes <= buffer.byteLength) return;
+  if (bytes > buffer.maxByteLength) throw new RangeError(`the index cannot hold more than ${buffer.maxByteLength / ID_BYTES} blobs`);
+  buffer.grow(bytes);
 }
 
 /** What a crypto worker reads of the index: whether it holds an id. */
@@ -66,15 +82,26 @@ export class IndexedIds {
   private constructor(
     private readonly ids: Uint8Array,
     private readonly slots: Int32Array,
+    private readonly moves: Int32Array,
   ) {}
 
+  /** Views that grow with the buffers. */
   static attach(buffers: IndexedIdBuffers): IndexedIds {
+    if (!buffers.ids.growable || !buffers.slots.growable) throw new RangeError('the index ids are shared in growable buffers');
     const slots = new Int32Array(buffers.slots);
     if (slots.length === 0 || (slots.length & (slots.length - 1)) !== 0) throw new RangeError('an index id table has a power of two of slots');
-    return new IndexedIds(new Uint8Array(buffers.ids), slots);
+    if (buffers.moves.byteLength !== 4) throw new RangeError('an index id table has one counter of its moves');
+    return new IndexedIds(new Uint8Array(buffers.ids), slots, new Int32Array(buffers.moves));
   }
 
   has(id: Uint8Array): boolean {
-    return id.length === ID_BYTES && findIdRow(this.ids, this.slots, id, 0) >= 0;
+    if (id.length !== ID_BYTES) return false;
+    for (;;) {
+      const before = Atomics.load(this.moves, 0);
+      // The table is being filled again (a few milliseconds at most, a few times a backup): wait it out.
+      if ((before & 1) === 1) continue;
+      if (findIdRow(this.ids, this.slots, id, 0) >= 0) return true;
+      if (Atomics.load(this.moves, 0) === before) return false;
+    }
   }
 }

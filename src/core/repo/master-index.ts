@@ -6,8 +6,8 @@
  * blob entry (about 60 bytes, against about 250 for a JavaScript object
  * with a hex key), with an open-addressing table over the 32-byte ids.
  * Lookups allocate nothing but the location they return. The ids and their
- * table are in shared memory, where a backup's crypto workers read them
- * (`indexed-ids.ts`).
+ * table are in shared buffers that grow in place, where a backup's crypto
+ * workers read them (`indexed-ids.ts`).
  */
 import { hexInto, ID_BYTES, idSlot, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
@@ -15,7 +15,7 @@ import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
-import { findIdRow, sharedIdBytes, sharedSlots, type IndexedIdBuffers } from './indexed-ids.js';
+import { findIdRow, growableShared, growShared, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 
 export interface PackInfo {
@@ -69,16 +69,23 @@ export class MasterIndex implements BlobIndex {
   private packNames: string[] = [];
   private rows = 0;
   private distinct = 0;
-  private ids = sharedIdBytes(0);
+  /** Ids and table as the workers are handed them: the buffers never change, they only grow. */
+  private readonly shared: IndexedIdBuffers = { ids: growableShared(), slots: growableShared(), moves: new SharedArrayBuffer(4) };
+  /** Views that grow with the shared buffers. */
+  private readonly ids = new Uint8Array(this.shared.ids);
   private rowPack = new Uint32Array(0);
   private rowOffset = new Float64Array(0); // a pack written by another client may exceed 4 GiB
   private rowLength = new Uint32Array(0);
   private rowRaw = new Uint32Array(0);
   private rowType = new Uint8Array(0);
   /** Row + 1 of each distinct id's first entry; 0 is an empty slot. */
-  private slots = sharedSlots(16);
-  private shared: IndexedIdBuffers | null = null;
+  private readonly slots = new Int32Array(this.shared.slots);
+  private readonly moves = new Int32Array(this.shared.moves);
   private readonly scratch = new Uint8Array(ID_BYTES);
+
+  constructor() {
+    growShared(this.shared.slots, FIRST_SLOTS * 4);
+  }
 
   /** Packs by id, with their size and how many blob entries they hold. */
   get packs(): ReadonlyMap<string, PackInfo> {
@@ -249,14 +256,8 @@ export class MasterIndex implements BlobIndex {
     });
   }
 
-  /**
-   * The shared buffers of the ids and their table as they are now, for a backup's crypto workers;
-   * the same object until either is replaced by a larger one.
-   */
+  /** The shared buffers of the ids and their table, for a backup's crypto workers. */
   sharedIds(): IndexedIdBuffers {
-    const ids = this.ids.buffer;
-    const slots = this.slots.buffer;
-    if (this.shared?.ids !== ids || this.shared.slots !== slots) this.shared = { ids, slots };
     return this.shared;
   }
 
@@ -315,13 +316,15 @@ export class MasterIndex implements BlobIndex {
     c.packNames = [...this.packNames];
     c.rows = this.rows;
     c.distinct = this.distinct;
-    c.ids = sharedIdBytes(this.ids.length, this.ids);
+    growShared(c.shared.ids, this.ids.length);
+    c.ids.set(this.ids);
     c.rowPack = this.rowPack.slice();
     c.rowOffset = this.rowOffset.slice();
     c.rowLength = this.rowLength.slice();
     c.rowRaw = this.rowRaw.slice();
     c.rowType = this.rowType.slice();
-    c.slots = sharedSlots(this.slots.length, this.slots);
+    growShared(c.shared.slots, this.slots.byteLength);
+    c.slots.set(this.slots);
     return c;
   }
 
@@ -374,7 +377,7 @@ export class MasterIndex implements BlobIndex {
     const index = new MasterIndex();
     index.reserve(rows);
     // Copied into fresh arrays: a Float64Array needs an aligned buffer.
-    new Uint8Array(index.ids.buffer).set(take(rows * ID_BYTES));
+    index.ids.set(take(rows * ID_BYTES));
     new Uint8Array(index.rowPack.buffer).set(take(rows * 4));
     new Uint8Array(index.rowOffset.buffer).set(take(rows * 8));
     new Uint8Array(index.rowLength.buffer).set(take(rows * 4));
@@ -406,7 +409,7 @@ export class MasterIndex implements BlobIndex {
     // The table at its final size at once: growing it by doubling rehashed every id a dozen times.
     let slots = index.slots.length;
     while ((rows + 1) * 2 > slots) slots *= 2;
-    index.slots = sharedSlots(slots);
+    growShared(index.shared.slots, slots * 4);
     for (let row = 0; row < rows; row++) index.insert(row);
     return index;
   }
@@ -450,18 +453,21 @@ export class MasterIndex implements BlobIndex {
     }
   }
 
+  /** The table at `size` slots: laid out apart, then written over the grown shared one (see indexed-ids.ts). */
   private rehash(size: number): void {
-    const old = this.slots;
-    // A new buffer, not the old one cleared: a worker may be reading the old one (see indexed-ids.ts).
-    this.slots = sharedSlots(size);
+    const table = new Int32Array(size);
     const mask = size - 1;
-    for (let i = 0; i < old.length; i++) {
-      const row = old[i]! - 1;
+    for (let i = 0; i < this.slots.length; i++) {
+      const row = this.slots[i]! - 1;
       if (row < 0) continue;
       let s = idSlot(this.ids, row * ID_BYTES, mask);
-      while (this.slots[s] !== 0) s = (s + 1) & mask;
-      this.slots[s] = row + 1;
+      while (table[s] !== 0) s = (s + 1) & mask;
+      table[s] = row + 1;
     }
+    Atomics.add(this.moves, 0, 1);
+    growShared(this.shared.slots, size * 4);
+    this.slots.set(table);
+    Atomics.add(this.moves, 0, 1);
   }
 
   private idEquals(row: number, id: Uint8Array, at: number): boolean {
@@ -475,7 +481,7 @@ export class MasterIndex implements BlobIndex {
     if (need <= this.rowPack.length) return;
     let cap = Math.max(1024, this.rowPack.length);
     while (cap < need) cap *= 2;
-    this.ids = sharedIdBytes(cap * ID_BYTES, this.ids);
+    growShared(this.shared.ids, cap * ID_BYTES);
     this.rowPack = grow(this.rowPack, cap);
     this.rowOffset = grow(this.rowOffset, cap);
     this.rowLength = grow(this.rowLength, cap);
@@ -483,6 +489,8 @@ export class MasterIndex implements BlobIndex {
     this.rowType = grow(this.rowType, cap);
   }
 }
+
+const FIRST_SLOTS = 16;
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);

@@ -17,7 +17,7 @@ async function settlesAtOnce(p: Promise<unknown>): Promise<boolean> {
 test('while other work shares the cores, a worker gets one batch at a time; two once it ends', async (t) => {
   const { repo } = await repoWithSource(t, {});
   const index = await repo.loadIndexForUpdate();
-  const pool = new CryptoPool(repo.keys, 1, { indexedIds: () => index.sharedIds(), packTarget: PACK_TARGET_BYTES });
+  const pool = new CryptoPool(repo.keys, 1, { indexedIds: index.sharedIds(), packTarget: PACK_TARGET_BYTES });
   t.after(() => pool.close());
   let endCatalog!: () => void;
   const catalog = new Promise<void>((resolve) => (endCatalog = resolve));

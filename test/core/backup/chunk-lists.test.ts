@@ -140,7 +140,7 @@ test('a damaged chunk list stops the restore and fails the check, naming its pac
 test('a chunk list that is not a whole number of ids, or is missing, is damage naming it', async (t) => {
   const { repo } = await setUp(t);
   const index = await repo.loadIndexForUpdate();
-  const pool = new CryptoPool(repo.keys, 1, { indexedIds: () => index.sharedIds(), packTarget: PACK_TARGET_BYTES });
+  const pool = new CryptoPool(repo.keys, 1, { indexedIds: index.sharedIds(), packTarget: PACK_TARGET_BYTES });
   t.after(() => pool.close());
   const saver = new BlobSaver(repo, index, pool);
   // Stored through the real writer, sealed and indexed like any tree blob; only its length is wrong.

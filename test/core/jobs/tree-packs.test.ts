@@ -13,7 +13,7 @@ const put = (pool: CryptoPool, bytes: number) => {
 };
 
 test('a pack of listings is handed over once it holds 1 MiB, not kept open until the backup ends', async () => {
-  const pool = new CryptoPool(keys, 1, { indexedIds: () => new MasterIndex().sharedIds(), packTarget: 4 * 1024 * 1024 });
+  const pool = new CryptoPool(keys, 1, { indexedIds: new MasterIndex().sharedIds(), packTarget: 4 * 1024 * 1024 });
   try {
     assert.deepEqual(await put(pool, 300 * 1024), [], 'small listings wait for more');
     assert.deepEqual(await put(pool, 500 * 1024), []);

@@ -13,31 +13,26 @@ function addPack(index: MasterIndex, pack: number, from: number, to: number): vo
   index.addPack({ id: createHash('sha256').update(`pack ${pack}`).digest('hex'), size: (to - from) * 100, entries });
 }
 
-test('a worker attached to the shared ids sees what the index holds, and keeps a consistent older view when they move to larger buffers', () => {
+test('a worker attached to the shared ids sees what the index holds, through its growth, in the same buffers', () => {
   const index = new MasterIndex();
   addPack(index, 0, 0, 100);
-  const first = index.sharedIds();
-  assert.equal(index.sharedIds(), first, 'the same buffers while nothing grew: a worker is not sent them again');
-  const early = IndexedIds.attach(first);
-  for (let n = 0; n < 100; n++) assert.equal(early.has(id(n)), true);
+  const buffers = index.sharedIds();
+  const view = IndexedIds.attach(buffers);
+  for (let n = 0; n < 100; n++) assert.equal(view.has(id(n)), true);
+  const idBytes = buffers.ids.byteLength;
+  const slotBytes = buffers.slots.byteLength;
 
   addPack(index, 1, 100, 5000); // past the first capacity of both the ids and their table
-  const later = index.sharedIds();
-  assert.notEqual(later.ids, first.ids);
-  assert.notEqual(later.slots, first.slots);
-  const now = IndexedIds.attach(later);
-  for (let n = 0; n < 5000; n++) assert.equal(now.has(id(n)), true);
-  for (let n = 5000; n < 5200; n++) assert.equal(now.has(id(n)), false);
-  // The old buffers are never written again: the early view still answers for what it held, and
-  // takes nothing added since for stored (such a chunk would at worst be sealed again).
-  for (let n = 0; n < 100; n++) assert.equal(early.has(id(n)), true);
-  for (let n = 100; n < 5000; n++) assert.equal(early.has(id(n)), false);
+  assert.equal(index.sharedIds(), buffers, 'the buffers are never replaced: a worker is handed them once');
+  assert.ok(buffers.ids.byteLength > idBytes && buffers.slots.byteLength > slotBytes, 'they grew in place');
+  for (let n = 0; n < 5000; n++) assert.equal(view.has(id(n)), true, 'the view attached first grew with them');
+  for (let n = 5000; n < 5200; n++) assert.equal(view.has(id(n)), false);
 
   // An id's 32 bytes are compared whole: one differing in its last byte is another blob.
   const near = Buffer.from(id(7));
   near[31] = near[31]! ^ 1;
-  assert.equal(now.has(near), false);
-  assert.equal(now.has(id(7).subarray(0, 16)), false, 'only whole ids are looked up');
+  assert.equal(view.has(near), false);
+  assert.equal(view.has(id(7).subarray(0, 16)), false, 'only whole ids are looked up');
 });
 
 test('a clone of the index is in shared memory of its own', () => {
@@ -54,8 +49,12 @@ test('a clone of the index is in shared memory of its own', () => {
 });
 
 test('buffers that are not an index id table are refused', () => {
-  assert.throws(() => IndexedIds.attach({ ids: new SharedArrayBuffer(32), slots: new SharedArrayBuffer(12) }), /power of two/);
-  assert.throws(() => IndexedIds.attach({ ids: new SharedArrayBuffer(32), slots: new SharedArrayBuffer(0) }), /power of two/);
+  const growable = (bytes: number) => new SharedArrayBuffer(bytes, { maxByteLength: 1024 });
+  const moves = new SharedArrayBuffer(4);
+  assert.throws(() => IndexedIds.attach({ ids: growable(32), slots: growable(12), moves }), /power of two/);
+  assert.throws(() => IndexedIds.attach({ ids: growable(32), slots: growable(0), moves }), /power of two/);
+  assert.throws(() => IndexedIds.attach({ ids: new SharedArrayBuffer(32), slots: new SharedArrayBuffer(64), moves }), /growable/);
+  assert.throws(() => IndexedIds.attach({ ids: growable(32), slots: growable(64), moves: new SharedArrayBuffer(8) }), /counter/);
 });
 
 test('an index read back from its cache bytes is shared as well', () => {
