@@ -45,6 +45,19 @@ export class BlobIdSet {
     for (let at = 0; at < bytes.length; at += ID_BYTES) this.addAt(bytes, at);
   }
 
+  /** Keeps only the ids `keep` says to, in place (the set's memory is used again, not replaced). */
+  retainWhere(keep: (id: Uint8Array) => boolean): void {
+    let kept = 0;
+    for (let i = 0; i < this.count; i++) {
+      if (!keep(this.ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES))) continue;
+      if (kept !== i) this.ids.copyWithin(kept * ID_BYTES, i * ID_BYTES, (i + 1) * ID_BYTES);
+      kept++;
+    }
+    this.count = kept;
+    this.slots.fill(0);
+    for (let i = 0; i < kept; i++) this.place(i);
+  }
+
   has(id: BlobKey): boolean {
     return this.find(this.bytesOf(id), 0) >= 0;
   }

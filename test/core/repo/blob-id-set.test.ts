@@ -52,3 +52,17 @@ test('a chunk list is added in place, repeats and ids already there counted once
   assert.deepEqual([...set].map((b) => Buffer.from(b).toString('hex')), [1, 2, 3].map((n) => id(n).toString('hex')));
 });
 
+
+test('a set keeps only the ids asked for, in order, and finds exactly those afterwards', () => {
+  const set = new BlobIdSet();
+  for (let i = 0; i < 3000; i++) set.add(id(i));
+  set.retainWhere((b) => b[0]! % 3 === 0);
+  const kept = Array.from({ length: 3000 }, (_, i) => i).filter((i) => id(i)[0]! % 3 === 0);
+  assert.equal(set.size, kept.length);
+  assert.deepEqual([...set].map((b) => Buffer.from(b).toString('hex')), kept.map((i) => id(i).toString('hex')));
+  for (let i = 0; i < 3000; i++) assert.equal(set.has(id(i)), id(i)[0]! % 3 === 0);
+  assert.equal(set.add(id(kept[0]!)), false, 'a kept id is still there');
+  set.retainWhere(() => false);
+  assert.equal(set.size, 0);
+  assert.equal(set.add(id(1)), true);
+});
