@@ -67,14 +67,16 @@ export class MasterIndex implements BlobIndex {
   private readonly filePacks = new Map<string, number[]>();
   private readonly packRows = new Map<string, PackRows>();
   private packNames: string[] = [];
+  /** Each pack's first row, by pack number: a row's pack is found by bisection, not kept for each row. */
+  private packFirstRows: number[] = [];
   private rows = 0;
   private distinct = 0;
   /** Ids and table as the workers are handed them: the buffers never change, they only grow. */
   private readonly shared: IndexedIdBuffers = { ids: growableShared(), slots: growableShared(), moves: new SharedArrayBuffer(4) };
   /** Views that grow with the shared buffers. */
   private readonly ids = new Uint8Array(this.shared.ids);
-  private rowPack = new Uint32Array(0);
-  private rowOffset = new Float64Array(0); // a pack written by another client may exceed 4 GiB
+  /** 32 bits, widened when a pack written by another client holds a blob past 4 GiB. */
+  private rowOffset: Uint32Array | Float64Array = new Uint32Array(0);
   private rowLength = new Uint32Array(0);
   private rowRaw = new Uint32Array(0);
   private rowType = new Uint8Array(0);
@@ -158,8 +160,8 @@ export class MasterIndex implements BlobIndex {
     const no = this.packNames.length;
     const firstRow = this.rows;
     fill(firstRow);
-    this.rowPack.fill(no, firstRow, firstRow + count);
     this.packNames.push(pack);
+    this.packFirstRows.push(firstRow);
     this.packRows.set(pack, { size, blobCount: count, no, firstRow });
     this.rows += count;
     for (let row = firstRow; row < this.rows; row++) this.insert(row);
@@ -168,6 +170,7 @@ export class MasterIndex implements BlobIndex {
   private setRow(row: number, idOk: boolean, type: BlobType, offset: number, length: number, rawLength: number): void {
     if (!idOk) throw new IntegrityError('index', 'a blob id is not 64 hex digits');
     this.rowType[row] = BLOB_TYPES[type];
+    if (offset > 0xffffffff && this.rowOffset instanceof Uint32Array) this.rowOffset = Float64Array.from(this.rowOffset);
     this.rowOffset[row] = offset;
     this.rowLength[row] = length;
     this.rowRaw[row] = rawLength;
@@ -198,7 +201,7 @@ export class MasterIndex implements BlobIndex {
   }
 
   private packOfRow(row: number): string | undefined {
-    return row < 0 ? undefined : this.packNames[this.rowPack[row]!];
+    return row < 0 ? undefined : this.packNames[this.packNoOf(row)];
   }
 
   /** Every entry of a pack in pack order, duplicates of blobs held elsewhere included (prune needs them). */
@@ -270,6 +273,7 @@ export class MasterIndex implements BlobIndex {
    */
   retain(keepPack: (pack: string) => boolean, dropFiles: Iterable<string>): void {
     const names: string[] = [];
+    const firstRows: number[] = [];
     const renumbered = new Map<number, number>();
     let write = 0;
     for (let no = 0; no < this.packNames.length; no++) {
@@ -280,13 +284,14 @@ export class MasterIndex implements BlobIndex {
         continue;
       }
       if (p.firstRow !== write) this.moveRows(p.firstRow, p.blobCount, write);
-      this.rowPack.fill(names.length, write, write + p.blobCount);
+      firstRows.push(write);
       renumbered.set(no, names.length);
       this.packRows.set(name, { size: p.size, blobCount: p.blobCount, no: names.length, firstRow: write });
       names.push(name);
       write += p.blobCount;
     }
     this.packNames = names;
+    this.packFirstRows = firstRows;
     this.rows = write;
     for (const f of dropFiles) {
       this.files.delete(f);
@@ -314,11 +319,11 @@ export class MasterIndex implements BlobIndex {
     for (const [f, nos] of this.filePacks) c.filePacks.set(f, nos);
     for (const [k, v] of this.packRows) c.packRows.set(k, v);
     c.packNames = [...this.packNames];
+    c.packFirstRows = [...this.packFirstRows];
     c.rows = this.rows;
     c.distinct = this.distinct;
     growShared(c.shared.ids, this.ids.length);
     c.ids.set(this.ids);
-    c.rowPack = this.rowPack.slice();
     c.rowOffset = this.rowOffset.slice();
     c.rowLength = this.rowLength.slice();
     c.rowRaw = this.rowRaw.slice();
@@ -337,6 +342,8 @@ export class MasterIndex implements BlobIndex {
   toParts(): Buffer[] {
     const head = Buffer.from(
       JSON.stringify({
+        layout: CACHE_LAYOUT,
+        offsetBytes: this.rowOffset.BYTES_PER_ELEMENT,
         files: [...this.files],
         filePacks: [...this.files].map((f) => this.filePacks.get(f) ?? null),
         packs: this.packNames.map((name) => {
@@ -352,7 +359,6 @@ export class MasterIndex implements BlobIndex {
       head,
       u32(n),
       this.ids.subarray(0, n * ID_BYTES),
-      this.rowPack.subarray(0, n),
       this.rowOffset.subarray(0, n),
       this.rowLength.subarray(0, n),
       this.rowRaw.subarray(0, n),
@@ -371,15 +377,17 @@ export class MasterIndex implements BlobIndex {
       at += length;
       return part;
     };
-    const head = JSON.parse(take(take(4).readUInt32LE(0)).toString('utf8')) as { files?: unknown; filePacks?: unknown; packs?: unknown };
+    const head = JSON.parse(take(take(4).readUInt32LE(0)).toString('utf8')) as { layout?: unknown; offsetBytes?: unknown; files?: unknown; filePacks?: unknown; packs?: unknown };
+    // A cache of another layout is read as none: the index is built from the index files again.
+    if (head.layout !== CACHE_LAYOUT) throw new Error('index cache is of another layout');
     const rows = take(4).readUInt32LE(0);
-    if (!Array.isArray(head.files) || !Array.isArray(head.packs)) throw new Error('index cache header is malformed');
+    if (!Array.isArray(head.files) || !Array.isArray(head.packs) || (head.offsetBytes !== 4 && head.offsetBytes !== 8)) throw new Error('index cache header is malformed');
     const index = new MasterIndex();
     index.reserve(rows);
+    if (head.offsetBytes === 8) index.rowOffset = new Float64Array(index.rowOffset.length);
     // Copied into fresh arrays: a Float64Array needs an aligned buffer.
     index.ids.set(take(rows * ID_BYTES));
-    new Uint8Array(index.rowPack.buffer).set(take(rows * 4));
-    new Uint8Array(index.rowOffset.buffer).set(take(rows * 8));
+    new Uint8Array(index.rowOffset.buffer).set(take(rows * head.offsetBytes));
     new Uint8Array(index.rowLength.buffer).set(take(rows * 4));
     new Uint8Array(index.rowRaw.buffer).set(take(rows * 4));
     new Uint8Array(index.rowType.buffer).set(take(rows));
@@ -390,11 +398,12 @@ export class MasterIndex implements BlobIndex {
       const [name, size, blobCount] = p as [string, number, number];
       index.packRows.set(name, { size, blobCount, no: index.packNames.length, firstRow });
       index.packNames.push(name);
+      index.packFirstRows.push(firstRow);
       firstRow += blobCount;
     }
     if (firstRow !== rows) throw new Error('index cache rows and packs disagree');
     for (let row = 0; row < rows; row++) {
-      if (index.rowPack[row]! >= index.packNames.length || BLOB_TYPE_BY_CODE[index.rowType[row]!] === undefined) throw new Error('index cache row is malformed');
+      if (BLOB_TYPE_BY_CODE[index.rowType[row]!] === undefined) throw new Error('index cache row is malformed');
     }
     for (const [i, f] of (head.files as unknown[]).entries()) {
       if (typeof f !== 'string') throw new Error('index cache file list is malformed');
@@ -416,12 +425,24 @@ export class MasterIndex implements BlobIndex {
 
   private location(row: number): BlobLocation {
     return {
-      pack: this.packNames[this.rowPack[row]!]!,
+      pack: this.packNames[this.packNoOf(row)]!,
       type: BLOB_TYPE_BY_CODE[this.rowType[row]!]!,
       offset: this.rowOffset[row]!,
       length: this.rowLength[row]!,
       rawLength: this.rowRaw[row]!,
     };
+  }
+
+  /** The number of the pack holding `row`: the last pack whose first row is at most `row` (an empty pack's first row is its successor's). */
+  private packNoOf(row: number): number {
+    let lo = 0;
+    let hi = this.packFirstRows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.packFirstRows[mid]! <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   private idHex(row: number): string {
@@ -478,11 +499,10 @@ export class MasterIndex implements BlobIndex {
 
   private reserve(more: number): void {
     const need = this.rows + more;
-    if (need <= this.rowPack.length) return;
-    let cap = Math.max(1024, this.rowPack.length);
+    if (need <= this.rowLength.length) return;
+    let cap = Math.max(1024, this.rowLength.length);
     while (cap < need) cap *= 2;
     growShared(this.shared.ids, cap * ID_BYTES);
-    this.rowPack = grow(this.rowPack, cap);
     this.rowOffset = grow(this.rowOffset, cap);
     this.rowLength = grow(this.rowLength, cap);
     this.rowRaw = grow(this.rowRaw, cap);
@@ -491,6 +511,12 @@ export class MasterIndex implements BlobIndex {
 }
 
 const FIRST_SLOTS = 16;
+/**
+ * The local cache's layout (`toBytes`). 2: no pack number for each row (a row's pack follows from
+ * the pack list), offsets in 32 bits unless a blob lies past 4 GiB. Together 8 of about 60 bytes a
+ * blob, in memory and on disk.
+ */
+const CACHE_LAYOUT = 2;
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);

@@ -214,3 +214,61 @@ test('a chunk list is looked up in place: every id at its offset, and an offset 
   assert.equal(index.hasAll(list), true);
   assert.equal(index.hasAll(ChunkList.ofBytes(Buffer.concat([ids[0]!, Buffer.from(hexId(9), 'hex')]))), false);
 });
+
+test('a blob past 4 GiB in a large pack keeps its offset, through the cache, and the rows before it theirs', () => {
+  const index = new MasterIndex();
+  index.addFile('small', indexFile([{ pack: 1, blobs: [1, 2, 3] }]));
+  const before = index.get(hexId(2))!;
+  const big: IndexFile = {
+    v: 1,
+    packs: [{ id: packId(2), size: 2 ** 33, blobs: [{ id: hexId(10), type: 'data', offset: 2 ** 32 + 12_345, length: 100, rawLength: 80 }, { id: hexId(11), type: 'data', offset: 7, length: 100, rawLength: 80 }] }],
+    supersedes: [],
+  };
+  index.addFile('big', big);
+  for (const copy of [index, MasterIndex.fromBytes(index.toBytes()), index.clone()]) {
+    assert.equal(copy.get(hexId(10))!.offset, 2 ** 32 + 12_345);
+    assert.equal(copy.get(hexId(11))!.offset, 7);
+    assert.deepEqual(copy.get(hexId(2)), before);
+    assert.equal(copy.packOf(hexId(10)), packId(2));
+  }
+});
+
+test('each row names its own pack, with empty packs between, after growth and after prune moved the rows', () => {
+  const index = new MasterIndex();
+  let blob = 0;
+  for (let p = 0; p < 300; p++) {
+    // Every fifth pack is empty; the others hold 1 to 40 blobs.
+    const count = p % 5 === 0 ? 0 : 1 + (p % 40);
+    index.addFile(`f${p}`, indexFile([{ pack: p, blobs: Array.from({ length: count }, () => blob++) }]));
+  }
+  const packOfBlob = (b: number) => {
+    let n = 0;
+    for (let p = 0; p < 300; p++) {
+      const count = p % 5 === 0 ? 0 : 1 + (p % 40);
+      if (b < n + count) return p;
+      n += count;
+    }
+    throw new Error('no such blob');
+  };
+  for (let b = 0; b < blob; b++) assert.equal(index.packOf(hexId(b)), packId(packOfBlob(b)));
+  index.retain((pack) => pack !== packId(1) && pack !== packId(101), ['f1', 'f101']);
+  for (let b = 0; b < blob; b++) {
+    const p = packOfBlob(b);
+    assert.equal(index.packOf(hexId(b)), p === 1 || p === 101 ? undefined : packId(p));
+  }
+  const back = MasterIndex.fromBytes(index.toBytes());
+  for (let b = 0; b < blob; b += 7) assert.equal(back.packOf(hexId(b)), index.packOf(hexId(b)));
+});
+
+test('an index cache of another layout is refused, so the index is built from the index files again', () => {
+  const index = new MasterIndex();
+  index.addFile('f', indexFile([{ pack: 1, blobs: [1, 2] }]));
+  const bytes = index.toBytes();
+  const headLength = bytes.readUInt32LE(0);
+  const head = JSON.parse(bytes.subarray(4, 4 + headLength).toString('utf8')) as Record<string, unknown>;
+  delete head.layout; // as the first layout wrote it
+  const older = Buffer.from(JSON.stringify(head));
+  const lengthPrefix = Buffer.alloc(4);
+  lengthPrefix.writeUInt32LE(older.length);
+  assert.throws(() => MasterIndex.fromBytes(Buffer.concat([lengthPrefix, older, bytes.subarray(4 + headLength)])), /another layout/);
+});
