@@ -60,20 +60,26 @@ function idAt(ids: Uint8Array, row: number, bytes: Uint8Array, at: number): bool
 }
 
 /**
- * Room reserved for the ids and for the table: address space only, until grown (4 GiB each, 134
- * million ids; a 3 GiB export has 220,000).
+ * The most blobs an index holds: 33.5 million, a repository of 128 GiB in database pages alone (the
+ * 3 GiB export has 220,000). Growable buffers reserve their largest size as address space at once
+ * (committed only as they grow), and Electron keeps every buffer in a sandbox of 1 TiB: 1.25 GiB an
+ * index, not 8 for the largest the format allows.
  */
-const MAX_BYTES = 2 ** 32;
+export const MAX_INDEXED_BLOBS = 2 ** 25;
 
-/** An empty shared buffer that grows in place up to MAX_BYTES. */
-export function growableShared(): SharedArrayBuffer {
-  return new SharedArrayBuffer(0, { maxByteLength: MAX_BYTES });
+/** The index's buffers, empty, each growing in place up to what MAX_INDEXED_BLOBS needs (a table at most half full). */
+export function growableIdBuffers(): IndexedIdBuffers {
+  return {
+    ids: new SharedArrayBuffer(0, { maxByteLength: MAX_INDEXED_BLOBS * ID_BYTES }),
+    slots: new SharedArrayBuffer(0, { maxByteLength: MAX_INDEXED_BLOBS * 2 * 4 }),
+    moves: new SharedArrayBuffer(4),
+  };
 }
 
 /** Grows `buffer` to `bytes`, or says plainly that the index outgrew what it can hold. */
 export function growShared(buffer: SharedArrayBuffer, bytes: number): void {
   if (bytes <= buffer.byteLength) return;
-  if (bytes > buffer.maxByteLength) throw new RangeError(`the index cannot hold more than ${buffer.maxByteLength / ID_BYTES} blobs`);
+  if (bytes > buffer.maxByteLength) throw new RangeError(`the index cannot hold more than ${MAX_INDEXED_BLOBS} blobs: this repository needs splitting into smaller ones`);
   buffer.grow(bytes);
 }
 

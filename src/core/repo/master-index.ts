@@ -15,7 +15,7 @@ import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
-import { findIdRow, growableShared, growShared, type IndexedIdBuffers } from './indexed-ids.js';
+import { findIdRow, growableIdBuffers, growShared, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 
 export interface PackInfo {
@@ -72,7 +72,7 @@ export class MasterIndex implements BlobIndex {
   private rows = 0;
   private distinct = 0;
   /** Ids and table as the workers are handed them: the buffers never change, they only grow. */
-  private readonly shared: IndexedIdBuffers = { ids: growableShared(), slots: growableShared(), moves: new SharedArrayBuffer(4) };
+  private readonly shared: IndexedIdBuffers = growableIdBuffers();
   /** Views that grow with the shared buffers. */
   private readonly ids = new Uint8Array(this.shared.ids);
   /** 32 bits, widened when a pack written by another client holds a blob past 4 GiB. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { IndexedIds } from '../../../src/core/repo/indexed-ids.js';
+import { growShared, IndexedIds, MAX_INDEXED_BLOBS } from '../../../src/core/repo/indexed-ids.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
 
 const id = (n: number) => createHash('sha256').update(`blob ${n}`).digest();
@@ -63,4 +63,14 @@ test('an index read back from its cache bytes is shared as well', () => {
   const back = MasterIndex.fromBytes(index.toBytes());
   const view = IndexedIds.attach(back.sharedIds());
   for (let n = 0; n < 300; n++) assert.equal(view.has(id(n)), true);
+});
+
+test('an index past its most blobs says so plainly; the reservation is what that many need', () => {
+  const buffers = new MasterIndex().sharedIds();
+  assert.equal(buffers.ids.maxByteLength, MAX_INDEXED_BLOBS * 32);
+  assert.equal(buffers.slots.maxByteLength, MAX_INDEXED_BLOBS * 2 * 4, 'a table at most half full');
+  const full = new SharedArrayBuffer(64, { maxByteLength: 64 });
+  growShared(full, 32); // never shrinks
+  assert.equal(full.byteLength, 64);
+  assert.throws(() => growShared(full, 128), new RegExp(`cannot hold more than ${MAX_INDEXED_BLOBS} blobs`));
 });
