@@ -486,9 +486,13 @@ export class MasterIndex implements BlobIndex {
       table[s] = row + 1;
     }
     Atomics.add(this.moves, 0, 1);
-    growShared(this.shared.slots, size * 4);
-    this.slots.set(table);
-    Atomics.add(this.moves, 0, 1);
+    try {
+      growShared(this.shared.slots, size * 4);
+      this.slots.set(table);
+    } finally {
+      // Even again, also when the table could not grow (a worker's lookup would wait for ever).
+      Atomics.add(this.moves, 0, 1);
+    }
   }
 
   private idEquals(row: number, id: Uint8Array, at: number): boolean {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { growShared, IndexedIds, MAX_INDEXED_BLOBS } from '../../../src/core/repo/indexed-ids.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
 
@@ -73,4 +75,26 @@ test('an index past its most blobs says so plainly; the reservation is what that
   growShared(full, 32); // never shrinks
   assert.equal(full.byteLength, 64);
   assert.throws(() => growShared(full, 128), new RegExp(`cannot hold more than ${MAX_INDEXED_BLOBS} blobs`));
+});
+
+test('a worker reading while the index grows and its table is filled again never misses an id it held, nor finds one it did not', async () => {
+  const index = new MasterIndex();
+  addPack(index, 0, 0, 2000);
+  const held = Array.from({ length: 2000 }, (_, n) => id(n));
+  const absent = Array.from({ length: 500 }, (_, n) => id(1_000_000 + n));
+  const reader = new Worker(new URL('../../helpers/indexed-ids-reader.js', import.meta.url), { workerData: { buffers: index.sharedIds(), held, absent } });
+  try {
+    await once(reader, 'message'); // ready
+    // 120,000 ids more, a pack at a time: the ids grow and the table doubles six times while the worker reads.
+    for (let pack = 1; pack <= 60; pack++) {
+      addPack(index, pack, 2000 * pack, 2000 * (pack + 1));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    reader.postMessage('stop');
+    const [result] = (await once(reader, 'message')) as [{ rounds: number; missed: number; found: number }];
+    assert.ok(result.rounds > 1, `the worker read while the index grew (${result.rounds} rounds)`);
+    assert.deepEqual({ missed: result.missed, found: result.found }, { missed: 0, found: 0 });
+  } finally {
+    await reader.terminate();
+  }
 });
