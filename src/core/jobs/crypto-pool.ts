@@ -9,6 +9,7 @@ import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
 import type { IndexedIdBuffers } from '../repo/indexed-ids.js';
 import type { BatchBlobs } from './batch-blobs.js';
+import { transferable } from './transferable.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 
 /**
@@ -132,7 +133,7 @@ export class CryptoPool {
 
   /** Seals one blob with a known id into a worker's pack; `data` is moved. */
   async packPut(type: BlobType, id: Buffer, data: Buffer, compress: boolean, spare: ArrayBuffer[] = []): Promise<PackMessage[]> {
-    const ab = ownArrayBuffer(data);
+    const ab = transferable(data);
     const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: ab, compress, spare }, [ab, ...spare])) as Extract<CryptoResponse, { op: 'packs' }>;
     return res.packs;
   }
@@ -145,7 +146,7 @@ export class CryptoPool {
   }
 
   async open(type: BlobType, idHex: string, sealed: Buffer, rawLength: number, object: string, opts: OpenOptions = {}): Promise<Buffer> {
-    const ab = ownArrayBuffer(sealed);
+    const ab = transferable(sealed);
     const res = await this.request(
       { op: 'open', type, id: new Uint8Array(Buffer.from(idHex, 'hex')), sealed: ab, rawLength, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true },
       [ab],
@@ -159,7 +160,7 @@ export class CryptoPool {
    * `objects` name the packs `blobs.sources` points to, for messages.
    */
   async openBatch(sealed: Buffer, blobs: BatchBlobs, objects: string[], opts: OpenOptions = {}): Promise<Buffer> {
-    const ab = ownArrayBuffer(sealed);
+    const ab = transferable(sealed);
     return this.requestOpenBatch({ op: 'open-batch', sealed: ab, blobs, objects, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true });
   }
 
@@ -180,7 +181,7 @@ export class CryptoPool {
 
   /** SHA-256 over parts; the parts are moved to the worker and handed back. */
   async sha256(parts: Buffer[]): Promise<{ hex: string; parts: Buffer[] }> {
-    const abs = parts.map(ownArrayBuffer);
+    const abs = parts.map(transferable);
     const res = (await this.request({ op: 'sha256', parts: abs }, abs)) as Extract<CryptoResponse, { op: 'sha256' }>;
     return { hex: res.hex, parts: res.parts.map((p) => Buffer.from(p)) };
   }
@@ -194,12 +195,4 @@ export class CryptoPool {
     for (const p of this.pending.values()) p.reject(new Error('the crypto workers were stopped'));
     this.pending.clear();
   }
-}
-
-/** The buffer's own ArrayBuffer when it spans it exactly; otherwise a copy (never transfer the shared pool). */
-function ownArrayBuffer(b: Buffer): ArrayBuffer {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer && b.byteLength > 4096) return b.buffer;
-  const ab = new ArrayBuffer(b.length);
-  new Uint8Array(ab).set(b);
-  return ab;
 }

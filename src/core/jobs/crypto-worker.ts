@@ -13,6 +13,7 @@ import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 import { InPlaceRoom } from './batch-blobs.js';
 import { SealedInRun } from './sealed-in-run.js';
+import { transferable } from './transferable.js';
 import { YoungGarbage } from './young-garbage.js';
 
 
@@ -110,7 +111,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       if (req.verifyId && !blobId(idKeyBuf, plain).equals(Buffer.from(req.id))) {
         return { res: { op: 'error', kind: 'integrity', object: req.object, message: `blob ${Buffer.from(req.id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
       }
-      const owned = req.returnData ? toOwned(plain) : new ArrayBuffer(0);
+      const owned = req.returnData ? transferable(plain) : new ArrayBuffer(0);
       return { res: { op: 'open', data: owned }, transfer: [owned] };
     }
     case 'open-batch': {
@@ -231,13 +232,6 @@ function openedBytes(req: CryptoRequest): number {
     case 'sha256':
       return 0;
   }
-}
-
-function toOwned(b: Buffer): ArrayBuffer {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
-  const ab = new ArrayBuffer(b.length);
-  new Uint8Array(ab).set(b);
-  return ab;
 }
 
 parentPort!.on('message', (msg: Envelope) => {
