@@ -384,6 +384,7 @@ class TreeWalker {
         const data = block.subarray(0, bytesRead);
         if (!chunker) {
           chunker = new FileChunker(chunkMethodFor(data), this.gear, data, scanner);
+          ids.expect(chunker.chunksFor(stat.size));
           compress = worthCompressing(data) && maybeCompressView(data.subarray(0, COMPRESS_PROBE_BYTES), DATA_LEVEL).flag !== FLAG_STORED;
         }
         chunker.feed(data, sink, READ_BLOCKS);

@@ -58,6 +58,11 @@ export class FileChunker {
     this.fixedBytes = sqliteChunkBytes(head);
   }
 
+  /** How many chunks a file of `size` bytes makes, where that is known before it is read (fixed-size pages); else 0. */
+  chunksFor(size: number): number {
+    return this.cutter ? 0 : Math.ceil(size / this.fixedBytes);
+  }
+
   /**
    * Feeds the next block of the file and hands each chunk it completes to
    * `sink` as the pieces it spans (the tail of an earlier block, then a part

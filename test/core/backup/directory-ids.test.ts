@@ -48,3 +48,22 @@ test('a directory with nothing to wait for settles at once; a failure rejects it
   ids.fail(new Error('second error'));
   await assert.rejects(done, /worker died/);
 });
+
+test('room expected for a database\'s pages is made once, and ids past it still fit', async () => {
+  const ids = new DirectoryIds();
+  ids.reserve(); // a small file before it
+  ids.expect(1000);
+  const slots = Array.from({ length: 1003 }, () => ids.reserve()); // three more than expected: the file grew while read
+  const answers = randomBytes(1004 * ID);
+  const done = ids.done();
+  for (let slot = 0; slot < 1004; slot++) ids.fill(slot, answers, slot * ID);
+  const all = await done;
+  assert.equal(slots.at(-1), 1003);
+  assert.deepEqual(Buffer.from(all), answers);
+  const exact = new DirectoryIds();
+  exact.expect(5000);
+  for (let i = 0; i < 5000; i++) exact.reserve();
+  const whole = exact.done();
+  for (let slot = 0; slot < 5000; slot++) exact.fill(slot, answers, (slot % 1004) * ID);
+  assert.equal((await whole).buffer.byteLength, 5000 * ID, 'one array of just the expected size, not grown by doubling');
+});

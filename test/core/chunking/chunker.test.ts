@@ -53,7 +53,9 @@ test('SQLite databases are cut into pages (at least 4 KiB), whatever the read si
     const chunks = chunk(db, 100_000);
     assert.deepEqual(chunks.map((c) => c.length), [chunkSize, chunkSize, chunkSize, chunkSize, chunkSize, 116], `page size ${pageSize}`);
     assert.deepEqual(chunk(db, 777).map((c) => c.length), chunks.map((c) => c.length));
+    assert.equal(new FileChunker('sqlite-pages', gear, db).chunksFor(db.length), chunks.length, 'a database\'s chunks are counted before it is read');
   }
+  assert.equal(new FileChunker('cdc', gear).chunksFor(10_000_000), 0, 'content-defined chunks are not known in number');
 });
 
 test('chunks own their memory, so they can be moved to a worker', () => {
