@@ -62,8 +62,8 @@ function idAt(ids: Uint8Array, row: number, bytes: Uint8Array, at: number): bool
 /**
  * The most blobs an index holds: 33.5 million, a repository of 128 GiB in database pages alone (the
  * 3 GiB export has 220,000). Growable buffers reserve their largest size as address space at once
- * (committed only as they grow), and Electron keeps every buffer in a sandbox of 1 TiB: 1.25 GiB an
- * index, not 8 for the largest the format allows.
+ * (committed only as they grow), and Electron keeps every buffer in a sandbox of 1 TiB: this is
+ * 1.25 GiB of address space an index (4 GiB a buffer, as first chosen, was 8).
  */
 export const MAX_INDEXED_BLOBS = 2 ** 25;
 
@@ -79,7 +79,7 @@ export function growableIdBuffers(): IndexedIdBuffers {
 /** Grows `buffer` to `bytes`, or says plainly that the index outgrew what it can hold. */
 export function growShared(buffer: SharedArrayBuffer, bytes: number): void {
   if (bytes <= buffer.byteLength) return;
-  if (bytes > buffer.maxByteLength) throw new RangeError(`the index cannot hold more than ${MAX_INDEXED_BLOBS} blobs: this repository needs splitting into smaller ones`);
+  if (bytes > buffer.maxByteLength) throw new RangeError(`the index cannot hold more than ${MAX_INDEXED_BLOBS} blobs: back up into a new repository from here on`);
   buffer.grow(bytes);
 }
 
