@@ -15,7 +15,7 @@ import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
-import { findIdRow, growableIdBuffers, growShared, type IndexedIdBuffers } from './indexed-ids.js';
+import { findIdRow, growableIdBuffers, growShared, idsView, slotsView, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 
 export interface PackInfo {
@@ -73,20 +73,20 @@ export class MasterIndex implements BlobIndex {
   private distinct = 0;
   /** Ids and table as the workers are handed them: the buffers never change, they only grow. */
   private readonly shared: IndexedIdBuffers = growableIdBuffers();
-  /** Views that grow with the shared buffers. */
-  private readonly ids = new Uint8Array(this.shared.ids);
+  /** Views of the shared buffers, made again as they grow (`growIds`, `growSlots`). */
+  private ids = idsView(this.shared.ids);
   /** 32 bits, widened when a pack written by another client holds a blob past 4 GiB. */
   private rowOffset: Uint32Array | Float64Array = new Uint32Array(0);
   private rowLength = new Uint32Array(0);
   private rowRaw = new Uint32Array(0);
   private rowType = new Uint8Array(0);
   /** Row + 1 of each distinct id's first entry; 0 is an empty slot. */
-  private readonly slots = new Int32Array(this.shared.slots);
+  private slots = slotsView(this.shared.slots);
   private readonly moves = new Int32Array(this.shared.moves);
   private readonly scratch = new Uint8Array(ID_BYTES);
 
   constructor() {
-    growShared(this.shared.slots, FIRST_SLOTS * 4);
+    this.growSlots(FIRST_SLOTS);
   }
 
   /** Packs by id, with their size and how many blob entries they hold. */
@@ -322,13 +322,13 @@ export class MasterIndex implements BlobIndex {
     c.packFirstRows = [...this.packFirstRows];
     c.rows = this.rows;
     c.distinct = this.distinct;
-    growShared(c.shared.ids, this.ids.length);
+    c.growIds(this.ids.length);
     c.ids.set(this.ids);
     c.rowOffset = this.rowOffset.slice();
     c.rowLength = this.rowLength.slice();
     c.rowRaw = this.rowRaw.slice();
     c.rowType = this.rowType.slice();
-    growShared(c.shared.slots, this.slots.byteLength);
+    c.growSlots(this.slots.length);
     c.slots.set(this.slots);
     return c;
   }
@@ -418,7 +418,7 @@ export class MasterIndex implements BlobIndex {
     // The table at its final size at once: growing it by doubling rehashed every id a dozen times.
     let slots = index.slots.length;
     while ((rows + 1) * 2 > slots) slots *= 2;
-    growShared(index.shared.slots, slots * 4);
+    index.growSlots(slots);
     for (let row = 0; row < rows; row++) index.insert(row);
     return index;
   }
@@ -487,7 +487,7 @@ export class MasterIndex implements BlobIndex {
     }
     Atomics.add(this.moves, 0, 1);
     try {
-      growShared(this.shared.slots, size * 4);
+      this.growSlots(size);
       this.slots.set(table);
     } finally {
       // Even again, also when the table could not grow (a worker's lookup would wait for ever).
@@ -501,12 +501,22 @@ export class MasterIndex implements BlobIndex {
     return true;
   }
 
+  private growIds(bytes: number): void {
+    growShared(this.shared.ids, bytes);
+    this.ids = idsView(this.shared.ids);
+  }
+
+  private growSlots(count: number): void {
+    growShared(this.shared.slots, count * 4);
+    this.slots = slotsView(this.shared.slots);
+  }
+
   private reserve(more: number): void {
     const need = this.rows + more;
     if (need <= this.rowLength.length) return;
     let cap = Math.max(1024, this.rowLength.length);
     while (cap < need) cap *= 2;
-    growShared(this.shared.ids, cap * ID_BYTES);
+    this.growIds(cap * ID_BYTES);
     this.rowOffset = grow(this.rowOffset, cap);
     this.rowLength = grow(this.rowLength, cap);
     this.rowRaw = grow(this.rowRaw, cap);
