@@ -37,7 +37,6 @@ wait_for() {
   done
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_daemon() { # NAME COMMAND...
   local name=$1; shift
@@ -57,11 +56,49 @@ stop_pidfile() { # PIDFILE [SIGNAL]
   rm -f "$f"
 }
 
+# The gateway itself answers on PORT: an HTTP status line, not just an open port. Between choosing
+# a free port and the gateway binding it (seconds, while the OSD starts), a daemon of another
+# cluster started beside this one may take the port; its messenger then answered a test's S3
+# requests with its own banner ("Expected HTTP/" in the client).
+gateway_answers() ( # in a subshell: a connection that fails must not end the script
+  line=''
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+  printf 'GET / HTTP/1.0\r\n\r\n' >&3
+  IFS= read -r -t 5 line <&3 || true
+  [[ $line == HTTP/* ]]
+)
+
+# Starts the gateway on the port in rgw.port and waits until it answers there; fails at once when it
+# exits (the port was taken), or after a minute.
 start_gateway() {
-  local port; port=$(cat "$DIR/rgw.port")
+  local port pid deadline=$((SECONDS + 60))
+  port=$(cat "$DIR/rgw.port")
   start_daemon rgw radosgw -f -c "$DIR/ceph.conf" -n client.rgw \
     --rgw-frontends "beast endpoint=127.0.0.1:$port"
-  wait_for 60 "the S3 gateway on port $port" port_open "$port"
+  pid=$(cat "$DIR/rgw.pid")
+  until gateway_answers "$port" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "radosgw.sh: the gateway exited (port $port taken?); last log lines:" >&2
+      tail -n 5 "$DIR/log/rgw.out" >&2 2>/dev/null || true
+      return 1
+    fi
+    if ((SECONDS >= deadline)); then
+      echo "radosgw.sh: timed out waiting for the S3 gateway on port $port; last log lines:" >&2
+      tail -n 20 "$DIR"/log/*.log >&2 2>/dev/null || true
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+# The first start: a free port, and another if the gateway cannot have it.
+start_gateway_on_a_free_port() {
+  for _ in 1 2 3; do
+    free_port >"$DIR/rgw.port"
+    start_gateway && return 0
+    stop_pidfile "$DIR/rgw.pid"
+  done
+  die "the S3 gateway did not start on any of three ports"
 }
 
 cmd=${1:-}; DIR=${2:-}
@@ -75,8 +112,7 @@ start)
   if [ -e "$DIR" ] && [ -n "$(ls -A "$DIR")" ]; then die "$DIR is not empty"; fi
   mkdir -p "$DIR"/log "$DIR"/run "$DIR"/mon.a "$DIR"/osd.0 "$DIR"/rgw
   DIR=$(cd "$DIR" && pwd)
-  mon_port=$(free_port); rgw_port=$(free_port)
-  echo "$rgw_port" >"$DIR/rgw.port"
+  mon_port=$(free_port)
   fsid=$(cat /proc/sys/kernel/random/uuid)
   cat >"$DIR/ceph.conf" <<CONF
 [global]
@@ -132,7 +168,8 @@ CONF
   ceph-osd "${conf[@]}" -i 0 --mkfs >>"$DIR/log/setup.out" 2>&1
   start_daemon osd ceph-osd -f "${conf[@]}" -i 0
   wait_for 60 "the OSD" bash -c "timeout 5 ceph -c '$DIR/ceph.conf' osd dump | grep -q '^osd.0 up'"
-  start_gateway
+  start_gateway_on_a_free_port
+  rgw_port=$(cat "$DIR/rgw.port")
   access=$(head -c 15 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
   secret=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n')
   timeout 60 radosgw-admin "${conf[@]}" user create --uid=chatsafe --display-name=chatsafe \
