@@ -23,11 +23,18 @@ free_port() {
   node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
-# wait_for SECONDS DESCRIPTION COMMAND...
+# wait_for SECONDS DESCRIPTION [--while PID] COMMAND...
+# With --while, stops waiting at once when that process has exited.
 wait_for() {
-  local secs=$1 what=$2; shift 2
+  local secs=$1 what=$2 pid=''; shift 2
+  if [ "${1:-}" = --while ]; then pid=$2; shift 2; fi
   local deadline=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "radosgw.sh: $what exited before it was ready; last log lines:" >&2
+      tail -n 5 "$DIR"/log/*.out >&2 2>/dev/null || true
+      return 1
+    fi
     if ((SECONDS >= deadline)); then
       echo "radosgw.sh: timed out waiting for $what; last log lines:" >&2
       tail -n 20 "$DIR"/log/*.log >&2 2>/dev/null || true
@@ -71,24 +78,10 @@ gateway_answers() ( # in a subshell: a connection that fails must not end the sc
 # Starts the gateway on the port in rgw.port and waits until it answers there; fails at once when it
 # exits (the port was taken), or after a minute.
 start_gateway() {
-  local port pid deadline=$((SECONDS + 60))
-  port=$(cat "$DIR/rgw.port")
+  local port; port=$(cat "$DIR/rgw.port")
   start_daemon rgw radosgw -f -c "$DIR/ceph.conf" -n client.rgw \
     --rgw-frontends "beast endpoint=127.0.0.1:$port"
-  pid=$(cat "$DIR/rgw.pid")
-  until gateway_answers "$port" 2>/dev/null; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "radosgw.sh: the gateway exited (port $port taken?); last log lines:" >&2
-      tail -n 5 "$DIR/log/rgw.out" >&2 2>/dev/null || true
-      return 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "radosgw.sh: timed out waiting for the S3 gateway on port $port; last log lines:" >&2
-      tail -n 20 "$DIR"/log/*.log >&2 2>/dev/null || true
-      return 1
-    fi
-    sleep 0.3
-  done
+  wait_for 60 "the S3 gateway on port $port" --while "$(cat "$DIR/rgw.pid")" gateway_answers "$port"
 }
 
 # The first start: a free port, and another if the gateway cannot have it.

@@ -318,7 +318,7 @@ class TreeWalker {
         for (const child of listFolder(path)) {
           nodes.push(await this.entry(child, childOf(path, child.name), previousChildren, childIds));
           if (this.largeFolderDone) {
-            // Its ids (5 MiB for the 3 GiB export's database, in an array grown to 8) were promoted
+            // Its ids (5 MiB for the 3 GiB export's database) were promoted
             // long before, and would stay resident as garbage until V8's next full collection.
             this.largeFolderDone = false;
             collectAllGarbage();

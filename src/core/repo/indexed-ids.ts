@@ -48,12 +48,13 @@ export function findIdRow(ids: Uint8Array, slots: Int32Array, bytes: Uint8Array,
   for (let s = idSlot(bytes, at, mask), n = 0; n < slots.length; s = (s + 1) & mask, n++) {
     const row = slots[s]! - 1;
     if (row < 0) return -1;
-    if (idAt(ids, row, bytes, at)) return row;
+    if (rowHoldsId(ids, row, bytes, at)) return row;
   }
   return -1;
 }
 
-function idAt(ids: Uint8Array, row: number, bytes: Uint8Array, at: number): boolean {
+/** Whether `row` of `ids` is the id at `bytes[at, at + 32)` (false for a row past the end). */
+export function rowHoldsId(ids: Uint8Array, row: number, bytes: Uint8Array, at: number): boolean {
   const o = row * ID_BYTES;
   if (o + ID_BYTES > ids.length) return false;
   for (let i = 0; i < ID_BYTES; i++) if (ids[o + i] !== bytes[at + i]) return false;

@@ -15,7 +15,7 @@ import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
-import { findIdRow, growableIdBuffers, growShared, idsView, slotsView, type IndexedIdBuffers } from './indexed-ids.js';
+import { findIdRow, growableIdBuffers, growShared, idsView, rowHoldsId, slotsView, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 
 export interface PackInfo {
@@ -470,7 +470,7 @@ export class MasterIndex implements BlobIndex {
         this.distinct++;
         return;
       }
-      if (this.idEquals(other, this.ids, row * ID_BYTES)) return; // a duplicate entry: the first stays the blob's location
+      if (rowHoldsId(this.ids, other, this.ids, row * ID_BYTES)) return; // a duplicate entry: the first stays the blob's location
     }
   }
 
@@ -493,12 +493,6 @@ export class MasterIndex implements BlobIndex {
       // Even again, also when the table could not grow (a worker's lookup would wait for ever).
       Atomics.add(this.moves, 0, 1);
     }
-  }
-
-  private idEquals(row: number, id: Uint8Array, at: number): boolean {
-    const o = row * ID_BYTES;
-    for (let i = 0; i < ID_BYTES; i++) if (this.ids[o + i] !== id[at + i]) return false;
-    return true;
   }
 
   private growIds(bytes: number): void {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, openSync, writeSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import type { BlobIndex } from '../../../src/core/repo/master-index.js';
 import { repoWithSource } from '../../helpers/repo.js';
-import { SQLITE_PAGE } from '../../helpers/sparse-database.js';
-import { pseudoRandomBytes } from '../../helpers/tmp.js';
+import { SQLITE_PAGE, writeDatabasePages } from '../../helpers/sparse-database.js';
 
 const PAGES = 12_000;
 const FAR = 10_000;
@@ -20,20 +19,6 @@ const seedOf = (page: number) => (page >= FAR ? page - FAR + 1 : page % 16 === 0
 /** Distinct pages, the header's among them: more than the 8192 ids a worker keeps before it first lets go of the indexed ones. */
 const DISTINCT = 1 + new Set(Array.from({ length: PAGES - 1 }, (_, i) => seedOf(i + 1))).size;
 
-/** A database whose pages repeat, near and far. */
-function writeRepeatingDatabase(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    const header = Buffer.alloc(SQLITE_PAGE);
-    header.write('SQLite format 3\0', 0, 'latin1');
-    header.writeUInt16BE(SQLITE_PAGE, 16);
-    writeSync(fd, header, 0, SQLITE_PAGE, 0);
-    for (let page = 1; page < PAGES; page++) writeSync(fd, pseudoRandomBytes(SQLITE_PAGE, seedOf(page)), 0, SQLITE_PAGE, page * SQLITE_PAGE);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Blob entries in all packs, repeats included. */
 function entries(index: BlobIndex): number {
   let n = 0;
@@ -43,7 +28,7 @@ function entries(index: BlobIndex): number {
 
 test('a chunk repeated across the packs of one backup is sealed once, and a stored one not again', async (t) => {
   const { src, repo } = await repoWithSource(t, {});
-  writeRepeatingDatabase(join(src, 'msgstore.db'));
+  writeDatabasePages(join(src, 'msgstore.db'), PAGES, seedOf); // its pages repeat, near and far
   // One worker: two may each seal a chunk whose first copy the other holds in a pack not yet written.
   const first = await backup(repo, { sources: [src], workers: 1 });
   let index = await repo.loadIndex();
