@@ -9,7 +9,6 @@ import { objectPath } from '../storage/backend.js';
 import { runLimited } from '../storage/common.js';
 import { ID_BYTES, shortHex, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
-import type { BlobIdSet } from '../repo/blob-id-set.js';
 import type { ChunkList } from '../repo/chunk-list.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
@@ -17,7 +16,8 @@ import type { Snapshot } from '../repo/snapshot.js';
 
 export interface SnapshotUsage {
   readonly trees: Set<string>;
-  readonly data: BlobIdSet;
+  /** Where each file's chunks go: a `BlobIdSet`, or prune's marks in the index. */
+  readonly data: { addAll(chunks: ChunkList): void };
 }
 
 export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex): Promise<void> {

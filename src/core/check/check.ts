@@ -12,7 +12,7 @@ import { ChatsafeError, isChatsafeError, throwIfCancelled } from '../errors.js';
 import { batchOf } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
-import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
+import { collectUsage } from '../backup/verify.js';
 import { shortHex } from '../crypto/ids.js';
 import { BlobIdSet } from '../repo/blob-id-set.js';
 import { IndexFileSchema, supersededIn, type IndexFile } from '../repo/index-file.js';
@@ -110,7 +110,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   for (const [name, file] of indexFiles) if (!superseded.has(name)) index.addFile(name, file);
 
   // snapshots and their trees
-  const usage: SnapshotUsage = { trees: new Set(), data: new BlobIdSet() };
+  const usage = { trees: new Set<string>(), data: new BlobIdSet() };
   const snapshotNames: string[] = [];
   for await (const info of backend.list('snapshots')) snapshotNames.push(info.name);
   for (const name of snapshotNames.sort()) {

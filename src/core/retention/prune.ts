@@ -20,9 +20,9 @@ import { batchOf } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
-import { collectUsage, type SnapshotUsage } from '../backup/verify.js';
-import { shortHex, type BlobKey } from '../crypto/ids.js';
-import { BlobIdSet } from '../repo/blob-id-set.js';
+import { collectUsage } from '../backup/verify.js';
+import { ID_BYTES, shortHex, type BlobKey } from '../crypto/ids.js';
+import type { ChunkList } from '../repo/chunk-list.js';
 import type { PackRecord } from '../repo/index-file.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import { PackBuilder } from '../repo/pack.js';
@@ -61,26 +61,30 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   const meter = new ProgressMeter(opts.onProgress, 'pruning');
   meter.done();
   const index = await repo.loadIndex();
-  const usage: SnapshotUsage = { trees: new Set(), data: new BlobIdSet() };
-  for (const s of await repo.listSnapshots()) await collectUsage(repo, index, s.snapshot, usage, opts.signal);
-  // Not merged into one set: for a chat database that is hundreds of thousands of ids again.
-  const isUsed = (id: string) => usage.data.has(id) || usage.trees.has(id);
-  function* used(): Generator<BlobKey> {
-    yield* usage.data;
-    for (const id of usage.trees) if (!usage.data.has(id)) yield id;
-  }
+  // The data blobs the kept snapshots use are marked in the index, a byte a blob (`BlobMarks`).
+  const trees = new Set<string>();
+  const data = index.newMarks();
+  const markAll = (chunks: ChunkList) => {
+    const bytes = chunks.bytes();
+    for (let at = 0; at < bytes.length; at += ID_BYTES) if (!data.markAt(bytes, at)) throw missingFromIndex(bytes.subarray(at, at + ID_BYTES));
+  };
+  for (const s of await repo.listSnapshots()) await collectUsage(repo, index, s.snapshot, { trees, data: { addAll: markAll } }, opts.signal);
+  const isUsed = (id: string) => data.has(id) || trees.has(id);
 
   const stored = new Map<string, number>();
   for await (const info of repo.backend.list('data')) stored.set(info.name, info.size);
 
   // The index resolves each blob to one pack: the bytes each pack serves to the kept snapshots
   // decide its fate, without listing the blobs of every pack.
-  const servedBytes = new Map<string, number>();
-  for (const id of used()) {
+  const servedBytes = data.bytesByPack();
+  for (const id of trees) {
+    if (data.has(id)) continue; // the same bytes are a data blob too, counted once
     const loc = index.get(id);
-    if (!loc) throw new IntegrityError(`blob ${shortHex(id)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
-    if (!stored.has(loc.pack)) throw new IntegrityError(objectPath('data', loc.pack), 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
+    if (!loc) throw missingFromIndex(id);
     servedBytes.set(loc.pack, (servedBytes.get(loc.pack) ?? 0) + loc.length);
+  }
+  for (const pack of servedBytes.keys()) {
+    if (!stored.has(pack)) throw new IntegrityError(objectPath('data', pack), 'is missing, and snapshots need it', 'Run `chatsafe check` before pruning; pruning now could lose data.');
   }
 
   const keep: string[] = [];
@@ -186,6 +190,10 @@ export async function pruneLocked(repo: Repository, opts: PruneOptions = {}): Pr
   });
   meter.done();
   return { packsDeleted: remove.length + rewrite.length, packsRewritten: rewrite.length, bytesFreed, indexFilesReplaced: replaced.length + leftovers.length };
+}
+
+function missingFromIndex(id: BlobKey): IntegrityError {
+  return new IntegrityError(`blob ${shortHex(id)}`, 'is used by a snapshot but missing from the index', 'Run `chatsafe check` before pruning; pruning now could lose data.');
 }
 
 /**

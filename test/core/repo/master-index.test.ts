@@ -272,3 +272,30 @@ test('an index cache of another layout is refused, so the index is built from th
   lengthPrefix.writeUInt32LE(older.length);
   assert.throws(() => MasterIndex.fromBytes(Buffer.concat([lengthPrefix, older, bytes.subarray(4 + headLength)])), /another layout/);
 });
+
+test("marks: a blob is marked at its first location, counted there once, and an id the index lacks is refused", () => {
+  const index = new MasterIndex();
+  // Blob 3 is in packs 1 and 2: it serves from pack 1, where `get` finds it.
+  index.addFile('a', indexFile([{ pack: 1, blobs: [1, 2, 3] }, { pack: 2, blobs: [3, 4] }, { pack: 3, blobs: [5] }]));
+  const marks = index.newMarks();
+  const ids = Buffer.from([hexId(3), hexId(4), hexId(3), hexId(99)].join(''), 'hex');
+  assert.equal(marks.markAt(ids, 0), true);
+  assert.equal(marks.markAt(ids, 32), true);
+  assert.equal(marks.markAt(ids, 64), true, 'a blob marked twice is still one blob');
+  assert.equal(marks.markAt(ids, 96), false, 'an id no index lists');
+  assert.equal(marks.markAt(ids, 100), false, 'an offset that is not a whole id');
+  for (const [n, marked] of [[1, false], [2, false], [3, true], [4, true], [5, false], [99, false]] as const) {
+    assert.equal(marks.has(hexId(n)), marked, `blob ${n}`);
+    assert.equal(marks.has(Buffer.from(hexId(n), 'hex')), marked, `blob ${n} as bytes`);
+  }
+  const length = (n: number) => index.get(hexId(n))!.length;
+  assert.deepEqual(
+    marks.bytesByPack(),
+    new Map([
+      [packId(1), length(3)],
+      [packId(2), length(4)],
+    ]),
+    'pack 3 serves nothing, and blob 3 counts for pack 1 only',
+  );
+  assert.equal(index.newMarks().has(hexId(3)), false, 'each set starts empty');
+});
