@@ -87,6 +87,12 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
   const parentTree = parent ? await repo.loadStoredTree(index, parent.snapshot.tree).catch(() => null) : null;
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
+  let alongsideDone = !opts.alongside;
+  const alongsideEnded = () => alongsideDone;
+  opts.alongside?.then(
+    () => (alongsideDone = true),
+    () => (alongsideDone = true),
+  );
   const pool = new CryptoPool(repo.keys, opts.workers, { indexedIds: index.sharedIds(), packTarget: PACK_TARGET_BYTES });
   const saver = new BlobSaver(repo, index, pool, opts.alongside);
   const walker = new TreeWalker(repo, index, saver, gearTable(repo.keys.chunker), meter, opts.signal);
@@ -99,6 +105,11 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
+      // Waiting for a catalog still being built: nothing of storing is needed until it comes, and
+      // this wait was most of a backup after the database grew (4-9 s of 11 at 3 GiB) at nearly
+      // its highest memory, the idle crypto worker alone holding 30 MiB (its heap, pack buffers).
+      // Storing the catalog starts a worker again (about 0.1 s).
+      if (!opts.catalogPath && !alongsideEnded()) await release(saver, pool, walker);
       const catalogPath = opts.catalogPath ?? (await opts.pendingCatalog!());
       if (catalogPath !== null) {
         saver.releaseLargeBatchBuffers();
@@ -150,7 +161,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
  * Writes out what is gathered and lets go of what storing held: the workers, this thread's read
  * blocks, and the batch and pack buffers kept for reuse (42 MiB in a first backup of the 3 GiB
  * export), with one full collection, since they were all promoted long ago and would otherwise
- * stay resident.
+ * stay resident. Storing more afterwards starts them again.
  */
 async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): Promise<void> {
   await saver.flush();
@@ -215,9 +226,10 @@ class TreeWalker {
   /**
    * The read blocks used in turn for every file (see READ_BLOCKS): the chunker keeps views of the
    * blocks an unfinished chunk spans instead of copying it. They are the gear scanner's blocks, in
-   * its memory, so chunking reads them where they are.
+   * its memory, so chunking reads them where they are. Made when a file is first read: a backup
+   * of an unchanged export reads none.
    */
-  private scanner: GearScanner | null;
+  private scanner: GearScanner | null = null;
   /** A folder of more than LIST_IDS chunks has just been listed: its caller collects (see `entry`). */
   private largeFolderDone = false;
 
@@ -228,11 +240,9 @@ class TreeWalker {
     private readonly gear: Uint32Array,
     private readonly meter: ProgressMeter,
     private readonly signal: AbortSignal | undefined,
-  ) {
-    this.scanner = new GearScanner(gear, READ_BLOCK_BYTES, READ_BLOCKS);
-  }
+  ) {}
 
-  /** After the last file: its read blocks go. */
+  /** Its read blocks go, until the next file needs them. */
   finish(): void {
     this.scanner = null;
   }
@@ -265,7 +275,7 @@ class TreeWalker {
     for (const e of entries) {
       if (e === null) continue;
       const node = e instanceof PendingFile ? e.node(all) : e;
-      nodes.push(inListing && node.type === 'file' ? this.withChunkLists(node) : node);
+      nodes.push(inListing && node.type === 'file' ? await this.withChunkLists(node) : node);
     }
     return nodes;
   }
@@ -275,7 +285,7 @@ class TreeWalker {
    * FORMAT.md §8). A file reused unread keeps the lists it has; one listed inline by an older
    * version gets lists now.
    */
-  private withChunkLists(node: FileNode): FileNode {
+  private async withChunkLists(node: FileNode): Promise<FileNode> {
     const n = node.content.length;
     if (n <= LIST_IDS || node.chunkLists) return node;
     const bytes = node.content.bytes();
@@ -286,6 +296,9 @@ class TreeWalker {
       // Distinct ids do not compress, and are stored as they are (FORMAT.md's 1/16 rule); a
       // database of mostly empty pages repeats one id, and its lists shrink.
       lists.push(this.saver.save('tree', list, true));
+      // One list at a time: sent all at once, the 3 GiB export's database's twenty lists were 5 MiB
+      // of copies in flight and 10 MiB of tree packs back, at the highest moment of the backup.
+      await this.saver.room();
     }
     return { ...node, chunkLists: ChunkList.ofHex(lists) };
   }
@@ -362,8 +375,7 @@ class TreeWalker {
     // round trip through the thread pool per open, read and close costs more than
     // the read itself. The loop still yields at every block (`room`), so progress,
     // worker answers and cancellation keep flowing.
-    const scanner = this.scanner;
-    if (!scanner) throw new Error('TreeWalker: a file after finish()');
+    const scanner = (this.scanner ??= new GearScanner(this.gear, READ_BLOCK_BYTES, READ_BLOCKS));
     let fd: number;
     try {
       fd = openSync(path, 'r');

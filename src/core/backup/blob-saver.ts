@@ -37,6 +37,8 @@ import type { DirectoryIds } from './directory-ids.js';
  */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
 const MAX_UNWRITTEN_BYTES = 3 * PACK_TARGET_BYTES;
+/** Whole blobs (`save`: listings, a large file's chunk lists) in flight beyond this wait for `room`. */
+const MAX_SAVED_IN_FLIGHT_BYTES = 256 * 1024;
 /** An index file for every 128 MiB of packs: how much an interrupted backup may have to store again. */
 const PACKS_PER_INDEX_FILE = (128 * 1024 * 1024) / PACK_TARGET_BYTES;
 /** An index file's JSON from this size on is collected once written (`saveIndexFile`). */
@@ -93,6 +95,8 @@ export class BlobSaver {
   /** Buffers of written packs, for the workers' next packs. */
   private readonly spareBuffers: ArrayBuffer[] = [];
   private batchesInFlight = 0;
+  /** Bytes of whole blobs (`save`) sent to a worker and not sealed yet. */
+  private savedInFlight = 0;
   private maxBatchesInFlight: number;
   private unwrittenBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
@@ -185,6 +189,8 @@ export class BlobSaver {
     const hex = id.toString('hex');
     if (this.index.has(hex) || this.pending.has(hex)) return hex;
     this.pending.add(hex);
+    const bytes = data.length;
+    this.savedInFlight += bytes;
     const job = this.pool
       .packPut(type, id, data, compress, this.takeSpares())
       .then((packs) => {
@@ -194,6 +200,7 @@ export class BlobSaver {
         this.error ??= e;
       })
       .finally(() => {
+        this.savedInFlight -= bytes;
         this.inFlight.delete(job);
         this.wake();
       });
@@ -207,7 +214,7 @@ export class BlobSaver {
 
   /** Resolves when there is room for more work in flight. */
   async room(): Promise<void> {
-    while ((this.batchesInFlight >= this.maxBatchesInFlight || this.unwrittenBytes > MAX_UNWRITTEN_BYTES) && !this.error) {
+    while ((this.batchesInFlight >= this.maxBatchesInFlight || this.savedInFlight > MAX_SAVED_IN_FLIGHT_BYTES || this.unwrittenBytes > MAX_UNWRITTEN_BYTES) && !this.error) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.throwIfFailed();

@@ -38,3 +38,22 @@ test('while other work shares the cores, a worker gets one batch at a time; two 
   assert.equal((await ids.done()).length, 3 * 32, 'every chunk got its id');
   assert.equal(saver.stats.newBlobs, 3);
 });
+
+test('whole blobs (a large file\'s chunk lists) wait for room one at a time, not all at once', async (t) => {
+  const { repo } = await repoWithSource(t, {});
+  const index = await repo.loadIndexForUpdate();
+  const pool = new CryptoPool(repo.keys, 1, { indexedIds: index.sharedIds(), packTarget: PACK_TARGET_BYTES });
+  t.after(() => pool.close());
+  const saver = new BlobSaver(repo, index, pool);
+
+  saver.save('tree', randomBytes(64 * 1024), true);
+  assert.equal(await settlesAtOnce(saver.room()), true, 'a listing of 64 KiB does not hold anything up');
+  const list = randomBytes(256 * 1024);
+  saver.save('tree', list, true);
+  const room = saver.room();
+  assert.equal(await settlesAtOnce(room), false, 'past 256 KiB in flight, the next waits for the worker');
+  await room;
+  assert.equal(await settlesAtOnce(saver.room()), true, 'sealed, there is room again');
+  await saver.flush();
+  assert.equal(saver.stats.newBlobs, 2);
+});
