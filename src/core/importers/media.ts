@@ -12,6 +12,7 @@ import { throwIfCancelled } from '../errors.js';
 import type { MediaRef } from '../catalog/types.js';
 import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
 import type { ReportCollector } from './report.js';
+import { SkeletonSet } from './skeleton-set.js';
 import type { ImportOptions } from './types.js';
 
 /** Where a source's media live and how the snapshot names them. */
@@ -93,7 +94,7 @@ export class RecentMap<K, V> {
  */
 export function rootResolver(root: MediaRoot): MediaResolver {
   let realRoot: string | undefined;
-  let listed: Set<string> | null | undefined;
+  let listed: SkeletonSet | null | undefined;
   const known = new RecentMap<string, ReturnType<MediaResolver>>(REMEMBERED_PATHS);
   return (rel) => {
     if (listed === undefined) listed = fileSkeletons(root.dir);
@@ -135,8 +136,8 @@ const ASCII = /^[\x00-\x7f]*$/;
  * somewhere (resolution may pass through a linked folder), a folder that
  * cannot be read, or more than MAX_LISTED entries.
  */
-export function fileSkeletons(dir: string): Set<string> | null {
-  const files = new Set<string>();
+export function fileSkeletons(dir: string): SkeletonSet | null {
+  const files = new SkeletonSet();
   const pending = [''];
   let entries = 0;
   while (pending.length > 0) {
