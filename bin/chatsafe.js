@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=1048576 node --single-threaded-gc --max-semi-space-size=2 --heap-growing-percent=20
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=1048576 node --single-threaded-gc --max-semi-space-size=2
 // The compiled CLI lives in dist/; `npm ci` builds it through the prepare script.
 //
 // --single-threaded-gc: V8 otherwise collects with helper threads (parallel scavenges, concurrent
@@ -13,15 +13,7 @@
 // same time (1 was 2.5% slower); a backup's crypto workers ask for the default back
 // (jobs/crypto-pool.ts), since they seal faster with it.
 //
-// --heap-growing-percent=20: after a full collection, V8 lets a heap grow by this share of what
-// stayed live before it collects again, where by default it lets it grow by half to four times as
-// much. A restore's plan is held to its end (about 400 bytes a file), and the larger it was, the
-// more garbage V8 let pile up beside it: a restore of the 3 GiB export peaked at 161-168 MiB with
-// its main heap at 29 MiB, 15 of them live; with the flag, at 146-151, in the same time (three and
-// two alternating runs each, 7.3-10.6 s either way). 10 was no lower. First backups of the 1 GiB
-// export: alike (136-142 against 139-142 MiB, 6.7-7.3 s against 7.0-9.6).
-//
-// V8 reads these only at start-up (setting them from inside the running process crashes it),
+// V8 reads both only at start-up (setting them from inside the running process crashes it),
 // hence this line; electron/start.mjs reads its options from here.
 //
 // MALLOC_MMAP_THRESHOLD_=1048576: glibc gives blocks of 1 MiB or more their own mapping, returned
