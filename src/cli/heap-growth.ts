@@ -9,10 +9,17 @@
  * 187-198 (four each), in the same time; a 3 GiB first backup 5-10 MiB lower,
  * for up to 1 CPU second more.
  *
- * Set by the backup command for its own process only, at run time (V8 reads
- * this value at each collection, unlike the options in bin/chatsafe.js): a
- * restore's main thread makes short-lived garbage for each of tens of
- * thousands of blobs, and took 0.45 CPU seconds more with it.
+ * A restore holds its plan (about 400 bytes a file) to its end, and the larger
+ * the plan, the more garbage V8 let pile up beside it: a restore of the 3 GiB
+ * export peaked at 161-168 MiB with 29 MiB of main heap, 15 of them live; with
+ * this, at 146-151 (three and two alternating runs). It once took a restore's
+ * main thread 0.45 CPU seconds more; five alternating restores of the 1 GiB
+ * export each now take as long either way (medians 3.5 and 3.7 s, 3.3 user
+ * seconds both), as did the 3 GiB ones.
+ *
+ * Set by the backup and restore commands for their own process, at run time
+ * (V8 reads this value at each collection, unlike the options in
+ * bin/chatsafe.js): other commands keep V8's default.
  */
 import { setFlagsFromString } from 'node:v8';
 

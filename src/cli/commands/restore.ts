@@ -3,6 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { restore } from '../../core/restore/restore.js';
 import type { Command } from '../command.js';
 import { formatBytes } from '../format.js';
+import { growHeapsSlowly } from '../heap-growth.js';
 import { printJson, type CliIO } from '../io.js';
 import { progressLine } from '../progress-line.js';
 import { openRepo, REPO_OPTIONS } from '../repo-access.js';
@@ -25,6 +26,7 @@ only once all of it was authenticated and written.`,
     if (!values.target) throw new UsageError('Where to? Pass --target DIR.');
     if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`);
     const ref = positionals[0] ?? 'latest';
+    growHeapsSlowly();
     if (!values.repo && ref.endsWith('.chatsafe')) {
       // Loaded only for a bundle: its format module brings zod, which a repository restore does not need.
       const { restoreBundleCommand } = await import('./restore-bundle.js');
