@@ -94,7 +94,6 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
 
   meter.setPhase('backing-up', { bytes: scan.bytes, files: scan.files });
   let alongsideDone = !opts.alongside;
-  const alongsideEnded = () => alongsideDone;
   opts.alongside?.then(
     () => (alongsideDone = true),
     () => (alongsideDone = true),
@@ -114,7 +113,7 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
       // this wait was most of a backup after the database grew (4-9 s of 11 at 3 GiB) at nearly
       // its highest memory, the idle crypto worker alone holding 30 MiB (its heap, pack buffers).
       // Storing the catalog starts a worker again (about 0.1 s).
-      if (!opts.catalogPath && !alongsideEnded()) await release(saver, pool, walker);
+      if (!opts.catalogPath && !alongsideDone) await release(saver, pool, walker);
       const catalogPath = opts.catalogPath ?? (await opts.pendingCatalog!());
       if (catalogPath !== null) {
         saver.releaseLargeBatchBuffers();
