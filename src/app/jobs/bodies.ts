@@ -11,6 +11,7 @@ import { checkBundle, restoreBundle } from '../../core/bundle/restore-bundle.js'
 import { checkRepository, checkWithoutKey } from '../../core/check/check.js';
 import { ChatsafeError, throwIfCancelled } from '../../core/errors.js';
 import { detectSource } from '../../core/importers/detect.js';
+import { growHeapsSlowly } from '../../core/jobs/heap-growth.js';
 import type { ProgressListener } from '../../core/jobs/progress.js';
 import { RootKey } from '../../core/keys/root-key.js';
 import { Repository, type Credential } from '../../core/repo/repository.js';
@@ -85,6 +86,7 @@ async function createRepo(req: RequestOf<'backup'>, ctx: JobContext): Promise<Re
 }
 
 const backupBody: Body<'backup'> = async (req, ctx) => {
+  growHeapsSlowly();
   const repo = withIndexCache(
     req.mode === 'create'
       ? await createRepo(req, ctx)
@@ -115,6 +117,7 @@ const detectBody: Body<'detect'> = async (req, ctx) => {
 };
 
 const restoreBody: Body<'restore'> = async (req, ctx) => {
+  growHeapsSlowly();
   const s = sessionOf(ctx);
   if (s.kind === 'bundle') {
     const r = await restoreBundle(s.address, keyCredential(s), req.target, { signal: ctx.signal, onProgress: ctx.onProgress });

@@ -5,7 +5,7 @@ import { shortId } from '../../core/repo/snapshot.js';
 import { applyRetention } from '../../core/retention/retention.js';
 import type { Command } from '../command.js';
 import { formatBytes } from '../format.js';
-import { growHeapsSlowly } from '../heap-growth.js';
+import { growHeapsSlowly } from '../../core/jobs/heap-growth.js';
 import { printJson, type CliIO } from '../io.js';
 import { progressLine } from '../progress-line.js';
 import { openRepo, parseCount, REPO_OPTIONS } from '../repo-access.js';

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { restore } from '../../core/restore/restore.js';
 import type { Command } from '../command.js';
 import { formatBytes } from '../format.js';
-import { growHeapsSlowly } from '../heap-growth.js';
+import { growHeapsSlowly } from '../../core/jobs/heap-growth.js';
 import { printJson, type CliIO } from '../io.js';
 import { progressLine } from '../progress-line.js';
 import { openRepo, REPO_OPTIONS } from '../repo-access.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { CLI_NODE_OPTIONS, REPO_ROOT } from '../helpers/fixtures.js';
+import { CLI_NODE_OPTIONS, REPO_ROOT } from '../../helpers/fixtures.js';
 
 /**
  * A child process with the command's node options keeps a growing set of strings while it makes
@@ -10,7 +10,7 @@ import { CLI_NODE_OPTIONS, REPO_ROOT } from '../helpers/fixtures.js';
  * generation is collected before it grows far past what is live.
  */
 function peakHeapMiB(slowly: boolean): number {
-  const module = pathToFileURL(`${REPO_ROOT}/dist/src/cli/heap-growth.js`).href;
+  const module = pathToFileURL(`${REPO_ROOT}/dist/src/core/jobs/heap-growth.js`).href;
   const script = `
     import v8 from 'node:v8';
     import { growHeapsSlowly } from ${JSON.stringify(module)};

@@ -17,9 +17,10 @@
  * export each now take as long either way (medians 3.5 and 3.7 s, 3.3 user
  * seconds both), as did the 3 GiB ones.
  *
- * Set by the backup and restore commands for their own process, at run time
- * (V8 reads this value at each collection, unlike the options in
- * bin/chatsafe.js): other commands keep V8's default.
+ * Set by the backup and restore commands and the app's backup and restore jobs,
+ * for their whole process, at run time (V8 reads this value at each
+ * collection, unlike the options in bin/chatsafe.js, and the Electron process
+ * takes none of those): other commands keep V8's default.
  */
 import { setFlagsFromString } from 'node:v8';
 
