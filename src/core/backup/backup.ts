@@ -113,11 +113,15 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
       // this wait was most of a backup after the database grew (4-9 s of 11 at 3 GiB) at nearly
       // its highest memory, the idle crypto worker alone holding 30 MiB (its heap, pack buffers).
       // Storing the catalog starts a worker again (about 0.1 s).
-      if (!opts.catalogPath && !alongsideDone) await release(saver, pool, walker);
+      const waiting = !opts.catalogPath && !alongsideDone;
+      if (waiting) await release(saver, pool, walker);
       const catalogPath = opts.catalogPath ?? (await opts.pendingCatalog!());
       if (catalogPath !== null) {
-        saver.releaseLargeBatchBuffers();
-        collectAllGarbage();
+        // Released while waiting, every buffer went already, with a full collection.
+        if (!waiting) {
+          saver.releaseLargeBatchBuffers();
+          collectAllGarbage();
+        }
         catalog = await storeCatalog(walker, catalogPath);
       }
     }
