@@ -10,11 +10,12 @@
 // --max-semi-space-size=2 (MiB; V8's default is 16): the main thread's young generation. 4 took
 // 14 MiB off a 1 GiB first backup's peak and 10 off a restore's, in the same time; 2 took 9 more
 // off the first backup, 8 off a backup after the database grew 1% and 4 off a restore, again in the
-// same time (1 was 2.5% slower); a backup's crypto workers ask for the default back
-// (jobs/crypto-pool.ts), since they seal faster with it.
+// same time (1 was 2.5% slower). V8 gives every heap made while this flag is set the same size,
+// over the limits a worker thread asks for, so it is cleared once the main thread's heap is made
+// (core/jobs/worker-heaps.ts) and each worker gets its own.
 //
-// V8 reads both only at start-up (setting them from inside the running process crashes it),
-// hence this line; electron/start.mjs reads its options from here.
+// V8 reads both for the main thread only at start-up (setting --single-threaded-gc from inside the
+// running process crashes it), hence this line; electron/start.mjs reads its options from here.
 //
 // MALLOC_MMAP_THRESHOLD_=1048576: glibc gives blocks of 1 MiB or more their own mapping, returned
 // to the system when freed. By default the threshold rises to the largest block freed so far (up

@@ -7,6 +7,7 @@
  * survive.
  */
 import { Worker } from 'node:worker_threads';
+import { youngGeneration } from '../../core/jobs/worker-heaps.js';
 import type { AppError, JobChannel, Progress, Result } from '../contract.js';
 import { appError } from '../errors.js';
 import type { Destination } from '../access.js';
@@ -19,6 +20,12 @@ const CANCEL_GRACE_MS = 30_000;
 const QUIT_GRACE_MS = 5_000;
 /** Enough for two backups and a check at once; more would only compete for the same disk and cores. */
 export const MAX_RUNNING_JOBS = 4;
+/**
+ * A job's thread does what the command's main thread does (a backup's walk and writes, a restore's
+ * plan), so it gets the same 2 MiB semi-spaces (bin/chatsafe.js): the Electron process starts with
+ * V8's defaults, and the web mode's flag is cleared once a job starts a worker (`youngGeneration`).
+ */
+const JOB_YOUNG_GENERATION_MB = 6;
 
 interface Running {
   readonly worker: Worker;
@@ -43,7 +50,7 @@ export class JobRunner {
       return Promise.resolve({ ok: false, error: appError('conflict', `${MAX_RUNNING_JOBS} jobs are already running.`, 'Wait for one of them to finish, then try again.') });
     }
     const start: JobStart = { channel, request, session, destination, indexCacheDir: this.indexCacheDir };
-    const worker = new Worker(WORKER_URL, { workerData: start });
+    const worker = new Worker(WORKER_URL, { workerData: start, resourceLimits: youngGeneration(JOB_YOUNG_GENERATION_MB) });
     let markFinished!: () => void;
     const entry: Running = { worker, finished: new Promise<void>((r) => (markFinished = r)), cancelled: false };
     this.running.set(jobId, entry);

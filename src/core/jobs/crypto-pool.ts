@@ -10,22 +10,18 @@ import type { BlobType } from '../repo/blob.js';
 import type { IndexedIdBuffers } from '../repo/indexed-ids.js';
 import type { BatchBlobs } from './batch-blobs.js';
 import { transferable } from './transferable.js';
+import { youngGeneration } from './worker-heaps.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 
 /**
- * When opening blobs (restore, check, export), a worker's data lives in
- * ArrayBuffers outside its JavaScript heap and it allocates a few small
- * objects per batch: a large young generation would only add to the
- * process's memory.
+ * Semi-spaces of 2 MiB, the size the command's main thread has (bin/chatsafe.js), for sealing and
+ * opening alike. Sealing workers asked for 16 MiB ones (48 here) and opening workers for 1.3 MiB
+ * (4), but until `youngGeneration` the command's flag gave every worker 2 MiB, and every figure in
+ * docs/ENGINE.md since was measured so; three alternating restores of the 1 GiB export with the
+ * 4 asked for took 4.5-5.6 against 4.4-4.6 s. The app, started without the flag, gave its sealing
+ * workers the 16 MiB semi-spaces: it now runs its backups as the command does.
  */
-const OPENING_YOUNG_GENERATION_MB = 4;
-/**
- * A backup's workers get V8's own default for 64-bit (16 MiB semi-spaces),
- * set here because the chatsafe command starts with smaller ones for its main
- * thread (bin/chatsafe.js): with 4 MiB, a 1 GiB first backup took 15-25%
- * longer (more collections on both threads) for about 55 MiB less at its peak.
- */
-const SEALING_YOUNG_GENERATION_MB = 48;
+const CRYPTO_YOUNG_GENERATION_MB = 6;
 
 /** verifyId: also check each blob's keyed id against its plaintext; returnData: false for a check that keeps nothing. */
 type OpenOptions = { verifyId?: boolean; returnData?: boolean };
@@ -59,7 +55,7 @@ export class CryptoPool {
         blobIdKey: new Uint8Array(keys.blobId),
         ...(backup && keys.meta ? { indexedIds: backup.indexedIds, metaKey: new Uint8Array(keys.meta), packTarget: backup.packTarget } : {}),
       };
-      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: backup ? SEALING_YOUNG_GENERATION_MB : OPENING_YOUNG_GENERATION_MB } });
+      const w = new Worker(new URL('./crypto-worker.js', import.meta.url), { workerData, resourceLimits: youngGeneration(CRYPTO_YOUNG_GENERATION_MB) });
       w.on('message', (m: { seq: number; res: CryptoResponse }) => {
         const p = this.pending.get(m.seq);
         if (!p) return;
