@@ -15,11 +15,12 @@ import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMes
 
 /**
  * Semi-spaces of 2 MiB, the size the command's main thread has (bin/chatsafe.js), for sealing and
- * opening alike. Sealing workers asked for 16 MiB ones (48 here) and opening workers for 1.3 MiB
- * (4), but until `youngGeneration` the command's flag gave every worker 2 MiB, and every figure in
- * docs/ENGINE.md since was measured so; three alternating restores of the 1 GiB export with the
- * 4 asked for took 4.5-5.6 against 4.4-4.6 s. The app, started without the flag, gave its sealing
- * workers the 16 MiB semi-spaces: it now runs its backups as the command does.
+ * opening alike. Sealing workers asked for 16 MiB ones (a 48 MiB young generation) and opening
+ * workers for 1.3 MiB (4), but until `youngGeneration` the command's flag gave every worker 2 MiB,
+ * and every figure in docs/ENGINE.md since was measured so; three alternating restores of the
+ * 1 GiB export with the 4 asked for took 4.5-5.6 against 4.4-4.6 s. The Electron app, started
+ * without the flag, gave its sealing workers the 16 MiB semi-spaces: it now runs its backups as
+ * the command does.
  */
 const CRYPTO_YOUNG_GENERATION_MB = 6;
 

@@ -6,9 +6,9 @@
  * chatsafe command gives its main thread 2 MiB semi-spaces in its `#!` line
  * (bin/chatsafe.js), and with that every worker it started got them too,
  * whatever it asked: the catalog worker's 2 MiB young generation was 4 MiB of
- * new space, and the app, started without the flag, gave its workers what
- * they asked. The flag has done its work once the main thread's heap is made,
- * so it is cleared before the first worker starts.
+ * new space. The Electron app, started without the flag, gave its workers
+ * what they asked. The flag has done its work once the main thread's heap is
+ * made, so it is cleared before the first worker starts.
  */
 import { setFlagsFromString } from 'node:v8';
 import type { ResourceLimits } from 'node:worker_threads';

@@ -16,6 +16,7 @@ function workerNewSpace(young: number): number {
     let kept = [];
     for (let i = 0; i < 3e6; i++) { kept.push({ i }); if (kept.length > 50000) kept = []; }
     parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);`;
+  // The worker's code is a module, as the process's --input-type makes every eval'd script.
   const script = `
     import { Worker } from 'node:worker_threads';
     const { youngGeneration } = await import(${JSON.stringify(module)});
@@ -25,7 +26,7 @@ function workerNewSpace(young: number): number {
 }
 
 test("a worker gets the young generation it asks for, not the command's main thread's", () => {
-  // (The eval'd worker is a module, as the process's --input-type says.) The command's flag gave it 4 MiB (two semi-spaces of 2); asked for 2 MiB, it gets 2 at most.
+  // The command's flag gave it 4 MiB (two semi-spaces of 2 MiB) whatever it asked.
   const small = workerNewSpace(2);
   assert.ok(small > 0 && small <= 2 * MiB, `new space ${(small / MiB).toFixed(2)} MiB for a 2 MiB young generation`);
   const large = workerNewSpace(48);
