@@ -17,9 +17,10 @@ export class SkeletonSet {
   }
 
   add(skeleton: string): void {
-    if (this.slotOf(keyOf(skeleton)) >= 0) return;
+    const key = keyOf(skeleton);
+    if (this.slotOf(key) >= 0) return;
     if ((this.count + 1) * 2 > this.slots.length) this.grow();
-    this.place(keyOf(skeleton));
+    this.place(key);
     this.count++;
   }
 
