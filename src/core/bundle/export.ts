@@ -43,13 +43,12 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
   const plan: PlanItem[] = [];
   await planTree(repo, index, snap.snapshot.tree, '', plan, opts.signal);
   const entries: BundleEntry[] = plan.map((p) => {
-    const n = p.node;
-    if (n.type === 'file') return { path: p.relPath, type: 'file', mode: n.mode, mtimeNs: n.mtimeNs, size: n.size };
-    if (n.type === 'dir') return { path: p.relPath, type: 'dir', mode: n.mode, mtimeNs: n.mtimeNs };
-    return { path: p.relPath, type: 'symlink', mode: n.mode, mtimeNs: n.mtimeNs, target: n.target };
+    if (p.type === 'file') return { path: p.relPath, type: 'file', mode: p.mode, mtimeNs: p.mtimeNs, size: p.size };
+    if (p.type === 'dir') return { path: p.relPath, type: 'dir', mode: p.mode, mtimeNs: p.mtimeNs };
+    return { path: p.relPath, type: 'symlink', mode: p.mode, mtimeNs: p.mtimeNs, target: p.target };
   });
-  const files = plan.filter((p) => p.node.type === 'file');
-  const totalBytes = files.reduce((n, p) => n + (p.node.type === 'file' ? p.node.size : 0), 0) + (snap.snapshot.catalog?.size ?? 0);
+  const files = plan.filter((p) => p.type === 'file');
+  const totalBytes = files.reduce((n, p) => n + p.size, 0) + (snap.snapshot.catalog?.size ?? 0);
 
   const salt = randomBytes(32);
   const header: BundleHeader = {
@@ -85,7 +84,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     await out([headerBytes]);
     const manifest: Manifest = { snapshotId: snap.id, snapshot: snap.snapshot, entries, catalogSize: snap.snapshot.catalog?.size ?? null };
     await out(sealer.push(record(RECORD.manifest, Buffer.from(JSON.stringify(manifest), 'utf8'))));
-    const contents: Array<{ ids: ChunkList; size: number }> = files.map((p) => (p.node.type === 'file' ? { ids: p.node.content, size: p.node.size } : { ids: ChunkList.EMPTY, size: 0 }));
+    const contents: Array<{ ids: ChunkList; size: number }> = files.map((p) => ({ ids: p.content, size: p.size }));
     if (snap.snapshot.catalog) contents.push({ ids: snap.snapshot.catalog.content, size: snap.snapshot.catalog.size });
     for (const c of contents) {
       throwIfCancelled(opts.signal);

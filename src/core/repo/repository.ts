@@ -209,6 +209,14 @@ export class Repository {
     this.indexCache?.save(this.sharedIndex);
   }
 
+  /**
+   * Lets go of the shared index, for a run that looks up no more blobs (a restore, once it resolved
+   * where each chunk lies); the next `loadIndex` builds it again, from the local copy if there is one.
+   */
+  forgetIndex(): void {
+    this.sharedIndex = null;
+  }
+
   /** Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`); null keeps none. */
   useIndexCache(dir: string | null): void {
     this.indexCache = dir === null ? null : new IndexCache(dir, this.config.id, this.keys.meta);

@@ -1,15 +1,14 @@
 /**
  * Restoring a snapshot from a repository into a folder. The whole plan is
- * made first (every tree opened and authenticated, every conflict found), so
- * a damaged tree or an existing file stops the restore before anything is
- * written. Chunks are then read in as few storage requests as possible
+ * made first (every tree opened and authenticated, every chunk found in the
+ * index, every conflict found), so a damaged tree, an unindexed chunk or an
+ * existing file stops the restore before anything is written. Chunks are then read in as few storage requests as possible
  * (adjacent blobs of a pack in one range read), gathered into batches that
  * are opened in the crypto workers ahead of the writer (one call for many
  * small ranges, from one pack or several), and written file by file, in two
  * lanes side by side (`splitIntoLanes`).
  */
 import { objectPath, type RangeReader } from '../storage/backend.js';
-import { shortHex } from '../crypto/ids.js';
 import { BatchBuilder, InPlaceRoom } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
@@ -20,8 +19,9 @@ import type { BlobIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
-import type { FileNode, TreeNode } from '../repo/tree.js';
-import { FileOpener, TargetWriter, type PlannedEntry } from './target-writer.js';
+import type { ChunkList } from '../repo/chunk-list.js';
+import { ChunkPlaces } from './chunk-places.js';
+import { FileOpener, TargetWriter } from './target-writer.js';
 
 /** Batches read and opened ahead of the writer, in each lane: four in all (one writer read three ahead). */
 const READ_AHEAD = 2;
@@ -53,8 +53,35 @@ export interface RestoreResult {
   readonly bytes: number;
 }
 
-export type PlanItem = { relPath: string; node: TreeNode };
-type RestoreFile = { relPath: string; node: FileNode };
+/**
+ * An entry as a restore or an export writes it. A plan is held to the end, an item for every file,
+ * so it keeps only what is written: not the inode and change time a tree records for the next
+ * backup's comparison, nor the tree's node itself (a restore of the 3 GiB export held 22,127 files
+ * as the node and an item around it, about 440 bytes each).
+ */
+export type PlanItem = PlannedFile | PlannedDir | PlannedSymlink;
+
+interface PlannedCommon {
+  /** Path components joined with '/'. */
+  readonly relPath: string;
+  readonly mode: number;
+  readonly mtimeNs: string;
+}
+
+export interface PlannedFile extends PlannedCommon {
+  readonly type: 'file';
+  readonly size: number;
+  readonly content: ChunkList;
+}
+
+interface PlannedDir extends PlannedCommon {
+  readonly type: 'dir';
+}
+
+interface PlannedSymlink extends PlannedCommon {
+  readonly type: 'symlink';
+  readonly target: string;
+}
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
   return withLock(repo, false, () => restoreLocked(repo, opts));
@@ -66,14 +93,11 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   const pool = new CryptoPool(repo.keys, opts.workers);
   pool.warm();
   try {
-    const index = await repo.loadIndex();
-    const plan: PlanItem[] = [];
-    await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
-    repo.forgetTreeReads();
+    const { plan, lanes } = await planRestore(repo, opts);
     const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
-    await writer.prepare(plan.map<PlannedEntry>((p) => ({ relPath: p.relPath, type: p.node.type })));
+    await writer.prepare(plan);
     try {
-      return await restoreInto(writer, repo, index, plan, pool, opts);
+      return await restoreInto(writer, repo, plan, lanes, pool, opts);
     } catch (e) {
       // Every lane has stopped, with its files committed or removed: what is complete goes into place.
       await writer.salvage();
@@ -84,15 +108,36 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   }
 }
 
+/** A lane's files, in restore order, and where their chunks lie. */
+interface Lane {
+  readonly files: readonly PlannedFile[];
+  readonly places: ChunkPlaces;
+}
+
+/**
+ * The plan, and the lanes with where each of their chunks lies. The repository then lets go of
+ * its trees and its index, which the rest of a restore does not read: resolved here, the places
+ * take 16 bytes a chunk against the index's 55 a blob, which stayed to the end (`ChunkPlaces`).
+ */
+async function planRestore(repo: Repository, opts: RestoreOptions): Promise<{ plan: PlanItem[]; lanes: Lane[] }> {
+  const index = await repo.loadIndex();
+  const plan: PlanItem[] = [];
+  await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
+  repo.forgetTreeReads();
+  const files = plan.filter((p) => p.type === 'file');
+  const lanes = splitIntoLanes(files, LANES).map((l) => ({ files: l, places: ChunkPlaces.resolve(l, index) }));
+  repo.forgetIndex();
+  return { plan, lanes };
+}
+
 /** The restore proper, once the target is prepared; whatever it throws, the caller salvages what is complete. */
-async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIndex, plan: readonly PlanItem[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
-  const files = plan.filter((p): p is RestoreFile => p.node.type === 'file');
+async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonly PlanItem[], lanes: readonly Lane[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
   // Planning parsed every tree: the JSON's strings (a database's chunk ids, 157,000 for the 3 GiB
   // export) are garbage now, and the heap they grew would otherwise stay resident beside the
   // restore's buffers. One full collection here: 201 against 227 MiB at 3 GiB, in the same time.
   collectAllGarbage();
-  const totalBytes = files.reduce((n, f) => n + f.node.size, 0);
-  const meter = new ProgressMeter(opts.onProgress, 'restoring', totalBytes, files.length);
+  const files = lanes.flatMap((l) => l.files);
+  const meter = new ProgressMeter(opts.onProgress, 'restoring', files.reduce((n, f) => n + f.size, 0), files.length);
   meter.done();
 
   // A batch is read into one buffer and opened in place, and the buffer moves to a worker and back.
@@ -102,18 +147,18 @@ async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIn
   // and the one being written).
   const buffers = new BufferRing(BUFFER_BYTES);
   const packs = repo.packReader();
-  const result = { files: 0, dirs: plan.filter((p) => p.node.type === 'dir').length, symlinks: 0, bytes: 0 };
+  const result = { files: 0, dirs: plan.filter((p) => p.type === 'dir').length, symlinks: 0, bytes: 0 };
   // One lane's failure stops the other; the first error is the one reported.
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   const errors: unknown[] = [];
   try {
     for (const p of plan) {
-      if (p.node.type === 'dir') await writer.mkdir(p.relPath, p.node.mode, p.node.mtimeNs);
+      if (p.type === 'dir') await writer.mkdir(p.relPath, p.mode, p.mtimeNs);
     }
-    const context: LaneContext = { index, pool, buffers, packs, writer, meter, signal, result };
+    const context: LaneContext = { pool, buffers, packs, writer, meter, signal, result };
     await Promise.all(
-      splitIntoLanes(files, LANES).map((lane) =>
+      lanes.map((lane) =>
         restoreLane(lane, context).catch((e: unknown) => {
           errors.push(e);
           stop.abort();
@@ -122,8 +167,8 @@ async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIn
     );
     if (errors.length > 0) throw errors[0];
     for (const p of plan) {
-      if (p.node.type === 'symlink') {
-        await writer.symlink(p.relPath, p.node.target, p.node.mtimeNs);
+      if (p.type === 'symlink') {
+        await writer.symlink(p.relPath, p.target, p.mtimeNs);
         result.symlinks++;
       }
     }
@@ -136,7 +181,6 @@ async function restoreInto(writer: TargetWriter, repo: Repository, index: BlobIn
 }
 
 interface LaneContext {
-  readonly index: BlobIndex;
   readonly pool: CryptoPool;
   readonly buffers: BufferRing;
   readonly packs: RangeReader;
@@ -151,11 +195,11 @@ interface LaneContext {
  * Restores one lane's files in order: its chunks are read and opened a few
  * batches ahead of the writer, and its files created ahead on the thread pool.
  */
-async function restoreLane(files: readonly RestoreFile[], ctx: LaneContext): Promise<void> {
+async function restoreLane({ files, places }: Lane, ctx: LaneContext): Promise<void> {
   const { buffers, signal } = ctx;
   const opener = new FileOpener(ctx.writer, files.map((f) => f.relPath), OPEN_AHEAD);
   const chunks = new ChunkCursor(
-    orderedMap(readBatches(files, ctx.index), READ_AHEAD, async (b) => {
+    orderedMap(readBatches(files, places), READ_AHEAD, async (b) => {
       throwIfCancelled(signal);
       const buffer = buffers.take(b.room.bytes);
       try {
@@ -186,21 +230,21 @@ async function restoreLane(files: readonly RestoreFile[], ctx: LaneContext): Pro
       throwIfCancelled(signal);
       const out = await opener.take();
       try {
-        for (let left = f.node.content.length; left > 0; ) {
+        for (let left = f.content.length; left > 0; ) {
           const { data, count } = await chunks.take(left);
           out.write(data);
           ctx.meter.add(data.length);
           left -= count;
         }
-        if (out.written !== f.node.size) throw new IntegrityError(`file ${f.relPath}`, `restored ${out.written} bytes, the snapshot records ${f.node.size}`);
-        out.commit(f.node.mode, f.node.mtimeNs);
+        if (out.written !== f.size) throw new IntegrityError(`file ${f.relPath}`, `restored ${out.written} bytes, the snapshot records ${f.size}`);
+        out.commit(f.mode, f.mtimeNs);
       } catch (e) {
         out.abort();
         throw e;
       }
       ctx.meter.add(0, 1);
       ctx.result.files++;
-      ctx.result.bytes += f.node.size;
+      ctx.result.bytes += f.size;
     }
   } finally {
     await chunks.close();
@@ -216,19 +260,19 @@ async function restoreLane(files: readonly RestoreFile[], ctx: LaneContext): Pro
  * the worker waits: one after the other, each half of a restore left a core
  * idle. Runs keep each lane's reads within the packs its files were stored in.
  */
-export function splitIntoLanes<T extends { node: { size: number } }>(files: readonly T[], lanes: number): T[][] {
-  const total = files.reduce((n, f) => n + f.node.size, 0);
+export function splitIntoLanes<T extends { size: number }>(files: readonly T[], lanes: number): T[][] {
+  const total = files.reduce((n, f) => n + f.size, 0);
   const out: T[][] = [];
   let lane: T[] = [];
   let bytes = 0;
   for (const f of files) {
     // A file goes to the next lane when more of it lies past this lane's share than before it; the last lane takes what is left.
-    if (lane.length > 0 && out.length < lanes - 1 && bytes + f.node.size / 2 > (total * (out.length + 1)) / lanes) {
+    if (lane.length > 0 && out.length < lanes - 1 && bytes + f.size / 2 > (total * (out.length + 1)) / lanes) {
       out.push(lane);
       lane = [];
     }
     lane.push(f);
-    bytes += f.node.size;
+    bytes += f.size;
   }
   if (lane.length > 0) out.push(lane);
   return out;
@@ -239,8 +283,13 @@ export async function planTree(repo: Repository, index: BlobIndex, treeId: strin
   const tree = await repo.loadTree(index, treeId);
   for (const node of tree.nodes) {
     const relPath = prefix ? `${prefix}/${node.name}` : node.name;
-    out.push({ relPath, node });
-    if (node.type === 'dir') await planTree(repo, index, node.subtree, relPath, out, signal);
+    const { mode, mtimeNs } = node;
+    if (node.type === 'file') out.push({ type: 'file', relPath, mode, mtimeNs, size: node.size, content: node.content });
+    else if (node.type === 'symlink') out.push({ type: 'symlink', relPath, mode, mtimeNs, target: node.target });
+    else {
+      out.push({ type: 'dir', relPath, mode, mtimeNs });
+      await planTree(repo, index, node.subtree, relPath, out, signal);
+    }
   }
 }
 
@@ -265,40 +314,45 @@ interface ReadBatch {
   readonly room: InPlaceRoom;
 }
 
-export function* readBatches(files: ReadonlyArray<{ node: FileNode }>, index: BlobIndex): Generator<ReadBatch> {
+export function* readBatches(files: ReadonlyArray<{ readonly content: ChunkList }>, places: ChunkPlaces): Generator<ReadBatch> {
   let b: ReadBatch | null = null;
-  let sourceOf = new Map<string, number>();
-  /** Where each blob of the batch lies among its seals, by pack and offset in the pack. */
-  let placed = new Map<string, Map<number, number>>();
+  /** Each pack's place in the batch's `objects`, by pack number. */
+  let sourceOf = new Map<number, number>();
+  /** Where each blob of the batch lies among its seals, by pack number and offset in the pack. */
+  let placed = new Map<number, Map<number, number>>();
+  let k = 0;
   for (const f of files) {
-    const content = f.node.content;
-    for (let i = 0; i < content.length; i++) {
+    const content = f.content;
+    for (let i = 0; i < content.length; i++, k++) {
       const id = content.id(i);
-      const loc = index.get(id);
-      if (!loc || loc.type !== 'data') throw new IntegrityError(`data blob ${shortHex(id)}`, 'is missing from the index', 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
+      const packNo = places.pack(k);
+      const pack = places.packs[packNo]!;
+      const offset = places.offset(k);
+      const length = places.length(k);
+      const rawLength = places.rawLength(k);
       // Already read into this batch: its plaintext is copied again, if it still fits.
-      let at = b ? placed.get(loc.pack)?.get(loc.offset) : undefined;
-      if (at !== undefined && b!.room.bytesWith(at, loc.length, loc.rawLength) > BUFFER_BYTES) at = undefined;
+      let at = b ? placed.get(packNo)?.get(offset) : undefined;
+      if (at !== undefined && b!.room.bytesWith(at, length, rawLength) > BUFFER_BYTES) at = undefined;
       if (!b || at === undefined) {
         const last = b?.ranges[b.ranges.length - 1];
-        const adjacent = last !== undefined && last.pack === loc.pack && last.offset + last.length === loc.offset;
-        if (!b || b.room.bytesWith(b.room.sealed, loc.length, loc.rawLength) > BUFFER_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
+        const adjacent = last !== undefined && last.pack === pack && last.offset + last.length === offset;
+        if (!b || b.room.bytesWith(b.room.sealed, length, rawLength) > BUFFER_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
           if (b) yield b;
           b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], room: new InPlaceRoom() };
           sourceOf = new Map();
           placed = new Map();
         }
-        if (adjacent && b.ranges.length > 0) last.length += loc.length;
-        else b.ranges.push({ pack: loc.pack, offset: loc.offset, length: loc.length });
-        if (!sourceOf.has(loc.pack)) sourceOf.set(loc.pack, b.objects.push(objectPath('data', loc.pack)) - 1);
-        let inPack = placed.get(loc.pack);
-        if (!inPack) placed.set(loc.pack, (inPack = new Map()));
+        if (adjacent && b.ranges.length > 0) last.length += length;
+        else b.ranges.push({ pack, offset, length });
+        if (!sourceOf.has(packNo)) sourceOf.set(packNo, b.objects.push(objectPath('data', pack)) - 1);
+        let inPack = placed.get(packNo);
+        if (!inPack) placed.set(packNo, (inPack = new Map()));
         at = b.room.sealed;
-        inPack.set(loc.offset, at);
+        inPack.set(offset, at);
       }
-      b.blobs.add('data', id, at, loc.length, loc.rawLength, sourceOf.get(loc.pack)!);
-      b.room.add(at, loc.length, loc.rawLength);
-      b.lengths.push(loc.rawLength);
+      b.blobs.add('data', id, at, length, rawLength, sourceOf.get(packNo)!);
+      b.room.add(at, length, rawLength);
+      b.lengths.push(rawLength);
     }
   }
   if (b) yield b;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { splitIntoLanes } from '../../../src/core/restore/restore.js';
 
-const files = (...sizes: number[]) => sizes.map((size, i) => ({ name: `f${i}`, node: { size } }));
+const files = (...sizes: number[]) => sizes.map((size, i) => ({ name: `f${i}`, size }));
 const names = (lanes: Array<Array<{ name: string }>>) => lanes.map((l) => l.map((f) => f.name));
 
 test('splitIntoLanes cuts the files, in order, into runs of about equal bytes', () => {
@@ -10,7 +10,7 @@ test('splitIntoLanes cuts the files, in order, into runs of about equal bytes', 
   const lanes = splitIntoLanes(files(200, ...Array.from({ length: 80 }, () => 10)), 2);
   assert.equal(lanes.length, 2);
   assert.deepEqual(lanes.flat().map((f) => f.name), Array.from({ length: 81 }, (_, i) => `f${i}`), 'every file once, in restore order');
-  const bytes = lanes.map((l) => l.reduce((n, f) => n + f.node.size, 0));
+  const bytes = lanes.map((l) => l.reduce((n, f) => n + f.size, 0));
   assert.deepEqual(bytes, [500, 500]);
 });
 

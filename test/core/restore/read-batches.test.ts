@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import type { FileNode, TreeNode } from '../../../src/core/repo/tree.js';
+import { ChunkPlaces } from '../../../src/core/restore/chunk-places.js';
 import { readBatches, restore } from '../../../src/core/restore/restore.js';
 import { repoWithSource } from '../../helpers/repo.js';
 import { tempDir, pseudoRandomBytes } from '../../helpers/tmp.js';
@@ -30,7 +31,7 @@ test('a blob repeated within a batch (empty pages) is read once, and the file re
   const node = (await repo.loadTree(index, dir.subtree)).nodes.find((n) => n.name === 'chat.db') as FileNode;
   assert.equal(node.content.length, 1000);
 
-  const batches = [...readBatches([{ node }], index)];
+  const batches = [...readBatches([node], ChunkPlaces.resolve([node], index))];
   assert.equal(batches.length, 1, '1,000 pages of 4 KiB open into one batch');
   const [b] = batches;
   assert.equal(b!.lengths.length, 1000, 'every page is opened');
