@@ -1,29 +1,31 @@
 /**
  * Writes one snapshot as a `.chatsafe` bundle: the manifest (every entry's
  * path and metadata) first, so a restore can check the target before writing
- * anything, then each file's content as blocks (zstd where it shrinks), then
- * the catalog, then an end record. Written to a temporary name and renamed
- * when complete.
+ * anything, then each file's content as blocks (as many of its chunks as were
+ * read and opened together, zstd where it shrinks), then the catalog, then an
+ * end record. Written to a temporary name and renamed when complete.
  */
-import { objectPath } from '../storage/backend.js';
 import { constants as fsc, promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, throwIfCancelled } from '../errors.js';
 import { worthCompressing } from '../chunking/file-chunker.js';
-import { ChunkList } from '../repo/chunk-list.js';
+import type { ChunkList } from '../repo/chunk-list.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
-import { orderedMap } from '../jobs/ordered-map.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
-import { maybeCompress } from '../repo/compression.js';
-import type { BlobIndex } from '../repo/master-index.js';
+import { FLAG_STORED, maybeCompressView } from '../repo/compression.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
+import { ChunkPlaces } from '../restore/chunk-places.js';
+import { BUFFER_BYTES, BufferRing, openChunks } from '../restore/chunk-stream.js';
 import { planTree, type PlanItem } from '../restore/restore.js';
 import { APP_VERSION } from '../version.js';
 import { encodeHeader, RECORD, type BundleEntry, type BundleHeader, type Manifest } from './format.js';
 import { SegmentSealer } from './stream-aead.js';
+
+/** Batches of chunks read and opened ahead of the writer, as in each of a restore's lanes. */
+const READ_AHEAD = 2;
 
 export interface ExportOptions {
   readonly overwrite?: boolean;
@@ -42,13 +44,19 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
   const index = await repo.loadIndex();
   const plan: PlanItem[] = [];
   await planTree(repo, index, snap.snapshot.tree, '', plan, opts.signal);
+  repo.forgetTreeReads();
   const entries: BundleEntry[] = plan.map((p) => {
     if (p.type === 'file') return { path: p.relPath, type: 'file', mode: p.mode, mtimeNs: p.mtimeNs, size: p.size };
     if (p.type === 'dir') return { path: p.relPath, type: 'dir', mode: p.mode, mtimeNs: p.mtimeNs };
     return { path: p.relPath, type: 'symlink', mode: p.mode, mtimeNs: p.mtimeNs, target: p.target };
   });
   const files = plan.filter((p) => p.type === 'file');
-  const totalBytes = files.reduce((n, p) => n + p.size, 0) + (snap.snapshot.catalog?.size ?? 0);
+  const catalog = snap.snapshot.catalog;
+  const contents: ReadonlyArray<{ readonly content: ChunkList; readonly size: number }> = catalog ? [...files, catalog] : files;
+  const totalBytes = contents.reduce((n, c) => n + c.size, 0);
+  // Where every chunk lies, found before anything is written; the index is not needed after that.
+  const places = ChunkPlaces.resolve(contents, index);
+  repo.forgetIndex();
 
   const salt = randomBytes(32);
   const header: BundleHeader = {
@@ -73,36 +81,45 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
   const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   const meter = new ProgressMeter(opts.onProgress, 'exporting', totalBytes, files.length);
   const pool = new CryptoPool(repo.keys);
+  const packs = repo.packReader();
   let written = 0;
+  // One call for what a step sealed (pieces of 64 KiB and tags), not a thread-pool round trip for each.
   const out = async (parts: Buffer[]) => {
-    for (const p of parts) {
-      await fh.write(p);
-      written += p.length;
-    }
+    if (parts.length === 0) return;
+    const { bytesWritten } = await fh.writev(parts);
+    written += bytesWritten;
   };
   try {
     await out([headerBytes]);
-    const manifest: Manifest = { snapshotId: snap.id, snapshot: snap.snapshot, entries, catalogSize: snap.snapshot.catalog?.size ?? null };
-    await out(sealer.push(record(RECORD.manifest, Buffer.from(JSON.stringify(manifest), 'utf8'))));
-    const contents: Array<{ ids: ChunkList; size: number }> = files.map((p) => ({ ids: p.content, size: p.size }));
-    if (snap.snapshot.catalog) contents.push({ ids: snap.snapshot.catalog.content, size: snap.snapshot.catalog.size });
-    for (const c of contents) {
-      throwIfCancelled(opts.signal);
-      let compress: boolean | null = null;
-      let n = 0;
-      for await (const plain of orderedMap(c.ids, 4, (id) => readData(repo, index, pool, id))) {
-        compress ??= worthCompressing(plain);
-        await out(sealer.push(block(plain, compress)));
-        n += plain.length;
-        meter.add(plain.length);
+    const manifest: Manifest = { snapshotId: snap.id, snapshot: snap.snapshot, entries, catalogSize: catalog?.size ?? null };
+    await out(sealer.push(...record(RECORD.manifest, Buffer.from(JSON.stringify(manifest), 'utf8'))));
+    const signal = opts.signal ?? new AbortController().signal;
+    const chunks = openChunks(contents, places, { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal }, READ_AHEAD);
+    try {
+      for (const c of contents) {
+        throwIfCancelled(opts.signal);
+        let compress: boolean | null = null;
+        let n = 0;
+        for (let left = c.content.length; left > 0; ) {
+          // The chunks of a batch that are this file's, as one block.
+          const { data, count } = await chunks.take(left);
+          compress ??= worthCompressing(data);
+          const { flag, body } = compress ? maybeCompressView(data) : { flag: FLAG_STORED, body: data };
+          await out(sealer.push(blockHeader(data.length, body.length, flag), body));
+          n += data.length;
+          meter.add(data.length);
+          left -= count;
+        }
+        if (n !== c.size) throw new IntegrityError(`snapshot ${snap.id.slice(0, 8)}`, `a file has ${n} bytes, the snapshot records ${c.size}`);
+        meter.add(0, 1);
       }
-      if (n !== c.size) throw new IntegrityError(`snapshot ${snap.id.slice(0, 8)}`, `a file has ${n} bytes, the snapshot records ${c.size}`);
-      meter.add(0, 1);
+    } finally {
+      await chunks.close();
     }
     const end = Buffer.alloc(4);
     end.writeUInt32BE(entries.length);
-    await out(sealer.push(record(RECORD.end, end)));
-    await out([sealer.final()]);
+    await out(sealer.push(...record(RECORD.end, end)));
+    await out(sealer.final());
     await fh.sync();
     await fh.close();
     await fs.rename(tmp, outPath);
@@ -114,31 +131,24 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     throw e;
   } finally {
     key.fill(0);
+    await packs.close();
     await pool.close();
   }
 }
 
-async function readData(repo: Repository, index: BlobIndex, pool: CryptoPool, id: string): Promise<Buffer> {
-  const loc = index.get(id);
-  if (!loc) throw new IntegrityError(`data blob ${id.slice(0, 16)}`, 'is missing from the index');
-  const object = objectPath('data', loc.pack);
-  const sealed = await repo.readPack(loc.pack, { offset: loc.offset, length: loc.length });
-  return pool.open('data', id, sealed, loc.rawLength, object);
-}
-
-function record(type: number, body: Buffer): Buffer {
+/** A record: its type, its length and its body. */
+function record(type: number, body: Buffer): [Buffer, Buffer] {
   const h = Buffer.alloc(5);
   h[0] = type;
   h.writeUInt32BE(body.length, 1);
-  return Buffer.concat([h, body]);
+  return [h, body];
 }
 
-/** A content block: raw length (u32 BE), stored length (u32 BE), flag (0 stored, 1 zstd), bytes. */
-function block(plain: Buffer, compress: boolean): Buffer {
-  const { flag, body } = compress ? maybeCompress(plain) : { flag: 0, body: plain };
+/** A content block's header: raw length (u32 BE), stored length (u32 BE), flag (0 stored, 1 zstd); the stored bytes follow. */
+function blockHeader(raw: number, stored: number, flag: number): Buffer {
   const h = Buffer.alloc(9);
-  h.writeUInt32BE(plain.length, 0);
-  h.writeUInt32BE(body.length, 4);
+  h.writeUInt32BE(raw, 0);
+  h.writeUInt32BE(stored, 4);
   h[8] = flag;
-  return Buffer.concat([h, body]);
+  return h;
 }

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, throwIfCancelled } from '../errors.js';
 import { decodeConfig } from '../repo/config.js';
-import { decodePayload } from '../repo/compression.js';
+import { decompressInto, FLAG_STORED, FLAG_ZSTD } from '../repo/compression.js';
 import { unlockMasterKey, type Credential, type RepoHeader, type VaultUnlocker } from '../repo/repository.js';
 import { SafeName } from '../repo/tree.js';
 import { MAX_DATA_BLOB_BYTES } from '../repo/blob.js';
@@ -53,13 +53,26 @@ export function bundleRepoHeader(info: BundleInfo): RepoHeader {
   return { config, configHash: hash, slots: info.header.slots };
 }
 
-/** Authenticated plaintext of a bundle, read front to back. */
+/** Sealed bytes read at a time. */
+const READ_BYTES = 4 * SEGMENT_BYTES;
+
+/**
+ * Authenticated plaintext of a bundle, read front to back. It moves through buffers that are
+ * reused (the read buffer, the segment opener's, a decompression buffer) and the cipher's pieces:
+ * read into a new 4 MiB buffer each time, gathered with a copy of everything queued for each
+ * segment and block, restoring a 1 GiB bundle took 29 s (17 of them in the kernel, first touching
+ * the pages of new buffers).
+ */
 export class BundlePayload {
+  /** Authenticated plaintext not yet read, in the opener's pieces. */
   private queue: Buffer[] = [];
   private queued = 0;
   private pos: number;
   private finished = false;
   private readonly opener: SegmentOpener;
+  private readonly readBuffer: Buffer;
+  /** Where a compressed block is decompressed, grown as needed (see `content`). */
+  private decoded = Buffer.alloc(0);
 
   private constructor(
     private readonly fh: fs.FileHandle,
@@ -69,6 +82,7 @@ export class BundlePayload {
   ) {
     this.pos = info.payloadOffset;
     this.opener = new SegmentOpener(key, Buffer.from(info.header.noncePrefix, 'base64'), info.headerHash, info.path);
+    this.readBuffer = Buffer.allocUnsafe(Math.min(READ_BYTES, info.fileSize - info.payloadOffset));
   }
 
   static async open(info: BundleInfo, credential: Credential, vaultUnlocker?: VaultUnlocker, signal?: AbortSignal): Promise<BundlePayload> {
@@ -81,36 +95,62 @@ export class BundlePayload {
   private async fill(): Promise<boolean> {
     if (this.finished) return false;
     throwIfCancelled(this.signal);
-    const want = Math.min(4 * SEGMENT_BYTES, this.info.fileSize - this.pos);
+    const want = Math.min(this.readBuffer.length, this.info.fileSize - this.pos);
     if (want <= 0) {
       this.push(this.opener.final());
       this.finished = true;
       return true;
     }
-    const buf = Buffer.allocUnsafe(want);
-    const { bytesRead } = await this.fh.read(buf, 0, want, this.pos);
+    const { bytesRead } = await this.fh.read(this.readBuffer, 0, want, this.pos);
     if (bytesRead === 0) throw new IntegrityError(this.info.path, 'the bundle changed while it was being read');
     this.pos += bytesRead;
-    for (const p of this.opener.push(buf.subarray(0, bytesRead))) this.push(p);
+    // The opener keeps no view of the read buffer, which the next fill reads into again.
+    this.push(this.opener.push(this.readBuffer.subarray(0, bytesRead)));
     return true;
   }
 
-  private push(b: Buffer): void {
-    if (b.length === 0) return;
-    this.queue.push(b);
-    this.queued += b.length;
+  private push(pieces: Buffer[]): void {
+    for (const b of pieces) {
+      if (b.length === 0) continue;
+      this.queue.push(b);
+      this.queued += b.length;
+    }
   }
 
+  /** The next `n` bytes: a view where one piece holds them, else a copy. */
   async readExact(n: number): Promise<Buffer> {
     while (this.queued < n) {
       if (!(await this.fill())) throw new IntegrityError(this.info.path, 'the bundle payload ends too early');
     }
-    const all = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.queue = rest.length > 0 ? [rest] : [];
-    this.queued = rest.length;
+    const first = this.queue[0];
+    if (first !== undefined && first.length >= n) return this.consume(n);
+    const out = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; ) {
+      const piece = this.consume(Math.min(n - at, this.queue[0]!.length));
+      out.set(piece, at);
+      at += piece.length;
+    }
     return out;
+  }
+
+  /** The next `n` bytes as the pieces that hold them, without copying. */
+  private async *pieces(n: number): AsyncGenerator<Buffer> {
+    for (let left = n; left > 0; ) {
+      if (this.queued === 0 && !(await this.fill())) throw new IntegrityError(this.info.path, 'the bundle payload ends too early');
+      if (this.queue.length === 0) continue;
+      const piece = this.consume(Math.min(left, this.queue[0]!.length));
+      left -= piece.length;
+      yield piece;
+    }
+  }
+
+  /** The first `n` bytes of the first queued piece (which holds at least that many). */
+  private consume(n: number): Buffer {
+    const first = this.queue[0]!;
+    if (n === first.length) this.queue.shift();
+    else this.queue[0] = first.subarray(n);
+    this.queued -= n;
+    return first.subarray(0, n);
   }
 
   /** Confirms nothing follows the end record (and that the last segment was flagged last). */
@@ -143,7 +183,10 @@ export class BundlePayload {
     return parsed.data;
   }
 
-  /** Yields a file's content blocks, decompressed, until `size` bytes. */
+  /**
+   * Yields a file's content, decompressed, until `size` bytes: a stored block in the pieces it
+   * was opened in, a compressed one whole. Each piece is valid only until the next is asked for.
+   */
   async *content(size: number): AsyncGenerator<Buffer> {
     let n = 0;
     while (n < size) {
@@ -152,11 +195,17 @@ export class BundlePayload {
       const stored = h.readUInt32BE(4);
       const flag = h[8]!;
       if (raw === 0 || raw > MAX_DATA_BLOB_BYTES || stored > MAX_DATA_BLOB_BYTES + 64 || n + raw > size) throw new IntegrityError(this.info.path, 'a content block has an impossible size');
-      const body = await this.readExact(stored);
-      const payload = Buffer.concat([Uint8Array.of(flag), body]);
-      const plain = decodePayload(payload, raw, this.info.path);
+      if (flag === FLAG_STORED) {
+        if (stored !== raw) throw new IntegrityError(this.info.path, `length ${stored} differs from the recorded ${raw}`);
+        yield* this.pieces(stored);
+      } else if (flag === FLAG_ZSTD) {
+        const body = await this.readExact(stored);
+        if (this.decoded.length < raw) this.decoded = Buffer.allocUnsafe(Math.max(raw, Math.min(2 * this.decoded.length, MAX_DATA_BLOB_BYTES)));
+        const plain = this.decoded.subarray(0, raw);
+        decompressInto(body, plain, this.info.path);
+        yield plain;
+      } else throw new IntegrityError(this.info.path, 'unknown payload encoding');
       n += raw;
-      yield plain;
     }
   }
 

@@ -2,16 +2,11 @@
  * Restoring a snapshot from a repository into a folder. The whole plan is
  * made first (every tree opened and authenticated, every chunk found in the
  * index, every conflict found), so a damaged tree, an unindexed chunk or an
- * existing file stops the restore before anything is written. Chunks are then read in as few storage requests as possible
- * (adjacent blobs of a pack in one range read), gathered into batches that
- * are opened in the crypto workers ahead of the writer (one call for many
- * small ranges, from one pack or several), and written file by file, in two
- * lanes side by side (`splitIntoLanes`).
+ * existing file stops the restore before anything is written. The chunks are
+ * then read and opened ahead of the writer (`chunk-stream.ts`) and written
+ * file by file, in two lanes side by side (`splitIntoLanes`).
  */
-import { objectPath, type RangeReader } from '../storage/backend.js';
-import { BatchBuilder, InPlaceRoom } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
-import { orderedMap } from '../jobs/ordered-map.js';
 import { collectAllGarbage } from '../jobs/v8-collector.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, throwIfCancelled } from '../errors.js';
@@ -21,19 +16,13 @@ import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { ChunkList } from '../repo/chunk-list.js';
 import { ChunkPlaces } from './chunk-places.js';
+import { BUFFER_BYTES, BufferRing, openChunks, type ChunkSource } from './chunk-stream.js';
 import { FileOpener, TargetWriter } from './target-writer.js';
 
 /** Batches read and opened ahead of the writer, in each lane: four in all (one writer read three ahead). */
 const READ_AHEAD = 2;
 /** Runs of files restored side by side (`splitIntoLanes`); a third was no faster on two cores, and took 12 MiB more. */
 const LANES = 2;
-/** Separate ranges in one batch, at most (each is a read of its own). */
-const MAX_RANGES = 256;
-/**
- * A batch's buffer, which its seals are read into and its plaintexts written over (`InPlaceRoom`):
- * room for the largest chunk (4 MiB) with its seal around it.
- */
-const BUFFER_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 /** Files created ahead of the writer (`FileOpener`): enough to cover a run of small files. */
 const OPEN_AHEAD = 16;
 
@@ -180,10 +169,7 @@ async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonl
   }
 }
 
-interface LaneContext {
-  readonly pool: CryptoPool;
-  readonly buffers: BufferRing;
-  readonly packs: RangeReader;
+interface LaneContext extends ChunkSource {
   readonly writer: TargetWriter;
   readonly meter: ProgressMeter;
   readonly signal: AbortSignal;
@@ -196,35 +182,9 @@ interface LaneContext {
  * batches ahead of the writer, and its files created ahead on the thread pool.
  */
 async function restoreLane({ files, places }: Lane, ctx: LaneContext): Promise<void> {
-  const { buffers, signal } = ctx;
+  const { signal } = ctx;
   const opener = new FileOpener(ctx.writer, files.map((f) => f.relPath), OPEN_AHEAD);
-  const chunks = new ChunkCursor(
-    orderedMap(readBatches(files, places), READ_AHEAD, async (b) => {
-      throwIfCancelled(signal);
-      const buffer = buffers.take(b.room.bytes);
-      try {
-        // The seals end where the buffer ends; the plaintexts will start at its start.
-        const base = buffer.byteLength - b.room.sealed;
-        let at = base;
-        // Every read settles before the buffer can go back (and to another batch), also after a failure.
-        const reads = await Promise.allSettled(
-          b.ranges.map((r) => {
-            const place = Buffer.from(buffer, at, r.length);
-            at += r.length;
-            // A backend that read into memory of its own: its bytes are copied into place.
-            return ctx.packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== buffer && place.set(bytes));
-          }),
-        );
-        for (const r of reads) if (r.status === 'rejected') throw r.reason;
-        return { plain: await ctx.pool.openBatchInPlace(buffer, base, b.blobs.build(), b.objects), lengths: b.lengths };
-      } catch (e) {
-        // Kept for the next batch unless it moved to a worker that failed.
-        buffers.give(buffer);
-        throw e;
-      }
-    }),
-    (plain) => buffers.give(plain.buffer),
-  );
+  const chunks = openChunks(files, places, ctx, READ_AHEAD);
   try {
     for (const f of files) {
       throwIfCancelled(signal);
@@ -290,134 +250,5 @@ export async function planTree(repo: Repository, index: BlobIndex, treeId: strin
       out.push({ type: 'dir', relPath, mode, mtimeNs });
       await planTree(repo, index, node.subtree, relPath, out, signal);
     }
-  }
-}
-
-/**
- * Chunks in restore order, read in batches for one worker call each: ranges
- * of adjacent blobs in a pack, and after a database grew, the many small
- * ranges that alternate between its old and new packs. A blob that comes
- * again within a batch (a database's empty pages are all one blob) is read
- * once, and the worker copies its first plaintext for it. A batch is as large
- * as one buffer opened in place allows (`InPlaceRoom`).
- */
-interface ReadBatch {
-  /** Read one after another into the batch's buffer. */
-  readonly ranges: Array<{ pack: string; offset: number; length: number }>;
-  /** The packs' object paths, which `blobs.sources` indexes. */
-  readonly objects: string[];
-  /** Offsets from the first seal. */
-  readonly blobs: BatchBuilder;
-  /** The plaintext length of each blob. */
-  readonly lengths: number[];
-  /** Its seals' and plaintexts' bytes, and the buffer it needs. */
-  readonly room: InPlaceRoom;
-}
-
-export function* readBatches(files: ReadonlyArray<{ readonly content: ChunkList }>, places: ChunkPlaces): Generator<ReadBatch> {
-  let b: ReadBatch | null = null;
-  /** Each pack's place in the batch's `objects`, by pack number. */
-  let sourceOf = new Map<number, number>();
-  /** Where each blob of the batch lies among its seals, by pack number and offset in the pack. */
-  let placed = new Map<number, Map<number, number>>();
-  let k = 0;
-  for (const f of files) {
-    const content = f.content;
-    for (let i = 0; i < content.length; i++, k++) {
-      const id = content.id(i);
-      const packNo = places.pack(k);
-      const pack = places.packs[packNo]!;
-      const offset = places.offset(k);
-      const length = places.length(k);
-      const rawLength = places.rawLength(k);
-      // Already read into this batch: its plaintext is copied again, if it still fits.
-      let at = b ? placed.get(packNo)?.get(offset) : undefined;
-      if (at !== undefined && b!.room.bytesWith(at, length, rawLength) > BUFFER_BYTES) at = undefined;
-      if (!b || at === undefined) {
-        const last = b?.ranges[b.ranges.length - 1];
-        const adjacent = last !== undefined && last.pack === pack && last.offset + last.length === offset;
-        if (!b || b.room.bytesWith(b.room.sealed, length, rawLength) > BUFFER_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
-          if (b) yield b;
-          b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], room: new InPlaceRoom() };
-          sourceOf = new Map();
-          placed = new Map();
-        }
-        if (adjacent && b.ranges.length > 0) last.length += length;
-        else b.ranges.push({ pack, offset, length });
-        if (!sourceOf.has(packNo)) sourceOf.set(packNo, b.objects.push(objectPath('data', pack)) - 1);
-        let inPack = placed.get(packNo);
-        if (!inPack) placed.set(packNo, (inPack = new Map()));
-        at = b.room.sealed;
-        inPack.set(offset, at);
-      }
-      b.blobs.add('data', id, at, length, rawLength, sourceOf.get(packNo)!);
-      b.room.add(at, length, rawLength);
-      b.lengths.push(rawLength);
-    }
-  }
-  if (b) yield b;
-}
-
-/**
- * Hands out the restored chunks in order, several adjacent ones at a time:
- * the chunks of one read group are contiguous in its plaintext, so a file
- * made of many small chunks (a database's pages) is written in large pieces.
- */
-class ChunkCursor {
-  private plain: Buffer = Buffer.alloc(0);
-  private lengths: number[] = [];
-  private next = 0;
-  private offset = 0;
-
-  /** `done` gets each group's plaintext once all of it was handed out and the next is asked for. */
-  constructor(
-    private readonly groups: AsyncGenerator<{ plain: Buffer; lengths: number[] }>,
-    private readonly done: (plain: Buffer) => void,
-  ) {}
-
-  /** Up to `max` next chunks, as one buffer, and how many they are (valid until the next call). */
-  async take(max: number): Promise<{ data: Buffer; count: number }> {
-    if (this.next === this.lengths.length) {
-      if (this.plain.length > 0) this.done(this.plain);
-      this.plain = Buffer.alloc(0);
-      const g = await this.groups.next();
-      if (g.done) throw new Error('restore plan and chunk stream disagree');
-      ({ plain: this.plain, lengths: this.lengths } = g.value);
-      this.next = 0;
-      this.offset = 0;
-    }
-    const start = this.offset;
-    let count = 0;
-    while (count < max && this.next < this.lengths.length) {
-      this.offset += this.lengths[this.next++]!;
-      count++;
-    }
-    return { data: this.plain.subarray(start, this.offset), count };
-  }
-
-  async close(): Promise<void> {
-    await this.groups.return(undefined);
-  }
-}
-
-/**
- * Buffers of one size, given back once used, so a restore moves its data
- * through a few of them instead of allocating (and leaving the garbage
- * collector) one per batch. Whoever holds a buffer (the storage backend
- * reading into it, a worker opening it, the writer) is the only one touching
- * it. Larger needs get memory of their own, which is not kept; a buffer that
- * comes back detached (it moved to a worker that failed) is dropped.
- */
-class BufferRing {
-  private readonly free: ArrayBuffer[] = [];
-
-  constructor(private readonly size: number) {}
-
-  take(atLeast: number): ArrayBuffer {
-    return (atLeast <= this.size && this.free.pop()) || new ArrayBuffer(Math.max(atLeast, this.size));
-  }
-
-  give(buffer: ArrayBufferLike): void {
-    if (buffer instanceof ArrayBuffer && buffer.byteLength === this.size) this.free.push(buffer);
   }
 }

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import type { FileNode, TreeNode } from '../../../src/core/repo/tree.js';
 import { ChunkPlaces } from '../../../src/core/restore/chunk-places.js';
-import { readBatches, restore } from '../../../src/core/restore/restore.js';
+import { readBatches } from '../../../src/core/restore/chunk-stream.js';
+import { restore } from '../../../src/core/restore/restore.js';
 import { repoWithSource } from '../../helpers/repo.js';
 import { tempDir, pseudoRandomBytes } from '../../helpers/tmp.js';
 
