@@ -24,7 +24,7 @@ import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMes
  */
 const CRYPTO_YOUNG_GENERATION_MB = 6;
 
-/** verifyId: also check each blob's keyed id against its plaintext; returnData: false for a check that keeps nothing. */
+/** verifyId: also check each blob's keyed id against its plaintext; returnData: false to keep nothing (see also `verifyBatch`). */
 type OpenOptions = { verifyId?: boolean; returnData?: boolean };
 
 type Pending = { resolve: (r: CryptoResponse) => void; reject: (e: unknown) => void };
@@ -168,6 +168,16 @@ export class CryptoPool {
    */
   async openBatchInPlace(buffer: ArrayBuffer, base: number, blobs: BatchBlobs, objects: string[]): Promise<Buffer> {
     return this.requestOpenBatch({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: false, returnData: true, inPlace: base });
+  }
+
+  /**
+   * Checks blobs read into `buffer` (at the offsets `blobs` gives): each opens, and its id matches
+   * its plaintext. Nothing is kept; the buffer is moved to a worker and comes back, to be read into
+   * again.
+   */
+  async verifyBatch(buffer: ArrayBuffer, blobs: BatchBlobs, objects: string[]): Promise<ArrayBuffer> {
+    const res = (await this.request({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: true, returnData: false }, [buffer])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    return res.data;
   }
 
   /** Sends an open-batch request, its buffer moved; the plaintexts come back. */

@@ -135,7 +135,9 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
         }
         o += plain.length;
       }
-      return { res: { op: 'open-batch', data: out.buffer, length: total }, transfer: [out.buffer] };
+      // Nothing to hand back but the sealed bytes' buffer, which the caller may read into again.
+      const data = req.returnData ? out.buffer : req.sealed;
+      return { res: { op: 'open-batch', data, length: total }, transfer: [data] };
     }
     case 'sha256': {
       const h = createHash('sha256');
@@ -240,14 +242,14 @@ parentPort!.on('message', (msg: Envelope) => {
     parentPort!.postMessage({ seq: msg.seq, res }, transfer);
     // After answering: the caller need not wait for it.
     sealedGarbage.add(sealedBytes(msg.req));
-    // A request whose buffer went back (a restore's batch, opened in place) is collected after at
-    // once. One that keeps its buffer here (a pack `check` read, 4 MiB) is collected once the
-    // message is let go of: a collection while it is held promoted the pack, to stay until a full
-    // collection, and `check --read-data` of the 1 GiB export peaked at 179-181 MiB against
-    // 146-148. Deferred the same way, restores peaked at 142-146 MiB against 129-133, for a reason
-    // not found.
+    // A request whose buffer went back (a restore's batch, opened in place; a pack `check`
+    // verified) is collected after at once. One that keeps its buffer here (a single blob's
+    // `open`) is collected once the message is let go of: a collection while a 4 MiB pack was held
+    // here (as `check --read-data` once kept them) promoted it, to stay until a full collection,
+    // and that check of the 1 GiB export peaked at 179-181 MiB against 146-148. Deferred the same
+    // way, restores peaked at 142-146 MiB against 129-133, for a reason not found.
     const opened = openedBytes(msg.req);
-    if (msg.req.op === 'open-batch' && msg.req.inPlace !== undefined) openedGarbage.add(opened);
+    if (msg.req.op === 'open-batch' && (msg.req.inPlace !== undefined || !msg.req.returnData)) openedGarbage.add(opened);
     else if (opened > 0) setImmediate(() => openedGarbage.add(opened));
   } catch (e) {
     const err = e as { kind?: string; object?: string; message?: string };
