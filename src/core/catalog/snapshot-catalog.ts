@@ -11,6 +11,10 @@ import { ChatsafeError, IntegrityError } from '../errors.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
+import type { ChunkList } from '../repo/chunk-list.js';
+import { CryptoPool } from '../jobs/crypto-pool.js';
+import { ChunkPlaces } from '../restore/chunk-places.js';
+import { BUFFER_BYTES, BufferRing, openChunks } from '../restore/chunk-stream.js';
 import { openCatalog, type Catalog } from './catalog.js';
 import { readZipMedia } from '../importers/import-export-text.js';
 
@@ -36,12 +40,7 @@ export async function withSnapshotCatalog<T>(repo: Repository, snap: SnapshotRec
   try {
     const fh = await fs.open(path, 'wx', 0o600);
     try {
-      let size = 0;
-      for (const id of entry.content) {
-        const plain = await repo.readBlob(index, 'data', id);
-        await fh.write(plain);
-        size += plain.length;
-      }
+      const size = await writeContent(repo, index, entry, fh);
       if (size !== entry.size) throw new IntegrityError(`snapshot ${snap.id.slice(0, 8)}`, `its catalog has ${size} bytes, the snapshot records ${entry.size}`);
     } finally {
       await fh.close();
@@ -56,6 +55,39 @@ export async function withSnapshotCatalog<T>(repo: Repository, snap: SnapshotRec
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Writes a file's chunks to `fh` as a restore does (`openChunks`), a batch at a time: read blob by
+ * blob on this thread, the 1 GiB bench export's catalog (a SQLite file, stored page by page) took
+ * about 2.5 s to appear before a chat could be listed.
+ */
+async function writeContent(repo: Repository, index: BlobIndex, file: { readonly content: ChunkList }, fh: fs.FileHandle): Promise<number> {
+  const pool = new CryptoPool(repo.keys);
+  const packs = repo.packReader();
+  try {
+    const source = { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal: new AbortController().signal };
+    const chunks = openChunks([file], ChunkPlaces.resolve([file], index), source, READ_AHEAD);
+    try {
+      let size = 0;
+      for (let left = file.content.length; left > 0; ) {
+        // Valid until the next take: written first.
+        const { data, count } = await chunks.take(left);
+        await fh.write(data);
+        size += data.length;
+        left -= count;
+      }
+      return size;
+    } finally {
+      await chunks.close();
+    }
+  } finally {
+    await packs.close();
+    await pool.close();
+  }
+}
+
+/** Batches read and opened ahead of the catalog's writing, as in a restore's lanes. */
+const READ_AHEAD = 2;
 
 export async function readSnapshotFile(repo: Repository, index: BlobIndex, snap: SnapshotRecord, pathInSnapshot: string): Promise<Buffer | null> {
   const parts = pathInSnapshot.split('/').filter((p) => p.length > 0);
