@@ -93,8 +93,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     await out([headerBytes]);
     const manifest: Manifest = { snapshotId: snap.id, snapshot: snap.snapshot, entries, catalogSize: catalog?.size ?? null };
     await out(sealer.push(...record(RECORD.manifest, Buffer.from(JSON.stringify(manifest), 'utf8'))));
-    const signal = opts.signal ?? new AbortController().signal;
-    const chunks = openChunks(contents, places, { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal }, READ_AHEAD);
+    const chunks = openChunks(contents, places, { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal: opts.signal }, READ_AHEAD);
     try {
       for (const c of contents) {
         throwIfCancelled(opts.signal);

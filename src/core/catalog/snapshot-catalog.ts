@@ -65,8 +65,7 @@ async function writeContent(repo: Repository, index: BlobIndex, file: { readonly
   const pool = new CryptoPool(repo.keys);
   const packs = repo.packReader();
   try {
-    const source = { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal: new AbortController().signal };
-    const chunks = openChunks([file], ChunkPlaces.resolve([file], index), source, READ_AHEAD);
+    const chunks = openChunks([file], ChunkPlaces.resolve([file], index), { pool, buffers: new BufferRing(BUFFER_BYTES), packs }, READ_AHEAD);
     try {
       let size = 0;
       for (let left = file.content.length; left > 0; ) {

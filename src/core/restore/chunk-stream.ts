@@ -1,9 +1,10 @@
 /**
  * A run of files' chunks, read and opened in order a few batches ahead of
- * whoever writes them (a restore's lane, a bundle's export). Chunks are read
- * in as few storage requests as possible (adjacent blobs of a pack in one
- * range read), gathered into batches opened in one worker call each, and
- * handed out in order by a `ChunkCursor`.
+ * whoever writes them (a restore's lane, a bundle's export, a snapshot's
+ * catalog written out for browsing). Chunks are read in as few storage
+ * requests as possible (adjacent blobs of a pack in one range read),
+ * gathered into batches opened in one worker call each, and handed out in
+ * order by a `ChunkCursor`.
  */
 import { objectPath, type RangeReader } from '../storage/backend.js';
 import { BatchBuilder, InPlaceRoom } from '../jobs/batch-blobs.js';
@@ -26,7 +27,7 @@ export interface ChunkSource {
   readonly pool: CryptoPool;
   readonly buffers: BufferRing;
   readonly packs: RangeReader;
-  readonly signal: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The plaintext of `files`' chunks, in order, `ahead` batches read and opened ahead of the reader. */
