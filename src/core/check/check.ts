@@ -21,7 +21,7 @@ import { headerRange, packBufferBytes, parsePackHeader } from '../repo/pack.js';
 import { readHeader, type Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import { SnapshotSchema } from '../repo/snapshot.js';
-import { objectPath, type RangeReader, type StorageBackend } from '../storage/backend.js';
+import { objectPath, type ObjectInfo, type RangeReader, type StorageBackend } from '../storage/backend.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { PACK_TARGET_BYTES } from '../backup/blob-saver.js';
 import { BufferRing } from '../restore/chunk-stream.js';
@@ -67,23 +67,34 @@ export async function checkWithoutKey(backend: StorageBackend, opts: CheckOption
     errors.push(problemOf('config', e));
   }
   const meter = new ProgressMeter(opts.onProgress, 'checking');
+  const buffers = new BufferRing(packBufferBytes(PACK_TARGET_BYTES));
   for (const kind of ['snapshots', 'index', 'data'] as const) {
-    for await (const info of backend.list(kind)) {
+    const objects: ObjectInfo[] = [];
+    for await (const info of backend.list(kind)) objects.push(info);
+    if (kind === 'snapshots') counts.snapshots += objects.length;
+    else if (kind === 'index') counts.indexFiles += objects.length;
+    else counts.packs += objects.length;
+    if (!opts.readData) continue;
+    // As with the key: one object read while the other is hashed, into buffers read into again.
+    const hashed = orderedMap(objects, PACKS_AHEAD, async (info): Promise<{ bytes: number; problem: CheckProblem | null }> => {
       throwIfCancelled(opts.signal);
-      if (kind === 'snapshots') counts.snapshots++;
-      else if (kind === 'index') counts.indexFiles++;
-      else counts.packs++;
-      if (!opts.readData) continue;
+      const object = objectPath(kind, info.name);
+      const buffer = buffers.take(info.size);
       try {
-        const bytes = await backend.read(kind, info.name);
-        counts.bytesRead += bytes.length;
-        meter.add(bytes.length);
-        if (createHash('sha256').update(bytes).digest('hex') !== info.name) {
-          errors.push({ object: objectPath(kind, info.name), message: 'contents do not match the object name (modified or damaged)' });
-        }
+        const bytes = await backend.read(kind, info.name, { offset: 0, length: info.size }, Buffer.from(buffer, 0, info.size));
+        const matches = createHash('sha256').update(bytes).digest('hex') === info.name;
+        return { bytes: bytes.length, problem: matches ? null : { object, message: 'contents do not match the object name (modified or damaged)' } };
       } catch (e) {
-        errors.push(problemOf(objectPath(kind, info.name), e));
+        if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
+        return { bytes: 0, problem: problemOf(object, e) };
+      } finally {
+        buffers.give(buffer);
       }
+    });
+    for await (const r of hashed) {
+      counts.bytesRead += r.bytes;
+      meter.add(r.bytes);
+      if (r.problem) errors.push(r.problem);
     }
   }
   if (!opts.readData) warnings.push({ object: 'repository', message: 'object contents were not read; add --read-data to verify every byte' });
