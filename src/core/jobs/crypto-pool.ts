@@ -142,15 +142,6 @@ export class CryptoPool {
     return all.flatMap((res) => (res as Extract<CryptoResponse, { op: 'packs' }>).packs);
   }
 
-  async open(type: BlobType, idHex: string, sealed: Buffer, rawLength: number, object: string, opts: OpenOptions = {}): Promise<Buffer> {
-    const ab = transferable(sealed);
-    const res = await this.request(
-      { op: 'open', type, id: new Uint8Array(Buffer.from(idHex, 'hex')), sealed: ab, rawLength, object, verifyId: opts.verifyId ?? false, returnData: opts.returnData ?? true },
-      [ab],
-    );
-    return Buffer.from((res as Extract<CryptoResponse, { op: 'open' }>).data);
-  }
-
   /**
    * Opens adjacent blobs read in one piece (ranges of packs) in one worker
    * call; returns their plaintexts concatenated in order. `sealed` is moved;

@@ -36,7 +36,6 @@ export type CryptoRequest =
   | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[] }
   /** Finishes the worker's partly filled packs. */
   | { op: 'pack-finish' }
-  | { op: 'open'; type: BlobType; id: Uint8Array; sealed: ArrayBuffer; rawLength: number; object: string; verifyId: boolean; returnData: boolean }
   | { op: 'sha256'; parts: ArrayBuffer[] }
   /**
    * `objects`: the packs the blobs were read from (`blobs.sources` indexes them), named in messages.
@@ -48,7 +47,6 @@ export type CryptoResponse =
   /** ids: 32 bytes per chunk; packs: the packs that filled up meanwhile. */
   | { op: 'pack-store'; ids: ArrayBuffer; data: ArrayBuffer; packs: PackMessage[] }
   | { op: 'packs'; packs: PackMessage[] }
-  | { op: 'open'; data: ArrayBuffer }
   | { op: 'sha256'; hex: string; parts: ArrayBuffer[] }
   /** The plaintexts are the first `length` bytes of `data` (`sealed` itself when opened in place). */
   | { op: 'open-batch'; data: ArrayBuffer; length: number }

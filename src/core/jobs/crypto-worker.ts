@@ -13,7 +13,6 @@ import { PackAssembler } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 import { InPlaceRoom } from './batch-blobs.js';
 import { SealedInRun } from './sealed-in-run.js';
-import { transferable } from './transferable.js';
 import { YoungGarbage } from './young-garbage.js';
 
 
@@ -105,14 +104,6 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       for (const a of assemblers.values()) if (a.blobs > 0) finished.push(finishPack(a));
       const { packs, transfer } = takeFinished();
       return { res: { op: 'packs', packs }, transfer };
-    }
-    case 'open': {
-      const plain = openBlob(dataKeyBuf, req.type, Buffer.from(req.id), new Uint8Array(req.sealed), req.rawLength, req.object);
-      if (req.verifyId && !blobId(idKeyBuf, plain).equals(Buffer.from(req.id))) {
-        return { res: { op: 'error', kind: 'integrity', object: req.object, message: `blob ${Buffer.from(req.id).toString('hex').slice(0, 16)} content does not match its id` }, transfer: [] };
-      }
-      const owned = req.returnData ? transferable(plain) : new ArrayBuffer(0);
-      return { res: { op: 'open', data: owned }, transfer: [owned] };
     }
     case 'open-batch': {
       if (req.inPlace !== undefined) return openInPlace(req, req.inPlace);
@@ -211,7 +202,6 @@ function sealedBytes(req: CryptoRequest): number {
     case 'pack-put':
       return req.data.byteLength;
     case 'pack-finish':
-    case 'open':
     case 'open-batch':
     case 'sha256':
       return 0;
@@ -221,8 +211,6 @@ function sealedBytes(req: CryptoRequest): number {
 /** About how many bytes a request opened. */
 function openedBytes(req: CryptoRequest): number {
   switch (req.op) {
-    case 'open':
-      return req.sealed.byteLength;
     case 'open-batch': {
       let n = 0;
       for (let i = 1; i < req.blobs.spans.length; i += 3) n += req.blobs.spans[i]!;
@@ -243,11 +231,12 @@ parentPort!.on('message', (msg: Envelope) => {
     // After answering: the caller need not wait for it.
     sealedGarbage.add(sealedBytes(msg.req));
     // A request whose buffer went back (a restore's batch, opened in place; a pack `check`
-    // verified) is collected after at once. One that keeps its buffer here (a single blob's
-    // `open`) is collected once the message is let go of: a collection while a 4 MiB pack was held
-    // here (as `check --read-data` once kept them) promoted it, to stay until a full collection,
-    // and that check of the 1 GiB export peaked at 179-181 MiB against 146-148. Deferred the same
-    // way, restores peaked at 142-146 MiB against 129-133, for a reason not found.
+    // verified) is collected after at once. One that keeps its buffer here (a batch whose
+    // plaintexts come back in a buffer of their own) is collected once the message is let go of:
+    // a collection while a 4 MiB pack was held here (as `check --read-data` once kept them)
+    // promoted it, to stay until a full collection, and that check of the 1 GiB export peaked at
+    // 179-181 MiB against 146-148. Deferred the same way, restores peaked at 142-146 MiB against
+    // 129-133, for a reason not found.
     const opened = openedBytes(msg.req);
     if (msg.req.op === 'open-batch' && (msg.req.inPlace !== undefined || !msg.req.returnData)) openedGarbage.add(opened);
     else if (opened > 0) setImmediate(() => openedGarbage.add(opened));
