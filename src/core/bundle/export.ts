@@ -99,15 +99,13 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
         throwIfCancelled(opts.signal);
         let compress: boolean | null = null;
         let n = 0;
-        for (let left = c.content.length; left > 0; ) {
-          // The chunks of a batch that are this file's, as one block.
-          const { data, count } = await chunks.take(left);
+        // The chunks of a batch that are this file's, as one block.
+        for await (const data of chunks.pieces(c.content.length)) {
           compress ??= worthCompressing(data);
           const { flag, body } = compress ? maybeCompressView(data) : { flag: FLAG_STORED, body: data };
           await out(sealer.push(blockHeader(data.length, body.length, flag), body));
           n += data.length;
           meter.add(data.length);
-          left -= count;
         }
         if (n !== c.size) throw new IntegrityError(`snapshot ${snap.id.slice(0, 8)}`, `a file has ${n} bytes, the snapshot records ${c.size}`);
         meter.add(0, 1);

@@ -68,12 +68,10 @@ async function writeContent(repo: Repository, index: BlobIndex, file: { readonly
     const chunks = openChunks([file], ChunkPlaces.resolve([file], index), { pool, buffers: new BufferRing(BUFFER_BYTES), packs }, READ_AHEAD);
     try {
       let size = 0;
-      for (let left = file.content.length; left > 0; ) {
-        // Valid until the next take: written first.
-        const { data, count } = await chunks.take(left);
+      // Each piece is valid until the next: written first.
+      for await (const data of chunks.pieces(file.content.length)) {
         await fh.write(data);
         size += data.length;
-        left -= count;
       }
       return size;
     } finally {

@@ -144,8 +144,20 @@ export class ChunkCursor {
     private readonly done: (plain: Buffer) => void,
   ) {}
 
+  /**
+   * The plaintext of the next `count` chunks (one file's), in as few pieces as the batches they
+   * were opened in allow; each piece is valid until the next is asked for.
+   */
+  async *pieces(count: number): AsyncGenerator<Buffer> {
+    for (let left = count; left > 0; ) {
+      const { data, count: taken } = await this.take(left);
+      left -= taken;
+      yield data;
+    }
+  }
+
   /** Up to `max` next chunks, as one buffer, and how many they are (valid until the next call). */
-  async take(max: number): Promise<{ data: Buffer; count: number }> {
+  private async take(max: number): Promise<{ data: Buffer; count: number }> {
     if (this.next === this.lengths.length) {
       if (this.plain.length > 0) this.done(this.plain);
       this.plain = Buffer.alloc(0);

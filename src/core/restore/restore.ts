@@ -190,11 +190,9 @@ async function restoreLane({ files, places }: Lane, ctx: LaneContext): Promise<v
       throwIfCancelled(signal);
       const out = await opener.take();
       try {
-        for (let left = f.content.length; left > 0; ) {
-          const { data, count } = await chunks.take(left);
+        for await (const data of chunks.pieces(f.content.length)) {
           out.write(data);
           ctx.meter.add(data.length);
-          left -= count;
         }
         if (out.written !== f.size) throw new IntegrityError(`file ${f.relPath}`, `restored ${out.written} bytes, the snapshot records ${f.size}`);
         out.commit(f.mode, f.mtimeNs);
