@@ -47,7 +47,7 @@ Ctrl-C.
 };
 
 /** Set for this command by its `#!` line (bin/chatsafe.js): tuned for a backup, not for a browser. */
-const COMMAND_ONLY_VARIABLES = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_ARENA_MAX'];
+const COMMAND_ONLY_VARIABLES = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_ARENA_MAX', 'GLIBC_TUNABLES'];
 
 /** The environment the browser opens in: this one, without what the `#!` line set for the command alone. */
 export function browserEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
