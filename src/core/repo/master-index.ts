@@ -49,6 +49,12 @@ export interface BlobIndex {
   packOf(id: BlobKey): string | undefined;
   /** `packOf` for the id at `bytes[at, at + 32)`, such as a chunk list's, without a view of it. */
   packOfAt(bytes: Uint8Array, at: number): string | undefined;
+  /**
+   * `get` for the id at `bytes[at, at + 32)`, written into `into` instead of a new object: a
+   * restore looks up every chunk of its plan (72,000 for the 1 GiB export) at once. False when
+   * the index does not hold it.
+   */
+  locateAt(bytes: Uint8Array, at: number, into: BlobPlace): boolean;
   blobsOfPack(pack: string): IndexedBlob[] | undefined;
   /** The bytes of a pack's blobs as stored (sealed), without its header. */
   blobBytes(pack: string): number | undefined;
@@ -61,6 +67,21 @@ export interface BlobIndex {
   clone(): MasterIndex;
   /** An empty set of this index's blobs (see BlobMarks). */
   newMarks(): BlobMarks;
+}
+
+/** Where a blob lies, as `locateAt` writes it; `packNo` numbers the index's packs (the same pack, the same number). */
+export interface BlobPlace {
+  packNo: number;
+  pack: string;
+  type: BlobType;
+  offset: number;
+  length: number;
+  rawLength: number;
+}
+
+/** A place to write into, before the first lookup. */
+export function blankPlace(): BlobPlace {
+  return { packNo: -1, pack: '', type: 'data', offset: 0, length: 0, rawLength: 0 };
 }
 
 /**
@@ -214,6 +235,18 @@ export class MasterIndex implements BlobIndex {
 
   packOfAt(bytes: Uint8Array, at: number): string | undefined {
     return this.packOfRow(this.findBytes(bytes, at));
+  }
+
+  locateAt(bytes: Uint8Array, at: number, into: BlobPlace): boolean {
+    const row = this.findBytes(bytes, at);
+    if (row < 0) return false;
+    into.packNo = this.packNoOf(row);
+    into.pack = this.packNames[into.packNo]!;
+    into.type = BLOB_TYPE_BY_CODE[this.rowType[row]!]!;
+    into.offset = this.rowOffset[row]!;
+    into.length = this.rowLength[row]!;
+    into.rawLength = this.rowRaw[row]!;
+    return true;
   }
 
   private packOfRow(row: number): string | undefined {

@@ -6,7 +6,7 @@ import type { BlobType } from '../../../src/core/repo/blob.js';
 import type { IndexFile, PackRecord } from '../../../src/core/repo/index-file.js';
 import { documentBytes } from '../../../src/core/repo/json-bytes.js';
 import { IndexedIds } from '../../../src/core/repo/indexed-ids.js';
-import { MasterIndex } from '../../../src/core/repo/master-index.js';
+import { blankPlace, MasterIndex } from '../../../src/core/repo/master-index.js';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 import { decodePackEntries, PackAssembler } from '../../../src/core/repo/pack.js';
 
@@ -59,17 +59,27 @@ test('the compact index answers like a map of every blob to its first location, 
   });
   assert.equal(index.blobCount, reference.size);
   assert.equal(index.packs.size, 60);
+  // One place written over by every lookup, as a restore resolves its chunks: each pack keeps one number.
+  const place = blankPlace();
+  const packNos = new Map<string, number>();
   for (const [id, loc] of reference) {
     assert.equal(index.has(id), true);
     assert.deepEqual(index.get(id), loc);
     assert.equal(index.packOf(id), loc.pack);
+    assert.equal(index.locateAt(Buffer.from(id, 'hex'), 0, place), true);
+    const { packNo, ...where } = place;
+    assert.deepEqual(where, loc);
+    assert.equal(packNos.get(loc.pack) ?? packNo, packNo, 'the same pack, the same number');
+    packNos.set(loc.pack, packNo);
   }
+  assert.equal(new Set(packNos.values()).size, 60);
   const shared = IndexedIds.attach(index.sharedIds());
   for (const id of reference.keys()) assert.equal(shared.has(Buffer.from(id, 'hex')), true, 'a worker reading the shared ids finds each blob');
   for (let n = 100_000; n < 100_500; n++) {
     assert.equal(index.has(hexId(n)), false);
     assert.equal(shared.has(Buffer.from(hexId(n), 'hex')), false);
     assert.equal(index.packOf(hexId(n)), undefined);
+    assert.equal(index.locateAt(Buffer.from(hexId(n), 'hex'), 0, place), false);
   }
   // Not ids at all: never found, never thrown on.
   for (const bad of ['', 'zz', hexId(1).toUpperCase(), hexId(1).slice(1), `${hexId(1)}0`, 'é'.repeat(64)]) assert.equal(index.has(bad), false);
@@ -211,6 +221,10 @@ test('a chunk list is looked up in place: every id at its offset, and an offset 
   assert.deepEqual([0, 32, 64].map((at) => index.packOfAt(bytes, at)), [packId(1), packId(1), packId(2)]);
   assert.equal(index.packOfAt(bytes, 80), undefined);
   assert.equal(index.packOfAt(bytes, -1), undefined);
+  const place = blankPlace();
+  assert.deepEqual([0, 32, 64].map((at) => index.locateAt(bytes, at, place) && place.pack), [packId(1), packId(1), packId(2)]);
+  assert.equal(index.locateAt(bytes, 80, place), false);
+  assert.equal(index.locateAt(bytes, -1, place), false);
   assert.equal(index.hasAll(list), true);
   assert.equal(index.hasAll(ChunkList.ofBytes(Buffer.concat([ids[0]!, Buffer.from(hexId(9), 'hex')]))), false);
 });
