@@ -9,7 +9,7 @@ import { CLI_BIN, CLI_ENV, CLI_NODE_OPTIONS } from '../helpers/fixtures.js';
 
 test('the chatsafe command runs through its own #! line, with its V8 options and allocator setting, as npm links it and as the bench runs it', () => {
   const first = readFileSync(CLI_BIN, 'utf8').split('\n')[0]!;
-  assert.match(first, /^#!\/usr\/bin\/env -S MALLOC_MMAP_THRESHOLD_=1048576 MALLOC_ARENA_MAX=1 GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1 node --single-threaded-gc --max-semi-space-size=2$/);
+  assert.match(first, /^#!\/usr\/bin\/env -S MALLOC_MMAP_THRESHOLD_=1048576 MALLOC_ARENA_MAX=1 GLIBC_TUNABLES=glibc\.malloc\.hugetlb=1 node --single-threaded-gc --max-semi-space-size=2 --v8-pool-size=2$/);
   // Run as a user's shell would: the file itself, with the node running the tests first on PATH,
   // and a preload that reports the options node was started with, and the allocator setting it got.
   const dir = mkdtempSync(join(tmpdir(), 'chatsafe-bin-'));
@@ -25,7 +25,7 @@ test('the chatsafe command runs through its own #! line, with its V8 options and
     const r = spawnSync(CLI_BIN, ['--version'], { encoding: 'utf8', env });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
-    const options = ['--single-threaded-gc', '--max-semi-space-size=2'];
+    const options = ['--single-threaded-gc', '--max-semi-space-size=2', '--v8-pool-size=2'];
     assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), [options, '1048576', '1', 'glibc.malloc.hugetlb=1']);
     assert.deepEqual(CLI_NODE_OPTIONS, options, 'the options test helpers start the CLI with');
     assert.deepEqual(CLI_ENV, { MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_ARENA_MAX: '1', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' }, 'the variables test helpers start the CLI with');
