@@ -44,8 +44,9 @@
 // GLIBC_TUNABLES=glibc.malloc.hugetlb=1: glibc asks the kernel for transparent huge pages
 // (madvise) for its heap and for the blocks it maps on their own, which a kernel set to `madvise`
 // (as on the machines measured) gives only to programs that ask. Each new 4 KiB page a thread
-// touches costs a fault, and a backup touches about 130 MiB of new pages (cipher outputs, pack reads, the index as it grows):
-// on the machines measured a fault cost 14 µs, against 0.8-1.4 µs for each 4 KiB of a 2 MiB page.
+// touches costs a fault, and a backup touches about 130 MiB of new pages (cipher outputs, pack
+// reads, the index as it grows): on the machines measured a fault cost 14 µs, against 0.8-1.4 µs
+// for each 4 KiB of a 2 MiB page.
 // A 1 GiB first backup took 20,600 faults instead of 32,800, a restore 13,800 instead of 31,700.
 // Alternating runs, two to four pairs each: 1 GiB first backups 10.8-13.3 against 12.4-14.7 CPU s;
 // 3 GiB ones 32.5-38.6 against 37.5-43.4, at the same peak (154-158 against 156-162 MiB); backups
