@@ -11,21 +11,17 @@ import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, throwIfCancelled } from '../errors.js';
 import { worthCompressing } from '../chunking/file-chunker.js';
 import type { ChunkList } from '../repo/chunk-list.js';
-import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { FLAG_STORED, maybeCompressView } from '../repo/compression.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import { ChunkPlaces } from '../restore/chunk-places.js';
-import { BUFFER_BYTES, BufferRing, openChunks } from '../restore/chunk-stream.js';
+import { withChunks } from '../restore/chunk-stream.js';
 import { planTree, type PlanItem } from '../restore/restore.js';
 import { APP_VERSION } from '../version.js';
 import { encodeHeader, RECORD, type BundleEntry, type BundleHeader, type Manifest } from './format.js';
 import { SegmentSealer } from './stream-aead.js';
-
-/** Batches of chunks read and opened ahead of the writer, as in each of a restore's lanes. */
-const READ_AHEAD = 2;
 
 export interface ExportOptions {
   readonly overwrite?: boolean;
@@ -80,8 +76,6 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
   const tmp = `${outPath}.partial-${randomBytes(4).toString('hex')}`;
   const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   const meter = new ProgressMeter(opts.onProgress, 'exporting', totalBytes, files.length);
-  const pool = new CryptoPool(repo.keys);
-  const packs = repo.packReader();
   let written = 0;
   // One call for what a step sealed (pieces of 64 KiB and tags), not a thread-pool round trip for each.
   const out = async (parts: Buffer[]) => {
@@ -93,8 +87,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     await out([headerBytes]);
     const manifest: Manifest = { snapshotId: snap.id, snapshot: snap.snapshot, entries, catalogSize: catalog?.size ?? null };
     await out(sealer.push(...record(RECORD.manifest, Buffer.from(JSON.stringify(manifest), 'utf8'))));
-    const chunks = openChunks(contents, places, { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal: opts.signal }, READ_AHEAD);
-    try {
+    await withChunks(repo, contents, places, opts.signal, async (chunks) => {
       for (const c of contents) {
         throwIfCancelled(opts.signal);
         let compress: boolean | null = null;
@@ -110,9 +103,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
         if (n !== c.size) throw new IntegrityError(`snapshot ${snap.id.slice(0, 8)}`, `a file has ${n} bytes, the snapshot records ${c.size}`);
         meter.add(0, 1);
       }
-    } finally {
-      await chunks.close();
-    }
+    });
     const end = Buffer.alloc(4);
     end.writeUInt32BE(entries.length);
     await out(sealer.push(...record(RECORD.end, end)));
@@ -128,8 +119,6 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     throw e;
   } finally {
     key.fill(0);
-    await packs.close();
-    await pool.close();
   }
 }
 

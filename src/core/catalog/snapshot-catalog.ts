@@ -12,9 +12,8 @@ import type { BlobIndex } from '../repo/master-index.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { ChunkList } from '../repo/chunk-list.js';
-import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ChunkPlaces } from '../restore/chunk-places.js';
-import { BUFFER_BYTES, BufferRing, openChunks } from '../restore/chunk-stream.js';
+import { withChunks } from '../restore/chunk-stream.js';
 import { openCatalog, type Catalog } from './catalog.js';
 import { readZipMedia } from '../importers/import-export-text.js';
 
@@ -62,29 +61,16 @@ export async function withSnapshotCatalog<T>(repo: Repository, snap: SnapshotRec
  * about 2.5 s to appear before a chat could be listed.
  */
 async function writeContent(repo: Repository, index: BlobIndex, file: { readonly content: ChunkList }, fh: fs.FileHandle): Promise<number> {
-  const pool = new CryptoPool(repo.keys);
-  const packs = repo.packReader();
-  try {
-    const chunks = openChunks([file], ChunkPlaces.resolve([file], index), { pool, buffers: new BufferRing(BUFFER_BYTES), packs }, READ_AHEAD);
-    try {
-      let size = 0;
-      // Each piece is valid until the next: written first.
-      for await (const data of chunks.pieces(file.content.length)) {
-        await fh.write(data);
-        size += data.length;
-      }
-      return size;
-    } finally {
-      await chunks.close();
+  return withChunks(repo, [file], ChunkPlaces.resolve([file], index), undefined, async (chunks) => {
+    let size = 0;
+    // Each piece is valid until the next: written first.
+    for await (const data of chunks.pieces(file.content.length)) {
+      await fh.write(data);
+      size += data.length;
     }
-  } finally {
-    await packs.close();
-    await pool.close();
-  }
+    return size;
+  });
 }
-
-/** Batches read and opened ahead of the catalog's writing, as in a restore's lanes. */
-const READ_AHEAD = 2;
 
 export async function readSnapshotFile(repo: Repository, index: BlobIndex, snap: SnapshotRecord, pathInSnapshot: string): Promise<Buffer | null> {
   const parts = pathInSnapshot.split('/').filter((p) => p.length > 0);

@@ -21,10 +21,10 @@ import { headerRange, packBufferBytes, parsePackHeader } from '../repo/pack.js';
 import { readHeader, type Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import { SnapshotSchema } from '../repo/snapshot.js';
-import { objectPath, type ObjectInfo, type RangeReader, type StorageBackend } from '../storage/backend.js';
+import { objectPath, type ObjectInfo, type StorageBackend } from '../storage/backend.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { PACK_TARGET_BYTES } from '../backup/blob-saver.js';
-import { BufferRing } from '../restore/chunk-stream.js';
+import { BufferRing, readInto } from '../restore/chunk-stream.js';
 
 export interface CheckProblem {
   readonly object: string;
@@ -177,7 +177,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
         const buffer = buffers.take(size);
         let moved = false;
         try {
-          const bytes = await readWhole(packs, buffer, pack, size);
+          const bytes = await readInto(packs, pack, 0, size, buffer, 0);
           counts.bytesRead += bytes.length;
           if (createHash('sha256').update(bytes).digest('hex') !== pack) throw new ChatsafeError('integrity', 'contents do not match the object name (modified or damaged)');
           const range = headerRange(bytes.length, bytes.subarray(bytes.length - 4), object);
@@ -213,12 +213,3 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
 
 /** Packs read, hashed or opened at once by `check --read-data` (three were no faster, and 5 MiB higher). */
 const PACKS_AHEAD = 2;
-
-/** A whole pack, read into the start of `buffer`. */
-async function readWhole(packs: RangeReader, buffer: ArrayBuffer, pack: string, size: number): Promise<Buffer> {
-  const place = Buffer.from(buffer, 0, size);
-  const bytes = await packs.read(pack, { offset: 0, length: size }, place);
-  // A backend that read into memory of its own: its bytes are copied into place.
-  if (bytes.buffer !== buffer) place.set(bytes);
-  return place;
-}

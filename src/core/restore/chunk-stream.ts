@@ -8,10 +8,11 @@
  */
 import { objectPath, type RangeReader } from '../storage/backend.js';
 import { BatchBuilder, InPlaceRoom } from '../jobs/batch-blobs.js';
-import type { CryptoPool } from '../jobs/crypto-pool.js';
+import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { throwIfCancelled } from '../errors.js';
 import type { ChunkList } from '../repo/chunk-list.js';
+import type { Repository } from '../repo/repository.js';
 import type { ChunkPlaces } from './chunk-places.js';
 
 /** Separate ranges in one batch, at most (each is a read of its own). */
@@ -21,6 +22,9 @@ const MAX_RANGES = 256;
  * room for the largest chunk (4 MiB) with its seal around it.
  */
 export const BUFFER_BYTES = 4 * 1024 * 1024 + 64 * 1024;
+
+/** Batches read and opened ahead of whoever writes them: in each of a restore's two lanes (four in all), and in every other run. */
+export const READ_AHEAD = 2;
 
 /** What reading and opening chunks needs; the buffers may be shared by several runs. */
 export interface ChunkSource {
@@ -44,10 +48,9 @@ export function openChunks(files: ReadonlyArray<{ readonly content: ChunkList }>
         // Every read settles before the buffer can go back (and to another batch), also after a failure.
         const reads = await Promise.allSettled(
           b.ranges.map((r) => {
-            const place = Buffer.from(buffer, at, r.length);
+            const place = readInto(src.packs, r.pack, r.offset, r.length, buffer, at);
             at += r.length;
-            // A backend that read into memory of its own: its bytes are copied into place.
-            return src.packs.read(r.pack, { offset: r.offset, length: r.length }, place).then((bytes) => bytes.buffer !== buffer && place.set(bytes));
+            return place;
           }),
         );
         for (const r of reads) if (r.status === 'rejected') throw r.reason;
@@ -60,6 +63,34 @@ export function openChunks(files: ReadonlyArray<{ readonly content: ChunkList }>
     }),
     (plain) => buffers.give(plain.buffer),
   );
+}
+
+/**
+ * `use` with the chunks of `files` read and opened ahead (`openChunks`) by a worker and a pack
+ * reader of their own, both closed after: a bundle's export, a snapshot's catalog written out.
+ */
+export async function withChunks<T>(repo: Repository, files: ReadonlyArray<{ readonly content: ChunkList }>, places: ChunkPlaces, signal: AbortSignal | undefined, use: (chunks: ChunkCursor) => Promise<T>): Promise<T> {
+  const pool = new CryptoPool(repo.keys);
+  const packs = repo.packReader();
+  try {
+    const chunks = openChunks(files, places, { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal }, READ_AHEAD);
+    try {
+      return await use(chunks);
+    } finally {
+      await chunks.close();
+    }
+  } finally {
+    await packs.close();
+    await pool.close();
+  }
+}
+
+/** `length` bytes of a pack at `offset`, read into `buffer` at `at`; a backend that read into memory of its own has its bytes copied into place. */
+export async function readInto(packs: RangeReader, pack: string, offset: number, length: number, buffer: ArrayBuffer, at: number): Promise<Buffer> {
+  const place = Buffer.from(buffer, at, length);
+  const bytes = await packs.read(pack, { offset, length }, place);
+  if (bytes.buffer !== buffer) place.set(bytes);
+  return place;
 }
 
 /**

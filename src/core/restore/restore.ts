@@ -16,11 +16,9 @@ import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { ChunkList } from '../repo/chunk-list.js';
 import { ChunkPlaces } from './chunk-places.js';
-import { BUFFER_BYTES, BufferRing, openChunks, type ChunkSource } from './chunk-stream.js';
+import { BUFFER_BYTES, BufferRing, openChunks, READ_AHEAD, type ChunkSource } from './chunk-stream.js';
 import { FileOpener, TargetWriter } from './target-writer.js';
 
-/** Batches read and opened ahead of the writer, in each lane: four in all (one writer read three ahead). */
-const READ_AHEAD = 2;
 /** Runs of files restored side by side (`splitIntoLanes`); a third was no faster on two cores, and took 12 MiB more. */
 const LANES = 2;
 /** Files created ahead of the writer (`FileOpener`): enough to cover a run of small files. */
