@@ -8,7 +8,7 @@
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { IntegrityError } from '../errors.js';
-import { TAG_BYTES } from '../crypto/aead.js';
+import { TAG_BYTES, updateInSteps } from '../crypto/aead.js';
 
 export const SEGMENT_BYTES = 1024 * 1024;
 export const NONCE_PREFIX_BYTES = 7;
@@ -20,14 +20,6 @@ function nonceFor(prefix: Buffer, index: number, last: boolean): Buffer {
   nonce[11] = last ? 1 : 0;
   return nonce;
 }
-
-/**
- * Ciphers are fed and drained this much at a time. Node's ciphers return every output in a new
- * buffer: a whole segment's (1 MiB) came from a fresh mapping each time, and a process here pays
- * about 15 µs for each page it first touches; outputs of this size come from the allocator's
- * reused memory.
- */
-const STEP_BYTES = 64 * 1024;
 
 export class SegmentSealer {
   /** The segment being filled, sealed once a byte beyond it arrives (only the last one is flagged). */
@@ -67,7 +59,7 @@ export class SegmentSealer {
   private seal(last: boolean, out: Buffer[]): void {
     const c = createCipheriv('aes-256-gcm', this.key, nonceFor(this.prefix, this.index++, last));
     c.setAAD(this.aad);
-    for (let at = 0; at < this.filled; at += STEP_BYTES) out.push(c.update(this.segment.subarray(at, Math.min(this.filled, at + STEP_BYTES))));
+    updateInSteps(c, this.segment.subarray(0, this.filled), (piece) => out.push(piece));
     out.push(c.final(), c.getAuthTag());
     this.filled = 0;
   }
@@ -148,7 +140,7 @@ export class SegmentOpener {
     const body = segment.length - TAG_BYTES;
     d.setAuthTag(segment.subarray(body));
     const pieces: Buffer[] = [];
-    for (let at = 0; at < body; at += STEP_BYTES) pieces.push(d.update(segment.subarray(at, Math.min(body, at + STEP_BYTES))));
+    updateInSteps(d, segment.subarray(0, body), (piece) => pieces.push(piece));
     try {
       d.final();
     } catch {
