@@ -49,12 +49,32 @@ export class BatchBuilder {
     return this.n;
   }
 
-  /** `idHex` or `id`: the blob's 32-byte id; `source`: the index of its object in the request. */
+  /** `id`: the blob's 32 bytes, or 64 hex digits; `source`: the index of its object in the request. */
   add(type: BlobType, id: Uint8Array | string, offset: number, length: number, rawLength: number, source = 0): void {
+    if (typeof id !== 'string') {
+      if (id.length !== ID_BYTES) throw new Error(`a blob id must be ${ID_BYTES} bytes`);
+      return this.addFrom(type, id, 0, offset, length, rawLength, source);
+    }
     if (this.n === this.types.length) this.grow();
+    if (Buffer.from(this.ids.buffer, this.ids.byteOffset + this.n * ID_BYTES, ID_BYTES).write(id, 'hex') !== ID_BYTES) throw new Error(`a blob id must be ${ID_BYTES} bytes`);
+    this.place(type, offset, length, rawLength, source);
+  }
+
+  /**
+   * `add` with the id at `idAt` in `ids`: a restore takes a file's ids from its chunk list's bytes,
+   * where a view for each id was most of its main thread's garbage (72,000 per GiB restored).
+   */
+  addFrom(type: BlobType, ids: Uint8Array, idAt: number, offset: number, length: number, rawLength: number, source = 0): void {
+    if (idAt < 0 || idAt + ID_BYTES > ids.length) throw new Error(`a blob id must be ${ID_BYTES} bytes`);
+    if (this.n === this.types.length) this.grow();
+    // Byte by byte: a view to copy from would be the garbage this method avoids.
+    const to = this.ids;
+    for (let i = 0, at = this.n * ID_BYTES; i < ID_BYTES; i++) to[at + i] = ids[idAt + i]!;
+    this.place(type, offset, length, rawLength, source);
+  }
+
+  private place(type: BlobType, offset: number, length: number, rawLength: number, source: number): void {
     this.types[this.n] = BLOB_TYPES[type];
-    const written = typeof id === 'string' ? Buffer.from(this.ids.buffer, this.ids.byteOffset + this.n * ID_BYTES, ID_BYTES).write(id, 'hex') : (this.ids.set(id, this.n * ID_BYTES), id.length);
-    if (written !== ID_BYTES) throw new Error(`a blob id must be ${ID_BYTES} bytes`);
     this.spans[this.n * 3] = offset;
     this.spans[this.n * 3 + 1] = length;
     this.spans[this.n * 3 + 2] = rawLength;

@@ -8,6 +8,7 @@
  */
 import { objectPath, type RangeReader } from '../storage/backend.js';
 import { BatchBuilder, InPlaceRoom } from '../jobs/batch-blobs.js';
+import { ID_BYTES } from '../crypto/ids.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { throwIfCancelled } from '../errors.js';
@@ -123,8 +124,8 @@ export function* readBatches(files: ReadonlyArray<{ readonly content: ChunkList 
   let k = 0;
   for (const f of files) {
     const content = f.content;
+    const ids = content.bytes();
     for (let i = 0; i < content.length; i++, k++) {
-      const id = content.id(i);
       const packNo = places.pack(k);
       const pack = places.packs[packNo]!;
       const offset = places.offset(k);
@@ -150,7 +151,7 @@ export function* readBatches(files: ReadonlyArray<{ readonly content: ChunkList 
         at = b.room.sealed;
         inPack.set(offset, at);
       }
-      b.blobs.add('data', id, at, length, rawLength, sourceOf.get(packNo)!);
+      b.blobs.addFrom('data', ids, i * ID_BYTES, at, length, rawLength, sourceOf.get(packNo)!);
       b.room.add(at, length, rawLength);
       b.lengths.push(rawLength);
     }

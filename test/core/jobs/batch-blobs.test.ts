@@ -7,12 +7,16 @@ import { BatchBuilder, batchOf, InPlaceRoom } from '../../../src/core/jobs/batch
 import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
 import { BLOB_TYPES, blobPayload, sealedBlobBound, sealPayloadInto } from '../../../src/core/repo/blob.js';
 
-test('a batch keeps each blob\'s type, id and span in order, past its first capacity, from hex or bytes', () => {
+test('a batch keeps each blob\'s type, id and span in order, past its first capacity, from hex, bytes or a list of ids', () => {
   const blobs = Array.from({ length: 300 }, (_, i) => ({ type: i % 7 === 0 ? ('tree' as const) : ('data' as const), id: randomBytes(32), offset: i * 5000, length: 4000 + i, rawLength: 3000 + 2 * i }));
   const fromHex = new BatchBuilder(4);
   for (const b of blobs) fromHex.add(b.type, b.id.toString('hex'), b.offset, b.length, b.rawLength);
   assert.equal(fromHex.count, blobs.length);
-  for (const batch of [fromHex.build(), batchOf(blobs)]) {
+  // A chunk list's bytes, with a stray id either side, as a file's list sits in its tree's arena.
+  const arena = Buffer.concat([randomBytes(32), ...blobs.map((b) => b.id), randomBytes(32)]);
+  const fromList = new BatchBuilder(4);
+  blobs.forEach((b, i) => fromList.addFrom(b.type, arena, 32 * (i + 1), b.offset, b.length, b.rawLength));
+  for (const batch of [fromHex.build(), batchOf(blobs), fromList.build()]) {
     assert.equal(batch.types.length, blobs.length);
     assert.equal(batch.ids.length, 32 * blobs.length);
     assert.equal(batch.spans.length, 3 * blobs.length);
@@ -25,6 +29,9 @@ test('a batch keeps each blob\'s type, id and span in order, past its first capa
   assert.throws(() => new BatchBuilder().add('data', 'ab'.repeat(31), 0, 1, 1), /32 bytes/);
   assert.throws(() => new BatchBuilder().add('data', 'zz'.repeat(32), 0, 1, 1), /32 bytes/);
   assert.throws(() => new BatchBuilder().add('data', new Uint8Array(31), 0, 1, 1), /32 bytes/);
+  assert.throws(() => new BatchBuilder().add('data', new Uint8Array(33), 0, 1, 1), /32 bytes/);
+  assert.throws(() => new BatchBuilder().addFrom('data', arena, arena.length - 31, 0, 1, 1), /32 bytes/);
+  assert.throws(() => new BatchBuilder().addFrom('data', arena, -1, 0, 1, 1), /32 bytes/);
   const empty = new BatchBuilder().build();
   assert.equal(empty.types.length + empty.ids.length + empty.spans.length, 0);
 });
