@@ -28,15 +28,15 @@ export async function restoreBundle(path: string, credential: Credential, target
     const result = { files: 0, dirs: manifest.entries.length - files.length, symlinks: 0, bytes: 0 };
     for (const e of files) {
       throwIfCancelled(opts.signal);
-      const out = writer.beginFile(e.path);
+      const out = writer.beginFile(e.path, e.size);
       try {
         for await (const plain of payload.content(e.size)) {
-          out.write(plain);
+          await out.write(plain);
           meter.add(plain.length);
         }
-        out.commit(e.mode, e.mtimeNs);
+        await out.commit(e.mode, e.mtimeNs);
       } catch (err) {
-        out.abort();
+        await out.abort();
         throw err;
       }
       result.files++;

@@ -181,7 +181,7 @@ interface LaneContext extends ChunkSource {
  */
 async function restoreLane({ files, places }: Lane, ctx: LaneContext): Promise<void> {
   const { signal } = ctx;
-  const opener = new FileOpener(ctx.writer, files.map((f) => f.relPath), OPEN_AHEAD);
+  const opener = new FileOpener(ctx.writer, files, OPEN_AHEAD);
   const chunks = openChunks(files, places, ctx, READ_AHEAD);
   try {
     for (const f of files) {
@@ -189,13 +189,13 @@ async function restoreLane({ files, places }: Lane, ctx: LaneContext): Promise<v
       const out = await opener.take();
       try {
         for await (const data of chunks.pieces(f.content.length)) {
-          out.write(data);
+          await out.write(data);
           ctx.meter.add(data.length);
         }
         if (out.written !== f.size) throw new IntegrityError(`file ${f.relPath}`, `restored ${out.written} bytes, the snapshot records ${f.size}`);
-        out.commit(f.mode, f.mtimeNs);
+        await out.commit(f.mode, f.mtimeNs);
       } catch (e) {
-        out.abort();
+        await out.abort();
         throw e;
       }
       ctx.meter.add(0, 1);

@@ -16,12 +16,15 @@
  * File system calls are blocking on purpose: a chat export is thousands of
  * small files, and a thread-pool round trip per write, chmod, utimes, close
  * and rename cost more than the writes. Decryption goes on in the crypto
- * workers meanwhile. Creating the files is the exception (`FileOpener`).
+ * workers meanwhile. Creating the files is one exception (`FileOpener`);
+ * the bytes of large files, written past the page cache, are the other
+ * (`direct-writes.ts`).
  */
 import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
+import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages } from './direct-writes.js';
 
 export interface PlannedEntry {
   readonly relPath: string; // components joined with '/'
@@ -41,6 +44,8 @@ export class TargetWriter {
    */
   private readonly tempPrefix = randomBytes(6).toString('hex');
   private tempCount = 0;
+  /** Made at the first large file (`direct-writes.ts`). */
+  private stages: DirectStages | null = null;
 
   constructor(
     target: string,
@@ -106,15 +111,42 @@ export class TargetWriter {
     }
   }
 
-  beginFile(relPath: string): RestoringFile {
+  /** Creates the temporary file for `relPath`, of `size` bytes once written. */
+  beginFile(relPath: string, size: number): RestoringFile {
     const { path, tmp } = this.tempFor(relPath);
-    return new RestoringFile(path, tmp, openSync(tmp, TEMP_FLAGS, 0o600));
+    const fd = openSync(tmp, TEMP_FLAGS, 0o600);
+    const stages = this.directStagesFor(size);
+    if (!stages) return new RestoringFile(path, tmp, fd, null);
+    let direct: number | null = null;
+    try {
+      direct = openSync(tmp, DIRECT_OPEN_FLAGS!);
+    } catch {
+      stages.usable = false;
+    }
+    return new RestoringFile(path, tmp, fd, direct === null ? null : new DirectFile(stages, direct, fd));
   }
 
-  /** Like `beginFile`, with the file created on the thread pool. */
-  openFile(relPath: string): Promise<RestoringFile> {
+  /** Like `beginFile`, with the file created (and opened for direct writes) on the thread pool. */
+  openFile(relPath: string, size: number): Promise<RestoringFile> {
     const { path, tmp } = this.tempFor(relPath);
-    return new Promise((resolve, reject) => open(tmp, TEMP_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(new RestoringFile(path, tmp, fd)))));
+    const stages = this.directStagesFor(size);
+    return new Promise((resolve, reject) =>
+      open(tmp, TEMP_FLAGS, 0o600, (err, fd) => {
+        if (err) return reject(err);
+        if (!stages) return resolve(new RestoringFile(path, tmp, fd, null));
+        open(tmp, DIRECT_OPEN_FLAGS!, (directErr, direct) => {
+          // A file system without direct writes refuses the open: the page cache serves this restore.
+          if (directErr) stages.usable = false;
+          resolve(new RestoringFile(path, tmp, fd, directErr ? null : new DirectFile(stages, direct, fd)));
+        });
+      }),
+    );
+  }
+
+  /** The stages a file of `size` bytes is written direct through, or null to write it through the page cache. */
+  private directStagesFor(size: number): DirectStages | null {
+    if (size < DIRECT_MIN_BYTES || DIRECT_OPEN_FLAGS === null || this.stages?.usable === false) return null;
+    return (this.stages ??= new DirectStages());
   }
 
   /** In the hidden folder a file is written under its own name; beside others, under a temporary one. */
@@ -230,14 +262,15 @@ export class FileOpener {
 
   constructor(
     private readonly writer: TargetWriter,
-    private readonly relPaths: readonly string[],
+    private readonly files: ReadonlyArray<{ readonly relPath: string; readonly size: number }>,
     private readonly ahead: number,
   ) {}
 
-  /** The next file's temporary file, in the order of `relPaths`. */
+  /** The next file's temporary file, in the order of `files`. */
   take(): Promise<RestoringFile> {
-    while (this.opening.length < this.ahead && this.next < this.relPaths.length) {
-      const p = this.writer.openFile(this.relPaths[this.next++]!);
+    while (this.opening.length < this.ahead && this.next < this.files.length) {
+      const f = this.files[this.next++]!;
+      const p = this.writer.openFile(f.relPath, f.size);
       p.catch(() => {}); // awaited by take or close; not an unhandled rejection meanwhile
       this.opening.push(p);
     }
@@ -249,26 +282,34 @@ export class FileOpener {
   /** Waits for the opens in flight and removes what they created. */
   async close(): Promise<void> {
     const left = this.opening.splice(0);
-    for (const f of await Promise.allSettled(left)) if (f.status === 'fulfilled') f.value.abort();
+    for (const f of await Promise.allSettled(left)) if (f.status === 'fulfilled') await f.value.abort();
   }
 }
 
 export class RestoringFile {
   written = 0;
   private open = true;
+  /**
+   * `fd`: the file through the page cache (modes, times, and what direct writes cannot take);
+   * `direct`: the same file's direct writes, for a large file where the file system takes them.
+   */
   constructor(
     private readonly finalPath: string,
     private readonly tmpPath: string,
     private readonly fd: number,
+    private readonly direct: DirectFile | null,
   ) {}
 
-  write(data: Uint8Array): void {
-    let off = 0;
-    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off, this.written + off);
+  /** Through the page cache, written when this returns; direct, on its way (`commit` waits for it). */
+  write(data: Uint8Array): void | Promise<void> {
+    const at = this.written;
     this.written += data.length;
+    if (this.direct) return this.direct.write(data);
+    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off, data.length - off, at + off);
   }
 
-  commit(mode: number, mtimeNs: string): void {
+  async commit(mode: number, mtimeNs: string): Promise<void> {
+    await this.direct?.end(this.written);
     fchmodSync(this.fd, mode);
     const t = nsToSeconds(mtimeNs);
     futimesSync(this.fd, t, t);
@@ -276,8 +317,10 @@ export class RestoringFile {
     if (this.tmpPath !== this.finalPath) renameSync(this.tmpPath, this.finalPath);
   }
 
-  abort(): void {
+  /** Removes the file, once no write of it is on its way. */
+  async abort(): Promise<void> {
     try {
+      await this.direct?.settle();
       this.close();
     } catch {
       // Already failing; the temp file goes either way.
@@ -288,7 +331,11 @@ export class RestoringFile {
   private close(): void {
     if (!this.open) return;
     this.open = false;
-    closeSync(this.fd);
+    try {
+      this.direct?.close();
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }
 

@@ -17,14 +17,14 @@ for (const target of ['empty', 'holding other files'] as const) {
       const writer = new TargetWriter(dir, false);
       const paths = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
       await writer.prepare(paths.map((relPath) => ({ relPath, type: 'file' as const })));
-      const opener = new FileOpener(writer, paths, 8);
+      const opener = new FileOpener(writer, paths.map((relPath) => ({ relPath, size: relPath.length })), 8);
       const visible = () => listing(dir).filter((n) => !n.startsWith('.chatsafe-restoring-') && n !== 'other');
       for (const [i, relPath] of paths.entries()) {
         const out = await opener.take();
         // Into an empty target nothing shows before the end; beside other files, each file once committed.
         assert.equal(visible().length, target === 'empty' ? 0 : i, `before ${relPath} is committed`);
-        out.write(Buffer.from(relPath));
-        out.commit(0o640, '1700000000000000000');
+        await out.write(Buffer.from(relPath));
+        await out.commit(0o640, '1700000000000000000');
       }
       await opener.close();
       await writer.finish();
@@ -40,13 +40,13 @@ test('FileOpener.close removes the files opened ahead but never taken, after a f
     const writer = new TargetWriter(dir, false);
     mkdirSync(join(dir, 'sub'));
     const paths = ['a', 'sub/b', 'sub/c', 'd', 'e', 'f'];
-    const opener = new FileOpener(writer, paths, 4);
+    const opener = new FileOpener(writer, paths.map((relPath) => ({ relPath, size: 8 })), 4);
     const first = await opener.take();
-    first.write(Buffer.from('complete'));
-    first.commit(0o600, '1700000000000000000');
+    await first.write(Buffer.from('complete'));
+    await first.commit(0o600, '1700000000000000000');
     const second = await opener.take();
-    second.write(Buffer.from('half'));
-    second.abort(); // as restore does when a blob fails authentication
+    await second.write(Buffer.from('half'));
+    await second.abort(); // as restore does when a blob fails authentication
     await opener.close();
     assert.deepEqual(listing(dir), ['a', 'sub']);
     assert.deepEqual(listing(join(dir, 'sub')), []);
@@ -57,10 +57,10 @@ test('a file that cannot be created fails when it is taken, not before, and the 
     const writer = new TargetWriter(dir, false);
     // `missing/x` cannot be created: its folder does not exist. Its open fails while `a` is being
     // written; that failure must wait for `take` (no unhandled rejection ends the process).
-    const opener = new FileOpener(writer, ['a', 'missing/x', 'b', 'c'], 4);
+    const opener = new FileOpener(writer, ['a', 'missing/x', 'b', 'c'].map((relPath) => ({ relPath, size: 0 })), 4);
     const a = await opener.take();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    a.commit(0o600, '1700000000000000000');
+    await a.commit(0o600, '1700000000000000000');
     await assert.rejects(opener.take(), { code: 'ENOENT' });
     await opener.close();
     assert.deepEqual(listing(dir), ['a']);

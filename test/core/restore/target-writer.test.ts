@@ -39,9 +39,9 @@ test('prepare still finds every conflict in a folder that is not empty', () =>
 test('temporary names are unique within a restore and across restores into one folder', () =>
   withTempDir('target', async (dir) => {
     // Open at once, none committed: a clash would fail the O_EXCL create.
-    const open = [new TargetWriter(dir, false), new TargetWriter(dir, false)].flatMap((w) => Array.from({ length: 50 }, (_, i) => w.beginFile(`f${i}`)));
+    const open = [new TargetWriter(dir, false), new TargetWriter(dir, false)].flatMap((w) => Array.from({ length: 50 }, (_, i) => w.beginFile(`f${i}`, 1)));
     assert.equal(readdirSync(dir).filter((n) => n.startsWith('.chatsafe-restoring-')).length, 100);
-    for (const f of open) f.abort();
+    for (const f of open) await f.abort();
     assert.deepEqual(readdirSync(dir), []);
   }));
 
@@ -51,9 +51,9 @@ test('into an empty target, files are written out of sight and moved into place 
     await w.prepare(PLAN);
     await w.mkdir('Media', 0o750, '1700000000000000000');
     for (const rel of ['Media/a.jpg', 'msgstore.db']) {
-      const f = w.beginFile(rel);
-      f.write(Buffer.from(rel));
-      f.commit(0o640, '1700000000000000000');
+      const f = w.beginFile(rel, 8);
+      await f.write(Buffer.from(rel));
+      await f.commit(0o640, '1700000000000000000');
     }
     const hidden = readdirSync(dir);
     assert.equal(hidden.length, 1, 'only the hidden folder is in the target while the restore runs');
@@ -71,12 +71,12 @@ test('after a failure, the files completed so far are moved into place and the o
     const w = new TargetWriter(dir, false);
     await w.prepare(PLAN);
     await w.mkdir('Media', 0o755, '1700000000000000000');
-    const done = w.beginFile('msgstore.db');
-    done.write(Buffer.from('complete'));
-    done.commit(0o600, '1700000000000000000');
-    const partial = w.beginFile('Media/a.jpg');
-    partial.write(Buffer.from('half'));
-    partial.abort();
+    const done = w.beginFile('msgstore.db', 8);
+    await done.write(Buffer.from('complete'));
+    await done.commit(0o600, '1700000000000000000');
+    const partial = w.beginFile('Media/a.jpg', 8);
+    await partial.write(Buffer.from('half'));
+    await partial.abort();
     await w.salvage();
     assert.deepEqual(readdirSync(dir).sort(), ['Media', 'msgstore.db']);
     assert.deepEqual(readdirSync(join(dir, 'Media')), []);
@@ -87,9 +87,9 @@ test('what appeared in the target during the restore is never replaced; the rest
   withTempDir('target', async (dir) => {
     const w = new TargetWriter(dir, false);
     await w.prepare(PLAN);
-    const f = w.beginFile('msgstore.db');
-    f.write(Buffer.from('restored'));
-    f.commit(0o600, '1700000000000000000');
+    const f = w.beginFile('msgstore.db', 8);
+    await f.write(Buffer.from('restored'));
+    await f.commit(0o600, '1700000000000000000');
     writeFileSync(join(dir, 'msgstore.db'), 'theirs');
     await assert.rejects(w.finish(), (e: unknown) => isChatsafeError(e) && e.kind === 'conflict' && e.message.includes('.chatsafe-restoring-'));
     assert.equal(readFileSync(join(dir, 'msgstore.db'), 'utf8'), 'theirs');
