@@ -24,7 +24,7 @@ import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatS
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
-import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages } from './direct-writes.js';
+import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectWrites } from './direct-writes.js';
 
 export interface PlannedEntry {
   readonly relPath: string; // components joined with '/'
@@ -127,20 +127,16 @@ export class TargetWriter {
   }
 
   /** Like `beginFile`, with the file created (and opened for direct writes) on the thread pool. */
-  openFile(relPath: string, size: number): Promise<RestoringFile> {
+  async openFile(relPath: string, size: number): Promise<RestoringFile> {
+    // Named and checked at once, in restore order; created on the thread pool.
     const { path, tmp } = this.tempFor(relPath);
     const stages = this.directStagesFor(size);
-    return new Promise((resolve, reject) =>
-      open(tmp, TEMP_FLAGS, 0o600, (err, fd) => {
-        if (err) return reject(err);
-        if (!stages) return resolve(new RestoringFile(path, tmp, fd, null));
-        open(tmp, DIRECT_OPEN_FLAGS!, (directErr, direct) => {
-          // A file system without direct writes refuses the open: the page cache serves this restore.
-          if (directErr) stages.usable = false;
-          resolve(new RestoringFile(path, tmp, fd, directErr ? null : new DirectFile(stages, direct, fd)));
-        });
-      }),
-    );
+    const fd = await new Promise<number>((resolve, reject) => open(tmp, TEMP_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(fd))));
+    if (!stages) return new RestoringFile(path, tmp, fd, null);
+    const direct = await openForDirectWrites(tmp);
+    // A file system without direct writes refuses the open: the page cache serves the rest of the restore.
+    if (direct === null) stages.usable = false;
+    return new RestoringFile(path, tmp, fd, direct === null ? null : new DirectFile(stages, direct, fd));
   }
 
   /** The stages a file of `size` bytes is written direct through, or null to write it through the page cache. */
