@@ -18,13 +18,13 @@
  * and rename cost more than the writes. Decryption goes on in the crypto
  * workers meanwhile. Creating the files is one exception (`FileOpener`);
  * the bytes of large files, written past the page cache, are the other
- * (`storage/direct-io.ts`).
+ * (`direct-writes.ts`).
  */
 import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
-import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectWrites } from '../storage/direct-io.js';
+import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectWrites } from './direct-writes.js';
 
 export interface PlannedEntry {
   readonly relPath: string; // components joined with '/'
@@ -44,7 +44,7 @@ export class TargetWriter {
    */
   private readonly tempPrefix = randomBytes(6).toString('hex');
   private tempCount = 0;
-  /** Made at the first large file (`storage/direct-io.ts`). */
+  /** Made at the first large file (`direct-writes.ts`). */
   private stages: DirectStages | null = null;
 
   constructor(

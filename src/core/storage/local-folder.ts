@@ -3,15 +3,11 @@
  *   config, keys/<id>, data/<first two digits>/<id>, index/<id>, snapshots/<id>, locks/<id>
  * Writes go to a temporary file beside the target, are fsynced, renamed into
  * place and the directory fsynced, so a crash never exposes a partial object.
- * Packs are written, and read in large ranges, past the page cache
- * (`direct-io.ts`): a backup never reads again what it writes, and a restore
- * or a check reads each pack once.
  */
-import { closeSync, constants as fsc, promises as fs } from 'node:fs';
+import { constants as fsc, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { ChatsafeError } from '../errors.js';
-import { DIRECT_MIN_BYTES, DIRECT_READ_MIN_BYTES, DirectFile, DirectStages, openForDirectReads, openForDirectWrites, readDirect } from './direct-io.js';
 import {
   assertObjectName,
   isObjectName,
@@ -47,16 +43,8 @@ async function readRange(fh: fs.FileHandle, range: ByteRange, into?: Buffer): Pr
 
 interface OpenFile {
   readonly handle: Promise<fs.FileHandle>;
-  /** The same file opened for direct reads, at its first large range; null where refused. */
-  direct: Promise<number | null> | null;
   users: number;
   dropped: boolean;
-}
-
-/** How a range reader reads large ranges past the page cache. */
-interface DirectReads {
-  readonly stages: DirectStages;
-  open(name: string): Promise<number | null>;
 }
 
 /**
@@ -70,7 +58,6 @@ class OpenFiles implements RangeReader {
     private readonly max: number,
     private readonly open: (name: string) => Promise<fs.FileHandle>,
     private readonly check: (name: string, range: ByteRange) => void,
-    private readonly direct: DirectReads | null = null,
   ) {}
 
   async read(name: string, range: ByteRange, into?: Buffer): Promise<Buffer> {
@@ -78,7 +65,7 @@ class OpenFiles implements RangeReader {
     let file = this.files.get(name);
     if (file) this.files.delete(name); // to the end: the most recently used
     else {
-      const opened: OpenFile = { handle: this.open(name), direct: null, users: 0, dropped: false };
+      const opened: OpenFile = { handle: this.open(name), users: 0, dropped: false };
       opened.handle.catch(() => this.drop(name, opened));
       file = opened;
     }
@@ -89,19 +76,7 @@ class OpenFiles implements RangeReader {
     }
     file.users++;
     try {
-      const fh = await file.handle;
-      const direct = this.direct;
-      if (direct?.stages.usable && range.length >= DIRECT_READ_MIN_BYTES) {
-        file.direct ??= direct.open(name);
-        const fd = await file.direct;
-        if (fd === null) direct.stages.usable = false;
-        else {
-          const buf = into && into.length >= range.length ? into.subarray(0, range.length) : Buffer.allocUnsafe(range.length);
-          const got = await readDirect(fd, direct.stages, range.offset, range.length, buf, 0);
-          if (got !== null) return got === range.length ? buf : buf.subarray(0, got);
-        }
-      }
-      return await readRange(fh, range, into);
+      return await readRange(await file.handle, range, into);
     } finally {
       file.users--;
       if (file.dropped && file.users === 0) closeQuietly(file);
@@ -122,14 +97,10 @@ class OpenFiles implements RangeReader {
 
 function closeQuietly(f: OpenFile): void {
   f.handle.then((fh) => fh.close()).catch(() => undefined);
-  f.direct?.then((fd) => (fd === null ? undefined : closeSync(fd))).catch(() => undefined);
 }
 
 export class LocalFolderBackend implements StorageBackend {
   readonly location: string;
-  /** For packs, made at the first one written or read in a large range (`direct-io.ts`). */
-  private stages: DirectStages | null = null;
-
   constructor(readonly root: string) {
     this.location = root;
   }
@@ -197,12 +168,7 @@ export class LocalFolderBackend implements StorageBackend {
   }
 
   rangeReader(kind: ObjectKind): RangeReader {
-    const direct = kind === 'data' ? { stages: this.directStages(), open: (name: string) => openForDirectReads(this.pathOf(kind, name)) } : null;
-    return new OpenFiles(OPEN_FILES, (name) => this.openForReading(kind, name), (name, range) => checkRange(kind, name, range), direct);
-  }
-
-  private directStages(): DirectStages {
-    return (this.stages ??= new DirectStages());
+    return new OpenFiles(OPEN_FILES, (name) => this.openForReading(kind, name), (name, range) => checkRange(kind, name, range));
   }
 
   private async openForReading(kind: ObjectKind, name: string): Promise<fs.FileHandle> {
@@ -223,8 +189,7 @@ export class LocalFolderBackend implements StorageBackend {
     try {
       const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
       try {
-        const parts = Buffer.isBuffer(data) ? [data] : data;
-        if (!(kind === 'data' && (await this.writeDirect(tmp, fh, parts)))) await writeFully(fh, parts);
+        await writeFully(fh, Buffer.isBuffer(data) ? [data] : data);
         await fh.sync();
       } finally {
         await fh.close();
@@ -249,30 +214,6 @@ export class LocalFolderBackend implements StorageBackend {
       if (e instanceof ChatsafeError) throw e;
       throw ioError(e, `writing ${kind}/${name}`);
     }
-  }
-
-  /**
-   * Writes a pack past the page cache through `tmp` opened again; false, having written nothing,
-   * where it is too small or the file system refuses direct writes.
-   */
-  private async writeDirect(tmp: string, fh: fs.FileHandle, parts: readonly Buffer[]): Promise<boolean> {
-    const size = parts.reduce((n, p) => n + p.length, 0);
-    if (size < DIRECT_MIN_BYTES || !this.directStages().usable) return false;
-    const stages = this.directStages();
-    const fd = await openForDirectWrites(tmp);
-    if (fd === null) {
-      stages.usable = false;
-      return false;
-    }
-    const file = new DirectFile(stages, fd, fh.fd);
-    try {
-      for (const p of parts) await file.write(p);
-      await file.end(size);
-    } finally {
-      await file.settle();
-      file.close();
-    }
-    return true;
   }
 
   async remove(kind: ObjectKind, name: string): Promise<void> {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { constants as fsc, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -116,37 +115,4 @@ describe('local folder range reader', () => {
     for (let i = 0; i < 50 && before !== null && openFds()! > before; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(openFds(), before, 'every file the reader opened is closed');
   });
-
-  it('writes packs of 256 KiB and more past the page cache, and reads their large ranges past it, byte for byte', async () => {
-    const b = new LocalFolderBackend(join(base, id().slice(0, 16)));
-    await b.create();
-    const pack = { name: id(), bytes: randomBytes(1024 * 1024 + 3 * 4096 + 77) };
-    const small = { name: id(), bytes: randomBytes(200_000) };
-    for (const o of [pack, small]) await b.write('data', o.name, [o.bytes.subarray(0, 70_001), o.bytes.subarray(70_001)]);
-    assert.deepEqual(await b.stat('data', pack.name), { name: pack.name, size: pack.bytes.length }, 'the padding of the last block is cut off');
-    assert.ok((await b.read('data', pack.name)).equals(pack.bytes));
-    assert.ok((await b.read('data', small.name)).equals(small.bytes));
-    const reader = b.rangeReader('data');
-    const ranges = [[0, pack.bytes.length], [4095, 200_000], [1_000_001, 300_000], [pack.bytes.length - 70_000, 70_000], [17, 100]] as const;
-    const got = await Promise.all(ranges.map(([offset, length], i) => reader.read(pack.name, { offset, length }, i % 2 === 0 ? Buffer.alloc(length) : undefined)));
-    ranges.forEach(([offset, length], i) => assert.ok(got[i]!.equals(pack.bytes.subarray(offset, offset + length)), `range ${offset}+${length}`));
-    if (process.platform === 'linux') {
-      // The pack is open twice while the reader keeps it: once as usual, once with O_DIRECT.
-      const flags = readdirSync('/proc/self/fd')
-        .filter((fd) => readlinkOrNull(`/proc/self/fd/${fd}`)?.endsWith(pack.name))
-        .map((fd) => parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8));
-      assert.equal(flags.length, 2, 'the pack and its direct descriptor are open');
-      assert.equal(flags.filter((f) => (f & fsc.O_DIRECT) !== 0).length, 1, 'one descriptor reads past the page cache');
-    }
-    await reader.close();
-  });
 });
-
-function readlinkOrNull(path: string): string | null {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return null;
-  }
-}
-

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsc, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectReads, readDirect } from '../../../src/core/storage/direct-io.js';
+import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages } from '../../../src/core/restore/direct-writes.js';
 import { TargetWriter } from '../../../src/core/restore/target-writer.js';
 import { withTempDir } from '../../helpers/cli.js';
 
@@ -117,41 +117,4 @@ test('a restore writes large files direct and small ones through the page cache,
       assert.ok(readFileSync(join(dir, rel)).equals(data), rel);
     }
     assert.equal(existsSync(join(dir, 'half.mp4')), false);
-  }));
-
-test('a direct read of any range (unaligned, longer than a stage, past the end) gives the file\'s bytes, short where the file ends', { skip: DIRECT_OPEN_FLAGS === null && 'no O_DIRECT on this platform' }, (t) =>
-  withTempDir('direct', async (dir) => {
-    const path = join(dir, 'pack');
-    const data = randomBytes(1024 * 1024 + 4321);
-    writeFileSync(path, data);
-    const fd = await openForDirectReads(path);
-    if (fd === null) return t.skip('this file system refuses direct reads');
-    t.after(() => closeSync(fd));
-    const stages = new DirectStages(2);
-    const ranges = [
-      [0, data.length],
-      [1, 4095],
-      [4095, 2],
-      [100_000, 600_001],
-      [data.length - 10, 10],
-      [data.length - 10, 5000],
-      [data.length, 100],
-      [data.length + 9000, 100],
-    ] as const;
-    // In parallel, as a restore's batch reads its ranges: more reads than stages.
-    await Promise.all(
-      ranges.map(async ([offset, length]) => {
-        const into = Buffer.alloc(length + 7, 0xee);
-        const got = await readDirect(fd, stages, offset, length, into, 7);
-        const want = data.subarray(offset, offset + length);
-        assert.equal(got, want.length, `range ${offset}+${length}`);
-        assert.ok(into.subarray(7, 7 + want.length).equals(want), `range ${offset}+${length}`);
-        assert.ok(into.subarray(0, 7).every((b) => b === 0xee), 'nothing before the place is touched');
-      }),
-    );
-    assert.equal(stages.usable, true);
-    // A stage off its page is refused: nothing read, and what follows goes through the page cache.
-    const off = new DirectStages(1, 1);
-    assert.equal(await readDirect(fd, off, 0, 70_000, Buffer.alloc(70_000), 0), null);
-    assert.equal(off.usable, false);
   }));

@@ -1,42 +1,37 @@
 /**
- * Reading and writing large files straight between the disk and memory
- * (`O_DIRECT`), past the page cache: a restore's large files, and a local
- * repository's packs.
+ * Writing a restored file's bytes straight to the disk (`O_DIRECT`), past
+ * the page cache, for files large enough that the disk's latency per write
+ * does not matter.
  *
- * Through the page cache, the kernel finds a page for every 4 KiB read or
- * written, copies through it, and keeps it. Where fresh memory is expensive
+ * Through the page cache, the kernel finds a page for every 4 KiB written,
+ * copies into it, and writes it back later. Where fresh memory is expensive
  * (on virtual machines whose host backs a guest's pages only once touched),
- * that was most of a restore's or a backup's kernel time: writing 1 GiB
- * through the page cache took 1.8 s of it here, against 0.07 s direct. What
- * goes past it is what nobody reads again soon: a restore's files, a pack
- * that is fsynced at once and read only by a later restore or check; cached,
- * it pushed out what the user had cached.
+ * that was most of a restore's kernel time: writing 1 GiB through the page
+ * cache took 1.8 s of it here, against 0.07 s direct. A restore also never
+ * reads what it wrote, so caching it only pushes out what the user had cached.
  *
- * A direct read or write must start, end and sit in memory at multiples of
- * the device's block. Bytes go through page-aligned stages (WebAssembly
- * memory, whose base is page-aligned; a Buffer's is not). A writer gathers a
- * file in stages and writes each full one on the thread pool while the next
- * fills; its last stage goes out padded with zeros to a whole block, and the
- * file is cut to its size. A reader reads the whole blocks around a range
- * into a stage and copies the range out. A file system that refuses (the
- * open, or a read or write, with EINVAL) gets the page cache from then on:
- * nothing is lost but the speed.
+ * A direct write must start, end and sit in memory at multiples of the
+ * device's block. Bytes are gathered in page-aligned stages (WebAssembly
+ * memory, whose base is page-aligned; a Buffer's is not), and a full stage is
+ * written on the thread pool while the next fills: the write waits for the
+ * disk, and the restore's main thread has the next files to write meanwhile.
+ * A file's last stage goes out padded with zeros to a whole block, and the
+ * file is cut to its size. A file system that refuses direct writes (on open,
+ * or on a write) gets the page cache for the rest of the restore: nothing is
+ * lost but the speed.
  */
-import { closeSync, constants as fsc, ftruncateSync, open, read, write } from 'node:fs';
+import { closeSync, constants as fsc, ftruncateSync, open, write } from 'node:fs';
 
 /** Files at least this large are written direct (smaller ones are many, and each write would wait on the disk). */
 export const DIRECT_MIN_BYTES = 256 * 1024;
 
-/** Ranges at least this large are read direct: a smaller one would wait on the disk for a block or two. */
-export const DIRECT_READ_MIN_BYTES = 64 * 1024;
-
 /** Alignment that satisfies every common device (512-byte and 4 KiB sectors). */
 export const DIRECT_ALIGN = 4096;
 
-/** One direct read or write: from 256 KiB up, this machine's disk took as long for 1 GiB whatever the size (0.5 s). */
+/** One direct write: from 256 KiB up, this machine's disk took as long for 1 GiB whatever the size (0.5 s). */
 const STAGE_BYTES = 512 * 1024;
 
-/** Stages in all: one filling in each of a restore's two lanes (or a backup's packs), and two on their way to the disk. */
+/** Stages in all: one filling in each of a restore's two lanes, and two on their way to the disk. */
 const STAGE_COUNT = 4;
 
 /** Flags that open an existing file for direct writes; null where the platform has no `O_DIRECT`. */
@@ -44,17 +39,8 @@ export const DIRECT_OPEN_FLAGS: number | null = typeof fsc.O_DIRECT === 'number'
 
 /** `path` (an existing file) opened again for direct writes, or null where the file system refuses them. */
 export function openForDirectWrites(path: string): Promise<number | null> {
-  return openDirect(path, DIRECT_OPEN_FLAGS);
-}
-
-/** `path` opened for direct reads, or null where the file system refuses them. */
-export function openForDirectReads(path: string): Promise<number | null> {
-  return openDirect(path, DIRECT_OPEN_FLAGS === null ? null : fsc.O_RDONLY | fsc.O_DIRECT | fsc.O_NOFOLLOW);
-}
-
-function openDirect(path: string, flags: number | null): Promise<number | null> {
-  if (flags === null) return Promise.resolve(null);
-  return new Promise((resolve) => open(path, flags, (err, fd) => resolve(err ? null : fd)));
+  if (DIRECT_OPEN_FLAGS === null) return Promise.resolve(null);
+  return new Promise((resolve) => open(path, DIRECT_OPEN_FLAGS!, (err, fd) => resolve(err ? null : fd)));
 }
 
 interface WasmMemoryApi {
@@ -62,9 +48,9 @@ interface WasmMemoryApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmMemoryApi }).WebAssembly;
 
-/** Page-aligned stages, lent in turn to the reads and writes of one restore or one repository. */
+/** The page-aligned stages of one restore, lent to its files in turn. */
 export class DirectStages {
-  /** False once a file system refused direct reads or writes: what follows goes through the page cache. */
+  /** False once a file system refused direct writes: the rest of the restore goes through the page cache. */
   usable = DIRECT_OPEN_FLAGS !== null;
   private readonly free: Buffer[];
   private readonly waiting: Array<(stage: Buffer) => void> = [];
@@ -197,38 +183,4 @@ async function writeFully(fd: number, data: Buffer, length: number, position: nu
     if (n <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
     done += n;
   }
-}
-
-/**
- * `length` bytes of `fd` (opened for direct reads) from `offset` into `into` at `at`, through a
- * stage: the whole blocks around them are read and the range copied out. The bytes read, fewer
- * where the file ends first; null, having read nothing, where the file system refuses (EINVAL),
- * and `stages` are marked unusable.
- */
-export async function readDirect(fd: number, stages: DirectStages, offset: number, length: number, into: Uint8Array, at: number): Promise<number | null> {
-  let done = 0;
-  while (done < length) {
-    const from = offset + done;
-    const start = from - (from % DIRECT_ALIGN);
-    const stage = await stages.take();
-    try {
-      const want = Math.min(stage.length, Math.ceil((offset + length - start) / DIRECT_ALIGN) * DIRECT_ALIGN);
-      let got: number;
-      try {
-        got = await new Promise<number>((resolve, reject) => read(fd, stage, 0, want, start, (err, n) => (err ? reject(err) : resolve(n))));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
-        stages.usable = false;
-        return null;
-      }
-      const n = Math.min(got - (from - start), length - done);
-      if (n <= 0) break; // the file ends here
-      stage.copy(into, at + done, from - start, from - start + n);
-      done += n;
-      if (got < want) break;
-    } finally {
-      stages.give(stage);
-    }
-  }
-  return done;
 }
