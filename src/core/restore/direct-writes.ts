@@ -20,7 +20,7 @@
  * or on a write) gets the page cache for the rest of the restore: nothing is
  * lost but the speed.
  */
-import { closeSync, constants as fsc, ftruncateSync, open, write } from 'node:fs';
+import { closeSync, constants as fsc, ftruncateSync, open, openSync, write } from 'node:fs';
 
 /** Files at least this large are written direct (smaller ones are many, and each write would wait on the disk). */
 export const DIRECT_MIN_BYTES = 256 * 1024;
@@ -41,6 +41,16 @@ export const DIRECT_OPEN_FLAGS: number | null = typeof fsc.O_DIRECT === 'number'
 export function openForDirectWrites(path: string): Promise<number | null> {
   if (DIRECT_OPEN_FLAGS === null) return Promise.resolve(null);
   return new Promise((resolve) => open(path, DIRECT_OPEN_FLAGS!, (err, fd) => resolve(err ? null : fd)));
+}
+
+/** `openForDirectWrites` on this thread. */
+export function openForDirectWritesSync(path: string): number | null {
+  if (DIRECT_OPEN_FLAGS === null) return null;
+  try {
+    return openSync(path, DIRECT_OPEN_FLAGS);
+  } catch {
+    return null;
+  }
 }
 
 interface WasmMemoryApi {
@@ -86,7 +96,6 @@ export class DirectFile {
   private readonly pending = new Set<Promise<void>>();
   private failure: { error: unknown } | null = null;
   private direct = true;
-  private padded = false;
 
   constructor(
     private readonly stages: DirectStages,
@@ -111,18 +120,17 @@ export class DirectFile {
 
   /** Writes the last stage (padded with zeros to a whole block), waits for every write, and cuts the padding off. */
   async end(size: number): Promise<void> {
+    let padded = false;
     if (this.stage && this.filled > 0) {
       const whole = Math.ceil(this.filled / DIRECT_ALIGN) * DIRECT_ALIGN;
       this.stage.fill(0, this.filled, whole);
-      this.padded = whole !== this.filled;
+      padded = whole !== this.filled;
       this.submit(whole, this.filled);
-    } else if (this.stage) {
-      this.stages.give(this.stage);
-      this.stage = null;
     }
+    // settle gives back a stage left empty.
     await this.settle();
     this.throwIfFailed();
-    if (this.padded) ftruncateSync(this.fallback, size);
+    if (padded) ftruncateSync(this.fallback, size);
   }
 
   /** Waits for the writes on their way and gives back the stage being filled: before the file is closed, whatever happened. */

@@ -24,7 +24,7 @@ import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatS
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError } from '../errors.js';
-import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectWrites } from './direct-writes.js';
+import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectWrites, openForDirectWritesSync } from './direct-writes.js';
 
 export interface PlannedEntry {
   readonly relPath: string; // components joined with '/'
@@ -116,14 +116,7 @@ export class TargetWriter {
     const { path, tmp } = this.tempFor(relPath);
     const fd = openSync(tmp, TEMP_FLAGS, 0o600);
     const stages = this.directStagesFor(size);
-    if (!stages) return new RestoringFile(path, tmp, fd, null);
-    let direct: number | null = null;
-    try {
-      direct = openSync(tmp, DIRECT_OPEN_FLAGS!);
-    } catch {
-      stages.usable = false;
-    }
-    return new RestoringFile(path, tmp, fd, direct === null ? null : new DirectFile(stages, direct, fd));
+    return this.restoringFile(path, tmp, fd, stages, stages && openForDirectWritesSync(tmp));
   }
 
   /** Like `beginFile`, with the file created (and opened for direct writes) on the thread pool. */
@@ -132,11 +125,16 @@ export class TargetWriter {
     const { path, tmp } = this.tempFor(relPath);
     const stages = this.directStagesFor(size);
     const fd = await new Promise<number>((resolve, reject) => open(tmp, TEMP_FLAGS, 0o600, (err, fd) => (err ? reject(err) : resolve(fd))));
-    if (!stages) return new RestoringFile(path, tmp, fd, null);
-    const direct = await openForDirectWrites(tmp);
-    // A file system without direct writes refuses the open: the page cache serves the rest of the restore.
-    if (direct === null) stages.usable = false;
-    return new RestoringFile(path, tmp, fd, direct === null ? null : new DirectFile(stages, direct, fd));
+    return this.restoringFile(path, tmp, fd, stages, stages && (await openForDirectWrites(tmp)));
+  }
+
+  /**
+   * The file, written direct where it has `stages` and its `direct` descriptor. A file system
+   * without direct writes refuses the open: the page cache serves the rest of the restore.
+   */
+  private restoringFile(path: string, tmp: string, fd: number, stages: DirectStages | null, direct: number | null): RestoringFile {
+    if (stages && direct === null) stages.usable = false;
+    return new RestoringFile(path, tmp, fd, stages && direct !== null ? new DirectFile(stages, direct, fd) : null);
   }
 
   /** The stages a file of `size` bytes is written direct through, or null to write it through the page cache. */
