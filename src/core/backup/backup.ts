@@ -21,11 +21,12 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
 import { ChunkList } from '../repo/chunk-list.js';
-import { encodeTree, LIST_IDS, sameNodes, sortNodes, type FileNode, type StoredFileNode, type StoredTree, type StoredTreeNode, type Tree, type TreeNode } from '../repo/tree.js';
+import { encodeTree, LIST_IDS, sameNodes, sortNodes, type FileNode, type ListingNode, type StoredFileNode, type StoredTree, type StoredTreeNode } from '../repo/tree.js';
 import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
-import { DirectoryIds } from './directory-ids.js';
+import { DirectoryIds, type IdSink } from './directory-ids.js';
+import { ListedIds, type ListedContent } from './listed-ids.js';
 import { childOf, entryMeta, listFolder, scanSources, type EntryMeta, type ScannedEntry, type ScanResult } from './scan.js';
 import { verifySnapshot } from './verify.js';
 
@@ -182,8 +183,10 @@ async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): 
 async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {
   const st = entryMeta(await fs.stat(path, { bigint: true }));
   const ids = new DirectoryIds();
-  const [node] = (await walker.settle([await walker.file('catalog', path, st, null, false, ids)], ids, false)) as FileNode[];
-  return { size: node!.size, content: node!.content };
+  const [node] = await walker.settle([await walker.file('catalog', path, st, null, false, ids, false)], ids, false);
+  // Never listed (`file` was told so): a snapshot's catalog keeps its ids inline.
+  if (node?.type !== 'file' || node.content === undefined) throw new Error('storeCatalog: the catalog came back without its chunk ids');
+  return { size: node.size, content: node.content };
 }
 
 /** The newest snapshot of exactly the same source paths: its files may be reused unread. */
@@ -215,14 +218,29 @@ class PendingFile {
   ) {}
 
   node(ids: Uint8Array): FileNode {
-    return fileNode(this.name, this.stat, ChunkList.view(ids, this.first, this.count));
+    return fileNode(this.name, this.stat, { content: ChunkList.view(ids, this.first, this.count) });
   }
 }
 
-function fileNode(name: string, st: EntryMeta, content: ChunkList, chunkLists?: ChunkList): FileNode {
-  const node: FileNode = { name, type: 'file', mode: st.mode, mtimeNs: st.mtimeNs, inode: st.ino, ctimeNs: st.ctimeNs, size: st.size, content };
-  if (chunkLists) node.chunkLists = chunkLists;
-  return node;
+/** A large file read and sent, whose chunk lists are stored as its ids come (see ListedIds). */
+class PendingListedFile {
+  constructor(
+    private readonly name: string,
+    private readonly stat: EntryMeta,
+    private readonly listed: Promise<ListedContent>,
+  ) {}
+
+  async node(): Promise<FileNode | StoredFileNode> {
+    return fileNode(this.name, this.stat, await this.listed);
+  }
+}
+
+/** A file's node, its chunk ids inline or in chunk lists: the keys in the order a stored node has them. */
+function fileNode(name: string, st: EntryMeta, ids: { readonly content: ChunkList }): FileNode;
+function fileNode(name: string, st: EntryMeta, ids: ListedContent): FileNode | StoredFileNode;
+function fileNode(name: string, st: EntryMeta, ids: ListedContent): FileNode | StoredFileNode {
+  const common = { name, type: 'file' as const, mode: st.mode, mtimeNs: st.mtimeNs, inode: st.ino, ctimeNs: st.ctimeNs, size: st.size };
+  return 'content' in ids ? { ...common, content: ids.content } : { ...common, chunkLists: ids.chunkLists };
 }
 
 /**
@@ -244,7 +262,7 @@ function nodeNamed(nodes: readonly StoredTreeNode[], name: string): StoredTreeNo
 }
 
 /** What a directory entry becomes: a node, a file whose ids are coming, or nothing (gone, or not a kind that is stored). */
-type Entry = TreeNode | PendingFile | null;
+type Entry = ListingNode | PendingFile | PendingListedFile | null;
 
 class TreeWalker {
   bytesSeen = 0;
@@ -273,7 +291,7 @@ class TreeWalker {
     this.scanner = null;
   }
 
-  saveTree(tree: Tree): string {
+  saveTree(tree: { readonly nodes: readonly ListingNode[] }): string {
     const bytes = encodeTree(tree);
     if (bytes.length > MAX_TREE_BLOB_BYTES) throw treeTooLarge(tree, bytes.length);
     return this.saver.save('tree', bytes, true);
@@ -284,7 +302,7 @@ class TreeWalker {
    * that tree's id without encoding and hashing it again: in a backup of an
    * unchanged export that is every directory.
    */
-  saveTreeUnlessSame(nodes: TreeNode[], previous: { id: string; tree: StoredTree } | null): string {
+  saveTreeUnlessSame(nodes: ListingNode[], previous: { id: string; tree: StoredTree } | null): string {
     if (previous && sameNodes(nodes, previous.tree.nodes) && this.index.has(previous.id)) return previous.id;
     return this.saveTree({ nodes });
   }
@@ -294,13 +312,13 @@ class TreeWalker {
    * forever). Files for a folder's listing (`inListing`) get chunk lists where they are large; a
    * snapshot's catalog keeps its ids inline (FORMAT.md §8).
    */
-  async settle(entries: Entry[], ids: DirectoryIds, inListing = true): Promise<TreeNode[]> {
+  async settle(entries: Entry[], ids: DirectoryIds, inListing = true): Promise<ListingNode[]> {
     this.saver.dispatch();
     const all = await ids.done();
-    const nodes: TreeNode[] = [];
+    const nodes: ListingNode[] = [];
     for (const e of entries) {
       if (e === null) continue;
-      const node = e instanceof PendingFile ? e.node(all) : e;
+      const node = e instanceof PendingFile ? e.node(all) : e instanceof PendingListedFile ? await e.node() : e;
       nodes.push(inListing && node.type === 'file' ? await this.withChunkLists(node) : node);
     }
     return nodes;
@@ -311,9 +329,10 @@ class TreeWalker {
    * FORMAT.md §8). A file reused unread keeps the lists it has; one listed inline by an older
    * version gets lists now.
    */
-  private async withChunkLists(node: FileNode): Promise<FileNode> {
+  private async withChunkLists(node: FileNode | StoredFileNode): Promise<FileNode | StoredFileNode> {
+    if (node.content === undefined || node.chunkLists !== undefined) return node;
     const n = node.content.length;
-    if (n <= LIST_IDS || node.chunkLists) return node;
+    if (n <= LIST_IDS) return node;
     const bytes = node.content.bytes();
     const lists: string[] = [];
     for (let first = 0; first < n; first += LIST_IDS) {
@@ -321,7 +340,7 @@ class TreeWalker {
       const list = Buffer.from(bytes.subarray(first * ID_BYTES, Math.min(n, first + LIST_IDS) * ID_BYTES));
       // Distinct ids do not compress, and are stored as they are (FORMAT.md's 1/16 rule); a
       // database of mostly empty pages repeats one id, and its lists shrink.
-      lists.push(this.saver.save('tree', list, true));
+      lists.push(this.saver.save('tree', list, true, true));
       // One list at a time: sent all at once, the 3 GiB export's database's twenty lists were 5 MiB
       // of copies in flight and 10 MiB of tree packs back, at the highest moment of the backup.
       await this.saver.room();
@@ -374,18 +393,36 @@ class TreeWalker {
   }
 
   /**
-   * The previous snapshot's node of an unchanged file, with its chunk ids (read from its chunk
-   * lists only now, once the file is known unchanged), when every chunk is still indexed; else
-   * null, and the file is read again.
+   * The previous snapshot's node of an unchanged file, when every chunk is still indexed; else
+   * null, and the file is read again. A file's chunk lists are read only now, once the file is
+   * known unchanged, and one at a time: the node keeps its lists, not its ids (5 MiB for the 3 GiB
+   * export's database, held until its folder ended).
    */
-  private async reusable(previous: StoredFileNode): Promise<FileNode | null> {
-    // A chunk list no index has is refused by `withContent` (`chunkListLocation`), as damage.
-    const node = await this.repo.withContent(this.index, previous).catch(() => null);
-    return node && this.index.hasAll(node.content) ? node : null;
+  private async reusable(previous: StoredFileNode): Promise<StoredFileNode | null> {
+    if (previous.chunkLists === undefined) return this.index.hasAll(previous.content) ? previous : null;
+    for (let i = 0; i < previous.chunkLists.length; i++) {
+      // A chunk list no index has is refused by `readChunkList` (`chunkListLocation`), as damage.
+      const ids = await this.repo.readChunkList(this.index, previous.chunkLists.hex(i)).catch(() => null);
+      if (!ids || !this.index.hasAll(ids)) return null;
+    }
+    return previous;
   }
 
-  /** Reads and chunks a file, its chunks' ids going to `ids`; returns its node at once when unchanged. */
-  async file(name: string, path: string, stat: EntryMeta, previous: StoredTreeNode | null, countProgress: boolean, ids: DirectoryIds): Promise<FileNode | PendingFile> {
+  /**
+   * Reads and chunks a file, its chunks' ids going to `ids`; returns its node at once when
+   * unchanged. A file for a listing (`listed`) known before it is read to take more than LIST_IDS
+   * chunks (a database's pages) has its chunk lists stored as it is read, and its ids never go to
+   * `ids` (see ListedIds).
+   */
+  async file(
+    name: string,
+    path: string,
+    stat: EntryMeta,
+    previous: StoredTreeNode | null,
+    countProgress: boolean,
+    ids: DirectoryIds,
+    listed = true,
+  ): Promise<FileNode | StoredFileNode | PendingFile | PendingListedFile> {
     const unchanged =
       previous?.type === 'file' && previous.size === stat.size && previous.mtimeNs === stat.mtimeNs && previous.ctimeNs === stat.ctimeNs && previous.inode === stat.ino
         ? await this.reusable(previous)
@@ -397,7 +434,8 @@ class TreeWalker {
       // The previous node itself where nothing of it changed (its mode changes its ctime too, but
       // not on every file system): a node per file, held until the folder ends, was a tenth of the
       // main thread's heap while the 3 GiB export's thumbnails folder was compared.
-      return unchanged.mode === stat.mode ? unchanged : fileNode(name, stat, unchanged.content, unchanged.chunkLists);
+      if (unchanged.mode === stat.mode) return unchanged;
+      return fileNode(name, stat, unchanged.chunkLists !== undefined ? { chunkLists: unchanged.chunkLists } : { content: unchanged.content });
     }
 
     // Plain blocking reads: a chat export is thousands of small media files, and a
@@ -413,10 +451,12 @@ class TreeWalker {
     }
     const first = ids.length;
     let size = 0;
+    let listedIds: ListedIds | null = null;
     try {
       let chunker: FileChunker | null = null;
       let compress = true;
-      const sink: ChunkSink = (parts, length) => this.saver.add('data', parts, length, compress, ids);
+      let target: IdSink = ids;
+      const sink: ChunkSink = (parts, length) => this.saver.add('data', parts, length, compress, target);
       for (let n = 0; ; n++) {
         throwIfCancelled(this.signal);
         const block = scanner.blocks[n % READ_BLOCKS]!;
@@ -425,7 +465,9 @@ class TreeWalker {
         const data = block.subarray(0, bytesRead);
         if (!chunker) {
           chunker = new FileChunker(chunkMethodFor(data), this.gear, data, scanner);
-          ids.expect(chunker.chunksFor(stat.size));
+          const chunks = chunker.chunksFor(stat.size);
+          if (listed && chunks > LIST_IDS) target = listedIds = new ListedIds((list) => this.saver.save('tree', list, true, true));
+          else ids.expect(chunks);
           compress = worthCompressing(data) && maybeCompressView(data.subarray(0, COMPRESS_PROBE_BYTES), DATA_LEVEL).flag !== FLAG_STORED;
         }
         chunker.feed(data, sink, READ_BLOCKS);
@@ -443,14 +485,15 @@ class TreeWalker {
     this.bytesSeen += size;
     if (countProgress) this.meter.add(0, 1);
     // The size read, not the scanned one: the file may have changed in between.
-    return new PendingFile(name, size === stat.size ? stat : { ...stat, size }, first, ids.length - first);
+    const st = size === stat.size ? stat : { ...stat, size };
+    return listedIds ? new PendingListedFile(name, st, listedIds.done()) : new PendingFile(name, st, first, ids.length - first);
   }
 }
 
 /** A folder whose listing (mostly its files' chunk ids) is more than a tree blob may hold. */
-function treeTooLarge(tree: Tree, bytes: number): ChatsafeError {
-  let largest: FileNode | null = null;
-  for (const n of tree.nodes) if (n.type === 'file' && n.content.length > (largest?.content.length ?? -1)) largest = n;
+function treeTooLarge(tree: { readonly nodes: readonly ListingNode[] }, bytes: number): ChatsafeError {
+  let largest: { readonly name: string; readonly content: ChunkList } | null = null;
+  for (const n of tree.nodes) if (n.type === 'file' && n.content !== undefined && n.content.length > (largest?.content.length ?? -1)) largest = { name: n.name, content: n.content };
   const which = largest ? ` Its largest file, ${largest.name}, is ${largest.content.length.toLocaleString('en-US')} chunks.` : '';
   return new ChatsafeError(
     'unsupported',

@@ -26,7 +26,7 @@ import type { MasterIndex } from '../repo/master-index.js';
 import { forEachPackEntry, packBufferBytes } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
-import type { DirectoryIds } from './directory-ids.js';
+import type { IdSink } from './directory-ids.js';
 
 /**
  * Packs are closed at 4 MiB, the least that still takes one largest chunk (CDC_PARAMS.max), so
@@ -78,7 +78,7 @@ interface Batch {
   readonly buf: Buffer;
   used: number;
   readonly lengths: number[];
-  readonly targets: DirectoryIds[];
+  readonly targets: IdSink[];
   readonly slots: number[];
 }
 
@@ -131,7 +131,7 @@ export class BlobSaver {
    * Queues one file chunk, given as the pieces it spans (copied here, so the
    * caller may reuse them at once); its id goes to `target` at `slot`.
    */
-  add(type: BlobType, parts: readonly Uint8Array[], length: number, compress: boolean, target: DirectoryIds): void {
+  add(type: BlobType, parts: readonly Uint8Array[], length: number, compress: boolean, target: IdSink): void {
     this.throwIfFailed();
     let batch = this.batch;
     if (batch && (batch.type !== type || batch.compress !== compress || batch.used + length > batch.buf.length)) {
@@ -180,10 +180,10 @@ export class BlobSaver {
   }
 
   /**
-   * Stores a small blob whose id is needed at once (a directory listing):
-   * the id is computed here, sealing happens in a worker.
+   * Stores a small blob whose id is needed at once (a directory listing, a chunk list): the id is
+   * computed here, sealing happens in a worker. `alone`: in a pack of its own (a chunk list).
    */
-  save(type: BlobType, data: Buffer, compress: boolean): string {
+  save(type: BlobType, data: Buffer, compress: boolean, alone = false): string {
     this.throwIfFailed();
     const id = blobId(this.repo.keys.blobId, data);
     const hex = id.toString('hex');
@@ -192,7 +192,7 @@ export class BlobSaver {
     const bytes = data.length;
     this.savedInFlight += bytes;
     const job = this.pool
-      .packPut(type, id, data, compress, this.takeSpares())
+      .packPut(type, id, data, compress, this.takeSpares(), alone)
       .then((packs) => {
         for (const p of packs) this.writePack(p);
       })

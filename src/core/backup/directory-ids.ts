@@ -14,7 +14,15 @@ import { ID_BYTES } from '../crypto/ids.js';
 /** Room for this many ids at first: most directories are a few small files. */
 const FIRST_CAPACITY = 16;
 
-export class DirectoryIds {
+/** Where a batch's worker answers put each chunk's id: a position reserved as the chunk is sent, filled when its id comes back. */
+export interface IdSink {
+  reserve(): number;
+  /** The id at `slot` is `from[at, at + 32)`. */
+  fill(slot: number, from: Uint8Array, at: number): void;
+  fail(e: unknown): void;
+}
+
+export class DirectoryIds implements IdSink {
   private bytes = new Uint8Array(FIRST_CAPACITY * ID_BYTES);
   private count = 0;
   private remaining = 0;

@@ -129,9 +129,9 @@ export class CryptoPool {
   }
 
   /** Seals one blob with a known id into a worker's pack; `data` is moved. */
-  async packPut(type: BlobType, id: Buffer, data: Buffer, compress: boolean, spare: ArrayBuffer[] = []): Promise<PackMessage[]> {
+  async packPut(type: BlobType, id: Buffer, data: Buffer, compress: boolean, spare: ArrayBuffer[] = [], alone = false): Promise<PackMessage[]> {
     const ab = transferable(data);
-    const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: ab, compress, spare }, [ab, ...spare])) as Extract<CryptoResponse, { op: 'packs' }>;
+    const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: ab, compress, spare, alone }, [ab, ...spare])) as Extract<CryptoResponse, { op: 'packs' }>;
     return res.packs;
   }
 

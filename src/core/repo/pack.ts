@@ -64,6 +64,11 @@ export function packBufferBytes(target: number): number {
   return Math.max(target, sealedBlobBound(CDC_PARAMS.max) + sealedHeaderBytes(1) + 4);
 }
 
+/** Bytes of a pack that holds one blob of `rawLength` bytes and nothing else, at most. */
+export function singleBlobPackBytes(rawLength: number): number {
+  return sealedBlobBound(rawLength) + sealedHeaderBytes(1) + 4;
+}
+
 /** Bytes of the sealed header of a pack of `count` blobs. */
 function sealedHeaderBytes(count: number): number {
   return count * ENTRY_BYTES + SEAL_OVERHEAD;

@@ -57,6 +57,12 @@ export interface Tree {
 
 export type StoredTreeNode = StoredFileNode | DirNode | SymlinkNode;
 
+/**
+ * A node as a backup writes it into a listing: as the run sees it, or as stored (a file reused
+ * unread, or one whose chunk lists were stored as it was read, has its lists and not its ids).
+ */
+export type ListingNode = TreeNode | StoredTreeNode;
+
 /** A tree as parsed from its blob, before its files' chunk lists are read (`Repository.loadTree`). */
 export interface StoredTree {
   nodes: StoredTreeNode[];
@@ -219,7 +225,7 @@ export const TreeSchema: JsonValidator<StoredTree> = validatorOf(parseTree);
  * were 4.6 MiB of strings that outlived the young generation, at the highest moment of its first
  * backup.
  */
-export function encodeTree(tree: Tree): Buffer {
+export function encodeTree(tree: { readonly nodes: readonly ListingNode[] }): Buffer {
   let bytes = '{"nodes":[]}'.length + Math.max(0, tree.nodes.length - 1);
   for (const node of tree.nodes) {
     const { before, ids, after } = nodeJson(node);
@@ -242,7 +248,7 @@ export function encodeTree(tree: Tree): Buffer {
  * A node as the JSON text before its chunk ids, the ids, and the text after: keys in the node's
  * own order, undefined ones left out, as JSON.stringify does.
  */
-function nodeJson(node: TreeNode): { before: string; ids: ChunkList | null; after: string } {
+function nodeJson(node: ListingNode): { before: string; ids: ChunkList | null; after: string } {
   const before: string[] = [];
   const after: string[] = [];
   let ids: ChunkList | null = null;
@@ -264,7 +270,7 @@ function nodeJson(node: TreeNode): { before: string; ids: ChunkList | null; afte
   };
 }
 
-export function sortNodes(nodes: TreeNode[]): TreeNode[] {
+export function sortNodes<T extends { readonly name: string }>(nodes: T[]): T[] {
   return nodes.sort((a, b) => compareCodeUnits(a.name, b.name));
 }
 
@@ -273,17 +279,17 @@ export function sortNodes(nodes: TreeNode[]): TreeNode[] {
  * the same values (chunk lists compared byte by byte; a file with chunk lists by those, as
  * stored), so a tree known to hold `b` also holds `a`.
  */
-export function sameNodes(a: readonly TreeNode[], b: readonly StoredTreeNode[]): boolean {
+export function sameNodes(a: readonly ListingNode[], b: readonly StoredTreeNode[]): boolean {
   return a.length === b.length && a.every((n, i) => sameNode(n, b[i]!));
 }
 
 /** A node's keys as `encodeTree` writes them. */
-function storedKeys(n: TreeNode | StoredTreeNode): string[] {
+function storedKeys(n: ListingNode): string[] {
   const keys = Object.keys(n);
   return n.type === 'file' && n.chunkLists !== undefined ? keys.filter((k) => k !== 'content') : keys;
 }
 
-function sameNode(x: TreeNode, y: StoredTreeNode): boolean {
+function sameNode(x: ListingNode, y: StoredTreeNode): boolean {
   const kx = storedKeys(x);
   const ky = storedKeys(y);
   if (kx.length !== ky.length) return false;
