@@ -26,6 +26,11 @@ import { LIST_IDS, treeFromBytes, type FileNode, type StoredFileNode, type Store
 import { ChunkList } from './chunk-list.js';
 import { ParsedCache } from './parsed-cache.js';
 
+/** Range reads of packs (`Repository.packReader`), and reads of one range into several parts, which every backend serves. */
+export interface PackReader extends RangeReader {
+  readParts(pack: string, offset: number, parts: readonly Buffer[]): Promise<number>;
+}
+
 export interface RepoKeys {
   readonly data: Buffer;
   readonly meta: Buffer;
@@ -260,10 +265,24 @@ export class Repository {
    * backend's range reader when it has one: a chat database restored after
    * it grew is read in thousands of pieces that alternate between a few packs.
    */
-  packReader(): RangeReader {
+  packReader(): PackReader {
     const reader = this.backend.rangeReader?.('data');
+    const read = (pack: string, range: ByteRange, into?: Buffer) => checkedPackRead(pack, range, () => (reader ? reader.read(pack, range, into) : this.backend.read('data', pack, range, into)));
     return {
-      read: (pack, range, into) => checkedPackRead(pack, range, () => (reader ? reader.read(pack, range, into) : this.backend.read('data', pack, range, into))),
+      read,
+      // A backend that cannot read into parts reads the whole range, in one request still, and it is copied out.
+      readParts: async (pack, offset, parts) => {
+        const length = parts.reduce((n, p) => n + p.length, 0);
+        if (!reader?.readParts) {
+          const bytes = await read(pack, { offset, length });
+          let at = 0;
+          for (const p of parts) at += bytes.copy(p, 0, at, at + p.length);
+          return length;
+        }
+        const got = await packRead(pack, () => reader.readParts!(pack, offset, parts));
+        if (got !== length) throw packTruncated(pack);
+        return got;
+      },
       close: async () => reader?.close(),
     };
   }
@@ -518,14 +537,21 @@ function chunkListLocation(index: BlobIndex, idHex: string): BlobLocation {
 
 /** A pack read, with a missing pack or a short range reported as damage to the repository. */
 async function checkedPackRead(pack: string, range: ByteRange | undefined, read: () => Promise<Buffer>): Promise<Buffer> {
-  const object = objectPath('data', pack);
-  let bytes: Buffer;
+  const bytes = await packRead(pack, read);
+  if (range && bytes.length !== range.length) throw packTruncated(pack);
+  return bytes;
+}
+
+/** A read of a pack, a pack storage no longer has reported as damage. */
+async function packRead<T>(pack: string, read: () => Promise<T>): Promise<T> {
   try {
-    bytes = await read();
+    return await read();
   } catch (e) {
-    if (e instanceof ChatsafeError && e.kind === 'not-found') throw new IntegrityError(object, 'is missing from storage (deleted?)');
+    if (e instanceof ChatsafeError && e.kind === 'not-found') throw new IntegrityError(objectPath('data', pack), 'is missing from storage (deleted?)');
     throw e;
   }
-  if (range && bytes.length !== range.length) throw new IntegrityError(object, 'pack is shorter than the index says (truncated)');
-  return bytes;
+}
+
+function packTruncated(pack: string): IntegrityError {
+  return new IntegrityError(objectPath('data', pack), 'pack is shorter than the index says (truncated)');
 }

@@ -36,6 +36,13 @@ export interface ByteRange {
 export interface RangeReader {
   /** As `StorageBackend.read` with a range. */
   read(name: string, range: ByteRange, into?: Buffer): Promise<Buffer>;
+  /**
+   * Optional: the bytes from `offset` on into `parts`, filled in turn, in one request; resolves to
+   * how many bytes were read (fewer at the object's end). A restore after a database grew reads
+   * runs of pages that alternate between a few packs, and reads each pack's share of a batch this
+   * way (the bytes between its runs into a part it drops) instead of a request per run.
+   */
+  readParts?(name: string, offset: number, parts: readonly Buffer[]): Promise<number>;
   /** Lets go of what the reader kept open; reads still running finish first. */
   close(): Promise<void>;
 }

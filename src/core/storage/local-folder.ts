@@ -41,6 +41,23 @@ async function readRange(fh: fs.FileHandle, range: ByteRange, into?: Buffer): Pr
   return got === range.length ? buf : buf.subarray(0, got);
 }
 
+/** `readParts` of a file: one `preadv`, and the rest part by part if it came short before the end. */
+async function readParts(fh: fs.FileHandle, offset: number, parts: readonly Buffer[]): Promise<number> {
+  let got = (await fh.readv(parts as Buffer[], offset)).bytesRead;
+  let skip = got;
+  for (const part of parts) {
+    if (skip >= part.length) {
+      skip -= part.length;
+      continue;
+    }
+    const rest = await readRange(fh, { offset: offset + got, length: part.length - skip }, part.subarray(skip));
+    got += rest.length;
+    if (rest.length < part.length - skip) break;
+    skip = 0;
+  }
+  return got;
+}
+
 interface OpenFile {
   readonly handle: Promise<fs.FileHandle>;
   users: number;
@@ -62,6 +79,15 @@ class OpenFiles implements RangeReader {
 
   async read(name: string, range: ByteRange, into?: Buffer): Promise<Buffer> {
     this.check(name, range);
+    return this.withFile(name, (fh) => readRange(fh, range, into));
+  }
+
+  async readParts(name: string, offset: number, parts: readonly Buffer[]): Promise<number> {
+    this.check(name, { offset, length: parts.reduce((n, p) => n + p.length, 0) });
+    return this.withFile(name, (fh) => readParts(fh, offset, parts));
+  }
+
+  private async withFile<T>(name: string, use: (fh: fs.FileHandle) => Promise<T>): Promise<T> {
     let file = this.files.get(name);
     if (file) this.files.delete(name); // to the end: the most recently used
     else {
@@ -76,7 +102,7 @@ class OpenFiles implements RangeReader {
     }
     file.users++;
     try {
-      return await readRange(await file.handle, range, into);
+      return await use(await file.handle);
     } finally {
       file.users--;
       if (file.dropped && file.users === 0) closeQuietly(file);
@@ -167,7 +193,7 @@ export class LocalFolderBackend implements StorageBackend {
     }
   }
 
-  rangeReader(kind: ObjectKind): RangeReader {
+  rangeReader(kind: ObjectKind): Required<RangeReader> {
     return new OpenFiles(OPEN_FILES, (name) => this.openForReading(kind, name), (name, range) => checkRange(kind, name, range));
   }
 

@@ -115,4 +115,23 @@ describe('local folder range reader', () => {
     for (let i = 0; i < 50 && before !== null && openFds()! > before; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(openFds(), before, 'every file the reader opened is closed');
   });
+
+  it('reads one range into parts in turn, in one request, and comes short at the end of the object', async () => {
+    const b = new LocalFolderBackend(join(base, id().slice(0, 16)));
+    await b.create();
+    const name = id();
+    const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, j) => (j * 31) % 251));
+    await b.write('data', name, bytes);
+    const reader = b.rangeReader('data');
+    const parts = [Buffer.alloc(100), Buffer.alloc(1), Buffer.alloc(2000), Buffer.alloc(0), Buffer.alloc(700)];
+    assert.equal(await reader.readParts(name, 5000, parts), 2801);
+    assert.deepEqual(Buffer.concat(parts), bytes.subarray(5000, 7801));
+    const atEnd = [Buffer.alloc(150), Buffer.alloc(100).fill(7)];
+    assert.equal(await reader.readParts(name, 9900, atEnd), 100, 'the object ends inside the first part');
+    assert.deepEqual(atEnd[0]!.subarray(0, 100), bytes.subarray(9900));
+    assert.ok(atEnd[1]!.every((x) => x === 7), 'parts past the end are left as they were');
+    await rejectsKind(reader.readParts(id(), 0, [Buffer.alloc(10)]), 'not-found');
+    await rejectsKind(reader.readParts(name, -5, [Buffer.alloc(10)]), 'integrity');
+    await reader.close();
+  });
 });
