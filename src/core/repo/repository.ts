@@ -270,16 +270,17 @@ export class Repository {
     const read = (pack: string, range: ByteRange, into?: Buffer) => checkedPackRead(pack, range, () => (reader ? reader.read(pack, range, into) : this.backend.read('data', pack, range, into)));
     return {
       read,
-      // A backend that cannot read into parts reads the whole range, in one request still, and it is copied out.
       readParts: async (pack, offset, parts) => {
         const length = parts.reduce((n, p) => n + p.length, 0);
-        if (!reader?.readParts) {
+        const direct = reader?.readParts ? reader.readParts.bind(reader) : this.backend.readParts ? (...a: [string, number, readonly Buffer[]]) => this.backend.readParts!('data', ...a) : null;
+        if (!direct) {
+          // A backend that reads only whole ranges: one request still, copied out.
           const bytes = await read(pack, { offset, length });
           let at = 0;
           for (const p of parts) at += bytes.copy(p, 0, at, at + p.length);
           return length;
         }
-        const got = await packRead(pack, () => reader.readParts!(pack, offset, parts));
+        const got = await packRead(pack, () => direct(pack, offset, parts));
         if (got !== length) throw packTruncated(pack);
         return got;
       },

@@ -68,6 +68,8 @@ export interface StorageBackend {
    * operation only.
    */
   rangeReader?(kind: ObjectKind): RangeReader;
+  /** Optional: as `RangeReader.readParts`, for a backend without a range reader. */
+  readParts?(kind: ObjectKind, name: string, offset: number, parts: readonly Buffer[]): Promise<number>;
   /** Atomic, durable, immutable (see the contract above). `data` may be split into parts to avoid copying. */
   write(kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]): Promise<void>;
   /** Removing a missing object is not an error: prune may be re-run after a crash. */

@@ -57,14 +57,30 @@ export async function runLimited(count: number, limit: number, task: (i: number)
  * A body shorter or longer than announced fails the attempt (it is retried).
  */
 export async function readBodyInto(body: AsyncIterable<Uint8Array>, into: Buffer, announced: number | undefined): Promise<Buffer> {
+  return into.subarray(0, await readBodyIntoParts(body, [into], announced));
+}
+
+/** `readBodyInto` over several buffers, filled in turn (a restore's ranges of one pack, `readParts`); resolves to the bytes read. */
+export async function readBodyIntoParts(body: AsyncIterable<Uint8Array>, parts: readonly Buffer[], announced: number | undefined): Promise<number> {
   let n = 0;
+  let p = 0;
+  let at = 0;
   for await (const chunk of body) {
-    if (n + chunk.length > into.length) throw transportError('BodyTooLong');
-    into.set(chunk, n);
+    for (let c = 0; c < chunk.length; ) {
+      while (p < parts.length && at === parts[p]!.length) {
+        p++;
+        at = 0;
+      }
+      if (p === parts.length) throw transportError('BodyTooLong');
+      const take = Math.min(chunk.length - c, parts[p]!.length - at);
+      parts[p]!.set(chunk.subarray(c, c + take), at);
+      at += take;
+      c += take;
+    }
     n += chunk.length;
   }
   if (announced !== undefined && n !== announced) throw transportError('TruncatedBody');
-  return into.subarray(0, n);
+  return n;
 }
 
 /** A failed transfer, by a code the retry policy knows (retry.ts). */

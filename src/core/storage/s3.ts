@@ -28,6 +28,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -38,7 +39,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ChatsafeError } from '../errors.js';
 import { assertObjectName, isObjectName, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
-import { conflictError, notFoundError, assertRange, readBodyInto, runLimited, sliceParts, transportError } from './common.js';
+import { conflictError, notFoundError, assertRange, readBodyInto, readBodyIntoParts, runLimited, sliceParts, transportError } from './common.js';
 import { DEFAULT_RETRY, networkCode, permanentError, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
 export interface S3Credentials {
@@ -198,19 +199,8 @@ export class S3Backend implements StorageBackend {
       return Buffer.alloc(0);
     }
     return this.retry(doing, async () => {
-      let res;
-      try {
-        res = await this.client.send(new GetObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
-        }), this.opts);
-      } catch (e) {
-        const f = s3Facts(e);
-        if (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket')) throw notFoundError(kind, name);
-        if (f.status === 416) return Buffer.alloc(0); // the range starts at or past the end, as a short read
-        throw e;
-      }
+      const res = await this.get(kind, name, range);
+      if (!res) return Buffer.alloc(0);
       if (!res.Body) throw transportError('TruncatedBody');
       if (range && into && into.length >= range.length) return readBodyInto(res.Body as AsyncIterable<Uint8Array>, into.subarray(0, range.length), res.ContentLength);
       const bytes = await res.Body.transformToByteArray();
@@ -221,6 +211,34 @@ export class S3Backend implements StorageBackend {
       if (!range && /^[0-9a-f]{32}$/.test(etag) && createHash('md5').update(buf).digest('hex') !== etag) throw transportError('ChecksumMismatch');
       return buf;
     });
+  }
+
+  async readParts(kind: ObjectKind, name: string, offset: number, parts: readonly Buffer[]): Promise<number> {
+    const range = { offset, length: totalLength(parts) };
+    assertRange(range);
+    if (range.length === 0) return (await this.read(kind, name, range)).length;
+    return this.retry(`reading ${kind}/${name}`, async () => {
+      const res = await this.get(kind, name, range);
+      if (!res) return 0;
+      if (!res.Body) throw transportError('TruncatedBody');
+      return readBodyIntoParts(res.Body as AsyncIterable<Uint8Array>, parts, res.ContentLength);
+    });
+  }
+
+  /** One GET of an object or a range of it; null when the range starts at or past its end (a short read). */
+  private async get(kind: ObjectKind, name: string, range?: ByteRange): Promise<GetObjectCommandOutput | null> {
+    try {
+      return await this.client.send(new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: this.key(kind, name),
+        ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
+      }), this.opts);
+    } catch (e) {
+      const f = s3Facts(e);
+      if (f.code === 'NoSuchKey' || (f.status === 404 && f.code !== 'NoSuchBucket')) throw notFoundError(kind, name);
+      if (f.status === 416) return null;
+      throw e;
+    }
   }
 
   async write(kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]): Promise<void> {

@@ -27,7 +27,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
 import { ChatsafeError } from '../errors.js';
 import { assertObjectName, isObjectName, OBJECT_KINDS, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
-import { assertRange, conflictError, notFoundError, readBodyInto, transportError } from './common.js';
+import { assertRange, conflictError, notFoundError, readBodyInto, readBodyIntoParts, transportError } from './common.js';
 import { DEFAULT_RETRY, networkCode, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
 export interface WebDavSettings {
@@ -211,35 +211,65 @@ export class WebDavBackend implements StorageBackend {
   }
 
   async read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer> {
-    const path = this.pathOf(kind, name);
     if (range) assertRange(range);
     if (range?.length === 0) {
       if (!(await this.stat(kind, name))) throw notFoundError(kind, name);
       return Buffer.alloc(0);
     }
-    const headers = range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : undefined;
     return this.retry(`reading ${kind}/${name}`, async () => {
-      let r;
-      try {
-        r = await this.client.customRequest(path, { method: 'GET', ...this.opts(range?.length ?? 0, headers) });
-      } catch (e) {
-        const status = davFacts(e).status;
-        if (status === 404) throw notFoundError(kind, name);
-        if (status === 416) return Buffer.alloc(0); // the range starts at or past the end: a short read
-        throw e;
-      }
-      const announced = r.headers.get('content-length');
-      // The client's response type leaves out the body stream its fetch gives (node-fetch's, or Node's own).
-      const body = (r as unknown as { body?: AsyncIterable<Uint8Array> | null }).body;
-      if (range && into && into.length >= range.length && r.status === 206 && body) {
-        return readBodyInto(body, into.subarray(0, range.length), announced === null ? undefined : Number(announced));
-      }
-      const buf = Buffer.from(await r.arrayBuffer());
-      if (announced !== null && Number(announced) !== buf.length) throw transportError('TruncatedBody');
-      // A server that ignores Range answers 200 with everything: cut our part out.
-      if (range && r.status === 200) return buf.subarray(range.offset, range.offset + range.length);
-      return buf;
+      const r = await this.get(kind, name, range);
+      if (!r) return Buffer.alloc(0);
+      if (range && into && into.length >= range.length && r.ranged) return readBodyInto(r.ranged, into.subarray(0, range.length), r.announced);
+      return r.whole();
     });
+  }
+
+  async readParts(kind: ObjectKind, name: string, offset: number, parts: readonly Buffer[]): Promise<number> {
+    const range = { offset, length: totalLength(parts) };
+    assertRange(range);
+    if (range.length === 0) return (await this.read(kind, name, range)).length;
+    return this.retry(`reading ${kind}/${name}`, async () => {
+      const r = await this.get(kind, name, range);
+      if (!r) return 0;
+      if (r.ranged) return readBodyIntoParts(r.ranged, parts, r.announced);
+      const bytes = await r.whole();
+      let at = 0;
+      for (const p of parts) at += bytes.copy(p, 0, at, at + p.length);
+      return at;
+    });
+  }
+
+  /**
+   * One GET of an object or a range of it: the bytes asked for, whole, and where the server sent
+   * just the range, its body as a stream to read instead; null when the range starts at or past the
+   * end (a short read).
+   */
+  private async get(kind: ObjectKind, name: string, range?: ByteRange): Promise<{ ranged: AsyncIterable<Uint8Array> | null; announced: number | undefined; whole: () => Promise<Buffer> } | null> {
+    const headers = range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : undefined;
+    let r;
+    try {
+      r = await this.client.customRequest(this.pathOf(kind, name), { method: 'GET', ...this.opts(range?.length ?? 0, headers) });
+    } catch (e) {
+      const status = davFacts(e).status;
+      if (status === 404) throw notFoundError(kind, name);
+      if (status === 416) return null;
+      throw e;
+    }
+    const header = r.headers.get('content-length');
+    const announced = header === null ? undefined : Number(header);
+    // The client's response type leaves out the body stream its fetch gives (node-fetch's, or Node's own).
+    const body = (r as unknown as { body?: AsyncIterable<Uint8Array> | null }).body;
+    return {
+      ranged: range && r.status === 206 && body ? body : null,
+      announced,
+      whole: async () => {
+        const buf = Buffer.from(await r.arrayBuffer());
+        if (announced !== undefined && announced !== buf.length) throw transportError('TruncatedBody');
+        // A server that ignores Range answers 200 with everything: cut our part out.
+        if (range && r.status === 200) return buf.subarray(range.offset, range.offset + range.length);
+        return buf;
+      },
+    };
   }
 
   async write(kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]): Promise<void> {

@@ -116,6 +116,27 @@ export function conformance(name: string, get: () => BackendUnderTest, skip: str
       });
     });
 
+    it('reads a range into parts in turn, in one request: short at the end, none past it', async () => {
+      await withFresh(get(), async (b) => {
+        // A local folder reads into parts through its range reader (local-folder.test.ts); S3 and WebDAV here.
+        if (!b.readParts) {
+          assert.ok(b.rangeReader?.('data').readParts, 'every back end reads into parts');
+          return;
+        }
+        const n = id();
+        const bytes = randomBytes(10_000);
+        await b.write('data', n, bytes);
+        const parts = [Buffer.alloc(100), Buffer.alloc(0), Buffer.alloc(2345), Buffer.alloc(7)];
+        assert.equal(await b.readParts('data', n, 5000, parts), 2452);
+        assert.deepEqual(Buffer.concat(parts), bytes.subarray(5000, 7452));
+        const atEnd = [Buffer.alloc(30), Buffer.alloc(40, 0xee)];
+        assert.equal(await b.readParts('data', n, 9_980, atEnd), 20, 'short at the end');
+        assert.deepEqual(atEnd[0]!.subarray(0, 20), bytes.subarray(9_980));
+        assert.equal(await b.readParts('data', n, 10_000, [Buffer.alloc(5)]), 0, 'none past the end');
+        await rejectsKind(b.readParts('data', id(), 0, [Buffer.alloc(5)]), 'not-found');
+      });
+    });
+
     it('rejects invalid byte ranges', { todo: gaps.ranges }, async () => {
       await withFresh(get(), async (b) => {
         const n = id();
