@@ -32,8 +32,10 @@ export type CryptoRequest =
    * comes back for reuse.
    */
   | { op: 'pack-store'; type: BlobType; data: ArrayBuffer; lengths: number[]; compress: boolean; spare: ArrayBuffer[] }
-  /** One blob whose id the caller computed (a directory listing), into the worker's current pack. */
-  /** `alone`: the blob makes a pack of its own, handed over at once (see BlobSaver.save). */
+  /**
+   * One blob whose id the caller computed (a directory listing), into the worker's current pack;
+   * `alone`: into a pack of its own, handed over at once (a chunk list, see BlobSaver.save).
+   */
   | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[]; alone: boolean }
   /** Finishes the worker's partly filled packs. */
   | { op: 'pack-finish' }
