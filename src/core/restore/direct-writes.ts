@@ -20,7 +20,8 @@
  * or on a write) gets the page cache for the rest of the restore: nothing is
  * lost but the speed.
  */
-import { closeSync, constants as fsc, ftruncateSync, open, openSync, write } from 'node:fs';
+import { closeSync, constants as fsc, ftruncateSync, open, openSync } from 'node:fs';
+import { writeFully } from '../storage/write-fully.js';
 
 /** Files at least this large are written direct (smaller ones are many, and each write would wait on the disk). */
 export const DIRECT_MIN_BYTES = 256 * 1024;
@@ -180,15 +181,5 @@ export class DirectFile {
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure.error;
-  }
-}
-
-/** `length` bytes from the start of `data` at `position`, on the thread pool, however many calls it takes. */
-async function writeFully(fd: number, data: Buffer, length: number, position: number): Promise<void> {
-  for (let done = 0; done < length; ) {
-    const n = await new Promise<number>((resolve, reject) => write(fd, data, done, length - done, position + done, (err, n) => (err ? reject(err) : resolve(n))));
-    // A short write that makes no progress (a full disk) must never pass as success.
-    if (n <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-    done += n;
   }
 }

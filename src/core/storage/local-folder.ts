@@ -8,6 +8,7 @@ import { constants as fsc, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { ChatsafeError } from '../errors.js';
+import { writePartsFully } from './write-fully.js';
 import {
   assertObjectName,
   isObjectName,
@@ -215,7 +216,7 @@ export class LocalFolderBackend implements StorageBackend {
     try {
       const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
       try {
-        await writeFully(fh, Buffer.isBuffer(data) ? [data] : data);
+        await writePartsFully(fh.fd, Buffer.isBuffer(data) ? [data] : data);
         await fh.sync();
       } finally {
         await fh.close();
@@ -265,19 +266,6 @@ export class LocalFolderBackend implements StorageBackend {
 }
 
 /** Writes every byte or throws: a short write (a full disk) must never pass as success. */
-async function writeFully(fh: fs.FileHandle, parts: readonly Buffer[]): Promise<void> {
-  let position = 0;
-  for (const part of parts) {
-    let off = 0;
-    while (off < part.length) {
-      const { bytesWritten } = await fh.write(part, off, part.length - off, position);
-      if (bytesWritten <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-      off += bytesWritten;
-      position += bytesWritten;
-    }
-  }
-}
-
 async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return (await fs.readdir(dir)).sort();
