@@ -10,7 +10,8 @@ import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
 import { findSingleDigitTypo, describeTypo, RootKey } from '../keys/root-key.js';
 import { createSlot, decodeSlot, encodeSlot, MASTER_KEY_BYTES, slotMatches, unwrapSlot, type KeySlot } from '../keys/slots.js';
 import { orderedMap } from '../jobs/ordered-map.js';
-import { objectPath, type ByteRange, type RangeReader, type StorageBackend } from '../storage/backend.js';
+import { objectPath, totalLength, type ByteRange, type RangeReader, type StorageBackend } from '../storage/backend.js';
+import { scatterInto } from '../storage/common.js';
 import { APP_VERSION } from '../version.js';
 import { openBlob, type BlobType } from './blob.js';
 import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config.js';
@@ -268,19 +269,15 @@ export class Repository {
   packReader(): PackReader {
     const reader = this.backend.rangeReader?.('data');
     const read = (pack: string, range: ByteRange, into?: Buffer) => checkedPackRead(pack, range, () => (reader ? reader.read(pack, range, into) : this.backend.read('data', pack, range, into)));
+    const backend = this.backend;
+    const intoParts = reader?.readParts?.bind(reader) ?? (backend.readParts ? (pack: string, offset: number, parts: readonly Buffer[]) => backend.readParts!('data', pack, offset, parts) : null);
     return {
       read,
       readParts: async (pack, offset, parts) => {
-        const length = parts.reduce((n, p) => n + p.length, 0);
-        const direct = reader?.readParts ? reader.readParts.bind(reader) : this.backend.readParts ? (...a: [string, number, readonly Buffer[]]) => this.backend.readParts!('data', ...a) : null;
-        if (!direct) {
-          // A backend that reads only whole ranges: one request still, copied out.
-          const bytes = await read(pack, { offset, length });
-          let at = 0;
-          for (const p of parts) at += bytes.copy(p, 0, at, at + p.length);
-          return length;
-        }
-        const got = await packRead(pack, () => direct(pack, offset, parts));
+        const length = totalLength(parts);
+        // A backend that reads only whole ranges: one request still, copied out (`read` checks its length).
+        if (!intoParts) return scatterInto(await read(pack, { offset, length }), parts);
+        const got = await packRead(pack, () => intoParts(pack, offset, parts));
         if (got !== length) throw packTruncated(pack);
         return got;
       },

@@ -83,6 +83,13 @@ export async function readBodyIntoParts(body: AsyncIterable<Uint8Array>, parts: 
   return n;
 }
 
+/** `bytes` copied into `parts`, filled in turn (a range read whole, for `readParts`); returns how many were copied. */
+export function scatterInto(bytes: Buffer, parts: readonly Buffer[]): number {
+  let at = 0;
+  for (const p of parts) at += bytes.copy(p, 0, at, at + p.length);
+  return at;
+}
+
 /** A failed transfer, by a code the retry policy knows (retry.ts). */
 export function transportError(code: string): Error {
   return Object.assign(new Error(`storage transfer failed: ${code}`), { code });

@@ -27,7 +27,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
 import { ChatsafeError } from '../errors.js';
 import { assertObjectName, isObjectName, OBJECT_KINDS, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
-import { assertRange, conflictError, notFoundError, readBodyInto, readBodyIntoParts, transportError } from './common.js';
+import { assertRange, conflictError, notFoundError, readBodyInto, readBodyIntoParts, scatterInto, transportError } from './common.js';
 import { DEFAULT_RETRY, networkCode, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
 export interface WebDavSettings {
@@ -232,10 +232,7 @@ export class WebDavBackend implements StorageBackend {
       const r = await this.get(kind, name, range);
       if (!r) return 0;
       if (r.ranged) return readBodyIntoParts(r.ranged, parts, r.announced);
-      const bytes = await r.whole();
-      let at = 0;
-      for (const p of parts) at += bytes.copy(p, 0, at, at + p.length);
-      return at;
+      return scatterInto(await r.whole(), parts);
     });
   }
 
