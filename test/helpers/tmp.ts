@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,4 +22,18 @@ export function pseudoRandomBytes(length: number, seed: number): Buffer {
     out[i] = x & 0xff;
   }
   return out;
+}
+
+/**
+ * Mounts a tmpfs of `size` (such as '512k') on `dir`, for a full disk: needs root and the mount
+ * capability. False when mounted, else why not (a test's skip reason).
+ */
+export function mountTinyDisk(dir: string, size = '512k'): string | false {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'a full disk needs root to mount a small tmpfs';
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return false;
+  } catch (e) {
+    return `cannot mount a small tmpfs here (${String((e as { stderr?: Buffer }).stderr ?? e).trim().slice(0, 120)})`;
+  }
 }

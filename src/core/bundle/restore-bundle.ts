@@ -2,7 +2,7 @@
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { IntegrityError, isChatsafeError, throwIfCancelled } from '../errors.js';
 import type { Credential, VaultUnlocker } from '../repo/repository.js';
-import { TargetWriter } from '../restore/target-writer.js';
+import { targetError, TargetWriter } from '../restore/target-writer.js';
 import type { RestoreResult } from '../restore/restore.js';
 import type { CheckReport } from '../check/check.js';
 import { BundlePayload, readBundleInfo } from './read.js';
@@ -22,8 +22,9 @@ export async function restoreBundle(path: string, credential: Credential, target
     const manifest = await payload.readManifest();
     writer = new TargetWriter(target, opts.overwrite ?? false);
     await writer.prepare(manifest.entries.map((e) => ({ relPath: e.path, type: e.type })));
-    for (const e of manifest.entries) if (e.type === 'dir') await writer.mkdir(e.path, e.mode, e.mtimeNs);
     const files = manifest.entries.filter((e) => e.type === 'file');
+    writer.ensureRoom(files.reduce((n, e) => n + e.size, 0));
+    for (const e of manifest.entries) if (e.type === 'dir') await writer.mkdir(e.path, e.mode, e.mtimeNs);
     const meter = new ProgressMeter(opts.onProgress, 'restoring', info.header.bytes, files.length);
     const result = { files: 0, dirs: manifest.entries.length - files.length, symlinks: 0, bytes: 0 };
     for (const e of files) {
@@ -57,7 +58,7 @@ export async function restoreBundle(path: string, credential: Credential, target
   } catch (e) {
     // The file being written was removed; those complete go into place, as after a restore's failure.
     await writer?.salvage();
-    throw e;
+    throw writer ? targetError(e, writer.root) : e;
   } finally {
     await payload.close();
   }

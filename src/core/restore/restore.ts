@@ -17,7 +17,7 @@ import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { ChunkList } from '../repo/chunk-list.js';
 import { ChunkPlaces } from './chunk-places.js';
 import { BUFFER_BYTES, BufferRing, openChunks, READ_AHEAD, type ChunkSource } from './chunk-stream.js';
-import { FileOpener, TargetWriter } from './target-writer.js';
+import { FileOpener, targetError, TargetWriter } from './target-writer.js';
 
 /** Runs of files restored side by side (`splitIntoLanes`); a third was no faster on two cores, and took 12 MiB more. */
 const LANES = 2;
@@ -84,11 +84,12 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
     await writer.prepare(plan);
     try {
+      writer.ensureRoom(lanes.reduce((n, l) => n + l.files.reduce((m, f) => m + f.size, 0), 0));
       return await restoreInto(writer, repo, plan, lanes, pool, opts);
     } catch (e) {
       // Every lane has stopped, with its files committed or removed: what is complete goes into place.
       await writer.salvage();
-      throw e;
+      throw targetError(e, writer.root);
     }
   } finally {
     await pool.close();

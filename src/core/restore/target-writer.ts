@@ -20,11 +20,13 @@
  * the bytes of large files, written past the page cache, are the other
  * (`direct-writes.ts`).
  */
-import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, symlinkSync, utimesSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statfsSync, symlinkSync, utimesSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ChatsafeError } from '../errors.js';
+import { ChatsafeError, isChatsafeError } from '../errors.js';
+import { formatBytes } from '../importers/format.js';
 import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectWrites, openForDirectWritesSync } from './direct-writes.js';
+import { writeFullySync } from '../storage/write-fully.js';
 
 export interface PlannedEntry {
   readonly relPath: string; // components joined with '/'
@@ -89,6 +91,20 @@ export class TargetWriter {
       const list = conflicts.slice(0, 5).join(', ') + (conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : '');
       throw new ChatsafeError('conflict', `${conflicts.length} file(s) already exist in the target: ${list}.`, 'Restore into an empty folder, or add --overwrite to replace them.');
     }
+  }
+
+  /**
+   * Refuses a restore into a new or empty target whose disk has less free space than the files
+   * take, before anything is written: found only at the first refused write, a restore of gigabytes
+   * failed after minutes. A target that holds files already is not measured (what `--overwrite`
+   * replaces frees its space only as each file is moved into place).
+   */
+  ensureRoom(bytes: number): void {
+    if (this.staging === null) return;
+    const fs = statfsSync(this.root);
+    const free = fs.bavail * fs.bsize;
+    if (free >= bytes) return;
+    throw new ChatsafeError('io', `The restore needs ${formatBytes(bytes)}, but the disk holding ${this.root} has ${formatBytes(free)} free.`, 'Free some space there, or restore into a folder on another disk. Nothing was written.');
   }
 
   async mkdir(relPath: string, mode: number, mtimeNs: string): Promise<void> {
@@ -299,7 +315,7 @@ export class RestoringFile {
     const at = this.written;
     this.written += data.length;
     if (this.direct) return this.direct.write(data);
-    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off, data.length - off, at + off);
+    writeFullySync(this.fd, data, data.length, at);
   }
 
   async commit(mode: number, mtimeNs: string): Promise<void> {
@@ -353,4 +369,20 @@ function isEmptyFolder(path: string): boolean {
 export function nsToSeconds(ns: string): number {
   const micros = Number(BigInt(ns) / 1000n);
   return (micros >= 0 ? micros + 0.5 : micros) / 1e6;
+}
+
+/**
+ * A failure of the target's file system as the error people see: what failed, and what to do. Any
+ * other error is returned as it is.
+ */
+export function targetError(e: unknown, root: string): unknown {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (isChatsafeError(e) || typeof code !== 'string') return e;
+  const hint =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'The disk is full. Free some space there, or restore into a folder on another disk; only whole files were kept.'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'Check that you may write to that folder, or restore into another one.'
+        : 'Check that the folder is reachable, then restore again; only whole files were kept.';
+  return new ChatsafeError('io', `Writing the restored files into ${root} failed: ${code}.`, hint, { cause: e });
 }

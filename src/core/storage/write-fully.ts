@@ -1,18 +1,29 @@
 /**
  * A write that takes as many calls as it needs. A write may be short; one that makes no progress
- * (a full disk, on some file systems) must never pass as success, so it fails as ENOSPC. Both
- * pack files (`local-folder.ts`) and restored files (`restore/direct-writes.ts`) are written
- * through it, on the thread pool.
+ * (a full disk, on some file systems) must never pass as success, so it fails as ENOSPC. Pack
+ * files (`local-folder.ts`) and restored files are written through it: large restored files
+ * (`restore/direct-writes.ts`) on the thread pool, small ones with blocking calls
+ * (`restore/target-writer.ts`).
  */
-import { write } from 'node:fs';
+import { write, writeSync } from 'node:fs';
 
 /** `length` bytes from the start of `data`, at `position` in the file open as `fd`. */
 export async function writeFully(fd: number, data: Uint8Array, length: number, position: number): Promise<void> {
   for (let done = 0; done < length; ) {
     const n = await new Promise<number>((resolve, reject) => write(fd, data, done, length - done, position + done, (err, n) => (err ? reject(err) : resolve(n))));
-    if (n <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-    done += n;
+    done += progress(n);
   }
+}
+
+/** `writeFully` with blocking calls, on the calling thread. */
+export function writeFullySync(fd: number, data: Uint8Array, length: number, position: number, write = writeSync): void {
+  for (let done = 0; done < length; ) done += progress(write(fd, data, done, length - done, position + done));
+}
+
+/** What one call wrote, when it wrote anything. */
+function progress(n: number): number {
+  if (n <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+  return n;
 }
 
 /** `parts`, one after another, from the start of the file open as `fd`. */

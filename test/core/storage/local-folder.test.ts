@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import type { StorageBackend } from '../../../src/core/storage/backend.js';
 import { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
 import { conformance, id, listAll, rejectsKind } from './conformance.js';
+import { mountTinyDisk } from '../../helpers/tmp.js';
 
 const base = mkdtempSync(join(tmpdir(), 'chatsafe-local-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -31,17 +32,6 @@ conformance('local folder', () => ({
   countDebris: async (b: StorageBackend) => countTmp((b as LocalFolderBackend).root),
   largeSize: 12 * 1024 * 1024,
 }));
-
-/** Mounts a tiny tmpfs (needs root and the mount capability); a skip reason otherwise. */
-function mountTinyDisk(dir: string): string | false {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return 'a full disk needs root to mount a small tmpfs';
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir], { stdio: 'pipe' });
-    return false;
-  } catch (e) {
-    return `cannot mount a small tmpfs here (${String((e as { stderr?: Buffer }).stderr ?? e).trim().slice(0, 120)})`;
-  }
-}
 
 describe('local folder on a full disk', () => {
   const mnt = mkdtempSync(join(tmpdir(), 'chatsafe-full-'));
