@@ -11,11 +11,12 @@
  * missing, stale, damaged or unreadable is ignored; failing to write one is
  * never an error.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { aadOf, open, sealSteps } from '../crypto/aead.js';
 import { MasterIndex } from './master-index.js';
+import { writeFullySync } from '../storage/write-fully.js';
 
 const LABEL = 'chatsafe/v1/local-index-cache';
 
@@ -71,7 +72,11 @@ export class IndexCache {
       // their sealed copy (22 MiB for a 3 GiB export) would be the run's highest memory.
       const fd = openSync(tmp, 'wx', 0o600);
       try {
-        sealSteps(this.metaKey, this.aad, index.toParts(), (piece) => writeFully(fd, piece));
+        let at = 0;
+        sealSteps(this.metaKey, this.aad, index.toParts(), (piece) => {
+          writeFullySync(fd, piece, piece.length, at);
+          at += piece.length;
+        });
       } finally {
         closeSync(fd);
       }
@@ -85,8 +90,4 @@ export class IndexCache {
       }
     }
   }
-}
-
-function writeFully(fd: number, piece: Uint8Array): void {
-  for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
 }

@@ -1,9 +1,9 @@
 /**
  * A write that takes as many calls as it needs. A write may be short; one that makes no progress
  * (a full disk, on some file systems) must never pass as success, so it fails as ENOSPC. Pack
- * files (`local-folder.ts`) and restored files are written through it: large restored files
- * (`restore/direct-writes.ts`) on the thread pool, small ones with blocking calls
- * (`restore/target-writer.ts`).
+ * files (`local-folder.ts`), the local index cache (`repo/index-cache.ts`) and restored files are
+ * written through it: large restored files (`restore/direct-writes.ts`) on the thread pool, small
+ * ones and the cache with blocking calls.
  */
 import { write, writeSync } from 'node:fs';
 
