@@ -36,7 +36,18 @@ import type { IdSink } from './directory-ids.js';
  * long (they read ranges of packs, not whole packs).
  */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
+/** Bytes of finished packs being named and written beyond which the reader waits (`room`). */
 const MAX_UNWRITTEN_BYTES = 3 * PACK_TARGET_BYTES;
+/**
+ * The same while other work shares the machine (a first backup's catalog, built beside it): the
+ * reader waits once more than one pack's bytes are unwritten, where it went on up to three. Four alternating first backups of the 3 GiB
+ * export each, whose catalog is built through half of the media: 151-155 against 155-162 MiB
+ * (three of four at 161-162), in the same time (16.3-19.2 against 17.0-19.7 s); at 1 GiB, where
+ * the catalog ends as the media begin, 138-142 against 137-146 MiB, in the same time. The
+ * backup makes as many pack buffers either way (six); what it saves was not pinned down beyond
+ * that: the main thread's own buffers (`process.memoryUsage`) were the same in both.
+ */
+const MAX_UNWRITTEN_BYTES_SHARING = PACK_TARGET_BYTES;
 /** Whole blobs (`save`: listings, a large file's chunk lists) in flight beyond this wait for `room`. */
 const MAX_SAVED_IN_FLIGHT_BYTES = 256 * 1024;
 /** An index file for every 128 MiB of packs: how much an interrupted backup may have to store again. */
@@ -98,6 +109,7 @@ export class BlobSaver {
   /** Bytes of whole blobs (`save`) sent to a worker and not sealed yet. */
   private savedInFlight = 0;
   private maxBatchesInFlight: number;
+  private maxUnwrittenBytes: number;
   private unwrittenBytes = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly writes = new Set<Promise<void>>();
@@ -116,12 +128,14 @@ export class BlobSaver {
     private readonly repo: Repository,
     private readonly index: MasterIndex,
     private readonly pool: CryptoPool,
-    /** Settles when work sharing the cores ends (see BATCHES_PER_WORKER_SHARING). */
+    /** Settles when work sharing the cores ends (see BATCHES_PER_WORKER_SHARING, MAX_UNWRITTEN_BYTES_SHARING). */
     alongside?: Promise<unknown>,
   ) {
     this.maxBatchesInFlight = (alongside ? BATCHES_PER_WORKER_SHARING : BATCHES_PER_WORKER) * pool.size;
+    this.maxUnwrittenBytes = alongside ? MAX_UNWRITTEN_BYTES_SHARING : MAX_UNWRITTEN_BYTES;
     const alone = () => {
       this.maxBatchesInFlight = BATCHES_PER_WORKER * pool.size;
+      this.maxUnwrittenBytes = MAX_UNWRITTEN_BYTES;
       this.wake();
     };
     alongside?.then(alone, alone);
@@ -214,7 +228,7 @@ export class BlobSaver {
 
   /** Resolves when there is room for more work in flight. */
   async room(): Promise<void> {
-    while ((this.batchesInFlight >= this.maxBatchesInFlight || this.savedInFlight > MAX_SAVED_IN_FLIGHT_BYTES || this.unwrittenBytes > MAX_UNWRITTEN_BYTES) && !this.error) {
+    while ((this.batchesInFlight >= this.maxBatchesInFlight || this.savedInFlight > MAX_SAVED_IN_FLIGHT_BYTES || this.unwrittenBytes > this.maxUnwrittenBytes) && !this.error) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.throwIfFailed();
