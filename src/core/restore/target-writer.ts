@@ -319,7 +319,7 @@ export class RestoringFile {
   }
 
   async commit(mode: number, mtimeNs: string): Promise<void> {
-    await this.direct?.end(this.written);
+    await this.direct?.end();
     fchmodSync(this.fd, mode);
     const t = nsToSeconds(mtimeNs);
     futimesSync(this.fd, t, t);
