@@ -40,12 +40,13 @@ export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
 const MAX_UNWRITTEN_BYTES = 3 * PACK_TARGET_BYTES;
 /**
  * The same while other work shares the machine (a first backup's catalog, built beside it): the
- * reader waits once more than one pack's bytes are unwritten, where it went on up to three. Four alternating first backups of the 3 GiB
- * export each, whose catalog is built through half of the media: 151-155 against 155-162 MiB
- * (three of four at 161-162), in the same time (16.3-19.2 against 17.0-19.7 s); at 1 GiB, where
- * the catalog ends as the media begin, 138-142 against 137-146 MiB, in the same time. The
- * backup makes as many pack buffers either way (six); what it saves was not pinned down beyond
- * that: the main thread's own buffers (`process.memoryUsage`) were the same in both.
+ * reader waits once more than one pack's bytes are unwritten, where it went on up to three. Four
+ * alternating first backups of the 3 GiB export each, whose catalog is built through half of the
+ * media: 151-155 against 155-162 MiB (three of four at 161-162), in the same time (16.3-19.2
+ * against 17.0-19.7 s); at 1 GiB, where the catalog ends as the media begin, 138-142 against
+ * 137-146 MiB, in the same time. The backup makes as many pack buffers either way (six); what it
+ * saves was not pinned down beyond that: the main thread's own buffers (`process.memoryUsage`)
+ * were the same in both.
  */
 const MAX_UNWRITTEN_BYTES_SHARING = PACK_TARGET_BYTES;
 /** Whole blobs (`save`: listings, a large file's chunk lists) in flight beyond this wait for `room`. */

@@ -371,13 +371,21 @@ export function nsToSeconds(ns: string): number {
   return (micros >= 0 ? micros + 0.5 : micros) / 1e6;
 }
 
+/** Calls on an open file that only a restore's target receives (pack files are only read). */
+const TARGET_FD_CALLS: ReadonlySet<string> = new Set(['write', 'writev', 'fchmod', 'futime', 'fsync', 'ftruncate', 'close']);
+
 /**
- * A failure of the target's file system as the error people see: what failed, and what to do. Any
- * other error is returned as it is.
+ * A failure of the target's file system as the error people see: what failed, and what to do.
+ * Anything else (a pack that could not be read, an error of the restore itself) is returned as it
+ * is: a system error counts as the target's when it names a path inside it, or, naming none, when
+ * it came from a call only the target receives.
  */
 export function targetError(e: unknown, root: string): unknown {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  if (isChatsafeError(e) || typeof code !== 'string') return e;
+  const err = e as NodeJS.ErrnoException | null;
+  if (isChatsafeError(e) || typeof err?.code !== 'string' || typeof err.syscall !== 'string') return e;
+  const inTarget = typeof err.path === 'string' ? err.path === root || err.path.startsWith(root + sep) : TARGET_FD_CALLS.has(err.syscall);
+  if (!inTarget) return e;
+  const code = err.code;
   const hint =
     code === 'ENOSPC' || code === 'EDQUOT'
       ? 'The disk is full. Free some space there, or restore into a folder on another disk; only whole files were kept.'

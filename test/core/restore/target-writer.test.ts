@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isChatsafeError } from '../../../src/core/errors.js';
-import { nsToSeconds, TargetWriter, type PlannedEntry } from '../../../src/core/restore/target-writer.js';
+import { ChatsafeError, isChatsafeError } from '../../../src/core/errors.js';
+import { nsToSeconds, targetError, TargetWriter, type PlannedEntry } from '../../../src/core/restore/target-writer.js';
 import { withTempDir } from '../../helpers/cli.js';
 
 const PLAN: PlannedEntry[] = [
@@ -110,3 +110,18 @@ test('a restored time lands in the microsecond it was backed up in, also right a
       assert.equal(got / 1000n, BigInt(ns) / 1000n, `${ns}: restored as ${got}`);
     }
   }));
+
+test("the target's file-system failures become errors that say what to do; anything else passes unchanged", () => {
+  const root = '/restore/here';
+  const sysError = (code: string, syscall: string, path?: string) => Object.assign(new Error(`${code}: ${syscall}`), { code, syscall, ...(path ? { path } : {}) });
+  const full = targetError(sysError('ENOSPC', 'write'), root);
+  assert.ok(isChatsafeError(full) && full.kind === 'io', 'a write the disk refused');
+  assert.match(full.message, /^Writing the restored files into \/restore\/here failed: ENOSPC\.$/);
+  assert.match(full.hint ?? '', /disk is full/);
+  const denied = targetError(sysError('EACCES', 'open', '/restore/here/.chatsafe-restoring-1/a.jpg'), root);
+  assert.ok(isChatsafeError(denied) && /may write to that folder/.test(denied.hint ?? ''), 'a file the target would not let be made');
+  // Not the target's: a pack that could not be read, a path elsewhere, a programming error, our own errors.
+  for (const other of [sysError('EIO', 'read'), sysError('EACCES', 'open', '/restore/here-else/x'), Object.assign(new TypeError('bad'), { code: 'ERR_INVALID_ARG_TYPE' }), new ChatsafeError('integrity', 'tampered')]) {
+    assert.equal(targetError(other, root), other);
+  }
+});
