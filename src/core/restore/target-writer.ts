@@ -20,7 +20,7 @@
  * the bytes of large files, written past the page cache, are the other
  * (`direct-writes.ts`).
  */
-import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statfsSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statfsSync, symlinkSync, utimesSync, type StatsFs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ChatsafeError, isChatsafeError } from '../errors.js';
@@ -101,7 +101,14 @@ export class TargetWriter {
    */
   ensureRoom(bytes: number): void {
     if (this.staging === null) return;
-    const fs = statfsSync(this.root);
+    let fs: StatsFs;
+    try {
+      fs = statfsSync(this.root);
+    } catch {
+      return; // not measurable here: the writes will tell
+    }
+    // Some network and FUSE mounts report no size at all; refusing there would refuse every restore.
+    if (fs.blocks === 0) return;
     const free = fs.bavail * fs.bsize;
     if (free >= bytes) return;
     throw new ChatsafeError('io', `The restore needs ${formatBytes(bytes)}, but the disk holding ${this.root} has ${formatBytes(free)} free.`, 'Free some space there, or restore into a folder on another disk. Nothing was written.');
