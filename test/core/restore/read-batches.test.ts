@@ -3,11 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
-import type { FileNode, TreeNode } from '../../../src/core/repo/tree.js';
 import { ChunkPlaces } from '../../../src/core/restore/chunk-places.js';
 import { readBatches } from '../../../src/core/restore/chunk-stream.js';
 import { restore } from '../../../src/core/restore/restore.js';
-import { repoWithSource } from '../../helpers/repo.js';
+import { latestSourceFile, repoWithSource } from '../../helpers/repo.js';
 import { tempDir, pseudoRandomBytes } from '../../helpers/tmp.js';
 
 const PAGE = 4096;
@@ -25,11 +24,7 @@ test('a blob repeated within a batch (empty pages) is read once, and the file re
   const db = databaseWithEmptyPages();
   const { repo, src } = await repoWithSource(t, { 'chat.db': db });
   await backup(repo, { sources: [src] });
-  const snapshot = await repo.findSnapshot('latest');
-  const index = await repo.loadIndex();
-  const root = await repo.loadTree(index, snapshot.snapshot.tree);
-  const dir = root.nodes[0] as Extract<TreeNode, { type: 'dir' }>;
-  const node = (await repo.loadTree(index, dir.subtree)).nodes.find((n) => n.name === 'chat.db') as FileNode;
+  const { snapshot, index, node } = await latestSourceFile(repo, 'chat.db');
   assert.equal(node.content.length, 1000);
 
   const batches = [...readBatches([node], ChunkPlaces.resolve([node], index))];

@@ -11,13 +11,12 @@ import { backup } from '../../../src/core/backup/backup.js';
 import { IntegrityError } from '../../../src/core/errors.js';
 import { RootKey } from '../../../src/core/keys/root-key.js';
 import { Repository, type PackReader } from '../../../src/core/repo/repository.js';
-import type { FileNode, TreeNode } from '../../../src/core/repo/tree.js';
 import { ChunkPlaces } from '../../../src/core/restore/chunk-places.js';
 import { readBatches, readSpans } from '../../../src/core/restore/chunk-stream.js';
 import { restore } from '../../../src/core/restore/restore.js';
 import type { ByteRange } from '../../../src/core/storage/backend.js';
 import { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
-import { repoWithSource } from '../../helpers/repo.js';
+import { latestSourceFile, repoWithSource } from '../../helpers/repo.js';
 import { pseudoRandomBytes, tempDir } from '../../helpers/tmp.js';
 
 /** Packs in memory, and every request made of them. */
@@ -102,11 +101,7 @@ test('a database whose pages changed here and there restores byte for byte, in f
   writeFileSync(join(src, 'chat.db'), db);
   await backup(repo, { sources: [src] });
 
-  const snapshot = await repo.findSnapshot('latest');
-  const index = await repo.loadIndex();
-  const root = await repo.loadTree(index, snapshot.snapshot.tree);
-  const folder = root.nodes[0] as Extract<TreeNode, { type: 'dir' }>;
-  const node = (await repo.loadTree(index, folder.subtree)).nodes.find((n) => n.name === 'chat.db') as FileNode;
+  const { snapshot, index, node } = await latestSourceFile(repo, 'chat.db');
   let ranges = 0;
   let requests = 0;
   const packs = repo.packReader();
