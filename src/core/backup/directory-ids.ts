@@ -22,13 +22,56 @@ export interface IdSink {
   fail(e: unknown): void;
 }
 
-export class DirectoryIds implements IdSink {
+/**
+ * What every sink's `done` is: settled once, when no more chunks come and every reserved id is
+ * known (`complete`, then `result`), or with the first failure.
+ */
+export abstract class SettledIdSink<T> implements IdSink {
+  protected closed = false;
+  private error: unknown = null;
+  private settle: { resolve: (result: T) => void; reject: (e: unknown) => void } | null = null;
+
+  abstract reserve(): number;
+  abstract fill(slot: number, from: Uint8Array, at: number): void;
+
+  fail(e: unknown): void {
+    this.error ??= e;
+    this.check();
+  }
+
+  /** No more chunks: resolves once every id is known. */
+  done(): Promise<T> {
+    this.closed = true;
+    const p = new Promise<T>((resolve, reject) => (this.settle = { resolve, reject }));
+    // A failed backup reports its first error elsewhere; ids nobody awaits any more must not crash the process.
+    p.catch(() => undefined);
+    this.check();
+    return p;
+  }
+
+  /** Settles `done` if it is due; called after every id that comes. */
+  protected check(): void {
+    if (!this.closed || !this.settle) return;
+    const settle = this.settle;
+    if (this.error === null && !this.complete()) return;
+    this.settle = null;
+    if (this.error !== null) return settle.reject(this.error);
+    try {
+      settle.resolve(this.result());
+    } catch (e) {
+      settle.reject(e);
+    }
+  }
+
+  /** Every id reserved is known. */
+  protected abstract complete(): boolean;
+  protected abstract result(): T;
+}
+
+export class DirectoryIds extends SettledIdSink<Uint8Array> {
   private bytes = new Uint8Array(FIRST_CAPACITY * ID_BYTES);
   private count = 0;
   private remaining = 0;
-  private closed = false;
-  private error: unknown = null;
-  private settle: { resolve: (ids: Uint8Array) => void; reject: (e: unknown) => void } | null = null;
 
   /** How many ids are reserved so far: where the next file's run starts. */
   get length(): number {
@@ -67,28 +110,16 @@ export class DirectoryIds implements IdSink {
     this.check();
   }
 
-  fail(e: unknown): void {
-    this.error ??= e;
-    this.check();
+  protected complete(): boolean {
+    return this.remaining === 0;
   }
 
-  /** No more chunks: resolves to all the ids, 32 bytes each in order, once every one is known. */
-  done(): Promise<Uint8Array> {
-    this.closed = true;
-    const p = new Promise<Uint8Array>((resolve, reject) => (this.settle = { resolve, reject }));
-    // A failed backup reports its first error elsewhere; a directory nobody awaits any more must not crash the process.
-    p.catch(() => undefined);
-    this.check();
-    return p;
-  }
-
-  private check(): void {
-    if (!this.closed || !this.settle) return;
-    if (this.error !== null) this.settle.reject(this.error);
-    // A view, not a copy cut to size: the array lives only until the directory's listing is
-    // written, and a copy would hold both at once (5 and 8 MiB for a 600 MB database's pages).
-    else if (this.remaining === 0) this.settle.resolve(this.bytes.subarray(0, this.count * ID_BYTES));
-    else return;
-    this.settle = null;
+  /**
+   * All the ids, 32 bytes each in order. A view, not a copy cut to size: the array lives only until
+   * the directory's listing is written, and a copy would hold both at once (5 and 8 MiB for a 600 MB
+   * database's pages).
+   */
+  protected result(): Uint8Array {
+    return this.bytes.subarray(0, this.count * ID_BYTES);
   }
 }

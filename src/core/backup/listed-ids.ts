@@ -17,7 +17,7 @@
 import { ID_BYTES } from '../crypto/ids.js';
 import { ChunkList } from '../repo/chunk-list.js';
 import { LIST_IDS } from '../repo/tree.js';
-import type { IdSink } from './directory-ids.js';
+import { SettledIdSink } from './directory-ids.js';
 
 /** What a listed file comes to: its ids inline (it held LIST_IDS chunks or fewer), or the ids of its chunk lists. */
 export type ListedContent = { readonly content: ChunkList } | { readonly chunkLists: ChunkList };
@@ -31,17 +31,16 @@ interface OpenList {
   filled: number;
 }
 
-export class ListedIds implements IdSink {
+export class ListedIds extends SettledIdSink<ListedContent> {
   /** Lists not yet stored, by number. */
   private readonly open = new Map<number, OpenList>();
   /** Stored lists' blob ids, by number. */
   private readonly stored: string[] = [];
   private reserved = 0;
-  private closed = false;
-  private error: unknown = null;
-  private settle: { resolve: (c: ListedContent) => void; reject: (e: unknown) => void } | null = null;
 
-  constructor(private readonly saveList: SaveList) {}
+  constructor(private readonly saveList: SaveList) {
+    super();
+  }
 
   /** How many ids are reserved so far. */
   get length(): number {
@@ -71,21 +70,6 @@ export class ListedIds implements IdSink {
     this.check();
   }
 
-  fail(e: unknown): void {
-    this.error ??= e;
-    this.check();
-  }
-
-  /** No more chunks: resolves once every id is known and every list stored. */
-  done(): Promise<ListedContent> {
-    this.closed = true;
-    const p = new Promise<ListedContent>((resolve, reject) => (this.settle = { resolve, reject }));
-    // As for DirectoryIds: a failed backup reports its first error elsewhere.
-    p.catch(() => undefined);
-    this.check();
-    return p;
-  }
-
   /** Stores list `no` if every one of its LIST_IDS ids is known (only called once the file is known to go past it). */
   private storeIfWhole(no: number): void {
     const list = this.open.get(no);
@@ -97,25 +81,16 @@ export class ListedIds implements IdSink {
     this.stored[no] = this.saveList(ids === LIST_IDS ? list.bytes : Buffer.from(list.bytes.subarray(0, ids * ID_BYTES)));
   }
 
-  private check(): void {
-    if (!this.closed || !this.settle) return;
-    if (this.error !== null) {
-      this.settle.reject(this.error);
-      this.settle = null;
-      return;
-    }
-    const lists = Math.ceil(this.reserved / LIST_IDS);
+  /** Every id is known once the open lists hold all the ids the stored ones do not. */
+  protected complete(): boolean {
     let filled = 0;
     for (const list of this.open.values()) filled += list.filled;
-    // Every id is known once the open lists hold all the ids the stored ones do not.
-    if (filled < this.reserved - (lists - this.open.size) * LIST_IDS) return;
-    const settle = this.settle;
-    this.settle = null;
-    try {
-      settle.resolve(this.finish(lists));
-    } catch (e) {
-      settle.reject(e);
-    }
+    return filled >= this.reserved - (Math.ceil(this.reserved / LIST_IDS) - this.open.size) * LIST_IDS;
+  }
+
+  /** Stores the lists still open (the last one short); may throw, which rejects `done`. */
+  protected result(): ListedContent {
+    return this.finish(Math.ceil(this.reserved / LIST_IDS));
   }
 
   private finish(lists: number): ListedContent {
