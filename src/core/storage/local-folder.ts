@@ -13,6 +13,7 @@ import {
   assertObjectName,
   isObjectName,
   OBJECT_KINDS,
+  totalLength,
   type ByteRange,
   type ObjectInfo,
   type ObjectKind,
@@ -84,7 +85,7 @@ class OpenFiles implements RangeReader {
   }
 
   async readParts(name: string, offset: number, parts: readonly Buffer[]): Promise<number> {
-    this.check(name, { offset, length: parts.reduce((n, p) => n + p.length, 0) });
+    this.check(name, { offset, length: totalLength(parts) });
     return this.withFile(name, (fh) => readParts(fh, offset, parts));
   }
 
@@ -265,7 +266,6 @@ export class LocalFolderBackend implements StorageBackend {
   async close(): Promise<void> {}
 }
 
-/** Writes every byte or throws: a short write (a full disk) must never pass as success. */
 async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return (await fs.readdir(dir)).sort();
