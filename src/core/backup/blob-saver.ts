@@ -36,8 +36,8 @@ import type { IdSink } from './directory-ids.js';
  * long (they read ranges of packs, not whole packs).
  */
 export const PACK_TARGET_BYTES = 4 * 1024 * 1024;
-/** Bytes of finished packs being named and written beyond which the reader waits (`room`). */
-const MAX_UNWRITTEN_BYTES = 3 * PACK_TARGET_BYTES;
+/** Packs being named and written at once beyond which the reader waits (`room`), unless the storage says how many (`packWritesAtOnce`). */
+const PACK_WRITES_AT_ONCE = 3;
 /**
  * The same while other work shares the machine (a first backup's catalog, built beside it): the
  * reader waits once more than one pack's bytes are unwritten, where it went on up to three. Four
@@ -132,11 +132,12 @@ export class BlobSaver {
     /** Settles when work sharing the cores ends (see BATCHES_PER_WORKER_SHARING, MAX_UNWRITTEN_BYTES_SHARING). */
     alongside?: Promise<unknown>,
   ) {
+    const maxUnwrittenBytes = (repo.backend.packWritesAtOnce ?? PACK_WRITES_AT_ONCE) * PACK_TARGET_BYTES;
     this.maxBatchesInFlight = (alongside ? BATCHES_PER_WORKER_SHARING : BATCHES_PER_WORKER) * pool.size;
-    this.maxUnwrittenBytes = alongside ? MAX_UNWRITTEN_BYTES_SHARING : MAX_UNWRITTEN_BYTES;
+    this.maxUnwrittenBytes = alongside ? Math.min(MAX_UNWRITTEN_BYTES_SHARING, maxUnwrittenBytes) : maxUnwrittenBytes;
     const alone = () => {
       this.maxBatchesInFlight = BATCHES_PER_WORKER * pool.size;
-      this.maxUnwrittenBytes = MAX_UNWRITTEN_BYTES;
+      this.maxUnwrittenBytes = maxUnwrittenBytes;
       this.wake();
     };
     alongside?.then(alone, alone);

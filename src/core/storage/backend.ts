@@ -70,6 +70,12 @@ export interface StorageBackend {
   rangeReader?(kind: ObjectKind): RangeReader;
   /** Optional: as `RangeReader.readParts`, for a backend without a range reader. */
   readParts?(kind: ObjectKind, name: string, offset: number, parts: readonly Buffer[]): Promise<number>;
+  /**
+   * Optional: how many packs a backup has written at once before its reader waits (three when
+   * unset). A remote store hides each write's round trips behind the others; a local disk gains
+   * nothing past two, and each pack waiting is a 4 MiB buffer held.
+   */
+  readonly packWritesAtOnce?: number;
   /** Atomic, durable, immutable (see the contract above). `data` may be split into parts to avoid copying. */
   write(kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]): Promise<void>;
   /** Removing a missing object is not an error: prune may be re-run after a crash. */

@@ -129,6 +129,13 @@ function closeQuietly(f: OpenFile): void {
 
 export class LocalFolderBackend implements StorageBackend {
   readonly location: string;
+  /**
+   * Ten alternating first backups of the 1 GiB export each, two against three: the same time (medians
+   * 5.6 s), peaks 130-136 against 134-142 MiB; three of the 3 GiB export each, 146-148 against
+   * 150-151 MiB. A pack is written, synced and renamed in milliseconds here, and a repository on a
+   * memory file system, where the sync costs nothing, backed up no faster.
+   */
+  readonly packWritesAtOnce = 2;
   constructor(readonly root: string) {
     this.location = root;
   }

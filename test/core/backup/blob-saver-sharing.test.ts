@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { BlobSaver, PACK_TARGET_BYTES } from '../../../src/core/backup/blob-saver.js';
 import { DirectoryIds } from '../../../src/core/backup/directory-ids.js';
 import { CryptoPool } from '../../../src/core/jobs/crypto-pool.js';
@@ -56,4 +56,49 @@ test('whole blobs (a large file\'s chunk lists) wait for room one at a time, not
   assert.equal(await settlesAtOnce(saver.room()), true, 'sealed, there is room again');
   await saver.flush();
   assert.equal(saver.stats.newBlobs, 2);
+});
+
+/**
+ * Chunks of 1 MiB go until the reader has to wait, with every pack write held back; returns how
+ * many packs were waiting to be written by then. Three of these chunks fill a pack.
+ */
+async function packsWaitingWhenReaderWaits(t: TestContext, writesAtOnce: number | undefined): Promise<number> {
+  const { repo, backend } = await repoWithSource(t, {});
+  if (writesAtOnce === undefined) Object.defineProperty(backend, 'packWritesAtOnce', { value: undefined });
+  const index = await repo.loadIndexForUpdate();
+  const pool = new CryptoPool(repo.keys, 1, { indexedIds: index.sharedIds(), packTarget: PACK_TARGET_BYTES });
+  t.after(() => pool.close());
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let waiting = 0;
+  const write = backend.write.bind(backend);
+  backend.write = async (kind, name, data) => {
+    if (kind === 'data') {
+      waiting++;
+      await held;
+    }
+    return write(kind, name, data);
+  };
+  const saver = new BlobSaver(repo, index, pool);
+  const ids = new DirectoryIds();
+  for (let i = 0; i < 40; i++) {
+    const chunk = randomBytes(1024 * 1024);
+    saver.add('data', [chunk], chunk.length, false, ids);
+    // Batches in flight clear as the worker answers; held writes never do.
+    const roomSoon = await Promise.race([saver.room().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 1000))]);
+    if (!roomSoon) break;
+  }
+  const packs = waiting;
+  release();
+  await saver.flush();
+  assert.equal(saver.stats.newBlobs, (await ids.done()).length / 32, 'every chunk was stored once the writes went on');
+  return packs;
+}
+
+test('the reader waits once the packs being written reach what the storage takes at once', async (t) => {
+  const local = await packsWaitingWhenReaderWaits(t, 2);
+  const remote = await packsWaitingWhenReaderWaits(t, undefined);
+  t.diagnostic(`packs waiting when the reader waited: ${local} for a local folder, ${remote} elsewhere`);
+  assert.ok(local >= 2 && local <= 3, `a local folder: two packs' bytes (${local} packs of 3 MiB) before the reader waits`);
+  assert.ok(remote > local && remote <= 4, `elsewhere three (${remote} packs against ${local})`);
 });
