@@ -59,12 +59,13 @@ test('whole blobs (a large file\'s chunk lists) wait for room one at a time, not
 });
 
 /**
- * Chunks of 1 MiB go until the reader has to wait, with every pack write held back; returns how
- * many packs were waiting to be written by then. Three of these chunks fill a pack.
+ * Chunks of 1 MiB go into a local folder until the reader has to wait, with every pack write held
+ * back; returns how many packs were waiting to be written by then. Three of these chunks fill a
+ * pack. `folderSays: false` hides the folder's `packWritesAtOnce`, as storage that does not say.
  */
-async function packsWaitingWhenReaderWaits(t: TestContext, writesAtOnce: number | undefined): Promise<number> {
+async function packsWaitingWhenReaderWaits(t: TestContext, folderSays: boolean): Promise<number> {
   const { repo, backend } = await repoWithSource(t, {});
-  if (writesAtOnce === undefined) Object.defineProperty(backend, 'packWritesAtOnce', { value: undefined });
+  if (!folderSays) Object.defineProperty(backend, 'packWritesAtOnce', { value: undefined });
   const index = await repo.loadIndexForUpdate();
   const pool = new CryptoPool(repo.keys, 1, { indexedIds: index.sharedIds(), packTarget: PACK_TARGET_BYTES });
   t.after(() => pool.close());
@@ -96,8 +97,8 @@ async function packsWaitingWhenReaderWaits(t: TestContext, writesAtOnce: number 
 }
 
 test('the reader waits once the packs being written reach what the storage takes at once', async (t) => {
-  const local = await packsWaitingWhenReaderWaits(t, 2);
-  const remote = await packsWaitingWhenReaderWaits(t, undefined);
+  const local = await packsWaitingWhenReaderWaits(t, true);
+  const remote = await packsWaitingWhenReaderWaits(t, false);
   t.diagnostic(`packs waiting when the reader waited: ${local} for a local folder, ${remote} elsewhere`);
   assert.ok(local >= 2 && local <= 3, `a local folder: two packs' bytes (${local} packs of 3 MiB) before the reader waits`);
   assert.ok(remote > local && remote <= 4, `elsewhere three (${remote} packs against ${local})`);
