@@ -84,7 +84,6 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
     const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
     await writer.prepare(plan);
     try {
-      writer.ensureRoom(lanes.reduce((n, l) => n + l.files.reduce((m, f) => m + f.size, 0), 0));
       return await restoreInto(writer, repo, plan, lanes, pool, opts);
     } catch (e) {
       // Every lane has stopped, with its files committed or removed: what is complete goes into place.
@@ -125,7 +124,9 @@ async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonl
   // restore's buffers. One full collection here: 201 against 227 MiB at 3 GiB, in the same time.
   collectAllGarbage();
   const files = lanes.flatMap((l) => l.files);
-  const meter = new ProgressMeter(opts.onProgress, 'restoring', files.reduce((n, f) => n + f.size, 0), files.length);
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  writer.ensureRoom(bytes);
+  const meter = new ProgressMeter(opts.onProgress, 'restoring', bytes, files.length);
   meter.done();
 
   // A batch is read into one buffer and opened in place, and the buffer moves to a worker and back.
