@@ -20,9 +20,13 @@ export function writeFullySync(fd: number, data: Uint8Array, length: number, pos
   for (let done = 0; done < length; ) done += progress(write(fd, data, done, length - done, position + done));
 }
 
-/** What one call wrote, when it wrote anything. */
+/**
+ * What one call wrote, when it wrote anything. A call that wrote nothing fails as the system's own
+ * ENOSPC from `write` would, so callers tell it the same way (a restore's `targetError` goes by the
+ * call that failed).
+ */
 function progress(n: number): number {
-  if (n <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+  if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
   return n;
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ChatsafeError, isChatsafeError } from '../../../src/core/errors.js';
 import { nsToSeconds, targetError, TargetWriter, type PlannedEntry } from '../../../src/core/restore/target-writer.js';
+import { writeFullySync } from '../../../src/core/storage/write-fully.js';
 import { withTempDir } from '../../helpers/cli.js';
 
 const PLAN: PlannedEntry[] = [
@@ -118,6 +119,14 @@ test("the target's file-system failures become errors that say what to do; anyth
   assert.ok(isChatsafeError(full) && full.kind === 'io', 'a write the disk refused');
   assert.match(full.message, /^Writing the restored files into \/restore\/here failed: ENOSPC\.$/);
   assert.match(full.hint ?? '', /disk is full/);
+  let noProgress: unknown = null;
+  try {
+    writeFullySync(-1, Buffer.alloc(8), 8, 0, () => 0);
+  } catch (e) {
+    noProgress = e;
+  }
+  const stalled = targetError(noProgress, root);
+  assert.ok(isChatsafeError(stalled) && /disk is full/.test(stalled.hint ?? ''), 'a write that made no progress, as the disk refusing it');
   const denied = targetError(sysError('EACCES', 'open', '/restore/here/.chatsafe-restoring-1/a.jpg'), root);
   assert.ok(isChatsafeError(denied) && /may write to that folder/.test(denied.hint ?? ''), 'a file the target would not let be made');
   // Not the target's: a pack that could not be read, a path elsewhere, a programming error, our own errors.
