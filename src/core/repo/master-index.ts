@@ -403,14 +403,15 @@ export class MasterIndex implements BlobIndex {
     for (const [k, v] of this.packRows) c.packRows.set(k, v);
     c.packNames = [...this.packNames];
     c.packFirstRows = [...this.packFirstRows];
-    // The same room as this index's, taken while the clone holds no rows.
+    // The same room as this index's, taken while the clone holds no rows, and only the rows in use
+    // copied: a copy of the room past them, all zeros, touched pages that held nothing.
     c.reserve(this.rowLength.length);
     if (this.rowOffset instanceof Float64Array) c.widenOffsets();
-    c.ids.set(this.ids);
-    c.rowOffset.set(this.rowOffset);
-    c.rowLength.set(this.rowLength);
-    c.rowRaw.set(this.rowRaw);
-    c.rowType.set(this.rowType);
+    c.ids.set(this.ids.subarray(0, this.rows * ID_BYTES));
+    c.rowOffset.set(this.rowOffset.subarray(0, this.rows));
+    c.rowLength.set(this.rowLength.subarray(0, this.rows));
+    c.rowRaw.set(this.rowRaw.subarray(0, this.rows));
+    c.rowType.set(this.rowType.subarray(0, this.rows));
     c.rows = this.rows;
     c.distinct = this.distinct;
     c.growSlots(this.slots.length);
