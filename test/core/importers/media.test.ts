@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { ChatsafeError } from '../../../src/core/errors.js';
 import { buildCatalog } from '../../../src/core/importers/import.js';
-import { fileSkeletons, RecentMap, rootResolver, skeleton } from '../../../src/core/importers/media.js';
+import { fileSkeletons, linkMedia, RecentMap, rootResolver, skeleton } from '../../../src/core/importers/media.js';
+import type { MediaRef } from '../../../src/core/catalog/types.js';
+import type { PendingMedia } from '../../../src/core/catalog/writer.js';
 import type { ImportProgress } from '../../../src/core/importers/types.js';
 import { MODERN_SCHEMA, tempDir } from './helpers.js';
 
@@ -136,6 +138,44 @@ test('cancelled while hashing media: CancelledError, no catalog and no temporary
   assert.ok(lastDone >= cancelAt && lastDone < cancelAt + 50, `stopped soon after the cancel (at ${lastDone})`);
   assert.deepEqual(readdirSync(dir).sort(), ['WhatsApp', 'outside.jpg']);
   assert.ok(statSync(join(wa, 'Databases', 'msgstore.db')).isFile());
+});
+
+test('media hashed several at a time: sizes around the read size hash whole, rows come in the order the references were added, an unreadable file gets no hash', async (t) => {
+  const dir = tempDir(t);
+  // Around the 256 KiB read: empty, one byte, a byte short, exact, a byte over, several reads.
+  const sizes = [0, 1, 262_143, 262_144, 262_145, 524_288, 1_000_003, 17, 3];
+  const bodies = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+  bodies.forEach((b, i) => writeFileSync(join(dir, `f${i}.bin`), b));
+  mkdirSync(join(dir, 'unreadable.bin')); // resolved below as a file, but reading a folder fails
+  const refs: PendingMedia[] = [...sizes.keys(), 'bad' as const].map((i, k) => ({ messageId: 100 + k, relPath: i === 'bad' ? 'unreadable.bin' : `f${i}.bin`, name: null, mime: null, size: null }));
+  // Put the unreadable one in the middle, so rows after it must still wait for it.
+  refs.splice(4, 0, refs.pop()!);
+  const added: { messageId: number; media: MediaRef }[] = [];
+  const writer = {
+    pendingMediaCount: refs.length,
+    *pendingMedia() {
+      yield* refs;
+    },
+    addMedia(messageId: number, media: MediaRef) {
+      added.push({ messageId, media });
+    },
+  };
+  const resolve = (rel: string) => ({ abs: join(dir, rel), snapshotPath: `E/${rel}`, size: 0 });
+  const res = await linkMedia(resolve, writer);
+
+  assert.deepEqual(added.map((a) => a.messageId), refs.map((r) => r.messageId));
+  for (const { messageId, media } of added) {
+    const ref = refs.find((r) => r.messageId === messageId)!;
+    if (ref.relPath === 'unreadable.bin') {
+      assert.equal(media.sha256, null);
+      assert.equal(media.path, null);
+      continue;
+    }
+    const i = Number(ref.relPath!.slice(1, -4));
+    assert.equal(media.sha256, createHash('sha256').update(bodies[i]!).digest('hex'), `${sizes[i]} bytes`);
+    assert.equal(media.path, `E/${ref.relPath}`);
+  }
+  assert.deepEqual(res, { linked: sizes.length, missing: 0 });
 });
 
 test('RecentMap keeps the most recently used entries up to its limit', () => {
