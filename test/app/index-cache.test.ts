@@ -30,8 +30,10 @@ describe('the app keeps repositories\' indexes in its cache folder', () => {
       router.handle('backup', { jobId, request: { sources: [sample], address: repo, mode, protection: { kind: 'key', key }, keepLast: 1 } }, () => undefined);
     const first = await backup('create', 'job-cache-1');
     assert.ok(first.ok, first.ok ? '' : first.error.message);
-    const files = readdirSync(join(dir, 'cache'));
+    const files = readdirSync(join(dir, 'cache')).filter((f) => f.endsWith('.index'));
     assert.equal(files.length, 1, 'one sealed index for the one repository');
+    // Beside it, the digests of the export's media its catalog read (media-digest-cache.ts).
+    assert.equal(readdirSync(join(dir, 'cache')).filter((f) => f.includes('.media-')).length, 1);
     const sealed = readFileSync(join(dir, 'cache', files[0]!));
 
     // A job whose repository had to read the index files would save the index again (with a fresh

@@ -14,6 +14,8 @@ import { countFilesIn, scanSources } from './scan.js';
 import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
 import { buildCatalogInWorker } from '../importers/catalog-in-worker.js';
+import { MediaDigestCache } from '../importers/media-digest-cache.js';
+import { MediaDigests } from '../importers/media-digests.js';
 import { importProgressListener } from '../importers/progress.js';
 import type { DetectionReport, ImportProgress, ImportReport } from '../importers/types.js';
 import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
@@ -85,13 +87,20 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
         catalogSkipped = `the chat catalog could not be built (${isChatsafeError(e) ? e.message : String(e)}); the files are backed up as they are`;
         return null;
       };
+      // The media hashed by the last build of this source, so that only files changed since are read again.
+      const digestCache = repo.localCacheDir === null ? null : new MediaDigestCache(repo.localCacheDir, repo.config.id, repo.keys.meta, opts.sources[0]!);
+      const known = digestCache?.load() ?? null;
       let result: BackupResult;
       if (opts.waKey) {
         // An encrypted backup's key stays on this thread: import first, then back up.
         onImport?.({ phase: 'reading', done: 0, total: null });
         // Loaded here: a backup that reuses or skips the catalog never needs the importers.
         const { buildCatalog } = await import('../importers/import.js');
-        const built = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(onImport ? { onProgress: onImport } : {}), waKey: opts.waKey }).then((r) => (imported = r), failed);
+        const mediaDigests = digestCache ? new MediaDigests(known) : undefined;
+        const built = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(onImport ? { onProgress: onImport } : {}), waKey: opts.waKey, ...(mediaDigests ? { mediaDigests } : {}) }).then((r) => {
+          if (mediaDigests) digestCache!.save(mediaDigests.sortedRecords());
+          return (imported = r);
+        }, failed);
         result = await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress, scan, ...(built ? { catalogPath, sourceKind: recognised[0]!.kind, catalogSource: fingerprint } : {}) });
       } else {
         // The catalog is built on another thread while the files are stored; its
@@ -105,9 +114,10 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
           lastImport = p;
           if (filesDone) onImport?.(p);
         };
-        const importing = buildCatalogInWorker(opts.sources[0]!, catalogPath, { signal, onProgress })
+        const importing = buildCatalogInWorker(opts.sources[0]!, catalogPath, { signal, onProgress, ...(digestCache ? { digests: { known } } : {}) })
           .then((r) => {
-            imported = r;
+            imported = r.report;
+            if (r.digests) digestCache!.save(r.digests);
             return catalogPath;
           }, failed)
           .finally(() => (importDone = true));

@@ -12,11 +12,13 @@ import type { ImportOptions, ImportProgress, ImportReport } from './types.js';
 export interface CatalogWorkerData {
   readonly source: string;
   readonly catalogPath: string;
+  /** Media digests to keep (`media-digests.ts`), with the last build's; null: none kept. */
+  readonly digests: { readonly known: Uint8Array | null } | null;
 }
 
 export type FromCatalogWorker =
   | { type: 'progress'; progress: ImportProgress }
-  | { type: 'done'; report: ImportReport }
+  | { type: 'done'; report: ImportReport; digests: Uint8Array | null }
   | { type: 'error'; kind: string | null; message: string; hint: string | null };
 
 /**
@@ -28,9 +30,20 @@ export type FromCatalogWorker =
  */
 const YOUNG_GENERATION_MB = 2;
 
-export function buildCatalogInWorker(source: string, catalogPath: string, opts: ImportOptions = {}): Promise<ImportReport> {
-  return new Promise<ImportReport>((resolve, reject) => {
-    const workerData: CatalogWorkerData = { source, catalogPath };
+export interface CatalogInWorkerOptions extends Omit<ImportOptions, 'mediaDigests'> {
+  /** Keep media digests, starting from the last build's records (null: none yet). */
+  readonly digests?: { readonly known: Uint8Array | null };
+}
+
+export interface CatalogBuilt {
+  readonly report: ImportReport;
+  /** This build's media digests, sorted, when asked to keep them. */
+  readonly digests: Uint8Array | null;
+}
+
+export function buildCatalogInWorker(source: string, catalogPath: string, opts: CatalogInWorkerOptions = {}): Promise<CatalogBuilt> {
+  return new Promise<CatalogBuilt>((resolve, reject) => {
+    const workerData: CatalogWorkerData = { source, catalogPath, digests: opts.digests ?? null };
     // The import makes millions of short-lived row objects; a small young generation is collected
     // more often and keeps the worker's memory flat instead of growing to V8's default.
     const worker = new Worker(new URL('./catalog-worker.js', import.meta.url), { workerData, resourceLimits: youngGeneration(YOUNG_GENERATION_MB) });
@@ -47,7 +60,7 @@ export function buildCatalogInWorker(source: string, catalogPath: string, opts: 
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: FromCatalogWorker) => {
       if (m.type === 'progress') opts.onProgress?.(m.progress);
-      else if (m.type === 'done') finish(() => resolve(m.report));
+      else if (m.type === 'done') finish(() => resolve({ report: m.report, digests: m.digests }));
       else finish(() => reject(m.kind ? new ChatsafeError(m.kind as ErrorKind, m.message, m.hint ?? undefined) : new Error(m.message)));
     });
     worker.on('error', (e) => finish(() => reject(e)));

@@ -6,10 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { collectAllGarbage } from '../jobs/v8-collector.js';
 import { buildCatalog } from './import.js';
+import { MediaDigests } from './media-digests.js';
 import type { ImportProgress } from './types.js';
 import type { CatalogWorkerData, FromCatalogWorker } from './catalog-in-worker.js';
 
-const { source, catalogPath } = workerData as CatalogWorkerData;
+const { source, catalogPath, digests: keep } = workerData as CatalogWorkerData;
+const mediaDigests = keep ? new MediaDigests(keep.known) : undefined;
 const controller = new AbortController();
 const send = (m: FromCatalogWorker) => parentPort!.postMessage(m);
 
@@ -30,8 +32,8 @@ const onProgress = (progress: ImportProgress) => {
   send({ type: 'progress', progress });
 };
 
-buildCatalog(source, catalogPath, { signal: controller.signal, onProgress }).then(
-  (report) => send({ type: 'done', report }),
+buildCatalog(source, catalogPath, { signal: controller.signal, onProgress, ...(mediaDigests ? { mediaDigests } : {}) }).then(
+  (report) => send({ type: 'done', report, digests: mediaDigests?.sortedRecords() ?? null }),
   (e: unknown) => {
     const err = e as { kind?: unknown; message?: unknown; hint?: unknown };
     send({

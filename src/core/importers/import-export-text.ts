@@ -4,7 +4,7 @@ import { basename, extname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import type { CatalogWriter } from '../catalog/writer.js';
-import { linkMedia, mimeFromName, rootResolver } from './media.js';
+import { linkMedia, linkOptions, mimeFromName, rootResolver } from './media.js';
 import type { ReportCollector } from './report.js';
 import type { LocatedSource } from './locate.js';
 import type { ImportOptions } from './types.js';
@@ -99,7 +99,7 @@ export async function importExportText(src: LocatedSource, writer: CatalogWriter
       if (missing > 0) report.warn(`${missing} attachments are not in the zip (exported "without media", or omitted by WhatsApp).`);
     } else {
       const resolver = src.isDir && src.mediaDir ? rootResolver({ dir: src.mediaDir, snapshotPrefix: basename(src.path) }) : null;
-      const res = await linkMedia(resolver, writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
+      const res = await linkMedia(resolver, writer, linkOptions(opts));
       if (res.missing > 0) report.warn(`${res.missing} attachments are not beside the chat text (give the folder or the zip to include them).`);
     }
   } finally {

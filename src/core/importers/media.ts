@@ -5,13 +5,14 @@
  * folder: no `..`, no absolute paths, no symlinks followed out of it.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, realpathSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, type BigIntStats, type Dirent } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname, isAbsolute, join, normalize, posix, relative, sep } from 'node:path';
 import { throwIfCancelled } from '../errors.js';
 import type { MediaRef } from '../catalog/types.js';
 import type { CatalogWriter, PendingMedia } from '../catalog/writer.js';
 import type { ReportCollector } from './report.js';
+import { fileStateKey, sameFileState, type MediaDigests } from './media-digests.js';
 import { SkeletonSet } from './skeleton-set.js';
 import type { ImportOptions } from './types.js';
 
@@ -257,7 +258,7 @@ export class MediaLinks {
    * source lacks, found missing now or then.
    */
   async finish(report: ReportCollector, opts: ImportOptions): Promise<void> {
-    const res = await linkMedia(this.resolve, this.writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
+    const res = await linkMedia(this.resolve, this.writer, linkOptions(opts));
     report.counts.media += this.refs;
     const missing = this.missing + res.missing;
     if (missing > 0) report.warn(`${missing} media files named by the database are not in the source (only their names are kept).`);
@@ -285,6 +286,21 @@ export class MediaLinks {
   }
 }
 
+/** A regular file's state for its digest key; null when it is gone or no longer a regular file. */
+function lstatOrNull(abs: string): BigIntStats | null {
+  const st = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+  return st?.isFile() ? st : null;
+}
+
+/** linkMedia's options as an importer's own give them. */
+export function linkOptions(opts: ImportOptions): Parameters<typeof linkMedia>[2] {
+  return {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.mediaDigests ? { digests: opts.mediaDigests } : {}),
+    onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }),
+  };
+}
+
 /**
  * Hashes the files of the media references that waited with the writer
  * (`MediaLinks`), adding one media row for each, in the order they were
@@ -292,12 +308,13 @@ export class MediaLinks {
  * a backup stores only the ones that changed). Up to HASHES_AT_ONCE files are
  * read at a time, each through its own buffer, and the references are read
  * back a page at a time, so memory stays flat however many there are. A file
- * gone since it was found counts as missing.
+ * gone since it was found counts as missing. With `digests`, a file that
+ * looks as it did when the last build hashed it is not read again.
  */
 export async function linkMedia(
   resolve: MediaResolver | null,
   writer: Pick<CatalogWriter, 'pendingMedia' | 'pendingMediaCount' | 'addMedia'>,
-  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; digests?: MediaDigests } = {},
 ): Promise<{ linked: number; missing: number }> {
   const total = writer.pendingMediaCount;
   let linked = 0;
@@ -306,9 +323,20 @@ export async function linkMedia(
   const free: Buffer[] = Array.from({ length: HASHES_AT_ONCE }, () => Buffer.allocUnsafe(HASH_BUFFER_BYTES));
   /** Files being hashed, oldest first: each row is added once those before it are. */
   const window: { p: PendingMedia; found: ReturnType<MediaResolver>; sha: Promise<string | null> }[] = [];
-  const hashInto = async (abs: string, buffer: Buffer): Promise<string | null> => {
+  const digestOf = async (abs: string, buffer: Buffer): Promise<string | null> => {
     try {
-      return await sha256File(abs, buffer, opts.signal);
+      const digests = opts.digests;
+      const before = digests ? lstatOrNull(abs) : null;
+      const key = before && fileStateKey(abs, before);
+      const known = key && digests!.lookup(key);
+      if (known) {
+        digests!.record(key, known);
+        return known;
+      }
+      const hex = await sha256File(abs, buffer, opts.signal);
+      const after = before && lstatOrNull(abs);
+      if (key && after && sameFileState(before, after)) digests!.record(key, hex);
+      return hex;
     } catch (e) {
       if ((e as { kind?: string }).kind === 'cancelled') throw e;
       return null;
@@ -331,7 +359,7 @@ export async function linkMedia(
       // Each file in the window holds a buffer, so one is free whenever the window has room.
       while (window.length >= HASHES_AT_ONCE) await addOldest();
       const found = resolve && p.relPath ? resolve(p.relPath) : null;
-      const sha = found ? hashInto(found.abs, free.pop()!) : Promise.resolve(null);
+      const sha = found ? digestOf(found.abs, free.pop()!) : Promise.resolve(null);
       // Handled at once, so a cancel that fails it while an older one is awaited is not an unhandled rejection.
       sha.catch(() => undefined);
       window.push({ p, found, sha });

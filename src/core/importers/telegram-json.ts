@@ -12,7 +12,7 @@ import type { ChatKind, MessageKind } from '../catalog/types.js';
 import { cleanName, cleanText, toCount, validMillis, validSeconds } from '../catalog/validate.js';
 import type { CatalogWriter } from '../catalog/writer.js';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
-import { linkMedia, type MediaResolver } from './media.js';
+import { linkMedia, linkOptions, type MediaResolver } from './media.js';
 import { readingCheckpoint } from './progress.js';
 import type { ReportCollector } from './report.js';
 import type { ImportOptions } from './types.js';
@@ -196,6 +196,6 @@ export async function importTelegram(path: string, resolver: MediaResolver | nul
     for (const p of people) writer.addParticipant(chatId, { name: p });
   }
   report.counts.media += writer.pendingMediaCount;
-  const res = await linkMedia(resolver, writer, { signal: opts.signal, onProgress: (done, total) => opts.onProgress?.({ phase: 'hashing-media', done, total }) });
+  const res = await linkMedia(resolver, writer, linkOptions(opts));
   if (res.missing > 0) report.warn(`${res.missing} media files named by the export are not in the source (exported without media, or only result.json was given).`);
 }

@@ -1,4 +1,5 @@
 /** What detection and import tell the person before and after a backup. */
+import type { MediaDigests } from './media-digests.js';
 
 export type SourceKind =
   | 'whatsapp-android'
@@ -86,4 +87,6 @@ export interface ImportOptions {
    * SQL path. The two give the same catalog; tests hold them to it.
    */
   readonly bulk?: boolean;
+  /** The media digests of the last build of this source, and where this build's are kept (media-digests.ts). */
+  readonly mediaDigests?: MediaDigests;
 }

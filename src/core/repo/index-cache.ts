@@ -11,12 +11,10 @@
  * missing, stale, damaged or unreadable is ignored; failing to write one is
  * never an error.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { aadOf, open, sealSteps } from '../crypto/aead.js';
+import { aadOf } from '../crypto/aead.js';
 import { MasterIndex } from './master-index.js';
-import { writeFullySync } from '../storage/write-fully.js';
+import { loadSealedLocal, saveSealedLocal } from './sealed-local-file.js';
 
 const LABEL = 'chatsafe/v1/local-index-cache';
 
@@ -50,9 +48,11 @@ export class IndexCache {
 
   /** The cached index when it was built from exactly these index files, else null. */
   load(names: readonly string[]): MasterIndex | null {
+    const bytes = loadSealedLocal(this.path, this.metaKey, this.aad);
+    if (bytes === null) return null;
     let index: MasterIndex;
     try {
-      index = MasterIndex.fromBytes(open(this.metaKey, this.aad, readFileSync(this.path)));
+      index = MasterIndex.fromBytes(bytes);
     } catch {
       return null;
     }
@@ -65,29 +65,6 @@ export class IndexCache {
   save(index: MasterIndex): void {
     // A backup that stored nothing new leaves the index as it was loaded: the copy is still right.
     if (this.onDisk && index.builtFrom(this.onDisk)) return;
-    const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      // Sealed a step at a time into the file: at the end of a backup, the index's bytes and
-      // their sealed copy (22 MiB for a 3 GiB export) would be the run's highest memory.
-      const fd = openSync(tmp, 'wx', 0o600);
-      try {
-        let at = 0;
-        sealSteps(this.metaKey, this.aad, index.toParts(), (piece) => {
-          writeFullySync(fd, piece, piece.length, at);
-          at += piece.length;
-        });
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, this.path);
-      this.onDisk = [...index.files];
-    } catch {
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-        // the folder itself is unusable; there is nothing to clean
-      }
-    }
+    if (saveSealedLocal(this.dir, this.path, this.metaKey, this.aad, index.toParts())) this.onDisk = [...index.files];
   }
 }
