@@ -14,7 +14,7 @@ import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
-import { jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
+import { asciiBytes, jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
 import { findIdRow, growableIdBuffers, growShared, idsView, MAX_INDEXED_BLOBS, rowHoldsId, slotsView, tableHasRoom, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 
@@ -648,9 +648,15 @@ export interface IndexFileExtras {
   readonly supersedes?: readonly string[];
 }
 
+const BLOB_OPEN = [asciiBytes(',{"id":'), asciiBytes('{"id":')] as const;
+const BLOB_TYPE_OFFSET: Record<BlobType, Uint8Array> = { data: asciiBytes(',"type":"data","offset":'), tree: asciiBytes(',"type":"tree","offset":') };
+const BLOB_LENGTH = asciiBytes(',"length":');
+const BLOB_RAW_LENGTH = asciiBytes(',"rawLength":');
+const BLOB_CLOSE = asciiBytes('}');
+
 /** One blob of an index file, as `JSON.stringify` writes it; its id is `ids[at, at + 32)`. */
 function blobJson(w: JsonBytes, first: boolean, ids: Uint8Array, at: number, type: BlobType, offset: number, length: number, rawLength: number): void {
-  w.ascii(first ? '{"id":' : ',{"id":').hexString(ids, at, at + ID_BYTES);
-  w.ascii(',"type":"').ascii(type).ascii('","offset":').uint(offset);
-  w.ascii(',"length":').uint(length).ascii(',"rawLength":').uint(rawLength).ascii('}');
+  w.raw(BLOB_OPEN[first ? 1 : 0]).hexString(ids, at, at + ID_BYTES);
+  w.raw(BLOB_TYPE_OFFSET[type]).uint(offset);
+  w.raw(BLOB_LENGTH).uint(length).raw(BLOB_RAW_LENGTH).uint(rawLength).raw(BLOB_CLOSE);
 }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { documentBytes, jsonDocument, JsonBytes, PIECE_BYTES } from '../../../src/core/repo/json-bytes.js';
+import { asciiBytes, documentBytes, jsonDocument, JsonBytes, PIECE_BYTES } from '../../../src/core/repo/json-bytes.js';
 
 test('JSON written as bytes reads back as the values written, past its first buffer', () => {
-  const numbers = [0, 1, 9, 10, 99, 100, 4096, 123_456_789, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
+  const numbers = [0, 1, 9, 10, 99, 100, 4096, 123_456_789, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
   const ids = [Buffer.alloc(0), Buffer.from([0, 1, 15, 16, 127, 128, 254, 255]), Buffer.alloc(32, 0xab)];
   const w = new JsonBytes(8);
   w.ascii('{"numbers":[');
   numbers.forEach((n, i) => w.ascii(i === 0 ? '' : ',').uint(n));
-  w.ascii('],"ids":[');
+  w.raw(asciiBytes('],"ids":['));
   ids.forEach((id, i) => w.ascii(i === 0 ? '' : ',').hexString(id, 0, id.length));
   w.ascii('],"part":').hexString(Buffer.from([1, 2, 3, 4]), 1, 3).ascii('}');
   const text = w.bytes().toString('latin1');
