@@ -326,16 +326,18 @@ export async function linkMedia(
   const digestOf = async (abs: string, buffer: Buffer): Promise<string | null> => {
     try {
       const digests = opts.digests;
-      const before = digests ? lstatOrNull(abs) : null;
+      if (!digests) return await sha256File(abs, buffer, opts.signal);
+      const before = lstatOrNull(abs);
       const key = before && fileStateKey(abs, before);
-      const known = key && digests!.lookup(key);
-      if (known) {
-        digests!.record(key, known);
+      const known = key && digests.lookup(key);
+      if (key && known) {
+        digests.record(key, known);
         return known;
       }
       const hex = await sha256File(abs, buffer, opts.signal);
+      // Recorded only for a file that looked the same after it was read: one changed meanwhile may hold other bytes.
       const after = before && lstatOrNull(abs);
-      if (key && after && sameFileState(before, after)) digests!.record(key, hex);
+      if (before && key && after && sameFileState(before, after)) digests.record(key, hex);
       return hex;
     } catch (e) {
       if ((e as { kind?: string }).kind === 'cancelled') throw e;
@@ -356,7 +358,7 @@ export async function linkMedia(
   try {
     for (const p of writer.pendingMedia()) {
       throwIfCancelled(opts.signal);
-      // Each file in the window holds a buffer, so one is free whenever the window has room.
+      // A file in the window holds at most one buffer, so one is free whenever the window has room.
       while (window.length >= HASHES_AT_ONCE) await addOldest();
       const found = resolve && p.relPath ? resolve(p.relPath) : null;
       const sha = found ? digestOf(found.abs, free.pop()!) : Promise.resolve(null);
