@@ -98,7 +98,7 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
         const { buildCatalog } = await import('../importers/import.js');
         const mediaDigests = digestCache ? new MediaDigests(known) : undefined;
         const built = await buildCatalog(opts.sources[0]!, catalogPath, { signal: opts.signal, ...(onImport ? { onProgress: onImport } : {}), waKey: opts.waKey, ...(mediaDigests ? { mediaDigests } : {}) }).then((r) => {
-          if (mediaDigests) digestCache!.save(mediaDigests.sortedRecords());
+          if (mediaDigests && digestCache) digestCache.save(mediaDigests.sortedRecords());
           return (imported = r);
         }, failed);
         result = await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress, scan, ...(built ? { catalogPath, sourceKind: recognised[0]!.kind, catalogSource: fingerprint } : {}) });
@@ -117,7 +117,7 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
         const importing = buildCatalogInWorker(opts.sources[0]!, catalogPath, { signal, onProgress, ...(digestCache ? { digests: { known } } : {}) })
           .then((r) => {
             imported = r.report;
-            if (r.digests) digestCache!.save(r.digests);
+            if (r.digests && digestCache) digestCache.save(r.digests);
             return catalogPath;
           }, failed)
           .finally(() => (importDone = true));
