@@ -38,7 +38,8 @@ export class IndexCache {
   private onDisk: readonly string[] | null = null;
 
   constructor(
-    private readonly dir: string,
+    /** The folder of the repository's local caches (the media digests' too). */
+    readonly dir: string,
     repoId: string,
     private readonly metaKey: Buffer,
   ) {

@@ -227,12 +227,11 @@ export class Repository {
   /** Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`); null keeps none. */
   useIndexCache(dir: string | null): void {
     this.indexCache = dir === null ? null : new IndexCache(dir, this.config.id, this.keys.meta);
-    this.cacheDir = dir;
   }
 
   /** The folder of this repository's local caches (`useIndexCache`), or null when it keeps none. */
   get localCacheDir(): string | null {
-    return this.cacheDir;
+    return this.indexCache?.dir ?? null;
   }
 
   private async indexNames(): Promise<string[]> {
@@ -360,7 +359,6 @@ export class Repository {
   private readonly snapshotCache = new ParsedCache<Snapshot>(SNAPSHOT_CACHE_BYTES, SNAPSHOT_CACHE_ENTRIES);
   private sharedIndex: MasterIndex | null = null;
   private indexCache: IndexCache | null = null;
-  private cacheDir: string | null = null;
   private readonly treePacks = new Map<string, Promise<Buffer>>();
   private treePackBytes = 0;
 
