@@ -15,7 +15,6 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { aadOf } from '../crypto/aead.js';
 import { loadSealedLocal, saveSealedLocal } from '../repo/sealed-local-file.js';
-import { validDigestRecords } from './media-digests.js';
 
 const LABEL = 'chatsafe/v1/local-media-digests';
 
@@ -36,10 +35,13 @@ export class MediaDigestCache {
     this.aad = aadOf(LABEL, Buffer.from(repoId, 'utf8'), Buffer.from(where, 'utf8'));
   }
 
-  /** The records of the last build of this source, or null when there are none to trust. */
+  /**
+   * The records of the last build of this source as they were sealed, or null when there are none.
+   * Whether they are whole and sorted is decided where that matters, by `MediaDigests`, which
+   * ignores a set that is not.
+   */
   load(): Uint8Array | null {
-    const records = loadSealedLocal(this.path, this.metaKey, this.aad);
-    return records && validDigestRecords(records) ? records : null;
+    return loadSealedLocal(this.path, this.metaKey, this.aad);
   }
 
   /** Replaces the copy; false when it could not be written (the next build hashes every file again). */
