@@ -21,7 +21,7 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { Snapshot, SnapshotRecord } from '../repo/snapshot.js';
 import { ChunkList } from '../repo/chunk-list.js';
-import { encodeTree, LIST_IDS, sameNodes, sortNodes, type FileNode, type ListingNode, type StoredFileNode, type StoredTree, type StoredTreeNode } from '../repo/tree.js';
+import { LIST_IDS, ListingEncoder, sortNodes, type FileNode, type ListingNode, type StoredFileNode, type StoredTree, type StoredTreeNode } from '../repo/tree.js';
 import { MAX_TREE_BLOB_BYTES } from '../repo/blob.js';
 import { APP_VERSION } from '../version.js';
 import { BlobSaver, PACK_TARGET_BYTES } from './blob-saver.js';
@@ -106,7 +106,8 @@ export async function backupLocked(repo: Repository, opts: BackupOptions): Promi
     const rootNodes: Entry[] = [];
     const rootIds = new DirectoryIds();
     for (const root of scan.roots) rootNodes.push(await walker.entry(root, root.path, parentTree?.nodes ?? null, rootIds));
-    const treeId = walker.saveTreeUnlessSame(sortNodes(await walker.settle(rootNodes, rootIds)), parentTree ? { id: parent!.snapshot.tree, tree: parentTree } : null);
+    // Sources come in the order given; a listing is in name order.
+    const treeId = await walker.saveListing(sortNodes(rootNodes.filter((e) => e !== null)), rootIds, parentTree ? { id: parent!.snapshot.tree, tree: parentTree } : null);
     let catalog: Snapshot['catalog'] = null;
     if (opts.reuseCatalog && index.hasAll(opts.reuseCatalog.content)) catalog = opts.reuseCatalog;
     else if (opts.catalogPath || opts.pendingCatalog) {
@@ -183,7 +184,7 @@ async function release(saver: BlobSaver, pool: CryptoPool, walker: TreeWalker): 
 async function storeCatalog(walker: TreeWalker, path: string): Promise<NonNullable<Snapshot['catalog']>> {
   const st = entryMeta(await fs.stat(path, { bigint: true }));
   const ids = new DirectoryIds();
-  const [node] = await walker.settle([await walker.file('catalog', path, st, null, false, ids, false)], ids, false);
+  const [node] = await walker.settle([await walker.file('catalog', path, st, null, false, ids, false)], ids);
   // Never listed (`file` was told so): a snapshot's catalog keeps its ids inline.
   if (node?.type !== 'file' || node.content === undefined) throw new Error('storeCatalog: the catalog came back without its chunk ids');
   return { size: node.size, content: node.content };
@@ -211,7 +212,7 @@ export function pathsKey(paths: readonly string[]): string {
  */
 class PendingFile {
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly stat: EntryMeta,
     private readonly first: number,
     private readonly count: number,
@@ -225,7 +226,7 @@ class PendingFile {
 /** A large file read and sent, whose chunk lists are stored as its ids come (see ListedIds). */
 class PendingListedFile {
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly stat: EntryMeta,
     private readonly listed: Promise<ListedContent>,
   ) {}
@@ -291,37 +292,50 @@ class TreeWalker {
     this.scanner = null;
   }
 
-  saveTree(tree: { readonly nodes: readonly ListingNode[] }): string {
-    const bytes = encodeTree(tree);
-    if (bytes.length > MAX_TREE_BLOB_BYTES) throw treeTooLarge(tree, bytes.length);
+  /**
+   * Stores a folder's listing, made from its entries in name order once their ids are known, and
+   * returns its id: the previous listing's when the folder is unchanged and that is still
+   * indexed. Each node is made, added to the listing's text and let go (`ListingEncoder`).
+   */
+  async saveListing(entries: readonly Entry[], ids: DirectoryIds, previous: { id: string; tree: StoredTree } | null): Promise<string> {
+    const all = await this.idsOf(ids);
+    const listing = new ListingEncoder(previous?.tree.nodes ?? null, entries.length);
+    let last: string | null = null;
+    for (const e of entries) {
+      if (e === null) continue;
+      const node = await this.nodeOf(e, all, true);
+      if (last !== null && compareCodeUnits(last, node.name) >= 0) throw new Error(`a listing's entries came out of name order: "${node.name}" after "${last}"`);
+      last = node.name;
+      listing.add(node);
+      if (listing.byteLength > MAX_TREE_BLOB_BYTES) throw treeTooLarge(listing);
+    }
+    if (previous && listing.unchanged && this.index.has(previous.id)) return previous.id;
+    const bytes = listing.take();
+    if (bytes.length > MAX_TREE_BLOB_BYTES) throw treeTooLarge(listing);
     return this.saver.save('tree', bytes, true);
   }
 
-  /**
-   * A directory whose entries are exactly those of its previous tree keeps
-   * that tree's id without encoding and hashing it again: in a backup of an
-   * unchanged export that is every directory.
-   */
-  saveTreeUnlessSame(nodes: ListingNode[], previous: { id: string; tree: StoredTree } | null): string {
-    if (previous && sameNodes(nodes, previous.tree.nodes) && this.index.has(previous.id)) return previous.id;
-    return this.saveTree({ nodes });
+  /** The nodes of `entries` once their ids are known: the catalog's, which is never listed. */
+  async settle(entries: readonly Entry[], ids: DirectoryIds): Promise<ListingNode[]> {
+    const all = await this.idsOf(ids);
+    const nodes: ListingNode[] = [];
+    for (const e of entries) if (e !== null) nodes.push(await this.nodeOf(e, all, false));
+    return nodes;
+  }
+
+  /** Waits for the ids of a directory's files (sending what is gathered first, or it would wait forever). */
+  private idsOf(ids: DirectoryIds): Promise<Uint8Array> {
+    this.saver.dispatch();
+    return ids.done();
   }
 
   /**
-   * Waits for the ids of a directory's files (sending what is gathered first, or it would wait
-   * forever). Files for a folder's listing (`inListing`) get chunk lists where they are large; a
-   * snapshot's catalog keeps its ids inline (FORMAT.md §8).
+   * An entry's node. Files for a folder's listing (`inListing`) get chunk lists where they are
+   * large; a snapshot's catalog keeps its ids inline (FORMAT.md §8).
    */
-  async settle(entries: Entry[], ids: DirectoryIds, inListing = true): Promise<ListingNode[]> {
-    this.saver.dispatch();
-    const all = await ids.done();
-    const nodes: ListingNode[] = [];
-    for (const e of entries) {
-      if (e === null) continue;
-      const node = e instanceof PendingFile ? e.node(all) : e instanceof PendingListedFile ? await e.node() : e;
-      nodes.push(inListing && node.type === 'file' ? await this.withChunkLists(node) : node);
-    }
-    return nodes;
+  private async nodeOf(e: NonNullable<Entry>, all: Uint8Array, inListing: boolean): Promise<ListingNode> {
+    const node = e instanceof PendingFile ? e.node(all) : e instanceof PendingListedFile ? await e.node() : e;
+    return inListing && node.type === 'file' ? await this.withChunkLists(node) : node;
   }
 
   /**
@@ -382,7 +396,7 @@ class TreeWalker {
             collectAllGarbage();
           }
         }
-        const subtree = this.saveTreeUnlessSame(sortNodes(await this.settle(nodes, childIds)), before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
+        const subtree = await this.saveListing(nodes, childIds, before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null);
         this.largeFolderDone = childIds.length > LIST_IDS || nodes.length > MANY_ENTRIES;
         await this.saver.room();
         return { name: e.name, type: 'dir', mode: e.stat.mode, mtimeNs: e.stat.mtimeNs, subtree };
@@ -491,13 +505,12 @@ class TreeWalker {
 }
 
 /** A folder whose listing (mostly its files' chunk ids) is more than a tree blob may hold. */
-function treeTooLarge(tree: { readonly nodes: readonly ListingNode[] }, bytes: number): ChatsafeError {
-  let largest: { readonly name: string; readonly content: ChunkList } | null = null;
-  for (const n of tree.nodes) if (n.type === 'file' && n.content !== undefined && n.content.length > (largest?.content.length ?? -1)) largest = { name: n.name, content: n.content };
-  const which = largest ? ` Its largest file, ${largest.name}, is ${largest.content.length.toLocaleString('en-US')} chunks.` : '';
+function treeTooLarge(listing: ListingEncoder): ChatsafeError {
+  const largest = listing.largest;
+  const which = largest ? ` Its largest file, ${largest.name}, is ${largest.chunks.toLocaleString('en-US')} chunks.` : '';
   return new ChatsafeError(
     'unsupported',
-    `A folder's listing is ${(bytes / 1048576).toFixed(0)} MiB, more than the ${MAX_TREE_BLOB_BYTES / 1048576} MiB one listing may take.${which} No snapshot was made.`,
+    `A folder's listing is more than the ${MAX_TREE_BLOB_BYTES / 1048576} MiB one listing may take.${which} No snapshot was made.`,
     'Files this large (a SQLite database of about 30 GiB or more) cannot be listed in a snapshot; back up the other files without it.',
   );
 }

@@ -20,6 +20,7 @@ import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { blobId, ID_BYTES, storageNameInSteps } from '../crypto/ids.js';
 import type { PackMessage } from '../jobs/crypto-protocol.js';
 import type { CryptoPool } from '../jobs/crypto-pool.js';
+import { viewOf, type MovableBytes } from '../jobs/transferable.js';
 import { collectAllGarbage } from '../jobs/v8-collector.js';
 import type { BlobType } from '../repo/blob.js';
 import type { MasterIndex } from '../repo/master-index.js';
@@ -199,9 +200,9 @@ export class BlobSaver {
    * Stores a small blob whose id is needed at once (a directory listing, a chunk list): the id is
    * computed here, sealing happens in a worker. `alone`: in a pack of its own (a chunk list).
    */
-  save(type: BlobType, data: Buffer, compress: boolean, alone = false): string {
+  save(type: BlobType, data: Buffer | MovableBytes, compress: boolean, alone = false): string {
     this.throwIfFailed();
-    const id = blobId(this.repo.keys.blobId, data);
+    const id = blobId(this.repo.keys.blobId, viewOf(data));
     const hex = id.toString('hex');
     if (this.index.has(hex) || this.pending.has(hex)) return hex;
     this.pending.add(hex);

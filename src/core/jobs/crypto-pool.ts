@@ -9,7 +9,7 @@ import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
 import type { IndexedIdBuffers } from '../repo/indexed-ids.js';
 import type { BatchBlobs } from './batch-blobs.js';
-import { transferable } from './transferable.js';
+import { movable, transferable, type MovableBytes } from './transferable.js';
 import { youngGeneration } from './worker-heaps.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 
@@ -129,9 +129,9 @@ export class CryptoPool {
   }
 
   /** Seals one blob with a known id into a worker's pack; `data` is moved. */
-  async packPut(type: BlobType, id: Buffer, data: Buffer, compress: boolean, spare: ArrayBuffer[] = [], alone = false): Promise<PackMessage[]> {
-    const ab = transferable(data);
-    const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: ab, compress, spare, alone }, [ab, ...spare])) as Extract<CryptoResponse, { op: 'packs' }>;
+  async packPut(type: BlobType, id: Buffer, data: Buffer | MovableBytes, compress: boolean, spare: ArrayBuffer[] = [], alone = false): Promise<PackMessage[]> {
+    const { buffer, length } = movable(data);
+    const res = (await this.request({ op: 'pack-put', type, id: new Uint8Array(id), data: buffer, length, compress, spare, alone }, [buffer, ...spare])) as Extract<CryptoResponse, { op: 'packs' }>;
     return res.packs;
   }
 

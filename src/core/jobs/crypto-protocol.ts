@@ -36,7 +36,7 @@ export type CryptoRequest =
    * One blob whose id the caller computed (a directory listing), into the worker's current pack;
    * `alone`: into a pack of its own, handed over at once (a chunk list, see BlobSaver.save).
    */
-  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; compress: boolean; spare: ArrayBuffer[]; alone: boolean }
+  | { op: 'pack-put'; type: BlobType; id: Uint8Array; data: ArrayBuffer; length: number; compress: boolean; spare: ArrayBuffer[]; alone: boolean }
   /** Finishes the worker's partly filled packs. */
   | { op: 'pack-finish' }
   | { op: 'sha256'; parts: ArrayBuffer[] }

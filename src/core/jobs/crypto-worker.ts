@@ -110,7 +110,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
     }
     case 'pack-put': {
       spareBuffers.push(...req.spare);
-      (req.alone ? putAlone : putInPack)(req.type, req.id, new Uint8Array(req.data), req.compress);
+      (req.alone ? putAlone : putInPack)(req.type, req.id, new Uint8Array(req.data, 0, req.length), req.compress);
       const { packs, transfer } = takeFinished();
       return { res: { op: 'packs', packs }, transfer };
     }
@@ -214,7 +214,7 @@ function sealedBytes(req: CryptoRequest): number {
     case 'pack-store':
       return req.lengths.reduce((n, l) => n + l, 0);
     case 'pack-put':
-      return req.data.byteLength;
+      return req.length;
     case 'pack-finish':
     case 'open-batch':
     case 'sha256':

@@ -43,6 +43,11 @@ export class JsonBytes {
     this.buf = Buffer.allocUnsafeSlow(sink ? PIECE_BYTES : expected);
   }
 
+  /** Bytes written so far, those handed to the sink included. */
+  get length(): number {
+    return this.handed + this.at;
+  }
+
   /** Text that needs no escaping: punctuation, keys, hex names. */
   ascii(text: string): this {
     this.room(text.length);

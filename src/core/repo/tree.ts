@@ -7,6 +7,7 @@
 import { fitsLength, isDecimal, isHex64, isIntIn, isRecord, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
 import { compareCodeUnits } from '../code-unit-order.js';
 import { JsonBytes } from './json-bytes.js';
+import { viewOf, type MovableBytes } from '../jobs/transferable.js';
 import { ChunkList, HexArena } from './chunk-list.js';
 import { liftChunkIds, type LiftedIds } from './lift-chunk-ids.js';
 
@@ -215,33 +216,102 @@ export const TreeSchema: JsonValidator<StoredTree> = validatorOf(parseTree);
 
 /**
  * The bytes of `JSON.stringify(tree)` (tests hold the two to the same bytes, so a tree's id does
- * not depend on which wrote it), with chunk ids copied straight into a buffer of the exact size:
- * a 3 GiB database's listing was 157,000 ids, and its JSON text as a string, then as bytes, was
- * 21 MB at once on top of the ids themselves. A file with `chunkLists` is written with those in
- * place of its `content`, as stored.
- *
- * Each node's text is made twice, once to measure it and once to write it, and dropped at once
- * both times: kept from one pass to the next, the texts of the 3 GiB export's 11,345 thumbnails
- * were 4.6 MiB of strings that outlived the young generation, at the highest moment of its first
- * backup.
+ * not depend on which wrote it), with chunk ids copied straight into bytes: a 3 GiB database's
+ * listing was 157,000 ids, and its JSON text as a string, then as bytes, was 21 MB at once on top
+ * of the ids themselves. A file with `chunkLists` is written with those in place of its
+ * `content`, as stored.
  */
 export function encodeTree(tree: { readonly nodes: readonly ListingNode[] }): Buffer {
-  let bytes = '{"nodes":[]}'.length + Math.max(0, tree.nodes.length - 1);
-  for (const node of tree.nodes) {
-    const { before, ids, after } = nodeJson(node);
-    bytes += Buffer.byteLength(before, 'utf8') + (ids?.jsonLength ?? 0) + Buffer.byteLength(after, 'utf8');
+  const listing = new ListingEncoder(null, tree.nodes.length);
+  for (const node of tree.nodes) listing.add(node);
+  return viewOf(listing.take());
+}
+
+/** What a listing's node takes, about: a media file's is 250 bytes with its id, a folder's 190. */
+const NODE_BYTES_GUESS = 256;
+
+/**
+ * A listing written as its nodes come, one at a time, to the bytes `encodeTree` writes for the
+ * same nodes, so that a backup need not hold a folder's nodes all at once: the 3 GiB export's
+ * thumbnails folder is 11,345 files, whose nodes were 4.1 MiB of the main thread's heap beside the
+ * listing's 2.8 MB of text, at the highest moment of its first backup.
+ *
+ * Given the folder's `previous` listing, nothing is written while every node so far is that
+ * listing's (`sameNode`): a folder found unchanged (`unchanged`) keeps the previous listing's id
+ * without being encoded and hashed again, as every folder of an unchanged export does. At the first
+ * node that differs, the previous listing's nodes before it are written in place of the ones that
+ * matched them, which encode to the same bytes.
+ *
+ * Each node's text is made once and dropped at once: kept, the texts of those 11,345 thumbnails
+ * were 4.6 MiB of strings that outlived the young generation. The text goes into one buffer sized
+ * for the nodes expected, grown if need be, and handed over as it is (`take`): cut to size, it
+ * was copied once more at the end.
+ */
+export class ListingEncoder {
+  private readonly w: JsonBytes;
+  private added = 0;
+  private written = 0;
+  /** Every node so far is the previous listing's, and none is written yet. */
+  private matching: boolean;
+  private largestFile: { name: string; chunks: number } | null = null;
+
+  constructor(
+    private readonly previous: readonly StoredTreeNode[] | null,
+    expectedNodes: number,
+  ) {
+    this.matching = previous !== null;
+    this.w = new JsonBytes(16 + expectedNodes * NODE_BYTES_GUESS);
+    this.w.ascii('{"nodes":[');
   }
-  const w = new JsonBytes(bytes);
-  w.ascii('{"nodes":[');
-  tree.nodes.forEach((node, i) => {
-    if (i > 0) w.ascii(',');
+
+  /** Bytes written so far (none while the nodes match the previous listing). */
+  get byteLength(): number {
+    return this.w.length;
+  }
+
+  /** The file with the most chunk ids inline so far, for an error about a listing too large. */
+  get largest(): { readonly name: string; readonly chunks: number } | null {
+    return this.largestFile;
+  }
+
+  /** True when the nodes added are exactly the previous listing's. */
+  get unchanged(): boolean {
+    return this.matching && this.added === this.previous!.length;
+  }
+
+  add(node: ListingNode): void {
+    const i = this.added++;
+    if (node.type === 'file' && node.content !== undefined && node.content.length > (this.largestFile?.chunks ?? -1)) this.largestFile = { name: node.name, chunks: node.content.length };
+    if (this.matching) {
+      const previous = this.previous!;
+      if (i < previous.length && sameNode(node, previous[i]!)) return;
+      this.writePrevious(i);
+    }
+    this.write(node);
+  }
+
+  /** The listing's bytes, at the start of a buffer that moves with them. Nothing may be added after. */
+  take(): MovableBytes {
+    if (this.matching) this.writePrevious(this.added);
+    this.w.ascii(']}');
+    const text = this.w.bytes();
+    if (text.byteOffset !== 0 || !(text.buffer instanceof ArrayBuffer)) throw new Error('ListingEncoder: the text is not at the start of its own buffer');
+    return { buffer: text.buffer, length: text.length };
+  }
+
+  /** The previous listing's first `n` nodes, in place of the matching ones added. */
+  private writePrevious(n: number): void {
+    this.matching = false;
+    for (let k = 0; k < n; k++) this.write(this.previous![k]!);
+  }
+
+  private write(node: ListingNode): void {
+    if (this.written++ > 0) this.w.ascii(',');
     const { before, ids, after } = nodeJson(node);
-    w.utf8(before);
-    ids?.writeJson(w);
-    w.utf8(after);
-  });
-  w.ascii(']}');
-  return w.bytes();
+    this.w.utf8(before);
+    ids?.writeJson(this.w);
+    this.w.utf8(after);
+  }
 }
 
 /**
@@ -274,21 +344,17 @@ export function sortNodes<T extends { readonly name: string }>(nodes: T[]): T[] 
   return nodes.sort((a, b) => compareCodeUnits(a.name, b.name));
 }
 
-/**
- * True when `a` would encode to the bytes stored for `b`: the same keys in the same order with
- * the same values (chunk lists compared byte by byte; a file with chunk lists by those, as
- * stored), so a tree known to hold `b` also holds `a`.
- */
-export function sameNodes(a: readonly ListingNode[], b: readonly StoredTreeNode[]): boolean {
-  return a.length === b.length && a.every((n, i) => sameNode(n, b[i]!));
-}
-
 /** A node's keys as `encodeTree` writes them. */
 function storedKeys(n: ListingNode): string[] {
   const keys = Object.keys(n);
   return n.type === 'file' && n.chunkLists !== undefined ? keys.filter((k) => k !== 'content') : keys;
 }
 
+/**
+ * True when `x` would encode to the bytes stored for `y`: the same keys in the same order with
+ * the same values (chunk lists compared byte by byte; a file with chunk lists by those, as
+ * stored), so a listing that holds `y` also holds `x`.
+ */
 function sameNode(x: ListingNode, y: StoredTreeNode): boolean {
   const kx = storedKeys(x);
   const ky = storedKeys(y);

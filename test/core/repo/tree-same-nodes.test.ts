@@ -1,7 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
-import { encodeTree, sameNodes, sortNodes, TreeSchema, type StoredTreeNode, type TreeNode } from '../../../src/core/repo/tree.js';
+import { encodeTree, ListingEncoder, sortNodes, TreeSchema, type ListingNode, type StoredTreeNode, type TreeNode } from '../../../src/core/repo/tree.js';
+
+/** Whether a listing of `a`, against the previous listing `b`, is found unchanged. */
+function sameNodes(a: readonly ListingNode[], b: readonly StoredTreeNode[]): boolean {
+  const listing = new ListingEncoder(b, a.length);
+  for (const n of a) listing.add(n);
+  return listing.unchanged;
+}
+
+/** A listing's bytes, written against a previous listing. */
+function listed(a: readonly ListingNode[], previous: readonly StoredTreeNode[] | null, expected = a.length): Buffer {
+  const listing = new ListingEncoder(previous, expected);
+  for (const n of a) listing.add(n);
+  const { buffer, length } = listing.take();
+  return Buffer.from(buffer, 0, length);
+}
 
 const id = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -64,4 +79,47 @@ test('any difference a tree would record (a value, a chunk, a key, key order, an
     assert.equal(sameNodes(nodes(), b as StoredTreeNode[]), false, what);
     assert.notDeepEqual(encodeTree({ nodes: nodes() }), encodeTree({ nodes: b }), `${what} changes the encoding too`);
   }
+});
+
+test('a listing that differs from the previous one is written whole, the matching nodes as the previous listing has them', () => {
+  const stored = (n: TreeNode[]): StoredTreeNode[] => {
+    const parsed = TreeSchema.safeParse(JSON.parse(encodeTree({ nodes: n }).toString('utf8')));
+    assert.ok(parsed.success);
+    return parsed.data.nodes;
+  };
+  const before = sortNodes(nodes());
+  const cases: Array<[string, TreeNode[]]> = [
+    ['the same', sortNodes(nodes())],
+    ['the last node changed', sortNodes(nodes()).map((n) => (n.name === 'z.jpg' ? { ...n, mode: 0o644 } : n))],
+    ['the first node changed', sortNodes(nodes()).map((n, i) => (i === 0 ? { ...n, mtimeNs: '9' } : n))],
+    ['a node fewer', sortNodes(nodes()).slice(0, 3)],
+    ['a node more', [...sortNodes(nodes()), { name: 'zz', type: 'dir', mode: 0o700, mtimeNs: '7', subtree: id(9) }]],
+    ['no nodes', []],
+  ];
+  for (const [what, after] of cases) {
+    const text = listed(after, stored(before));
+    assert.deepEqual(text, Buffer.from(JSON.stringify({ nodes: after }), 'utf8'), what);
+    assert.equal(sameNodes(after, stored(before)), what === 'the same', what);
+  }
+  assert.equal(sameNodes([], []), true, 'an empty folder that stays empty');
+});
+
+test('a listing grows past the size guessed for its nodes, and its bytes start a buffer that can move to a worker', () => {
+  const many: TreeNode[] = Array.from({ length: 300 }, (_, i) => ({
+    name: `IMG-${String(i).padStart(5, '0')}-${'x'.repeat(200)}.jpg`,
+    type: 'file',
+    mode: 0o644,
+    mtimeNs: '1700000000000000001',
+    size: i,
+    content: ChunkList.ofHex([id(i), id(i + 1)]),
+  }));
+  const want = Buffer.from(JSON.stringify({ nodes: many }), 'utf8');
+  for (const expected of [0, 1, many.length]) assert.deepEqual(listed(many, null, expected), want, `${expected} nodes expected`);
+  const listing = new ListingEncoder(null, 1);
+  for (const n of many) listing.add(n);
+  assert.equal(listing.byteLength, want.length - 2, 'all but the closing brackets, as written so far');
+  assert.deepEqual(listing.largest, { name: many[0]!.name, chunks: 2 });
+  const { buffer, length } = listing.take();
+  assert.ok(buffer instanceof ArrayBuffer && buffer.byteLength >= length);
+  assert.equal(length, want.length);
 });
