@@ -248,7 +248,8 @@ const NODE_BYTES_GUESS = 256;
  * was copied once more at the end.
  */
 export class ListingEncoder {
-  private readonly w: JsonBytes;
+  /** Made at the first node written: a folder found unchanged writes none. */
+  private text: JsonBytes | null = null;
   private added = 0;
   private written = 0;
   /** Every node so far is the previous listing's, and none is written yet. */
@@ -257,16 +258,14 @@ export class ListingEncoder {
 
   constructor(
     private readonly previous: readonly StoredTreeNode[] | null,
-    expectedNodes: number,
+    private readonly expectedNodes: number,
   ) {
     this.matching = previous !== null;
-    this.w = new JsonBytes(16 + expectedNodes * NODE_BYTES_GUESS);
-    this.w.ascii('{"nodes":[');
   }
 
   /** Bytes written so far (none while the nodes match the previous listing). */
   get byteLength(): number {
-    return this.w.length;
+    return this.text?.length ?? 0;
   }
 
   /** The file with the most chunk ids inline so far, for an error about a listing too large. */
@@ -293,8 +292,7 @@ export class ListingEncoder {
   /** The listing's bytes, at the start of a buffer that moves with them. Nothing may be added after. */
   take(): MovableBytes {
     if (this.matching) this.writePrevious(this.added);
-    this.w.ascii(']}');
-    const text = this.w.bytes();
+    const text = this.writer().ascii(']}').bytes();
     if (text.byteOffset !== 0 || !(text.buffer instanceof ArrayBuffer)) throw new Error('ListingEncoder: the text is not at the start of its own buffer');
     return { buffer: text.buffer, length: text.length };
   }
@@ -306,11 +304,18 @@ export class ListingEncoder {
   }
 
   private write(node: ListingNode): void {
-    if (this.written++ > 0) this.w.ascii(',');
+    const w = this.writer();
+    if (this.written++ > 0) w.ascii(',');
     const { before, ids, after } = nodeJson(node);
-    this.w.utf8(before);
-    ids?.writeJson(this.w);
-    this.w.utf8(after);
+    w.utf8(before);
+    ids?.writeJson(w);
+    w.utf8(after);
+  }
+
+  private writer(): JsonBytes {
+    if (this.text) return this.text;
+    this.text = new JsonBytes(16 + this.expectedNodes * NODE_BYTES_GUESS);
+    return this.text.ascii('{"nodes":[');
   }
 }
 
