@@ -70,8 +70,11 @@ export abstract class SettledIdSink<T> implements IdSink {
 
 export class DirectoryIds extends SettledIdSink<Uint8Array> {
   private bytes = new Uint8Array(FIRST_CAPACITY * ID_BYTES);
+  /** 1 where the id has come: ids come back a batch at a time, and batches in any order. */
+  private filled = new Uint8Array(FIRST_CAPACITY);
   private count = 0;
   private remaining = 0;
+  private leading = 0;
 
   /** How many ids are reserved so far: where the next file's run starts. */
   get length(): number {
@@ -96,16 +99,35 @@ export class DirectoryIds extends SettledIdSink<Uint8Array> {
     return this.count++;
   }
 
+  /**
+   * How many ids from the first are known: a file whose run ends there can be listed now
+   * (`FolderListing`), though ids after it are still to come.
+   */
+  get known(): number {
+    return this.leading;
+  }
+
+  /** The array the ids are in now, 32 bytes each in order (replaced as it grows); those from `known` on may not have come yet. */
+  get current(): Uint8Array {
+    return this.bytes;
+  }
+
   private growTo(ids: number): void {
     if (ids * ID_BYTES <= this.bytes.length) return;
-    const bigger = new Uint8Array(Math.max(this.bytes.length * 2, ids * ID_BYTES));
+    const capacity = Math.max(this.bytes.length / ID_BYTES * 2, ids);
+    const bigger = new Uint8Array(capacity * ID_BYTES);
     bigger.set(this.bytes.subarray(0, this.count * ID_BYTES));
     this.bytes = bigger;
+    const flags = new Uint8Array(capacity);
+    flags.set(this.filled.subarray(0, this.count));
+    this.filled = flags;
   }
 
   /** The id at `slot` is `from[at, at + 32)`. */
   fill(slot: number, from: Uint8Array, at: number): void {
     this.bytes.set(from.subarray(at, at + ID_BYTES), slot * ID_BYTES);
+    this.filled[slot] = 1;
+    while (this.leading < this.count && this.filled[this.leading] === 1) this.leading++;
     this.remaining--;
     this.check();
   }

@@ -95,17 +95,29 @@ export async function scanSources(sources: readonly string[], signal?: AbortSign
   return { roots, files: scan.files, dirs: scan.dirs, bytes: scan.bytes, skipped: scan.skipped, fingerprint: scan.hash.digest('hex'), folders: scan.folders };
 }
 
+/** A folder's entries, and how many names it listed (an entry gone since is left out). */
+export interface FolderEntries extends Iterable<ScannedEntry> {
+  readonly names: number;
+}
+
 /** The entries of a folder, sorted by name (UTF-16 code units, the order trees keep); entries gone since the listing are left out. */
-export function* listFolder(path: string): Generator<ScannedEntry> {
+export function listFolder(path: string): FolderEntries {
   let names: string[];
   try {
     names = readdirSync(path);
   } catch (e) {
     throw new ChatsafeError('io', `Cannot list ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check that you may read this folder, then run the backup again.');
   }
-  // Each entry is looked at as it is reached, not all first: a folder of thousands of files (11,345
-  // thumbnails in the 3 GiB export) kept its entries, about 250 bytes each, until it ended.
-  for (const name of names.sort()) {
+  names.sort();
+  return { names: names.length, [Symbol.iterator]: () => entriesOf(path, names) };
+}
+
+/**
+ * Each entry is looked at as it is reached, not all first: a folder of thousands of files (11,345
+ * thumbnails in the 3 GiB export) kept its entries, about 250 bytes each, until it ended.
+ */
+function* entriesOf(path: string, names: readonly string[]): Generator<ScannedEntry> {
+  for (const name of names) {
     const childPath = childOf(path, name);
     let st: BigIntStats;
     try {

@@ -67,3 +67,25 @@ test('room expected for a database\'s pages is made once, and ids past it still 
   for (let slot = 0; slot < 5000; slot++) exact.fill(slot, answers, (slot % 1004) * ID);
   assert.equal((await whole).buffer.byteLength, 5000 * ID, 'one array of just the expected size, not grown by doubling');
 });
+
+test('known counts the ids from the first that have come, whatever order they come in, across growth', () => {
+  const ids = new DirectoryIds();
+  const answers = randomBytes(100 * ID);
+  for (let i = 0; i < 60; i++) ids.reserve();
+  assert.equal(ids.known, 0);
+  // Batches answered out of order: 20-39 first, then 0-19, then 40-59.
+  for (let slot = 20; slot < 40; slot++) ids.fill(slot, answers, slot * ID);
+  assert.equal(ids.known, 0, 'nothing from the first yet');
+  for (let slot = 0; slot < 19; slot++) ids.fill(slot, answers, slot * ID);
+  assert.equal(ids.known, 19);
+  ids.fill(19, answers, 19 * ID);
+  assert.equal(ids.known, 40, 'the run already in counts once the gap before it closes');
+  // More reserved (the array grows) while some are still out.
+  for (let i = 60; i < 100; i++) ids.reserve();
+  for (let slot = 41; slot < 100; slot++) ids.fill(slot, answers, slot * ID);
+  assert.equal(ids.known, 40);
+  assert.deepEqual(Buffer.from(ids.current.subarray(0, 40 * ID)), answers.subarray(0, 40 * ID), 'the known ids, in the array as it is now');
+  ids.fill(40, answers, 40 * ID);
+  assert.equal(ids.known, 100);
+  assert.deepEqual(Buffer.from(ids.current.subarray(0, 100 * ID)), answers);
+});
