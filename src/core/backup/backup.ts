@@ -244,6 +244,11 @@ class PendingListedFile {
   }
 }
 
+/** Whether a file's listing would name its chunk ids through chunk lists it has not got yet. */
+function needsChunkLists(node: FileNode | StoredFileNode): node is FileNode & { chunkLists: undefined } {
+  return node.content !== undefined && node.chunkLists === undefined && node.content.length > LIST_IDS;
+}
+
 /** A file's node, its chunk ids inline or in chunk lists: the keys in the order a stored node has them. */
 function fileNode(name: string, st: EntryMeta, ids: { readonly content: ChunkList }): FileNode;
 function fileNode(name: string, st: EntryMeta, ids: ListedContent): FileNode | StoredFileNode;
@@ -294,7 +299,7 @@ class FolderListing {
     private readonly ids: DirectoryIds,
     private readonly previous: { id: string; tree: StoredTree } | null,
     expected: number,
-    private readonly nodeOf: (e: Waiting, ids: Uint8Array) => Promise<ListingNode>,
+    private readonly nodeOf: (e: Waiting, ids: Uint8Array) => ListingNode | Promise<ListingNode>,
     /** Sends the chunks gathered so far: the ids still awaited at the end may be in them. */
     private readonly dispatch: () => void,
   ) {
@@ -305,12 +310,16 @@ class FolderListing {
     if (e !== null) this.waiting.push(e);
   }
 
-  /** Writes the entries, from the first waiting, whose ids are all known. */
-  async writeReady(): Promise<void> {
+  /**
+   * Writes the entries, from the first waiting, whose ids are all known. A promise only where a
+   * node has to wait (a large file's chunk lists being stored), else at once.
+   */
+  writeReady(): Promise<void> | undefined {
     while (this.next < this.waiting.length) {
       const e = this.waiting[this.next]!;
       if (e instanceof PendingListedFile || (e instanceof PendingFile && !e.idsIn(this.ids.known))) break;
-      await this.write(this.ids.current);
+      const waiting = this.writeNext(this.ids.current);
+      if (waiting) return waiting.then(() => this.writeReady());
     }
     // Let go of the written ones a block at a time, not one shift at a time.
     if (this.next > 256 && this.next * 2 > this.waiting.length) {
@@ -323,7 +332,7 @@ class FolderListing {
   async end(): Promise<void> {
     this.dispatch();
     const all = await this.ids.done();
-    while (this.next < this.waiting.length) await this.write(all);
+    while (this.next < this.waiting.length) await this.writeNext(all);
   }
 
   /** The previous listing's id, when the entries are exactly its nodes. */
@@ -339,9 +348,14 @@ class FolderListing {
   }
 
   /** Writes the next entry, its file's ids in `ids`. */
-  private async write(ids: Uint8Array): Promise<void> {
-    const node = await this.nodeOf(this.waiting[this.next]!, ids);
+  private writeNext(ids: Uint8Array): Promise<void> | undefined {
+    const node = this.nodeOf(this.waiting[this.next]!, ids);
     this.waiting[this.next++] = null;
+    if (node instanceof Promise) return node.then((n) => this.put(n));
+    this.put(node);
+  }
+
+  private put(node: ListingNode): void {
     if (this.last !== null && compareCodeUnits(this.last, node.name) >= 0) throw new Error(`a listing's entries came out of name order: "${node.name}" after "${this.last}"`);
     this.last = node.name;
     this.text.add(node);
@@ -410,9 +424,12 @@ class TreeWalker {
    * An entry's node. Files for a folder's listing (`inListing`) get chunk lists where they are
    * large; a snapshot's catalog keeps its ids inline (FORMAT.md §8).
    */
-  private async nodeOf(e: Waiting, all: Uint8Array, inListing: boolean): Promise<ListingNode> {
-    const node = e instanceof PendingFile ? e.node(all) : e instanceof PendingListedFile ? await e.node() : e;
-    return inListing && node.type === 'file' ? await this.withChunkLists(node) : node;
+  private nodeOf(e: Waiting, all: Uint8Array, inListing: boolean): ListingNode | Promise<ListingNode> {
+    // Without a promise where none is needed: a folder's thousands of entries each waited a few
+    // turns of the event loop, 0.3 s of a backup of a folder of 50,000 files.
+    if (e instanceof PendingListedFile) return e.node().then((node) => (inListing ? this.withChunkLists(node) : node));
+    const node = e instanceof PendingFile ? e.node(all) : e;
+    return inListing && node.type === 'file' && needsChunkLists(node) ? this.withChunkLists(node) : node;
   }
 
   /**
@@ -421,9 +438,8 @@ class TreeWalker {
    * version gets lists now.
    */
   private async withChunkLists(node: FileNode | StoredFileNode): Promise<FileNode | StoredFileNode> {
-    if (node.content === undefined || node.chunkLists !== undefined) return node;
+    if (!needsChunkLists(node)) return node;
     const n = node.content.length;
-    if (n <= LIST_IDS) return node;
     const bytes = node.content.bytes();
     const lists: string[] = [];
     for (let first = 0; first < n; first += LIST_IDS) {
@@ -466,7 +482,8 @@ class TreeWalker {
         const listing = this.listing(childIds, before && previous?.type === 'dir' ? { id: previous.subtree, tree: before } : null, children.names);
         for (const child of children) {
           listing.add(await this.entry(child, childOf(path, child.name), before?.nodes ?? null, childIds));
-          await listing.writeReady();
+          const writing = listing.writeReady();
+          if (writing) await writing;
           if (this.largeFolderDone) {
             // Its ids (5 MiB for the 3 GiB export's database), or its thousands of entries and
             // nodes, were promoted long before, and would stay resident as garbage until V8's next
