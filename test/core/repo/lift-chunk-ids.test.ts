@@ -61,6 +61,19 @@ test('a tree as written, and pretty-printed, parses to the same tree with its id
   }
 });
 
+test('a text that grows as its lists are taken out (empty files, numbered past two digits), and ids held at their own size', () => {
+  const nodes: TreeNode[] = Array.from({ length: 2000 }, (_, i) => ({ name: `empty ${String(i).padStart(4, '0')}`, type: 'file', mode: 0o644, mtimeNs: '1', size: 0, content: ChunkList.EMPTY }));
+  nodes.push({ name: 'one id', type: 'file', mode: 0o644, mtimeNs: '1', size: 1, content: ChunkList.ofHex([hexId()]) });
+  const text = JSON.stringify({ nodes: sortNodes(nodes) });
+  const lifted = liftChunkIds(Buffer.from(text));
+  assert.ok(lifted);
+  assert.ok(lifted.text.length > text.length, 'each "[]" became a longer number');
+  assert.equal(lifted.firsts.length, 2001);
+  assert.equal(lifted.ids.length, 32);
+  assert.equal(lifted.ids.buffer.byteLength, 32, 'not a view of an array sized for every id the text could hold');
+  assert.equal(liftedParse(text), wholeParse(text));
+});
+
 test('anything but the plain form is parsed whole, and decided exactly as before', () => {
   const text = encodeTree(sampleTree()).toString('utf8');
   const id = /[0-9a-f]{64}/.exec(text.slice(text.indexOf('"content"')))![0];
