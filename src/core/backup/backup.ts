@@ -300,8 +300,8 @@ class FolderListing {
     private readonly previous: { id: string; tree: StoredTree } | null,
     expected: number,
     private readonly nodeOf: (e: Waiting, ids: Uint8Array) => ListingNode | Promise<ListingNode>,
-    /** Sends the chunks gathered so far: the ids still awaited at the end may be in them. */
-    private readonly dispatch: () => void,
+    /** Every id, once all have come (`TreeWalker.idsOf`). */
+    private readonly allIds: () => Promise<Uint8Array>,
   ) {
     this.text = new ListingEncoder(previous?.tree.nodes ?? null, expected);
   }
@@ -330,8 +330,7 @@ class FolderListing {
 
   /** Waits for every id and writes the entries left. */
   async end(): Promise<void> {
-    this.dispatch();
-    const all = await this.ids.done();
+    const all = await this.allIds();
     while (this.next < this.waiting.length) await this.writeNext(all);
   }
 
@@ -392,7 +391,7 @@ class TreeWalker {
 
   /** A folder's listing, to be given its entries in name order (`FolderListing`). */
   listing(ids: DirectoryIds, previous: { id: string; tree: StoredTree } | null, expected: number): FolderListing {
-    return new FolderListing(ids, previous, expected, (e, all) => this.nodeOf(e, all, true), () => this.saver.dispatch());
+    return new FolderListing(ids, previous, expected, (e, all) => this.nodeOf(e, all, true), () => this.idsOf(ids));
   }
 
   /**

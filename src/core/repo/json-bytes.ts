@@ -69,6 +69,13 @@ export class JsonBytes {
     return this;
   }
 
+  /** `from[start, end)`, JSON text already (a document being rewritten in part). */
+  copy(from: Buffer, start: number, end: number): this {
+    this.room(end - start);
+    this.at += from.copy(this.buf, this.at, start, end);
+    return this;
+  }
+
   /** JSON text that may hold any character (a `JSON.stringify` result), as UTF-8. */
   utf8(json: string): this {
     this.room(Buffer.byteLength(json, 'utf8'));
