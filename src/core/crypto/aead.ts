@@ -126,6 +126,29 @@ export function openSteps(key: Buffer, aad: Buffer, sealed: Uint8Array, sink: (p
   }
 }
 
+/**
+ * Opens a sealed object that arrives in order a piece at a time, its nonce and tag read first (a
+ * local file too large to hold twice). `update` hands the plaintext of each piece of ciphertext to
+ * `sink`; it is authenticated only once `finish` returns, which throws AuthenticationFailed
+ * otherwise: the caller must then discard all it was handed.
+ */
+export function openInPieces(key: Buffer, aad: Buffer, nonce: Uint8Array, tag: Uint8Array): { update(ciphertext: Uint8Array, sink: (piece: Buffer) => void): void; finish(): void } {
+  if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) throw new AuthenticationFailed();
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  return {
+    update: (ciphertext, sink) => updateInSteps(decipher, ciphertext, sink),
+    finish: () => {
+      try {
+        decipher.final();
+      } catch {
+        throw new AuthenticationFailed();
+      }
+    },
+  };
+}
+
 /** Associated data: a label and binary fields, length-prefixed so no two inputs collide. */
 export function aadOf(label: string, ...fields: Uint8Array[]): Buffer {
   const parts: Buffer[] = [];

@@ -13,8 +13,8 @@
  */
 import { join, resolve } from 'node:path';
 import { aadOf } from '../crypto/aead.js';
-import { MasterIndex } from './master-index.js';
-import { loadSealedLocal, saveSealedLocal } from './sealed-local-file.js';
+import { MasterIndex, type IndexFromPieces } from './master-index.js';
+import { readSealedLocal, saveSealedLocal } from './sealed-local-file.js';
 
 const LABEL = 'chatsafe/v1/local-index-cache';
 
@@ -49,11 +49,18 @@ export class IndexCache {
 
   /** The cached index when it was built from exactly these index files, else null. */
   load(names: readonly string[]): MasterIndex | null {
-    const bytes = loadSealedLocal(this.path, this.metaKey, this.aad);
-    if (bytes === null) return null;
+    // Read, opened and built a piece at a time: the copy is tens of megabytes for a large export,
+    // and the index is used only once all of it opened (an index built from a copy that did not is
+    // let go unseen).
+    const read: { index?: IndexFromPieces } = {};
+    const opened = readSealedLocal(this.path, this.metaKey, this.aad, (size) => {
+      const building = (read.index = MasterIndex.fromPieces(size));
+      return (piece) => building.push(piece);
+    });
+    if (!opened || !read.index) return null;
     let index: MasterIndex;
     try {
-      index = MasterIndex.fromBytes(bytes);
+      index = read.index.finish();
     } catch {
       return null;
     }

@@ -17,6 +17,7 @@ import type { ChunkList } from './chunk-list.js';
 import { asciiBytes, jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
 import { findIdRow, growableIdBuffers, growShared, idsView, MAX_INDEXED_BLOBS, rowHoldsId, slotsView, tableHasRoom, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
+import { PieceFiller } from './piece-filler.js';
 
 export interface PackInfo {
   readonly size: number;
@@ -455,58 +456,88 @@ export class MasterIndex implements BlobIndex {
 
   /** The inverse of `toBytes`; throws on anything inconsistent. */
   static fromBytes(bytes: Uint8Array): MasterIndex {
-    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    let at = 0;
-    const take = (length: number): Buffer => {
-      if (length < 0 || at + length > buf.length) throw new Error('index cache is truncated');
-      const part = buf.subarray(at, at + length);
-      at += length;
-      return part;
-    };
-    const head = JSON.parse(take(take(4).readUInt32LE(0)).toString('utf8')) as { layout?: unknown; offsetBytes?: unknown; files?: unknown; filePacks?: unknown; packs?: unknown };
-    // A cache of another layout is read as none: the index is built from the index files again.
-    if (head.layout !== CACHE_LAYOUT) throw new Error('index cache is of another layout');
-    const rows = take(4).readUInt32LE(0);
-    if (!Array.isArray(head.files) || !Array.isArray(head.packs) || (head.offsetBytes !== 4 && head.offsetBytes !== 8)) throw new Error('index cache header is malformed');
+    const reading = MasterIndex.fromPieces(bytes.length);
+    reading.push(bytes);
+    return reading.finish();
+  }
+
+  /**
+   * `fromBytes` for bytes handed over a piece at a time, each copied at once to where it belongs:
+   * read whole, the local index cache was there three times at once (as read, as opened, and in the
+   * index's arrays), 66 MiB as a backup of a 6 GiB export began. `total` is how many bytes will come,
+   * which bounds the rows the header may claim before anything is known to be genuine. `finish`
+   * throws on anything inconsistent.
+   */
+  static fromPieces(total: number): IndexFromPieces {
     const index = new MasterIndex();
-    index.reserve(rows);
-    if (head.offsetBytes === 8) index.widenOffsets();
-    // Copied into the index's own arrays: a Float64Array needs an aligned buffer.
-    index.ids.set(take(rows * ID_BYTES));
-    new Uint8Array(index.rowOffset.buffer).set(take(rows * head.offsetBytes));
-    new Uint8Array(index.rowLength.buffer).set(take(rows * 4));
-    new Uint8Array(index.rowRaw.buffer).set(take(rows * 4));
-    new Uint8Array(index.rowType.buffer).set(take(rows));
-    if (at !== buf.length) throw new Error('index cache has trailing bytes');
+    const fields = new PieceFiller();
+    let head: CacheHead | null = null;
+    let rows = 0;
+    const headLength = Buffer.alloc(4);
+    const rowCount = Buffer.alloc(4);
+    fields.expect(headLength, () => {
+      const length = headLength.readUInt32LE(0);
+      if (length + 8 > total) throw new Error('index cache is truncated');
+      const text = Buffer.alloc(length);
+      fields.expect(text, () => {
+        head = cacheHead(text);
+        const offsetBytes = head.offsetBytes;
+        fields.expect(rowCount, () => {
+          rows = rowCount.readUInt32LE(0);
+          if (rows * (ID_BYTES + offsetBytes + 9) > total - length - 8) throw new Error('index cache is truncated');
+          index.reserve(rows);
+          if (offsetBytes === 8) index.widenOffsets();
+          // Into the index's own arrays: a Float64Array needs an aligned buffer.
+          fields.expect(index.ids.subarray(0, rows * ID_BYTES));
+          fields.expect(new Uint8Array(index.rowOffset.buffer, 0, rows * offsetBytes));
+          fields.expect(new Uint8Array(index.rowLength.buffer, 0, rows * 4));
+          fields.expect(new Uint8Array(index.rowRaw.buffer, 0, rows * 4));
+          fields.expect(new Uint8Array(index.rowType.buffer, 0, rows));
+        });
+      });
+    });
+    return {
+      push: (piece) => {
+        if (!fields.push(piece)) throw new Error('index cache has trailing bytes');
+      },
+      finish: () => {
+        if (!fields.complete || head === null) throw new Error('index cache is truncated');
+        return index.completeFromCache(head, rows);
+      },
+    };
+  }
+
+  /** The rest of `fromPieces`, once the rows are in: the packs, the files, and the table. */
+  private completeFromCache(head: CacheHead, rows: number): MasterIndex {
     let firstRow = 0;
-    for (const p of head.packs as unknown[]) {
-      if (!Array.isArray(p) || typeof p[0] !== 'string' || !Number.isSafeInteger(p[1]) || !Number.isSafeInteger(p[2]) || index.packRows.has(p[0])) throw new Error('index cache pack list is malformed');
+    for (const p of head.packs) {
+      if (!Array.isArray(p) || typeof p[0] !== 'string' || !Number.isSafeInteger(p[1]) || !Number.isSafeInteger(p[2]) || this.packRows.has(p[0])) throw new Error('index cache pack list is malformed');
       const [name, size, blobCount] = p as [string, number, number];
-      index.packRows.set(name, { size, blobCount, no: index.packNames.length, firstRow });
-      index.packNames.push(name);
-      index.packFirstRows.push(firstRow);
+      this.packRows.set(name, { size, blobCount, no: this.packNames.length, firstRow });
+      this.packNames.push(name);
+      this.packFirstRows.push(firstRow);
       firstRow += blobCount;
     }
     if (firstRow !== rows) throw new Error('index cache rows and packs disagree');
     for (let row = 0; row < rows; row++) {
-      if (BLOB_TYPE_BY_CODE[index.rowType[row]!] === undefined) throw new Error('index cache row is malformed');
+      if (BLOB_TYPE_BY_CODE[this.rowType[row]!] === undefined) throw new Error('index cache row is malformed');
     }
-    for (const [i, f] of (head.files as unknown[]).entries()) {
+    for (const [i, f] of head.files.entries()) {
       if (typeof f !== 'string') throw new Error('index cache file list is malformed');
-      index.files.add(f);
+      this.files.add(f);
       // A cache written before the packs of each file were kept has none: prune then replaces every file.
       const nos = Array.isArray(head.filePacks) ? (head.filePacks[i] as unknown) : null;
       if (nos === null) continue;
-      if (!Array.isArray(nos) || !nos.every((no) => Number.isSafeInteger(no) && no >= 0 && no < index.packNames.length)) throw new Error('index cache file packs are malformed');
-      index.filePacks.set(f, nos as number[]);
+      if (!Array.isArray(nos) || !nos.every((no) => Number.isSafeInteger(no) && no >= 0 && no < this.packNames.length)) throw new Error('index cache file packs are malformed');
+      this.filePacks.set(f, nos as number[]);
     }
-    index.rows = rows;
+    this.rows = rows;
     // The table at its final size at once: growing it by doubling rehashed every id a dozen times.
-    let slots = index.slots.length;
+    let slots = this.slots.length;
     while (!tableHasRoom(slots, rows + 1)) slots *= 2;
-    index.growSlots(slots);
-    for (let row = 0; row < rows; row++) index.insert(row);
-    return index;
+    this.growSlots(slots);
+    for (let row = 0; row < rows; row++) this.insert(row);
+    return this;
   }
 
   private location(row: number): BlobLocation {
@@ -622,6 +653,30 @@ const FIRST_SLOTS = 16;
  * blob, in memory and on disk.
  */
 const CACHE_LAYOUT = 2;
+
+/** An index being built from the local index cache's bytes (`MasterIndex.fromPieces`). */
+export interface IndexFromPieces {
+  /** Throws when the bytes go past what the header said. */
+  push(piece: Uint8Array): void;
+  /** The index, once every byte came; throws on anything inconsistent. */
+  finish(): MasterIndex;
+}
+
+/** The local index cache's header, its shape checked; the entries of its lists are checked as the index is built from them. */
+interface CacheHead {
+  readonly offsetBytes: 4 | 8;
+  readonly files: readonly unknown[];
+  readonly filePacks: unknown;
+  readonly packs: readonly unknown[];
+}
+
+function cacheHead(text: Buffer): CacheHead {
+  const head = JSON.parse(text.toString('utf8')) as { layout?: unknown; offsetBytes?: unknown; files?: unknown; filePacks?: unknown; packs?: unknown };
+  // A cache of another layout is read as none: the index is built from the index files again.
+  if (head.layout !== CACHE_LAYOUT) throw new Error('index cache is of another layout');
+  if (!Array.isArray(head.files) || !Array.isArray(head.packs) || (head.offsetBytes !== 4 && head.offsetBytes !== 8)) throw new Error('index cache header is malformed');
+  return { offsetBytes: head.offsetBytes, files: head.files, filePacks: head.filePacks, packs: head.packs };
+}
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);

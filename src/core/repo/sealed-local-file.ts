@@ -5,18 +5,87 @@
  * missing, damaged or sealed for something else reads as nothing, and one
  * that cannot be written is simply not there next time.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { open, sealSteps } from '../crypto/aead.js';
+import { NONCE_BYTES, openInPieces, SEAL_OVERHEAD, sealSteps, TAG_BYTES } from '../crypto/aead.js';
+import { YoungGarbage } from '../jobs/young-garbage.js';
 import { writeFullySync } from '../storage/write-fully.js';
 
 /** The plaintext of `path`, or null when it is missing or does not open under this key and associated data. */
 export function loadSealedLocal(path: string, key: Buffer, aad: Buffer): Buffer | null {
+  let body: Buffer | null = null;
+  let at = 0;
+  const opened = readSealedLocal(path, key, aad, (size) => {
+    body = Buffer.allocUnsafeSlow(size);
+    return (piece) => {
+      piece.copy(body!, at);
+      at += piece.length;
+    };
+  });
+  if (opened) return body;
+  // Never kept, but not left as it was either: it was not genuine.
+  (body as Buffer | null)?.fill(0);
+  return null;
+}
+
+/** What a sealed local file is read in, a piece at a time. */
+const READ_BYTES = 1024 * 1024;
+/**
+ * A minor collection every this many bytes opened: each step's plaintext is a new buffer outside the
+ * heap, which V8 would let pile up (30 MiB of them at once when a 6 GiB export's index was read).
+ */
+const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Reads and opens `path` a piece at a time, handing the plaintext in order to the sink `begin`
+ * returns once it knows the plaintext's size: a local index cache is tens of megabytes, and read
+ * whole it was there twice more beside what it is read into. True when all of it opened under this
+ * key and associated data; false when the file is missing or does not open, or the sink threw, and
+ * then what the sink was handed is not genuine and must be let go.
+ */
+export function readSealedLocal(path: string, key: Buffer, aad: Buffer, begin: (size: number) => (piece: Buffer) => void): boolean {
+  let fd: number;
   try {
-    return open(key, aad, readFileSync(path));
+    fd = openSync(path, 'r');
   } catch {
-    return null;
+    return false;
   }
+  try {
+    const size = fstatSync(fd).size;
+    if (size < SEAL_OVERHEAD) return false;
+    const end = size - TAG_BYTES;
+    const nonce = readAt(fd, NONCE_BYTES, 0);
+    const tag = readAt(fd, TAG_BYTES, end);
+    if (!nonce || !tag) return false;
+    const opening = openInPieces(key, aad, nonce, tag);
+    const sink = begin(size - SEAL_OVERHEAD);
+    const buf = Buffer.allocUnsafeSlow(Math.min(READ_BYTES, Math.max(1, end - NONCE_BYTES)));
+    const garbage = new YoungGarbage(COLLECT_EVERY_BYTES);
+    for (let at = NONCE_BYTES; at < end; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
+      if (n === 0) return false;
+      opening.update(buf.subarray(0, n), sink);
+      garbage.add(n);
+      at += n;
+    }
+    opening.finish();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `length` bytes at `position`, or null when the file ends first. */
+function readAt(fd: number, length: number, position: number): Buffer | null {
+  const out = Buffer.alloc(length);
+  for (let got = 0; got < length; ) {
+    const n = readSync(fd, out, got, length - got, position + got);
+    if (n === 0) return null;
+    got += n;
+  }
+  return out;
 }
 
 /**

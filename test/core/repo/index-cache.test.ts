@@ -62,6 +62,53 @@ test('an index comes back from its bytes exactly, and inconsistent bytes are ref
   assert.throws(() => MasterIndex.fromBytes(Buffer.concat([length, badHead, bytes.subarray(4 + headLength)])), /file packs/);
 });
 
+test('an index comes back from its bytes handed over in pieces of any size, and a header that claims more rows than come is refused at once', () => {
+  const index = someIndex(3);
+  const bytes = index.toBytes();
+  for (const cut of [1, 7, 4097, bytes.length]) {
+    const reading = MasterIndex.fromPieces(bytes.length);
+    for (let at = 0; at < bytes.length; at += cut) reading.push(bytes.subarray(at, at + cut));
+    sameIndex(index, reading.finish());
+  }
+  const short = MasterIndex.fromPieces(bytes.length);
+  short.push(bytes.subarray(0, bytes.length - 1));
+  assert.throws(() => short.finish(), /truncated/);
+  const long = MasterIndex.fromPieces(bytes.length + 1);
+  assert.throws(() => long.push(Buffer.concat([bytes, Buffer.of(0)])), /trailing bytes/);
+
+  // The row count sits after the header; claiming one row more than the bytes hold fails before any room is taken for them.
+  const headLength = bytes.readUInt32LE(0);
+  const claimed = Buffer.from(bytes);
+  claimed.writeUInt32LE(index.blobCount + 1, 4 + headLength);
+  const reading = MasterIndex.fromPieces(claimed.length);
+  assert.throws(() => reading.push(claimed.subarray(0, 8 + headLength)), /truncated/);
+});
+
+test('a cache larger than one read opens whole, and damage anywhere in it, its tag included, is a miss', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const key = randomBytes(32);
+  // 120 packs of 300 blobs: 1.6 MB of rows, more than one 1 MiB read.
+  const index = someIndex(120);
+  const names = [...index.files];
+  const cache = new IndexCache(dir, 'repo1', key);
+  cache.save(index);
+  const file = join(dir, 'repo1.index');
+  const sealed = readFileSync(file);
+  assert.ok(sealed.length > 1024 * 1024 + 28);
+  sameIndex(index, new IndexCache(dir, 'repo1', key).load(names)!);
+  for (const at of [0, 20, 1024 * 1024 + 100, sealed.length - 1]) {
+    const damaged = Buffer.from(sealed);
+    damaged[at]! ^= 1;
+    writeFileSync(file, damaged);
+    assert.equal(new IndexCache(dir, 'repo1', key).load(names), null, `a flipped byte at ${at}`);
+  }
+  writeFileSync(file, sealed.subarray(0, sealed.length - 1));
+  assert.equal(new IndexCache(dir, 'repo1', key).load(names), null, 'a byte short');
+  writeFileSync(file, sealed.subarray(0, 20));
+  assert.equal(new IndexCache(dir, 'repo1', key).load(names), null, 'shorter than a nonce and a tag');
+});
+
 test('the cache answers only for the same index files, the same repository and the same key; damage is a miss', (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
