@@ -4,7 +4,7 @@
  * associated data naming what the object is and where it belongs, so an
  * object moved, swapped or replayed into another place fails to open.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM } from 'node:crypto';
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
@@ -72,6 +72,36 @@ export function sealSteps(key: Buffer, aad: Buffer, parts: readonly Uint8Array[]
  * each page it first touches; outputs of this size come from the allocator's reused memory.
  */
 const STEP_BYTES = 64 * 1024;
+
+/**
+ * Seals plaintext given a piece at a time into sealed bytes kept as pieces (nonce, ciphertext,
+ * tag), for an object written from pieces: its plaintext need never be held whole, nor the
+ * sealed bytes in one buffer beside the pieces they came from.
+ */
+export class PieceSealer {
+  private readonly pieces: Buffer[];
+  private readonly cipher: CipherGCM;
+
+  constructor(key: Buffer, aad: Buffer) {
+    const nonce = Buffer.from(nextNonce());
+    this.pieces = [nonce];
+    this.cipher = createCipheriv('aes-256-gcm', key, nonce);
+    this.cipher.setAAD(aad);
+  }
+
+  /** Seals the next piece of plaintext (copied: the caller may reuse it at once). */
+  update(plaintext: Uint8Array): void {
+    updateInSteps(this.cipher, plaintext, (piece) => this.pieces.push(piece));
+  }
+
+  /** The sealed bytes, in order. Nothing may be sealed after. */
+  finish(): Buffer[] {
+    const last = this.cipher.final();
+    if (last.length > 0) this.pieces.push(last);
+    this.pieces.push(this.cipher.getAuthTag());
+    return this.pieces;
+  }
+}
 
 /** Feeds `data` to `cipher` a step at a time, handing each output to `sink` with its offset in `data`. */
 export function updateInSteps(cipher: { update(data: Uint8Array): Buffer }, data: Uint8Array, sink: (piece: Buffer, at: number) => void): void {

@@ -80,18 +80,18 @@ const STREAM_PIECE_BYTES = 128 * 1024;
 /**
  * Compresses a document as it is written, for metadata too large to hold twice (an index file of
  * a database's pages is 7 MiB of JSON): one frame, with the document's length in its header as a
- * one-shot compression writes it. Returns the frame in pieces, or undefined when it would not
- * save 1/16 of the size (given up as soon as the output passes that): then the document is stored
- * as it is.
+ * one-shot compression writes it, handed to `sink` a piece at a time through one buffer (a piece
+ * is valid only during the call). Returns false, as soon as the output passes that, when it would
+ * not save 1/16 of the size: the caller then stores the document as it is, and drops what `sink`
+ * was given.
  */
-export function compressDocument(doc: JsonDocument, level = LEVEL): Uint8Array[] | undefined {
+export function compressDocumentTo(doc: JsonDocument, sink: (piece: Uint8Array) => void, level = LEVEL): boolean {
   const limit = doc.byteLength - (doc.byteLength >> 4);
   const ctx = (streamCtx ??= new zstd.CCtx());
   ctx.reset(zstd.ResetDirective.sessionAndParameters);
   ctx.setParameter(zstd.CParameter.compressionLevel, level);
   ctx.setPledgedSrcSize(doc.byteLength);
-  const pieces: Uint8Array[] = [];
-  let out = Buffer.allocUnsafeSlow(STREAM_PIECE_BYTES);
+  const out = Buffer.allocUnsafeSlow(STREAM_PIECE_BYTES);
   let used = 0;
   let total = 0;
   const step = (src: Uint8Array, endOp: number): [number, number] => {
@@ -99,8 +99,7 @@ export function compressDocument(doc: JsonDocument, level = LEVEL): Uint8Array[]
     used += written;
     total += written;
     if (used === out.length) {
-      pieces.push(out);
-      out = Buffer.allocUnsafeSlow(STREAM_PIECE_BYTES);
+      sink(out);
       used = 0;
     }
     return [left, read];
@@ -115,12 +114,12 @@ export function compressDocument(doc: JsonDocument, level = LEVEL): Uint8Array[]
     });
     while (step(EMPTY, zstd.EndDirective.end)[0] > 0) if (total > limit) throw tooLarge;
   } catch (e) {
-    if (e === tooLarge) return undefined;
+    if (e === tooLarge) return false;
     throw e;
   }
-  if (total > limit) return undefined;
-  if (used > 0) pieces.push(out.subarray(0, used));
-  return pieces;
+  if (total > limit) return false;
+  if (used > 0) sink(out.subarray(0, used));
+  return true;
 }
 const EMPTY = new Uint8Array(0);
 

@@ -162,7 +162,7 @@ export class Repository {
    * arguments until it returns, and an index file's sealed bytes would be held through the write
    * and its fsync twice over.
    */
-  private writeSealed(kind: 'index' | 'snapshots', { bytes, name }: { bytes: Buffer; name: string }): Promise<string> {
+  private writeSealed(kind: 'index' | 'snapshots', { bytes, name }: { bytes: Buffer | readonly Buffer[]; name: string }): Promise<string> {
     return this.backend.write(kind, name, bytes).then(() => name);
   }
 

@@ -4,11 +4,11 @@
  * are stored under the SHA-256 of their sealed bytes (locks under a random
  * name), and every read checks the name before decrypting.
  */
-import { aadOf, AuthenticationFailed, open, seal } from '../crypto/aead.js';
+import { aadOf, AuthenticationFailed, open, PieceSealer, seal } from '../crypto/aead.js';
 import { storageName } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
-import { compressDocument, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD, maybeCompress } from './compression.js';
-import { documentBytes, type JsonDocument } from './json-bytes.js';
+import { compressDocumentTo, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD, maybeCompress } from './compression.js';
+import type { JsonDocument } from './json-bytes.js';
 import type { JsonValidator } from './json-shape.js';
 
 export const META_LABELS = {
@@ -31,10 +31,20 @@ export function sealJson(metaKey: Buffer, label: MetaLabel, value: unknown): { b
  * `sealJson` for a large document written in pieces (an index file): compressed as it is written,
  * so its text is never held whole; stored as it is in the rare case that does not pay.
  */
-export function sealJsonDocument(metaKey: Buffer, label: MetaLabel, doc: JsonDocument): { bytes: Buffer; name: string } {
-  const compressed = compressDocument(doc);
-  const bytes = compressed ? seal(metaKey, aadOf(label), Uint8Array.of(FLAG_ZSTD), ...compressed) : seal(metaKey, aadOf(label), Uint8Array.of(FLAG_STORED), documentBytes(doc));
-  return { bytes, name: storageName([bytes]) };
+export function sealJsonDocument(metaKey: Buffer, label: MetaLabel, doc: JsonDocument): { bytes: readonly Buffer[]; name: string } {
+  // Each compressed piece is sealed as it comes, and only the sealed pieces are kept: the
+  // compressed frame and then its sealed copy in one buffer were twice an index file's size at
+  // once (60 MiB as a prune merged a 6 GiB export's index files into one).
+  const aad = aadOf(label);
+  let sealer = new PieceSealer(metaKey, aad);
+  sealer.update(Uint8Array.of(FLAG_ZSTD));
+  if (!compressDocumentTo(doc, (piece) => sealer.update(piece))) {
+    sealer = new PieceSealer(metaKey, aad);
+    sealer.update(Uint8Array.of(FLAG_STORED));
+    doc.writeTo((piece) => sealer.update(piece));
+  }
+  const bytes = sealer.finish();
+  return { bytes, name: storageName(bytes) };
 }
 
 /** Objects are stored under the SHA-256 of their bytes: anything else was modified, damaged or swapped. */

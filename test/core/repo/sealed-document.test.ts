@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { compressDocument, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD } from '../../../src/core/repo/compression.js';
+import { compressDocumentTo, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD } from '../../../src/core/repo/compression.js';
 import { documentBytes, jsonDocument, type JsonDocument } from '../../../src/core/repo/json-bytes.js';
 import { aadOf, open, seal } from '../../../src/core/crypto/aead.js';
 import { IntegrityError } from '../../../src/core/errors.js';
@@ -11,10 +11,26 @@ import type { JsonValidator } from '../../../src/core/repo/json-shape.js';
 
 const anyJson: JsonValidator<unknown> = { safeParse: (json) => ({ success: true, data: json }) };
 
+/** The frame `compressDocumentTo` hands out, its pieces copied (each is valid only during its call), or undefined when it gives up. */
+function compressDocument(doc: JsonDocument): Buffer[] | undefined {
+  const pieces: Buffer[] = [];
+  return compressDocumentTo(doc, (piece) => pieces.push(Buffer.from(piece))) ? pieces : undefined;
+}
+
 /** An index-like document of `n` entries: hex ids, which compress about 2:1. */
 function ids(n: number, seed = 'ids'): JsonDocument {
   const bytes = Buffer.alloc(n * 32);
   for (let i = 0; i < n; i++) bytes.write(`${seed}${i}`.padEnd(32, '.'), i * 32, 'latin1');
+  return jsonDocument((w) => {
+    w.ascii('{"v":1,"ids":[');
+    for (let i = 0; i < n; i++) w.ascii(i === 0 ? '' : ',').hexString(bytes, i * 32, i * 32 + 32);
+    w.ascii(']}');
+  });
+}
+
+/** `n` random ids: hex, which compresses no better than 2:1. */
+function randomIds(n: number): JsonDocument {
+  const bytes = randomBytes(n * 32);
   return jsonDocument((w) => {
     w.ascii('{"v":1,"ids":[');
     for (let i = 0; i < n; i++) w.ascii(i === 0 ? '' : ',').hexString(bytes, i * 32, i * 32 + 32);
@@ -65,8 +81,9 @@ test('a document that does not shrink by 1/16 is not compressed, and is sealed a
   ] as const) {
     assert.equal(compressDocument(doc), undefined);
     const sealed = sealJsonDocument(key, META_LABELS.index, doc);
-    assert.equal(open(key, aadOf(META_LABELS.index), sealed.bytes)[0], FLAG_STORED);
-    assert.deepEqual(openJson(key, META_LABELS.index, sealed.bytes, 'index/x', anyJson, sealed.name), value);
+    const bytes = Buffer.concat(sealed.bytes);
+    assert.equal(open(key, aadOf(META_LABELS.index), bytes)[0], FLAG_STORED);
+    assert.deepEqual(openJson(key, META_LABELS.index, bytes, 'index/x', anyJson, sealed.name), value);
   }
   // Given up early, the context still makes whole frames after it.
   const after = ids(2000, 'after');
@@ -75,11 +92,18 @@ test('a document that does not shrink by 1/16 is not compressed, and is sealed a
 
 test('a sealed document opens to the value its text is, under its name, and only with its label', () => {
   const key = randomBytes(32);
-  const doc = ids(5000);
-  const sealed = sealJsonDocument(key, META_LABELS.index, doc);
-  assert.equal(open(key, aadOf(META_LABELS.index), sealed.bytes)[0], FLAG_ZSTD);
-  assert.deepEqual(openJson(key, META_LABELS.index, sealed.bytes, 'index/x', anyJson, sealed.name), JSON.parse(documentBytes(doc).toString()));
-  assert.throws(() => openJson(key, META_LABELS.snapshot, sealed.bytes, 'index/x', anyJson, sealed.name), /fails authentication/);
+  // 5,000 ids fit one compressed piece; 100,000 random ones (half their size compressed) take many, each sealed as it comes.
+  for (const n of [5000, 100_000]) {
+    const doc = n === 5000 ? ids(n) : randomIds(n);
+    const sealed = sealJsonDocument(key, META_LABELS.index, doc);
+    const bytes = Buffer.concat(sealed.bytes);
+    assert.equal(sealed.name, createHash('sha256').update(bytes).digest('hex'), 'named by the hash of all its pieces');
+    assert.equal(open(key, aadOf(META_LABELS.index), bytes)[0], FLAG_ZSTD);
+    assert.deepEqual(openJson(key, META_LABELS.index, bytes, 'index/x', anyJson, sealed.name), JSON.parse(documentBytes(doc).toString()));
+    assert.throws(() => openJson(key, META_LABELS.snapshot, bytes, 'index/x', anyJson, sealed.name), /fails authentication/);
+    const frame = compressDocument(doc)!;
+    if (n === 100_000) assert.ok(frame.length > 1 && sealed.bytes.length >= frame.length + 2, `${frame.length} compressed pieces, ${sealed.bytes.length} sealed`);
+  }
 });
 
 /** A zstd frame that does not record its length, as a streaming writer of another implementation may make. */
