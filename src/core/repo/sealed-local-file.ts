@@ -13,18 +13,17 @@ import { writeFullySync } from '../storage/write-fully.js';
 
 /** The plaintext of `path`, or null when it is missing or does not open under this key and associated data. */
 export function loadSealedLocal(path: string, key: Buffer, aad: Buffer): Buffer | null {
-  let body: Buffer | null = null;
-  let at = 0;
+  const read: { body?: Buffer } = {};
   const opened = readSealedLocal(path, key, aad, (size) => {
-    body = Buffer.allocUnsafeSlow(size);
+    const body = (read.body = Buffer.allocUnsafeSlow(size));
+    let at = 0;
     return (piece) => {
-      piece.copy(body!, at);
-      at += piece.length;
+      at += piece.copy(body, at);
     };
   });
-  if (opened) return body;
+  if (opened) return read.body ?? null;
   // Never kept, but not left as it was either: it was not genuine.
-  (body as Buffer | null)?.fill(0);
+  read.body?.fill(0);
   return null;
 }
 
