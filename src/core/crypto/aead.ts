@@ -4,7 +4,7 @@
  * associated data naming what the object is and where it belongs, so an
  * object moved, swapped or replayed into another place fails to open.
  */
-import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCM, type DecipherGCM } from 'node:crypto';
 
 export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
@@ -53,17 +53,46 @@ export function sealInto(out: Buffer, at: number, key: Buffer, aad: Buffer, ...p
 /**
  * Seals the concatenation of `parts`, handing the sealed bytes to `sink` in
  * order a step at a time (nonce, ciphertext, tag), so a large object can go
- * to a file without the whole sealed copy in memory. Pieces are only valid
- * during the call.
+ * to a file without the whole sealed copy in memory (see `StreamSealer`).
  */
 export function sealSteps(key: Buffer, aad: Buffer, parts: readonly Uint8Array[], sink: (piece: Uint8Array) => void): void {
-  const nonce = nextNonce();
-  sink(nonce);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(aad);
-  for (const p of parts) updateInSteps(cipher, p, sink);
-  sink(cipher.final());
-  sink(cipher.getAuthTag());
+  const sealer = new StreamSealer(key, aad, sink);
+  for (const p of parts) sealer.update(p);
+  sealer.finish();
+}
+
+/**
+ * Seals plaintext given a piece at a time, handing the sealed bytes to `sink` in order: the nonce,
+ * the ciphertext a step at a time, the tag. Every piece is the sealer's own and never written
+ * again (the nonce is a view of a pool that is replaced, not refilled; the rest are the cipher's
+ * new buffers), so a sink may keep them, as a metadata document sealed into pieces does, or copy
+ * them where they belong.
+ */
+export class StreamSealer {
+  private readonly cipher: CipherGCM;
+
+  constructor(
+    key: Buffer,
+    aad: Buffer,
+    private readonly sink: (piece: Buffer) => void,
+  ) {
+    const nonce = nextNonce();
+    sink(nonce);
+    this.cipher = createCipheriv('aes-256-gcm', key, nonce);
+    this.cipher.setAAD(aad);
+  }
+
+  /** Seals the next piece of plaintext (the caller may reuse it at once). */
+  update(plaintext: Uint8Array): void {
+    updateInSteps(this.cipher, plaintext, this.sink);
+  }
+
+  /** Hands over the tag. Nothing may be sealed after. */
+  finish(): void {
+    const last = this.cipher.final(); // empty for GCM, which keeps no block back
+    if (last.length > 0) this.sink(last);
+    this.sink(this.cipher.getAuthTag());
+  }
 }
 
 /**
@@ -72,36 +101,6 @@ export function sealSteps(key: Buffer, aad: Buffer, parts: readonly Uint8Array[]
  * each page it first touches; outputs of this size come from the allocator's reused memory.
  */
 const STEP_BYTES = 64 * 1024;
-
-/**
- * Seals plaintext given a piece at a time into sealed bytes kept as pieces (nonce, ciphertext,
- * tag), for an object written from pieces: its plaintext need never be held whole, nor the
- * sealed bytes in one buffer beside the pieces they came from.
- */
-export class PieceSealer {
-  private readonly pieces: Buffer[];
-  private readonly cipher: CipherGCM;
-
-  constructor(key: Buffer, aad: Buffer) {
-    const nonce = Buffer.from(nextNonce());
-    this.pieces = [nonce];
-    this.cipher = createCipheriv('aes-256-gcm', key, nonce);
-    this.cipher.setAAD(aad);
-  }
-
-  /** Seals the next piece of plaintext (copied: the caller may reuse it at once). */
-  update(plaintext: Uint8Array): void {
-    updateInSteps(this.cipher, plaintext, (piece) => this.pieces.push(piece));
-  }
-
-  /** The sealed bytes, in order. Nothing may be sealed after. */
-  finish(): Buffer[] {
-    const last = this.cipher.final();
-    if (last.length > 0) this.pieces.push(last);
-    this.pieces.push(this.cipher.getAuthTag());
-    return this.pieces;
-  }
-}
 
 /** Feeds `data` to `cipher` a step at a time, handing each output to `sink` with its offset in `data`. */
 export function updateInSteps(cipher: { update(data: Uint8Array): Buffer }, data: Uint8Array, sink: (piece: Buffer, at: number) => void): void {
@@ -144,39 +143,38 @@ export function open(key: Buffer, aad: Buffer, sealed: Uint8Array): Buffer {
 export function openSteps(key: Buffer, aad: Buffer, sealed: Uint8Array, sink: (piece: Buffer, at: number) => void): void {
   if (sealed.length < SEAL_OVERHEAD) throw new AuthenticationFailed();
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE_BYTES));
-  decipher.setAAD(aad);
-  decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
-  const ct = buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES);
-  updateInSteps(decipher, ct, sink);
-  try {
-    decipher.final();
-  } catch {
-    throw new AuthenticationFailed();
-  }
+  const opener = new StreamOpener(key, aad, buf.subarray(0, NONCE_BYTES), buf.subarray(buf.length - TAG_BYTES));
+  opener.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES), sink);
+  opener.finish();
 }
 
 /**
- * Opens a sealed object that arrives in order a piece at a time, its nonce and tag read first (a
- * local file too large to hold twice). `update` hands the plaintext of each piece of ciphertext to
- * `sink`; it is authenticated only once `finish` returns, which throws AuthenticationFailed
- * otherwise: the caller must then discard all it was handed.
+ * Opens a sealed object whose ciphertext arrives in order a piece at a time, its nonce and tag
+ * read first (a local file too large to hold twice). `update` hands the plaintext of each piece to
+ * `sink`, with its offset in that piece; it is authenticated only once `finish` returns, which
+ * throws AuthenticationFailed otherwise: the caller must then discard all it was handed.
  */
-export function openInPieces(key: Buffer, aad: Buffer, nonce: Uint8Array, tag: Uint8Array): { update(ciphertext: Uint8Array, sink: (piece: Buffer) => void): void; finish(): void } {
-  if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) throw new AuthenticationFailed();
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-  decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
-  return {
-    update: (ciphertext, sink) => updateInSteps(decipher, ciphertext, sink),
-    finish: () => {
-      try {
-        decipher.final();
-      } catch {
-        throw new AuthenticationFailed();
-      }
-    },
-  };
+export class StreamOpener {
+  private readonly decipher: DecipherGCM;
+
+  constructor(key: Buffer, aad: Buffer, nonce: Uint8Array, tag: Uint8Array) {
+    if (nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) throw new AuthenticationFailed();
+    this.decipher = createDecipheriv('aes-256-gcm', key, nonce);
+    this.decipher.setAAD(aad);
+    this.decipher.setAuthTag(tag);
+  }
+
+  update(ciphertext: Uint8Array, sink: (piece: Buffer, at: number) => void): void {
+    updateInSteps(this.decipher, ciphertext, sink);
+  }
+
+  finish(): void {
+    try {
+      this.decipher.final();
+    } catch {
+      throw new AuthenticationFailed();
+    }
+  }
 }
 
 /** Associated data: a label and binary fields, length-prefixed so no two inputs collide. */

@@ -4,7 +4,7 @@
  * are stored under the SHA-256 of their sealed bytes (locks under a random
  * name), and every read checks the name before decrypting.
  */
-import { aadOf, AuthenticationFailed, open, PieceSealer, seal } from '../crypto/aead.js';
+import { aadOf, AuthenticationFailed, open, seal, StreamSealer } from '../crypto/aead.js';
 import { storageName } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { compressDocumentTo, decodeBoundedPayload, FLAG_STORED, FLAG_ZSTD, maybeCompress } from './compression.js';
@@ -36,14 +36,17 @@ export function sealJsonDocument(metaKey: Buffer, label: MetaLabel, doc: JsonDoc
   // compressed frame and then its sealed copy in one buffer were twice an index file's size at
   // once (60 MiB as a prune merged a 6 GiB export's index files into one).
   const aad = aadOf(label);
-  let sealer = new PieceSealer(metaKey, aad);
+  const bytes: Buffer[] = [];
+  const keep = (piece: Buffer) => bytes.push(piece);
+  let sealer = new StreamSealer(metaKey, aad, keep);
   sealer.update(Uint8Array.of(FLAG_ZSTD));
   if (!compressDocumentTo(doc, (piece) => sealer.update(piece))) {
-    sealer = new PieceSealer(metaKey, aad);
+    bytes.length = 0;
+    sealer = new StreamSealer(metaKey, aad, keep);
     sealer.update(Uint8Array.of(FLAG_STORED));
     doc.writeTo((piece) => sealer.update(piece));
   }
-  const bytes = sealer.finish();
+  sealer.finish();
   return { bytes, name: storageName(bytes) };
 }
 

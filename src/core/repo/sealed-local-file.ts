@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { NONCE_BYTES, openInPieces, SEAL_OVERHEAD, sealSteps, TAG_BYTES } from '../crypto/aead.js';
+import { NONCE_BYTES, SEAL_OVERHEAD, sealSteps, StreamOpener, TAG_BYTES } from '../crypto/aead.js';
 import { YoungGarbage } from '../jobs/young-garbage.js';
 import { writeFullySync } from '../storage/write-fully.js';
 
@@ -56,7 +56,7 @@ export function readSealedLocal(path: string, key: Buffer, aad: Buffer, begin: (
     const nonce = readAt(fd, NONCE_BYTES, 0);
     const tag = readAt(fd, TAG_BYTES, end);
     if (!nonce || !tag) return false;
-    const opening = openInPieces(key, aad, nonce, tag);
+    const opening = new StreamOpener(key, aad, nonce, tag);
     const sink = begin(size - SEAL_OVERHEAD);
     const buf = Buffer.allocUnsafeSlow(Math.min(READ_BYTES, Math.max(1, end - NONCE_BYTES)));
     const garbage = new YoungGarbage(COLLECT_EVERY_BYTES);
