@@ -55,7 +55,7 @@ export function sealInto(out: Buffer, at: number, key: Buffer, aad: Buffer, ...p
  * order a step at a time (nonce, ciphertext, tag), so a large object can go
  * to a file without the whole sealed copy in memory (see `StreamSealer`).
  */
-export function sealSteps(key: Buffer, aad: Buffer, parts: readonly Uint8Array[], sink: (piece: Uint8Array) => void): void {
+export function sealSteps(key: Buffer, aad: Buffer, parts: Iterable<Uint8Array>, sink: (piece: Uint8Array) => void): void {
   const sealer = new StreamSealer(key, aad, sink);
   for (const p of parts) sealer.update(p);
   sealer.finish();

@@ -1,23 +1,26 @@
 /**
  * All index files merged in memory: where each blob is, and which packs
  * exist. A chat database is stored page by page, so a repository holds
- * hundreds of thousands of blobs, and the index is most of what a backup
- * keeps in memory. It is therefore kept in flat typed arrays, one row per
- * blob entry (about 60 bytes, against about 250 for a JavaScript object
- * with a hex key), with an open-addressing table over the 32-byte ids.
- * Lookups allocate nothing but the location they return. The ids and their
- * table are in shared buffers that grow in place, where a backup's crypto
- * workers read them (`indexed-ids.ts`).
+ * hundreds of thousands of blobs, and the index grew with an export more
+ * than anything else a backup keeps. Its rows (each blob entry's id and
+ * place, 48 bytes) are therefore kept in a temporary file (`row-store.ts`),
+ * and memory holds only the first four bytes of each id and an
+ * open-addressing table over them: about 10 bytes a blob, against about 55
+ * when the rows were in typed arrays here, and 250 for a JavaScript object
+ * with a hex key. Lookups allocate nothing but the location they return. The
+ * tags and their table are in shared buffers that grow in place, where a
+ * backup's crypto workers read them (`indexed-ids.ts`).
  */
-import { hexInto, ID_BYTES, idSlot, type BlobKey } from '../crypto/ids.js';
+import { hexInto, ID_BYTES, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { asciiBytes, jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
-import { findIdRow, growableIdBuffers, growShared, idsView, MAX_INDEXED_BLOBS, rowHoldsId, slotsView, tableHasRoom, type IndexedIdBuffers } from './indexed-ids.js';
+import { findIdRow, growableIdBuffers, growShared, idTag, slotsView, tableHasRoom, tagsView, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 import { PieceFiller } from './piece-filler.js';
+import { BLOCK_ROWS, MAX_ROW_OFFSET, ROW_BYTES, rowAt, rowLength, rowOffset, rowRawLength, RowStore, rowType } from './row-store.js';
 
 export interface PackInfo {
   readonly size: number;
@@ -109,25 +112,20 @@ export class MasterIndex implements BlobIndex {
   private packFirstRows: number[] = [];
   private rows = 0;
   private distinct = 0;
-  /** Ids and table as the workers are handed them: the buffers never change, they only grow. */
-  private readonly shared: IndexedIdBuffers = growableIdBuffers();
-  /** Views of the shared buffers, made again as they grow (`growIds`, `growSlots`). */
-  private ids = idsView(this.shared.ids);
+  /** The rows themselves, ids included; replaced only by `retain`. */
+  private store = new RowStore();
   /**
-   * A row's place in its pack, one array a field, each over a growable buffer and grown in place
-   * (`reserve`), as the ids are: replaced by copies twice the size, each outgrown array stayed until
-   * V8's next full collection, which memory outside its heap does not hasten (1.7 MiB when the
-   * 3 GiB export's first backup passed 131,072 blobs). Offsets are 32 bits, widened when a pack
-   * written by another client holds a blob past 4 GiB.
+   * Tags, table and rows as the workers are handed them: the tags' and the table's buffers never
+   * change, they only grow; `retain`, which runs when no worker reads, moves the rows to a new store.
    */
-  private rowOffset: Uint32Array<SharedArrayBuffer> | Float64Array<SharedArrayBuffer> = rowArray<Uint32Array<SharedArrayBuffer>>(Uint32Array);
-  private rowLength = rowArray<Uint32Array<SharedArrayBuffer>>(Uint32Array);
-  private rowRaw = rowArray<Uint32Array<SharedArrayBuffer>>(Uint32Array);
-  private rowType = rowArray<Uint8Array<SharedArrayBuffer>>(Uint8Array);
+  private shared: IndexedIdBuffers = growableIdBuffers(this.store.share);
+  /** Each row's tag (its id's first four bytes), viewed again as the buffer grows (`reserve`). */
+  private tags = tagsView(this.shared.tags);
   /** Row + 1 of each distinct id's first entry; 0 is an empty slot. */
   private slots = slotsView(this.shared.slots);
   private readonly moves = new Int32Array(this.shared.moves);
   private readonly scratch = new Uint8Array(ID_BYTES);
+  private readonly otherId = new Uint8Array(ID_BYTES);
 
   constructor() {
     this.growSlots(FIRST_SLOTS);
@@ -150,11 +148,17 @@ export class MasterIndex implements BlobIndex {
 
   addFile(name: string, file: IndexFile): void {
     for (const p of file.packs) {
+      // All checked first: a row once in the store stays there.
       for (const b of p.blobs) {
-        if (b.offset + b.length > p.size) throw new IntegrityError(`index/${name}`, `blob ${b.id.slice(0, 16)} lies outside its pack`);
+        if (b.offset + b.length > p.size || b.offset > MAX_ROW_OFFSET) throw new IntegrityError(`index/${name}`, `blob ${b.id.slice(0, 16)} lies outside its pack`);
+        if (b.length > 0xffffffff || b.rawLength > 0xffffffff) throw new IntegrityError(`index/${name}`, `blob ${b.id.slice(0, 16)} is larger than a blob can be`);
+        if (!hexInto(b.id, this.scratch, 0)) throw new IntegrityError('index', 'a blob id is not 64 hex digits');
       }
-      this.addRows(p.id, p.size, p.blobs.length, (first) => {
-        p.blobs.forEach((b, i) => this.setRow(first + i, hexInto(b.id, this.ids, (first + i) * ID_BYTES), b.type, b.offset, b.length, b.rawLength));
+      this.addRows(p.id, p.size, p.blobs.length, () => {
+        for (const b of p.blobs) {
+          hexInto(b.id, this.scratch, 0);
+          this.appendRow(this.scratch, 0, BLOB_TYPES[b.type], b.offset, b.length, b.rawLength);
+        }
       });
     }
     this.addFileName(name, file.packs.map((p) => p.id));
@@ -171,11 +175,9 @@ export class MasterIndex implements BlobIndex {
   }
 
   addPack(record: PackRecord): void {
-    this.addRows(record.id, record.size, record.entries.length, (first) => {
-      record.entries.forEach((e, i) => {
-        this.ids.set(e.id, (first + i) * ID_BYTES);
-        this.setRow(first + i, true, e.type, e.offset, e.length, e.rawLength);
-      });
+    for (const e of record.entries) if (e.id.length !== ID_BYTES || e.offset > MAX_ROW_OFFSET) throw new IntegrityError('index', 'a blob entry is malformed');
+    this.addRows(record.id, record.size, record.entries.length, () => {
+      for (const e of record.entries) this.appendRow(e.id, 0, BLOB_TYPES[e.type], e.offset, e.length, e.rawLength);
     });
   }
 
@@ -185,25 +187,26 @@ export class MasterIndex implements BlobIndex {
    * thousands, and objects made per pack outlived the young generation.
    */
   addPackHeader(pack: string, size: number, header: Uint8Array, object: string): void {
-    this.addRows(pack, size, packEntryCount(header, object), (first) => {
-      forEachPackEntry(header, size, object, (i, type, idAt, offset, length, rawLength) => {
-        this.ids.set(header.subarray(idAt, idAt + ID_BYTES), (first + i) * ID_BYTES);
-        this.setRow(first + i, true, type, offset, length, rawLength);
-      });
+    const count = packEntryCount(header, object);
+    // Checked whole before any row goes into the store, where it would stay.
+    forEachPackEntry(header, size, object, () => {});
+    this.addRows(pack, size, count, () => {
+      forEachPackEntry(header, size, object, (_i, type, idAt, offset, length, rawLength) => this.appendRow(header, idAt, BLOB_TYPES[type], offset, length, rawLength));
     });
   }
 
   /**
-   * Rows for one pack, which `fill` writes from `firstRow` on; nothing is kept when it throws.
-   * A pack listed again (by two index files) keeps its first listing: the listings name the same
-   * bytes, so they agree.
+   * Rows for one pack, which `fill` appends (`appendRow`), each checked before: a row in the store
+   * stays there. A pack listed again (by two index files) keeps its first listing: the listings
+   * name the same bytes, so they agree.
    */
-  private addRows(pack: string, size: number, count: number, fill: (firstRow: number) => void): void {
+  private addRows(pack: string, size: number, count: number, fill: () => void): void {
     if (this.packRows.has(pack)) return;
     this.reserve(count);
     const no = this.packNames.length;
     const firstRow = this.rows;
-    fill(firstRow);
+    fill();
+    if (this.store.rows !== firstRow + count) throw new Error(`addRows: ${this.store.rows - firstRow} rows added for ${count}`);
     this.packNames.push(pack);
     this.packFirstRows.push(firstRow);
     this.packRows.set(pack, { size, blobCount: count, no, firstRow });
@@ -211,13 +214,10 @@ export class MasterIndex implements BlobIndex {
     for (let row = firstRow; row < this.rows; row++) this.insert(row);
   }
 
-  private setRow(row: number, idOk: boolean, type: BlobType, offset: number, length: number, rawLength: number): void {
-    if (!idOk) throw new IntegrityError('index', 'a blob id is not 64 hex digits');
-    this.rowType[row] = BLOB_TYPES[type];
-    if (offset > 0xffffffff && this.rowOffset instanceof Uint32Array) this.widenOffsets();
-    this.rowOffset[row] = offset;
-    this.rowLength[row] = length;
-    this.rowRaw[row] = rawLength;
+  /** The next row, its tag first (a worker finds a row only through the table, which names it last). */
+  private appendRow(id: Uint8Array, idAt: number, type: number, offset: number, length: number, rawLength: number): void {
+    this.tags[this.store.rows] = idTag(id, idAt);
+    this.store.append(id, idAt, type, offset, length, rawLength);
   }
 
   has(id: BlobKey): boolean {
@@ -247,12 +247,14 @@ export class MasterIndex implements BlobIndex {
   locateAt(bytes: Uint8Array, at: number, into: BlobPlace): boolean {
     const row = this.findBytes(bytes, at);
     if (row < 0) return false;
+    const stored = this.store.reader.rowBytes(row);
+    const o = rowAt(row);
     into.packNo = this.packNoOf(row);
     into.pack = this.packNames[into.packNo]!;
-    into.type = BLOB_TYPE_BY_CODE[this.rowType[row]!]!;
-    into.offset = this.rowOffset[row]!;
-    into.length = this.rowLength[row]!;
-    into.rawLength = this.rowRaw[row]!;
+    into.type = BLOB_TYPE_BY_CODE[rowType(stored, o)]!;
+    into.offset = rowOffset(stored, o);
+    into.length = rowLength(stored, o);
+    into.rawLength = rowRawLength(stored, o);
     return true;
   }
 
@@ -290,7 +292,7 @@ export class MasterIndex implements BlobIndex {
           for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) {
             if (marked[row] === 0) continue;
             any = true;
-            sum += this.rowLength[row]!;
+            sum += this.lengthOf(row);
           }
           if (any) bytes.set(name, sum);
         }
@@ -307,7 +309,7 @@ export class MasterIndex implements BlobIndex {
     const p = this.packRows.get(pack);
     if (!p) return undefined;
     let bytes = 0;
-    for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) bytes += this.rowLength[row]!;
+    for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) bytes += this.lengthOf(row);
     return bytes;
   }
 
@@ -332,7 +334,9 @@ export class MasterIndex implements BlobIndex {
       rows.forEach((p, i) => {
         w.ascii(i === 0 ? '{"id":"' : ',{"id":"').ascii(packs[i]!).ascii('","size":').uint(p.size).ascii(',"blobs":[');
         for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) {
-          blobJson(w, row === p.firstRow, this.ids, row * ID_BYTES, BLOB_TYPE_BY_CODE[this.rowType[row]!]!, this.rowOffset[row]!, this.rowLength[row]!, this.rowRaw[row]!);
+          const stored = this.store.reader.rowBytes(row);
+          const at = rowAt(row);
+          blobJson(w, row === p.firstRow, stored, at, BLOB_TYPE_BY_CODE[rowType(stored, at)]!, rowOffset(stored, at), rowLength(stored, at), rowRawLength(stored, at));
         }
         w.ascii(']}');
       });
@@ -358,6 +362,7 @@ export class MasterIndex implements BlobIndex {
    * export after a backup's retention, 5 s and 15 MiB more).
    */
   retain(keepPack: (pack: string) => boolean, dropFiles: Iterable<string>): void {
+    const kept = new RowStore();
     const names: string[] = [];
     const firstRows: number[] = [];
     const renumbered = new Map<number, number>();
@@ -369,13 +374,20 @@ export class MasterIndex implements BlobIndex {
         this.packRows.delete(name);
         continue;
       }
-      if (p.firstRow !== write) this.moveRows(p.firstRow, p.blobCount, write);
+      for (let i = 0; i < p.blobCount; i++) {
+        const row = p.firstRow + i;
+        kept.appendRow(this.store.reader.rowBytes(row), rowAt(row));
+        this.tags[write + i] = this.tags[row]!;
+      }
       firstRows.push(write);
       renumbered.set(no, names.length);
       this.packRows.set(name, { size: p.size, blobCount: p.blobCount, no: names.length, firstRow: write });
       names.push(name);
       write += p.blobCount;
     }
+    this.store.close();
+    this.store = kept;
+    this.shared = { ...this.shared, rows: kept.share };
     this.packNames = names;
     this.packFirstRows = firstRows;
     this.rows = write;
@@ -388,14 +400,6 @@ export class MasterIndex implements BlobIndex {
     this.rebuildTable(this.slots.length, this.rows);
   }
 
-  private moveRows(from: number, count: number, to: number): void {
-    this.ids.copyWithin(to * ID_BYTES, from * ID_BYTES, (from + count) * ID_BYTES);
-    this.rowOffset.copyWithin(to, from, from + count);
-    this.rowLength.copyWithin(to, from, from + count);
-    this.rowRaw.copyWithin(to, from, from + count);
-    this.rowType.copyWithin(to, from, from + count);
-  }
-
   /** An independent copy (the repository keeps one between the steps of a run). */
   clone(): MasterIndex {
     const c = new MasterIndex();
@@ -404,15 +408,11 @@ export class MasterIndex implements BlobIndex {
     for (const [k, v] of this.packRows) c.packRows.set(k, v);
     c.packNames = [...this.packNames];
     c.packFirstRows = [...this.packFirstRows];
-    // The same room as this index's, taken while the clone holds no rows, and only the rows in use
+    // The same room as this index's, taken while the clone holds no rows, and only the tags in use
     // copied: a copy of the room past them, all zeros, touched pages that held nothing.
-    c.reserve(this.rowLength.length);
-    if (this.rowOffset instanceof Float64Array) c.widenOffsets();
-    c.ids.set(this.ids.subarray(0, this.rows * ID_BYTES));
-    c.rowOffset.set(this.rowOffset.subarray(0, this.rows));
-    c.rowLength.set(this.rowLength.subarray(0, this.rows));
-    c.rowRaw.set(this.rowRaw.subarray(0, this.rows));
-    c.rowType.set(this.rowType.subarray(0, this.rows));
+    c.reserve(this.tags.length);
+    c.tags.set(this.tags.subarray(0, this.rows));
+    for (let row = 0; row < this.rows; row++) c.store.appendRow(this.store.reader.rowBytes(row), rowAt(row));
     c.rows = this.rows;
     c.distinct = this.distinct;
     c.growSlots(this.slots.length);
@@ -422,15 +422,19 @@ export class MasterIndex implements BlobIndex {
 
   /** The index as bytes, for the local index cache (`index-cache.ts`), which seals them. */
   toBytes(): Buffer {
-    return Buffer.concat(this.toParts());
+    return Buffer.concat(Array.from(this.toParts(), (p) => Buffer.from(p)));
   }
 
-  /** What `toBytes` joins, as views of the index's own arrays, so a caller writing it out needs no copy. */
-  toParts(): Buffer[] {
+  /**
+   * What `toBytes` joins, a piece at a time: the rows a block at a time as the store holds them,
+   * each piece valid only until the next is asked for, so a caller sealing it to a file needs no
+   * copy of the whole. Layout: the header's length (u32), the header (JSON), the row count (u32),
+   * then the rows (`row-store.ts`).
+   */
+  *toParts(): Generator<Uint8Array, void, undefined> {
     const head = Buffer.from(
       JSON.stringify({
         layout: CACHE_LAYOUT,
-        offsetBytes: this.rowOffset.BYTES_PER_ELEMENT,
         files: [...this.files],
         filePacks: [...this.files].map((f) => this.filePacks.get(f) ?? null),
         packs: this.packNames.map((name) => {
@@ -440,18 +444,12 @@ export class MasterIndex implements BlobIndex {
       }),
       'utf8',
     );
-    const n = this.rows;
-    const parts = [
-      u32(head.length),
-      head,
-      u32(n),
-      this.ids.subarray(0, n * ID_BYTES),
-      this.rowOffset.subarray(0, n),
-      this.rowLength.subarray(0, n),
-      this.rowRaw.subarray(0, n),
-      this.rowType.subarray(0, n),
-    ];
-    return parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    yield u32(head.length);
+    yield head;
+    yield u32(this.rows);
+    for (let row = 0; row < this.rows; row += BLOCK_ROWS) {
+      yield this.store.reader.rowBytes(row).subarray(0, Math.min(BLOCK_ROWS, this.rows - row) * ROW_BYTES);
+    }
   }
 
   /** The inverse of `toBytes`; throws on anything inconsistent. */
@@ -462,11 +460,11 @@ export class MasterIndex implements BlobIndex {
   }
 
   /**
-   * `fromBytes` for bytes handed over a piece at a time, each copied at once to where it belongs:
-   * read whole, the local index cache was there three times at once (as read, as opened, and in the
-   * index's arrays), 66 MiB as a backup of a 6 GiB export began. `total` is how many bytes will come,
-   * which bounds the rows the header may claim before anything is known to be genuine. `finish`
-   * throws on anything inconsistent.
+   * `fromBytes` for bytes handed over a piece at a time, each row checked and added to the store as
+   * it comes: read whole, the local index cache was there three times at once (as read, as opened,
+   * and in the index), 66 MiB as a backup of a 6 GiB export began. `total` is how many bytes will
+   * come, which bounds the rows the header may claim before anything is known to be genuine.
+   * `finish` throws on anything inconsistent; an index not finished is never used.
    */
   static fromPieces(total: number): IndexFromPieces {
     const index = new MasterIndex();
@@ -475,24 +473,26 @@ export class MasterIndex implements BlobIndex {
     let rows = 0;
     const headLength = Buffer.alloc(4);
     const rowCount = Buffer.alloc(4);
+    const block = Buffer.alloc(BLOCK_ROWS * ROW_BYTES);
+    const nextBlock = (from: number): void => {
+      if (from >= rows) return;
+      const count = Math.min(BLOCK_ROWS, rows - from);
+      fields.expect(block.subarray(0, count * ROW_BYTES), () => {
+        for (let i = 0; i < count; i++) index.appendCachedRow(block, i * ROW_BYTES);
+        nextBlock(from + count);
+      });
+    };
     fields.expect(headLength, () => {
       const length = headLength.readUInt32LE(0);
       if (length + 8 > total) throw new Error('index cache is truncated');
       const text = Buffer.alloc(length);
       fields.expect(text, () => {
         head = cacheHead(text);
-        const offsetBytes = head.offsetBytes;
         fields.expect(rowCount, () => {
           rows = rowCount.readUInt32LE(0);
-          if (rows * (ID_BYTES + offsetBytes + 9) > total - length - 8) throw new Error('index cache is truncated');
+          if (rows * ROW_BYTES > total - length - 8) throw new Error('index cache is truncated');
           index.reserve(rows);
-          if (offsetBytes === 8) index.widenOffsets();
-          // Into the index's own arrays: a Float64Array needs an aligned buffer.
-          fields.expect(index.ids.subarray(0, rows * ID_BYTES));
-          fields.expect(new Uint8Array(index.rowOffset.buffer, 0, rows * offsetBytes));
-          fields.expect(new Uint8Array(index.rowLength.buffer, 0, rows * 4));
-          fields.expect(new Uint8Array(index.rowRaw.buffer, 0, rows * 4));
-          fields.expect(new Uint8Array(index.rowType.buffer, 0, rows));
+          nextBlock(0);
         });
       });
     });
@@ -507,6 +507,13 @@ export class MasterIndex implements BlobIndex {
     };
   }
 
+  /** A row of the local cache, `bytes[at, at + 48)`, as the store writes it: checked, then added. */
+  private appendCachedRow(bytes: Buffer, at: number): void {
+    if (BLOB_TYPE_BY_CODE[rowType(bytes, at)] === undefined || bytes[at + ROW_SPARE_AT] !== 0) throw new Error('index cache row is malformed');
+    this.tags[this.store.rows] = idTag(bytes, at);
+    this.store.appendRow(bytes, at);
+  }
+
   /** The rest of `fromPieces`, once the rows are in: the packs, the files, and the table. */
   private completeFromCache(head: CacheHead, rows: number): MasterIndex {
     let firstRow = 0;
@@ -518,10 +525,7 @@ export class MasterIndex implements BlobIndex {
       this.packFirstRows.push(firstRow);
       firstRow += blobCount;
     }
-    if (firstRow !== rows) throw new Error('index cache rows and packs disagree');
-    for (let row = 0; row < rows; row++) {
-      if (BLOB_TYPE_BY_CODE[this.rowType[row]!] === undefined) throw new Error('index cache row is malformed');
-    }
+    if (firstRow !== rows || this.store.rows !== rows) throw new Error('index cache rows and packs disagree');
     for (const [i, f] of head.files.entries()) {
       if (typeof f !== 'string') throw new Error('index cache file list is malformed');
       this.files.add(f);
@@ -541,13 +545,19 @@ export class MasterIndex implements BlobIndex {
   }
 
   private location(row: number): BlobLocation {
+    const stored = this.store.reader.rowBytes(row);
+    const at = rowAt(row);
     return {
       pack: this.packNames[this.packNoOf(row)]!,
-      type: BLOB_TYPE_BY_CODE[this.rowType[row]!]!,
-      offset: this.rowOffset[row]!,
-      length: this.rowLength[row]!,
-      rawLength: this.rowRaw[row]!,
+      type: BLOB_TYPE_BY_CODE[rowType(stored, at)]!,
+      offset: rowOffset(stored, at),
+      length: rowLength(stored, at),
+      rawLength: rowRawLength(stored, at),
     };
+  }
+
+  private lengthOf(row: number): number {
+    return rowLength(this.store.reader.rowBytes(row), rowAt(row));
   }
 
   /** The number of the pack holding `row`: the last pack whose first row is at most `row` (an empty pack's first row is its successor's). */
@@ -563,7 +573,8 @@ export class MasterIndex implements BlobIndex {
   }
 
   private idHex(row: number): string {
-    return Buffer.from(this.ids.buffer, this.ids.byteOffset + row * ID_BYTES, ID_BYTES).toString('hex');
+    const at = rowAt(row);
+    return this.store.reader.rowBytes(row).toString('hex', at, at + ID_BYTES);
   }
 
   private find(id: BlobKey): number {
@@ -574,7 +585,7 @@ export class MasterIndex implements BlobIndex {
   /** The row of the id at `bytes[at, at + 32)`, or -1. */
   private findBytes(bytes: Uint8Array, at: number): number {
     if (at < 0 || at + ID_BYTES > bytes.length) return -1;
-    return findIdRow(this.ids, this.slots, bytes, at);
+    return findIdRow(this.tags, this.slots, this.store.reader, bytes, at);
   }
 
   /** Adds `row` to the table, doubling it first when it is full; rows are inserted in order, none twice. */
@@ -585,15 +596,23 @@ export class MasterIndex implements BlobIndex {
 
   private place(row: number): void {
     const mask = this.slots.length - 1;
-    for (let s = idSlot(this.ids, row * ID_BYTES, mask); ; s = (s + 1) & mask) {
+    const tag = this.tags[row]!;
+    for (let s = tag & mask; ; s = (s + 1) & mask) {
       const other = this.slots[s]! - 1;
       if (other < 0) {
         this.slots[s] = row + 1;
         this.distinct++;
         return;
       }
-      if (rowHoldsId(this.ids, other, this.ids, row * ID_BYTES)) return; // a duplicate entry: the first stays the blob's location
+      if (this.tags[other] === tag && this.sameId(other, row)) return; // a duplicate entry: the first stays the blob's location
     }
+  }
+
+  /** Whether two rows hold the same id: read back only when their tags are the same. */
+  private sameId(a: number, b: number): boolean {
+    const at = rowAt(b);
+    this.otherId.set(this.store.reader.rowBytes(b).subarray(at, at + ID_BYTES));
+    return this.store.reader.holdsId(a, this.otherId, 0);
   }
 
   /**
@@ -616,43 +635,31 @@ export class MasterIndex implements BlobIndex {
     }
   }
 
-  private growIds(bytes: number): void {
-    growShared(this.shared.ids, bytes);
-    this.ids = idsView(this.shared.ids);
-  }
-
   private growSlots(count: number): void {
     growShared(this.shared.slots, count * 4);
     this.slots = slotsView(this.shared.slots);
   }
 
+  /** Room for `more` tags, grown in place (replaced by copies twice the size, each outgrown array stayed until V8's next full collection). */
   private reserve(more: number): void {
     const need = this.rows + more;
-    if (need <= this.rowLength.length) return;
-    let cap = Math.max(1024, this.rowLength.length);
+    if (need <= this.tags.length) return;
+    let cap = Math.max(1024, this.tags.length);
     while (cap < need) cap *= 2;
-    this.growIds(cap * ID_BYTES);
-    this.rowOffset = grownArray(this.rowOffset, cap);
-    this.rowLength = grownArray(this.rowLength, cap);
-    this.rowRaw = grownArray(this.rowRaw, cap);
-    this.rowType = grownArray(this.rowType, cap);
-  }
-
-  /** Offsets in 64 bits from here on, for a blob past 4 GiB. */
-  private widenOffsets(): void {
-    const wide = grownArray(rowArray<Float64Array<SharedArrayBuffer>>(Float64Array), this.rowOffset.length);
-    wide.set(this.rowOffset);
-    this.rowOffset = wide;
+    growShared(this.shared.tags, cap * 4);
+    this.tags = tagsView(this.shared.tags);
   }
 }
 
 const FIRST_SLOTS = 16;
 /**
- * The local cache's layout (`toBytes`). 2: no pack number for each row (a row's pack follows from
- * the pack list), offsets in 32 bits unless a blob lies past 4 GiB. Together 8 of about 60 bytes a
- * blob, in memory and on disk.
+ * The local cache's layout (`toBytes`). 3: the rows as the row store holds them, one after another
+ * (2 kept each field of the rows in an array of its own, as memory did then). A row's pack follows
+ * from the pack list.
  */
-const CACHE_LAYOUT = 2;
+const CACHE_LAYOUT = 3;
+/** The byte of a row that is always zero (`row-store.ts`). */
+const ROW_SPARE_AT = 39;
 
 /** An index being built from the local index cache's bytes (`MasterIndex.fromPieces`). */
 export interface IndexFromPieces {
@@ -664,37 +671,23 @@ export interface IndexFromPieces {
 
 /** The local index cache's header, its shape checked; the entries of its lists are checked as the index is built from them. */
 interface CacheHead {
-  readonly offsetBytes: 4 | 8;
   readonly files: readonly unknown[];
   readonly filePacks: unknown;
   readonly packs: readonly unknown[];
 }
 
 function cacheHead(text: Buffer): CacheHead {
-  const head = JSON.parse(text.toString('utf8')) as { layout?: unknown; offsetBytes?: unknown; files?: unknown; filePacks?: unknown; packs?: unknown };
+  const head = JSON.parse(text.toString('utf8')) as { layout?: unknown; files?: unknown; filePacks?: unknown; packs?: unknown };
   // A cache of another layout is read as none: the index is built from the index files again.
   if (head.layout !== CACHE_LAYOUT) throw new Error('index cache is of another layout');
-  if (!Array.isArray(head.files) || !Array.isArray(head.packs) || (head.offsetBytes !== 4 && head.offsetBytes !== 8)) throw new Error('index cache header is malformed');
-  return { offsetBytes: head.offsetBytes, files: head.files, filePacks: head.filePacks, packs: head.packs };
+  if (!Array.isArray(head.files) || !Array.isArray(head.packs)) throw new Error('index cache header is malformed');
+  return { files: head.files, filePacks: head.filePacks, packs: head.packs };
 }
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
-}
-
-type RowArrayType<T> = { new (buffer: SharedArrayBuffer, byteOffset: number, length: number): T; readonly BYTES_PER_ELEMENT: number };
-
-/** An empty array of one field of the rows, over a buffer that grows up to MAX_INDEXED_BLOBS rows. */
-function rowArray<T>(type: RowArrayType<T>): T {
-  return new type(new SharedArrayBuffer(0, { maxByteLength: MAX_INDEXED_BLOBS * type.BYTES_PER_ELEMENT }), 0, 0);
-}
-
-/** `a` grown in place to `length` rows and viewed anew (fixed-length views: see `idsView`). */
-function grownArray<T extends Uint8Array<SharedArrayBuffer> | Uint32Array<SharedArrayBuffer> | Float64Array<SharedArrayBuffer>>(a: T, length: number): T {
-  growShared(a.buffer, length * a.BYTES_PER_ELEMENT);
-  return new (a.constructor as RowArrayType<T>)(a.buffer, 0, length);
 }
 
 /** What an index file holds besides packs of the index itself. */

@@ -18,6 +18,7 @@ import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from './config
 import { IndexFileSchema, supersededIn, type BlobLocation, type IndexFile } from './index-file.js';
 import { compareCodeUnits } from '../code-unit-order.js';
 import { IndexCache } from './index-cache.js';
+import { useRowStoreDir } from './row-store.js';
 import { MasterIndex, type BlobIndex } from './master-index.js';
 import { Malformed, type JsonValidator } from './json-shape.js';
 import type { JsonDocument } from './json-bytes.js';
@@ -225,9 +226,13 @@ export class Repository {
     this.sharedIndex = null;
   }
 
-  /** Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`); null keeps none. */
+  /**
+   * Keeps a sealed copy of the merged index in `dir` between runs (see `index-cache.ts`); null keeps
+   * none. The index's rows are kept in a temporary file there while it is in use (`row-store.ts`).
+   */
   useIndexCache(dir: string | null): void {
     this.indexCache = dir === null ? null : new IndexCache(dir, this.config.id, this.keys.meta);
+    if (dir !== null) useRowStoreDir(dir);
   }
 
   /** The folder of this repository's local caches (`useIndexCache`), or null when it keeps none. */

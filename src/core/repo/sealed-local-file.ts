@@ -92,7 +92,7 @@ function readAt(fd: number, length: number, position: number): Buffer | null {
  * never sees half of one. Sealed a step at a time into the file: at the end of a backup, an
  * index's bytes and their sealed copy (22 MiB for a 3 GiB export) would be the run's highest memory.
  */
-export function saveSealedLocal(dir: string, path: string, key: Buffer, aad: Buffer, parts: readonly Uint8Array[]): boolean {
+export function saveSealedLocal(dir: string, path: string, key: Buffer, aad: Buffer, parts: Iterable<Uint8Array>): boolean {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -21,19 +21,22 @@ test('a worker attached to the shared ids sees what the index holds, through its
   const buffers = index.sharedIds();
   const view = IndexedIds.attach(buffers);
   for (let n = 0; n < 100; n++) assert.equal(view.has(id(n)), true);
-  const idBytes = buffers.ids.byteLength;
+  const tagBytes = buffers.tags.byteLength;
   const slotBytes = buffers.slots.byteLength;
 
-  addPack(index, 1, 100, 5000); // past the first capacity of both the ids and their table
+  addPack(index, 1, 100, 5000); // past the first capacity of both the tags and their table, and past four blocks of rows
   assert.equal(index.sharedIds(), buffers, 'the buffers are never replaced: a worker is handed them once');
-  assert.ok(buffers.ids.byteLength > idBytes && buffers.slots.byteLength > slotBytes, 'they grew in place');
+  assert.ok(buffers.tags.byteLength > tagBytes && buffers.slots.byteLength > slotBytes, 'they grew in place');
   for (let n = 0; n < 5000; n++) assert.equal(view.has(id(n)), true, 'the view attached first grew with them');
   for (let n = 5000; n < 5200; n++) assert.equal(view.has(id(n)), false);
 
-  // An id's 32 bytes are compared whole: one differing in its last byte is another blob.
-  const near = Buffer.from(id(7));
-  near[31] = near[31]! ^ 1;
-  assert.equal(view.has(near), false);
+  // An id's 32 bytes are compared whole: one differing in its last byte (the same tag) is another
+  // blob, whether its row is in a written block or in the one still being filled.
+  for (const n of [7, 4990]) {
+    const near = Buffer.from(id(n));
+    near[31] = near[31]! ^ 1;
+    assert.equal(view.has(near), false);
+  }
   assert.equal(view.has(id(7).subarray(0, 16)), false, 'only whole ids are looked up');
 });
 
@@ -44,7 +47,8 @@ test('a clone of the index is in shared memory of its own', () => {
   addPack(copy, 1, 50, 60);
   const original = IndexedIds.attach(index.sharedIds());
   const cloned = IndexedIds.attach(copy.sharedIds());
-  assert.ok(copy.sharedIds().ids instanceof SharedArrayBuffer);
+  assert.ok(copy.sharedIds().tags instanceof SharedArrayBuffer);
+  assert.notEqual(copy.sharedIds().rows.tail, index.sharedIds().rows.tail, 'and rows of its own');
   assert.equal(cloned.has(id(55)), true);
   assert.equal(original.has(id(55)), false);
   assert.equal(original.has(id(5)), true);
@@ -53,10 +57,11 @@ test('a clone of the index is in shared memory of its own', () => {
 test('buffers that are not an index id table are refused', () => {
   const growable = (bytes: number) => new SharedArrayBuffer(bytes, { maxByteLength: 1024 });
   const moves = new SharedArrayBuffer(4);
-  assert.throws(() => IndexedIds.attach({ ids: growable(32), slots: growable(12), moves }), /power of two/);
-  assert.throws(() => IndexedIds.attach({ ids: growable(32), slots: growable(0), moves }), /power of two/);
-  assert.throws(() => IndexedIds.attach({ ids: new SharedArrayBuffer(32), slots: new SharedArrayBuffer(64), moves }), /growable/);
-  assert.throws(() => IndexedIds.attach({ ids: growable(32), slots: growable(64), moves: new SharedArrayBuffer(8) }), /counter/);
+  const rows = new MasterIndex().sharedIds().rows;
+  assert.throws(() => IndexedIds.attach({ tags: growable(32), slots: growable(12), moves, rows }), /power of two/);
+  assert.throws(() => IndexedIds.attach({ tags: growable(32), slots: growable(0), moves, rows }), /power of two/);
+  assert.throws(() => IndexedIds.attach({ tags: new SharedArrayBuffer(32), slots: new SharedArrayBuffer(64), moves, rows }), /growable/);
+  assert.throws(() => IndexedIds.attach({ tags: growable(32), slots: growable(64), moves: new SharedArrayBuffer(8), rows }), /counter/);
 });
 
 test('an index read back from its cache bytes is shared as well', () => {
@@ -69,7 +74,7 @@ test('an index read back from its cache bytes is shared as well', () => {
 
 test('an index past its most blobs says so plainly; the reservation is what that many need', () => {
   const buffers = new MasterIndex().sharedIds();
-  assert.equal(buffers.ids.maxByteLength, MAX_INDEXED_BLOBS * 32);
+  assert.equal(buffers.tags.maxByteLength, MAX_INDEXED_BLOBS * 4);
   assert.equal(buffers.slots.maxByteLength, MAX_INDEXED_BLOBS * 2 * 4, 'a table at most half full');
   const full = new SharedArrayBuffer(64, { maxByteLength: 64 });
   growShared(full, 32); // never shrinks

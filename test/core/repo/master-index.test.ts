@@ -126,6 +126,18 @@ test('an index file whose blob lies outside its pack is refused, and nothing of 
   assert.throws(() => index.addFile('bad', broken), (e: unknown) => e instanceof IntegrityError && /lies outside its pack/.test(e.message));
   assert.equal(index.packs.size, 0);
   assert.equal(index.has(hexId(1)), false);
+
+  // Refused whole, before any of its rows is kept: a blob longer than a blob can be, and a bad id
+  // after good ones. The index goes on as if neither had come.
+  const many = indexFile([{ pack: 2, blobs: Array.from({ length: 200 }, (_, n) => n) }]);
+  const long: IndexFile = { ...many, packs: [{ ...many.packs[0]!, size: 2 ** 40, blobs: [...many.packs[0]!.blobs, { id: hexId(999), type: 'data', offset: 0, length: 2 ** 32, rawLength: 10 }] }] };
+  assert.throws(() => index.addFile('long', long), (e: unknown) => e instanceof IntegrityError && /larger than a blob can be/.test(e.message));
+  const badId: IndexFile = { ...many, packs: [{ ...many.packs[0]!, blobs: [...many.packs[0]!.blobs.slice(0, 150), { ...many.packs[0]!.blobs[150]!, id: 'x'.repeat(64) }] }] };
+  assert.throws(() => index.addFile('bad-id', badId), (e: unknown) => e instanceof IntegrityError && /64 hex digits/.test(e.message));
+  assert.equal(index.blobCount, 0);
+  index.addFile('good', indexFile([{ pack: 3, blobs: [1, 2] }]));
+  assert.equal(index.get(hexId(2))!.pack, packId(3));
+  assert.equal(MasterIndex.fromBytes(index.toBytes()).get(hexId(2))!.pack, packId(3));
 });
 
 test('an index file written from the rows lists each pack\'s entries as the file read did, duplicates included', () => {

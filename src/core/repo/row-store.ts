@@ -1,0 +1,306 @@
+/**
+ * The index's rows, each blob's id and where it lies, kept in a temporary
+ * file instead of memory.
+ *
+ * A chat database is stored page by page, so a repository holds hundreds of
+ * thousands of blobs, and their rows (32 bytes of id and 13 of place each, in
+ * memory) were most of what grew as an export grew: about 12 MiB at 3 GiB and
+ * 25 MiB at 6 GiB, at every backup's highest moment. What memory keeps now is
+ * the first four bytes of each id (`MasterIndex`'s tags) and the table over
+ * them; a lookup whose tag matches reads the row back here to compare the
+ * whole id, so a new chunk is still never taken for a stored one.
+ *
+ * Rows go in blocks of 1024 (48 KiB). The last block is filled in memory
+ * (`tail`, shared, so a backup's crypto workers read it where the main thread
+ * writes it); a full one is sealed (AES-256-GCM under a key made for this
+ * store alone, never written down) and appended to a file that is removed as
+ * soon as it is opened: nothing is left behind by a crash, and the file
+ * reveals nothing while it exists. Each reader keeps the last few blocks it
+ * opened: lookups come in row order (a chunk list's ids, a restore's plan),
+ * so most find their block already open.
+ *
+ * Only the main thread writes; workers read. A block is sealed and written
+ * before the count of written blocks moves past it, and only then is the
+ * tail filled again, so a reader that took a row from the tail checks the
+ * count did not move meanwhile (and reads again if it did).
+ */
+import { closeSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ID_BYTES } from '../crypto/ids.js';
+import { YoungGarbage } from '../jobs/young-garbage.js';
+import { writeFullySync } from '../storage/write-fully.js';
+
+/** A row: id (32), offset (48 bits: 32 low, 16 high), type (1), a zero byte, stored length (4), plain length (4). */
+export const ROW_BYTES = 48;
+const OFFSET_LOW = 32;
+const OFFSET_HIGH = 36;
+const TYPE_AT = 38;
+const LENGTH_AT = 40;
+const RAW_AT = 44;
+/** Rows a block holds; a power of two, so a row's block is a shift away. */
+export const BLOCK_ROWS = 64;
+const BLOCK_SHIFT = 6;
+const BLOCK_BYTES = BLOCK_ROWS * ROW_BYTES;
+/** A written block: ciphertext and tag. Its nonce is its number: a store writes each block once, under its own key. */
+const TAG_BYTES = 16;
+const SEALED_BLOCK_BYTES = BLOCK_BYTES + TAG_BYTES;
+/** Blocks each reader keeps open. */
+const KEPT_BLOCKS = 256;
+/**
+ * A minor collection after this many bytes through a cipher: each block sealed or opened is a new
+ * buffer outside the heap, which a crypto worker's young generation (16 MiB) let pile up (4-6 MiB
+ * more at a 3 GiB first backup's highest moment, when first measured).
+ */
+const COLLECT_EVERY_BYTES = 1024 * 1024;
+/** The most a row's offset may be: 48 bits. */
+export const MAX_ROW_OFFSET = 2 ** 48 - 1;
+
+/** The state slots of `RowStoreShare.state`. */
+const WRITTEN = 0;
+const FD = 1;
+
+/** What a reader on another thread is handed: all of it stays valid while the store lives. */
+export interface RowStoreShare {
+  /** This store's own key (readers on other threads get a copy). */
+  readonly key: Uint8Array;
+  /** The rows of the block being filled. */
+  readonly tail: SharedArrayBuffer;
+  /** Int32: blocks written to the file, and its descriptor (-1 until the first block is written, and once closed). */
+  readonly state: SharedArrayBuffer;
+}
+
+let storeDir: string | null = null;
+
+/**
+ * Where stores make their files: the user's cache folder when the caller knows it (the command
+ * line and the app set it), else the system's temporary folder, which may be memory on some systems.
+ */
+export function useRowStoreDir(dir: string | null): void {
+  storeDir = dir;
+}
+
+/** Reads rows on any thread. */
+export class RowReader {
+  private readonly state: Int32Array;
+  private readonly tail: Buffer;
+  private readonly key: Buffer;
+  private readonly sealed = Buffer.allocUnsafeSlow(SEALED_BLOCK_BYTES);
+  /**
+   * Blocks opened, least recently used first, each in a buffer of this reader's own that the next
+   * block opened reuses once it is the oldest: kept as the cipher returned them, the blocks were
+   * promoted with the young generation and stayed until a full collection.
+   */
+  private readonly kept = new Map<number, Buffer>();
+  private readonly garbage = new YoungGarbage(COLLECT_EVERY_BYTES);
+  private lastNo = -1;
+  private last: Buffer | null = null;
+
+  constructor(share: RowStoreShare) {
+    this.state = new Int32Array(share.state);
+    this.tail = Buffer.from(share.tail);
+    this.key = Buffer.from(share.key);
+  }
+
+  /** Whether `row` holds the id at `bytes[at, at + 32)`. */
+  holdsId(row: number, bytes: Uint8Array, at: number): boolean {
+    const block = row >>> BLOCK_SHIFT;
+    const o = (row & (BLOCK_ROWS - 1)) * ROW_BYTES;
+    for (;;) {
+      const written = Atomics.load(this.state, WRITTEN);
+      if (block < written) return sameBytes(this.block(block), o, bytes, at);
+      const same = sameBytes(this.tail, o, bytes, at);
+      // The block was written and the tail filled again meanwhile: read it from the file instead.
+      if (Atomics.load(this.state, WRITTEN) === written) return same;
+    }
+  }
+
+  /**
+   * The bytes holding `row`, at `rowAt(row)`: valid until the next call. Only for the thread that
+   * writes the store (a tail row read elsewhere could be overwritten meanwhile).
+   */
+  rowBytes(row: number): Buffer {
+    const block = row >>> BLOCK_SHIFT;
+    return block < Atomics.load(this.state, WRITTEN) ? this.block(block) : this.tail;
+  }
+
+  /** A written block, opened. */
+  private block(no: number): Buffer {
+    if (no === this.lastNo) return this.last!;
+    let open = this.kept.get(no);
+    if (open) this.kept.delete(no);
+    else {
+      if (this.kept.size >= KEPT_BLOCKS) {
+        const oldest = this.kept.keys().next().value!;
+        open = this.kept.get(oldest)!;
+        this.kept.delete(oldest);
+      } else open = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+      this.open(no, open);
+    }
+    this.kept.set(no, open);
+    this.lastNo = no;
+    this.last = open;
+    return open;
+  }
+
+  /** Reads block `no` and opens it into `into`. */
+  private open(no: number, into: Buffer): void {
+    const fd = Atomics.load(this.state, FD);
+    if (fd < 0) throw new Error("the index's rows are no longer available (its store was closed)");
+    let got = 0;
+    while (got < SEALED_BLOCK_BYTES) {
+      const n = readSync(fd, this.sealed, got, SEALED_BLOCK_BYTES - got, no * SEALED_BLOCK_BYTES + got);
+      if (n === 0) break;
+      got += n;
+    }
+    try {
+      if (got !== SEALED_BLOCK_BYTES) throw new Error('short read');
+      const decipher = createDecipheriv('aes-256-gcm', this.key, nonceOf(no));
+      decipher.setAuthTag(this.sealed.subarray(BLOCK_BYTES));
+      const plain = decipher.update(this.sealed.subarray(0, BLOCK_BYTES));
+      decipher.final();
+      plain.copy(into);
+      this.garbage.add(BLOCK_BYTES);
+    } catch {
+      throw new Error(`the index's rows could not be read back from their temporary file (block ${no}): the disk may be failing; run the command again`);
+    }
+  }
+}
+
+/** The offset of `row` in the bytes `RowReader.rowBytes` gives for it. */
+export function rowAt(row: number): number {
+  return (row & (BLOCK_ROWS - 1)) * ROW_BYTES;
+}
+
+/** A row's fields, read from `bytes` at `at` (see `rowBytes`). */
+export function rowType(bytes: Uint8Array, at: number): number {
+  return bytes[at + TYPE_AT]!;
+}
+
+export function rowOffset(bytes: Buffer, at: number): number {
+  return bytes.readUInt32LE(at + OFFSET_LOW) + bytes.readUInt16LE(at + OFFSET_HIGH) * 2 ** 32;
+}
+
+export function rowLength(bytes: Buffer, at: number): number {
+  return bytes.readUInt32LE(at + LENGTH_AT);
+}
+
+export function rowRawLength(bytes: Buffer, at: number): number {
+  return bytes.readUInt32LE(at + RAW_AT);
+}
+
+/** Writes rows (the main thread only), and reads them as `RowReader` does. */
+export class RowStore {
+  readonly share: RowStoreShare;
+  readonly reader: RowReader;
+  private readonly state: Int32Array;
+  private readonly tail: Buffer;
+  private readonly key: Buffer;
+  private readonly out = Buffer.allocUnsafeSlow(SEALED_BLOCK_BYTES);
+  private readonly garbage = new YoungGarbage(COLLECT_EVERY_BYTES);
+  private count = 0;
+
+  constructor() {
+    this.key = randomBytes(32);
+    this.share = { key: this.key, tail: new SharedArrayBuffer(BLOCK_BYTES), state: new SharedArrayBuffer(8) };
+    this.state = new Int32Array(this.share.state);
+    this.state[FD] = -1;
+    this.tail = Buffer.from(this.share.tail);
+    this.reader = new RowReader(this.share);
+  }
+
+  get rows(): number {
+    return this.count;
+  }
+
+  /** Adds a row; the id is `id[idAt, idAt + 32)`. */
+  append(id: Uint8Array, idAt: number, type: number, offset: number, length: number, rawLength: number): void {
+    if (!(offset >= 0 && offset <= MAX_ROW_OFFSET)) throw new RangeError(`a blob offset of ${offset} is past what the index holds`);
+    const o = rowAt(this.count);
+    this.tail.set(id.subarray(idAt, idAt + ID_BYTES), o);
+    this.tail.writeUInt32LE(offset % 2 ** 32, o + OFFSET_LOW);
+    this.tail.writeUInt16LE(Math.floor(offset / 2 ** 32), o + OFFSET_HIGH);
+    this.tail[o + TYPE_AT] = type;
+    this.tail[o + TYPE_AT + 1] = 0;
+    this.tail.writeUInt32LE(length, o + LENGTH_AT);
+    this.tail.writeUInt32LE(rawLength, o + RAW_AT);
+    this.added();
+  }
+
+  /** Adds a row as another store holds it (`bytes[at, at + 48)`, from `rowBytes`), or as the local cache does. */
+  appendRow(bytes: Uint8Array, at: number): void {
+    this.tail.set(bytes.subarray(at, at + ROW_BYTES), rowAt(this.count));
+    this.added();
+  }
+
+  /** Lets go of the file; the rows can no longer be read. */
+  close(): void {
+    closeState(this.share.state);
+  }
+
+  private added(): void {
+    this.count++;
+    if ((this.count & (BLOCK_ROWS - 1)) === 0) this.writeTail();
+  }
+
+  /** Seals the full tail and appends it to the file, before the count of written blocks moves past it. */
+  private writeTail(): void {
+    const no = Atomics.load(this.state, WRITTEN);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonceOf(no));
+    let at = cipher.update(this.tail).copy(this.out, 0);
+    at += cipher.final().copy(this.out, at);
+    cipher.getAuthTag().copy(this.out, at);
+    writeFullySync(this.fd(), this.out, SEALED_BLOCK_BYTES, no * SEALED_BLOCK_BYTES);
+    Atomics.store(this.state, WRITTEN, no + 1);
+    this.garbage.add(BLOCK_BYTES);
+  }
+
+  private fd(): number {
+    const open = Atomics.load(this.state, FD);
+    if (open >= 0) return open;
+    const fd = openRemoved(storeDir) ?? openRemoved(tmpdir());
+    if (fd === null) throw new Error(`the index needs a temporary file and none could be made in ${storeDir ?? tmpdir()}: free some disk space or check that folder's permissions`);
+    Atomics.store(this.state, FD, fd);
+    closeOnCollect.register(this, this.share.state);
+    return fd;
+  }
+}
+
+/** A new file in `dir`, removed at once (only its descriptor refers to it), or null when none could be made. */
+function openRemoved(dir: string | null): number | null {
+  if (dir === null) return null;
+  const path = join(dir, `.chatsafe-index-rows-${randomBytes(8).toString('hex')}`);
+  let fd: number;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fd = openSync(path, 'wx+', 0o600);
+  } catch {
+    return null;
+  }
+  try {
+    unlinkSync(path);
+  } catch {
+    // A system that cannot remove an open file removes it when it closes (or keeps a file that reveals nothing).
+  }
+  return fd;
+}
+
+/** Closes a store's file once nothing refers to the store any more, when `close` was not called. */
+const closeOnCollect = new FinalizationRegistry<SharedArrayBuffer>(closeState);
+
+function closeState(state: SharedArrayBuffer): void {
+  const fd = Atomics.exchange(new Int32Array(state), FD, -1);
+  if (fd >= 0) closeSync(fd);
+}
+
+function nonceOf(block: number): Buffer {
+  const nonce = Buffer.alloc(12);
+  nonce.writeUInt32LE(block, 0);
+  return nonce;
+}
+
+function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  for (let i = 0; i < ID_BYTES; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
