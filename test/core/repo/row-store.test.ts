@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readlinkSync, readSync, rmSync, writeSync } from 'node:fs';
+import { ftruncateSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -63,7 +63,7 @@ test('a row copied from one store to another is the same row; offsets keep 48 bi
   to.close();
 });
 
-test('the file is in the chosen folder and removed at once; its blocks are sealed, and damage to one is named', (t) => {
+test('the file is in the chosen folder and removed at once; a block cut short is named', (t) => {
   const dir = withDir(t);
   const store = storeOf(BLOCK_ROWS * 2);
   const fd = new Int32Array(store.share.state)[1]!;
@@ -71,20 +71,11 @@ test('the file is in the chosen folder and removed at once; its blocks are seale
   assert.deepEqual(readdirSync(dir), [], 'nothing is left in the folder, even while the store lives');
   if (process.platform === 'linux') assert.match(readlinkSync(`/proc/self/fd/${fd}`), new RegExp(`^${dir}/\\.chatsafe-index-rows-[0-9a-f]{16} \\(deleted\\)$`));
 
-  // No id is in the file as it is.
-  const sealed = Buffer.alloc(BLOCK_ROWS * ROW_BYTES);
-  readSync(fd, sealed, 0, sealed.length, 0);
-  assert.equal(sealed.indexOf(id(0).subarray(0, 16)), -1);
-
-  // One flipped bit in the second block: rows of the first still read; the second is refused, by a reader that had not opened it.
-  const byte = Buffer.alloc(1);
-  const at = BLOCK_ROWS * ROW_BYTES + 16 + 100;
-  readSync(fd, byte, 0, 1, at);
-  byte[0] = byte[0]! ^ 1;
-  writeSync(fd, byte, 0, 1, at);
+  // The second block cut short: rows of the first still read; the second is refused, by a reader that had not read it.
+  ftruncateSync(fd, BLOCK_ROWS * ROW_BYTES + 100);
   const reader = new RowReader(store.share);
   assert.equal(reader.holdsId(3, id(3), 0), true);
-  assert.throws(() => reader.holdsId(BLOCK_ROWS + 3, id(BLOCK_ROWS + 3), 0), /could not be read back from their temporary file \(block 1\)/);
+  assert.throws(() => reader.holdsId(BLOCK_ROWS + 3, id(BLOCK_ROWS + 3), 0), /could not be read back from their temporary file \(block 1 is cut short\)/);
   store.close();
 });
 
