@@ -87,7 +87,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     await out([headerBytes]);
     const manifest: Manifest = { snapshotId: snap.id, snapshot: snap.snapshot, entries, catalogSize: catalog?.size ?? null };
     await out(sealer.push(...record(RECORD.manifest, Buffer.from(JSON.stringify(manifest), 'utf8'))));
-    await withChunks(repo, contents, places, opts.signal, async (chunks) => {
+    await withChunks(repo, places, opts.signal, async (chunks) => {
       for (const c of contents) {
         throwIfCancelled(opts.signal);
         let compress: boolean | null = null;

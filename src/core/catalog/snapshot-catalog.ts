@@ -61,7 +61,7 @@ export async function withSnapshotCatalog<T>(repo: Repository, snap: SnapshotRec
  * about 2.5 s to appear before a chat could be listed.
  */
 async function writeContent(repo: Repository, index: BlobIndex, file: { readonly content: ChunkList }, fh: fs.FileHandle): Promise<number> {
-  return withChunks(repo, [file], ChunkPlaces.resolve([file], index), undefined, async (chunks) => {
+  return withChunks(repo, ChunkPlaces.resolve([file], index), undefined, async (chunks) => {
     let size = 0;
     // Each piece is valid until the next: written first.
     for await (const data of chunks.pieces(file.content.length)) {

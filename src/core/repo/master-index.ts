@@ -71,10 +71,23 @@ export interface BlobIndex {
   clone(): MasterIndex;
   /** An empty set of this index's blobs (see BlobMarks). */
   newMarks(): BlobMarks;
+  /**
+   * The rows as `locateAt` numbers them (`row-store.ts`), for a run that looks blobs up once and
+   * reads them later: the rows stay readable while it keeps them, after the index itself is let go.
+   */
+  storedRows(): StoredRows;
+}
+
+/** An index's rows, read back by number (`rowAt`, `rowOffset`... in `row-store.ts` read the bytes). */
+export interface StoredRows {
+  /** The bytes holding `row`, at `rowAt(row)`: valid until the next call. */
+  rowBytes(row: number): Buffer;
 }
 
 /** Where a blob lies, as `locateAt` writes it; `packNo` numbers the index's packs (the same pack, the same number). */
 export interface BlobPlace {
+  /** The index's row (see `storedRows`). */
+  row: number;
   packNo: number;
   pack: string;
   type: BlobType;
@@ -85,7 +98,7 @@ export interface BlobPlace {
 
 /** A place to write into, before the first lookup. */
 export function blankPlace(): BlobPlace {
-  return { packNo: -1, pack: '', type: 'data', offset: 0, length: 0, rawLength: 0 };
+  return { row: -1, packNo: -1, pack: '', type: 'data', offset: 0, length: 0, rawLength: 0 };
 }
 
 /**
@@ -249,6 +262,7 @@ export class MasterIndex implements BlobIndex {
     if (row < 0) return false;
     const stored = this.store.reader.rowBytes(row);
     const o = rowAt(row);
+    into.row = row;
     into.packNo = this.packNoOf(row);
     into.pack = this.packNames[into.packNo]!;
     into.type = BLOB_TYPE_BY_CODE[rowType(stored, o)]!;
@@ -299,6 +313,10 @@ export class MasterIndex implements BlobIndex {
         return bytes;
       },
     };
+  }
+
+  storedRows(): StoredRows {
+    return this.store;
   }
 
   blobCountOf(pack: string): number | undefined {

@@ -208,6 +208,14 @@ export class RowStore {
     this.added();
   }
 
+  /**
+   * `RowReader.rowBytes` through the store, so that whoever reads rows this way keeps the store,
+   * and its file, alive (the file is closed once the store is collected).
+   */
+  rowBytes(row: number): Buffer {
+    return this.reader.rowBytes(row);
+  }
+
   /** Lets go of the file; the rows can no longer be read. */
   close(): void {
     closeState(this.share.state);

@@ -1,33 +1,35 @@
 /**
  * Where each chunk of a run of files lies, in the order the files are restored.
  *
- * A restore looks up every chunk of its plan once. Resolved as the plan is
- * made, the places take 16 bytes a chunk, and the index, about 55 bytes a
- * blob (its ids, table and rows: 11.7 MiB for the 3 GiB export's 214,000
- * blobs), can go before the restore's buffers are taken, instead of staying
- * to the end. A chunk the index lacks stops the restore before anything is
- * written.
+ * A restore looks up every chunk of its plan once, as the plan is made, and
+ * keeps of each only its index row and the number of its pack here: 8 bytes a
+ * chunk. The row (in the index's temporary file, `repo/row-store.ts`) gives
+ * back the chunk's id and where it lies as its batch is read, so neither the
+ * files' chunk lists (32 bytes a chunk) nor the index's table need stay: held
+ * to the end, the lists and 16 bytes of place a chunk were 10 MB for the 3 GiB
+ * export's 215,000 chunks, and what grew most in a restore from 1 to 3 GiB.
+ * A chunk the index lacks stops the restore before anything is written.
  */
 import { ID_BYTES, shortHex } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import type { ChunkList } from '../repo/chunk-list.js';
-import { blankPlace, type BlobIndex } from '../repo/master-index.js';
+import { blankPlace, type BlobIndex, type StoredRows } from '../repo/master-index.js';
 
 export class ChunkPlaces {
   /** The packs the chunks lie in, by the number `pack` gives. */
   readonly packs: readonly string[];
   private readonly packNos: Uint32Array;
-  /** 32 bits, widened when a pack written by another client holds a chunk past 4 GiB. */
-  private offsets: Uint32Array | Float64Array;
-  private readonly lengths: Uint32Array;
-  private readonly rawLengths: Uint32Array;
+  private readonly rows: Uint32Array;
 
-  private constructor(count: number, packs: string[]) {
+  private constructor(
+    count: number,
+    packs: string[],
+    /** Where each chunk's id and place are read back (`row-store.ts`'s `rowAt`, `rowOffset`...). */
+    readonly stored: StoredRows,
+  ) {
     this.packs = packs;
     this.packNos = new Uint32Array(count);
-    this.offsets = new Uint32Array(count);
-    this.lengths = new Uint32Array(count);
-    this.rawLengths = new Uint32Array(count);
+    this.rows = new Uint32Array(count);
   }
 
   /** The places of every chunk of `files`, in order; throws, naming the chunk, when one is not a data blob the index holds. */
@@ -36,7 +38,7 @@ export class ChunkPlaces {
     const packs: string[] = [];
     // By the index's number of each pack, its number here plus one (0: not seen yet).
     const localNos: number[] = [];
-    const places = new ChunkPlaces(count, packs);
+    const places = new ChunkPlaces(count, packs, index.storedRows());
     // One place written over for every chunk, and offsets into each list's bytes: an object and a
     // view for each chunk were a tenth of the garbage a restore of the 1 GiB export made.
     const place = blankPlace();
@@ -49,7 +51,8 @@ export class ChunkPlaces {
         }
         let no = (localNos[place.packNo] ?? 0) - 1;
         if (no < 0) localNos[place.packNo] = (no = packs.push(place.pack) - 1) + 1;
-        places.set(k, no, place.offset, place.length, place.rawLength);
+        places.packNos[k] = no;
+        places.rows[k] = place.row;
       }
     }
     return places;
@@ -64,25 +67,8 @@ export class ChunkPlaces {
     return this.packNos[k]!;
   }
 
-  offset(k: number): number {
-    return this.offsets[k]!;
-  }
-
-  /** Its sealed length. */
-  length(k: number): number {
-    return this.lengths[k]!;
-  }
-
-  /** Its plaintext length. */
-  rawLength(k: number): number {
-    return this.rawLengths[k]!;
-  }
-
-  private set(k: number, pack: number, offset: number, length: number, rawLength: number): void {
-    if (offset > 0xffffffff && this.offsets instanceof Uint32Array) this.offsets = Float64Array.from(this.offsets);
-    this.packNos[k] = pack;
-    this.offsets[k] = offset;
-    this.lengths[k] = length;
-    this.rawLengths[k] = rawLength;
+  /** Chunk `k`'s row in `stored`. */
+  row(k: number): number {
+    return this.rows[k]!;
   }
 }

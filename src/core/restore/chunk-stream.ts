@@ -9,13 +9,12 @@
 import { objectPath, type RangeReader } from '../storage/backend.js';
 import type { PackReader } from '../repo/repository.js';
 import { BatchBuilder, InPlaceRoom } from '../jobs/batch-blobs.js';
-import { ID_BYTES } from '../crypto/ids.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { throwIfCancelled } from '../errors.js';
-import type { ChunkList } from '../repo/chunk-list.js';
 import type { Repository } from '../repo/repository.js';
 import type { ChunkPlaces } from './chunk-places.js';
+import { rowAt, rowLength, rowOffset, rowRawLength } from '../repo/row-store.js';
 
 /** Separate ranges in one batch, at most. */
 const MAX_RANGES = 256;
@@ -43,13 +42,13 @@ export interface ChunkSource {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** The plaintext of `files`' chunks, in order, `ahead` batches read and opened ahead of the reader. */
-export function openChunks(files: ReadonlyArray<{ readonly content: ChunkList }>, places: ChunkPlaces, src: ChunkSource, ahead: number): ChunkCursor {
+/** The plaintext of the chunks `places` lists, in order, `ahead` batches read and opened ahead of the reader. */
+export function openChunks(places: ChunkPlaces, src: ChunkSource, ahead: number): ChunkCursor {
   const { buffers, signal } = src;
   // What lies between the ranges of a span: written by the reads, never read (concurrent reads may share it).
   const gaps = Buffer.allocUnsafeSlow(MAX_GAP);
   return new ChunkCursor(
-    orderedMap(readBatches(files, places), ahead, async (b) => {
+    orderedMap(readBatches(places), ahead, async (b) => {
       throwIfCancelled(signal);
       const buffer = buffers.take(b.room.bytes);
       try {
@@ -70,14 +69,14 @@ export function openChunks(files: ReadonlyArray<{ readonly content: ChunkList }>
 }
 
 /**
- * `use` with the chunks of `files` read and opened ahead (`openChunks`) by a worker and a pack
+ * `use` with the chunks `places` lists read and opened ahead (`openChunks`) by a worker and a pack
  * reader of their own, both closed after: a bundle's export, a snapshot's catalog written out.
  */
-export async function withChunks<T>(repo: Repository, files: ReadonlyArray<{ readonly content: ChunkList }>, places: ChunkPlaces, signal: AbortSignal | undefined, use: (chunks: ChunkCursor) => Promise<T>): Promise<T> {
+export async function withChunks<T>(repo: Repository, places: ChunkPlaces, signal: AbortSignal | undefined, use: (chunks: ChunkCursor) => Promise<T>): Promise<T> {
   const pool = new CryptoPool(repo.keys);
   const packs = repo.packReader();
   try {
-    const chunks = openChunks(files, places, { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal }, READ_AHEAD);
+    const chunks = openChunks(places, { pool, buffers: new BufferRing(BUFFER_BYTES), packs, signal }, READ_AHEAD);
     try {
       return await use(chunks);
     } finally {
@@ -164,46 +163,45 @@ interface ReadBatch {
   readonly room: InPlaceRoom;
 }
 
-export function* readBatches(files: ReadonlyArray<{ readonly content: ChunkList }>, places: ChunkPlaces): Generator<ReadBatch> {
+export function* readBatches(places: ChunkPlaces): Generator<ReadBatch> {
   let b: ReadBatch | null = null;
   /** Each pack's place in the batch's `objects`, by pack number. */
   let sourceOf = new Map<number, number>();
   /** Where each blob of the batch lies among its seals, by pack number and offset in the pack. */
   let placed = new Map<number, Map<number, number>>();
-  let k = 0;
-  for (const f of files) {
-    const content = f.content;
-    const ids = content.bytes();
-    for (let i = 0; i < content.length; i++, k++) {
-      const packNo = places.pack(k);
-      const pack = places.packs[packNo]!;
-      const offset = places.offset(k);
-      const length = places.length(k);
-      const rawLength = places.rawLength(k);
-      // Already read into this batch: its plaintext is copied again, if it still fits.
-      let at = b ? placed.get(packNo)?.get(offset) : undefined;
-      if (at !== undefined && b!.room.bytesWith(at, length, rawLength) > BUFFER_BYTES) at = undefined;
-      if (!b || at === undefined) {
-        const last = b?.ranges[b.ranges.length - 1];
-        const adjacent = last !== undefined && last.pack === pack && last.offset + last.length === offset;
-        if (!b || b.room.bytesWith(b.room.sealed, length, rawLength) > BUFFER_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
-          if (b) yield b;
-          b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], room: new InPlaceRoom() };
-          sourceOf = new Map();
-          placed = new Map();
-        }
-        if (adjacent && b.ranges.length > 0) last.length += length;
-        else b.ranges.push({ pack, offset, length });
-        if (!sourceOf.has(packNo)) sourceOf.set(packNo, b.objects.push(objectPath('data', pack)) - 1);
-        let inPack = placed.get(packNo);
-        if (!inPack) placed.set(packNo, (inPack = new Map()));
-        at = b.room.sealed;
-        inPack.set(offset, at);
+  for (let k = 0; k < places.count; k++) {
+    const packNo = places.pack(k);
+    const pack = places.packs[packNo]!;
+    const row = places.row(k);
+    const stored = places.stored.rowBytes(row);
+    const o = rowAt(row);
+    const offset = rowOffset(stored, o);
+    const length = rowLength(stored, o);
+    const rawLength = rowRawLength(stored, o);
+    // Already read into this batch: its plaintext is copied again, if it still fits.
+    let at = b ? placed.get(packNo)?.get(offset) : undefined;
+    if (at !== undefined && b!.room.bytesWith(at, length, rawLength) > BUFFER_BYTES) at = undefined;
+    if (!b || at === undefined) {
+      const last = b?.ranges[b.ranges.length - 1];
+      const adjacent = last !== undefined && last.pack === pack && last.offset + last.length === offset;
+      if (!b || b.room.bytesWith(b.room.sealed, length, rawLength) > BUFFER_BYTES || (!adjacent && b.ranges.length >= MAX_RANGES)) {
+        if (b) yield b;
+        b = { ranges: [], objects: [], blobs: new BatchBuilder(), lengths: [], room: new InPlaceRoom() };
+        sourceOf = new Map();
+        placed = new Map();
       }
-      b.blobs.addFrom('data', ids, i * ID_BYTES, at, length, rawLength, sourceOf.get(packNo)!);
-      b.room.add(at, length, rawLength);
-      b.lengths.push(rawLength);
+      if (adjacent && b.ranges.length > 0) last.length += length;
+      else b.ranges.push({ pack, offset, length });
+      if (!sourceOf.has(packNo)) sourceOf.set(packNo, b.objects.push(objectPath('data', pack)) - 1);
+      let inPack = placed.get(packNo);
+      if (!inPack) placed.set(packNo, (inPack = new Map()));
+      at = b.room.sealed;
+      inPack.set(offset, at);
     }
+    // Read again: the bytes read above may hold other rows by now (the other lane reads rows while this one waits at a `yield`).
+    b.blobs.addFrom('data', places.stored.rowBytes(row), o, at, length, rawLength, sourceOf.get(packNo)!);
+    b.room.add(at, length, rawLength);
+    b.lengths.push(rawLength);
   }
   if (b) yield b;
 }

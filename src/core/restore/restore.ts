@@ -61,6 +61,16 @@ export interface PlannedFile extends PlannedCommon {
   readonly content: ChunkList;
 }
 
+/** A file once its chunks are placed (`ChunkPlaces`): its chunk list is let go, only their count is kept. */
+interface PlacedFile extends PlannedCommon {
+  readonly type: 'file';
+  readonly size: number;
+  readonly chunks: number;
+}
+
+/** What a restore writes, once every chunk is placed. */
+type RestoreItem = PlacedFile | PlannedDir | PlannedSymlink;
+
 interface PlannedDir extends PlannedCommon {
   readonly type: 'dir';
 }
@@ -97,30 +107,38 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
 
 /** A lane's files, in restore order, and where their chunks lie. */
 interface Lane {
-  readonly files: readonly PlannedFile[];
+  readonly files: readonly PlacedFile[];
   readonly places: ChunkPlaces;
 }
 
 /**
  * The plan, and the lanes with where each of their chunks lies. The repository then lets go of
- * its trees and its index, which the rest of a restore does not read: resolved here, the places
- * take 16 bytes a chunk against the index's 55 a blob, which stayed to the end (`ChunkPlaces`).
+ * its trees and its index, and the plan of the files' chunk lists, which the rest of a restore
+ * does not read: each chunk's index row is enough to read its id and place back (`ChunkPlaces`).
  */
-async function planRestore(repo: Repository, opts: RestoreOptions): Promise<{ plan: PlanItem[]; lanes: Lane[] }> {
+async function planRestore(repo: Repository, opts: RestoreOptions): Promise<{ plan: RestoreItem[]; lanes: Lane[] }> {
   const index = await repo.loadIndex();
-  const plan: PlanItem[] = [];
-  await planTree(repo, index, opts.snapshot.snapshot.tree, '', plan, opts.signal);
+  const planned: PlanItem[] = [];
+  await planTree(repo, index, opts.snapshot.snapshot.tree, '', planned, opts.signal);
   repo.forgetTreeReads();
-  const files = plan.filter((p) => p.type === 'file');
-  const lanes = splitIntoLanes(files, LANES).map((l) => ({ files: l, places: ChunkPlaces.resolve(l, index) }));
+  const files = planned.filter((p) => p.type === 'file');
+  const lanes = splitIntoLanes(files, LANES).map((l) => ({ files: l.map(placed), places: ChunkPlaces.resolve(l, index) }));
   repo.forgetIndex();
+  // The lanes' files are the plan's, in the same order.
+  const placedFiles = lanes.flatMap((l) => l.files);
+  let n = 0;
+  const plan = planned.map((p) => (p.type === 'file' ? placedFiles[n++]! : p));
   return { plan, lanes };
 }
 
+function placed(f: PlannedFile): PlacedFile {
+  return { type: 'file', relPath: f.relPath, mode: f.mode, mtimeNs: f.mtimeNs, size: f.size, chunks: f.content.length };
+}
+
 /** The restore proper, once the target is prepared; whatever it throws, the caller salvages what is complete. */
-async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonly PlanItem[], lanes: readonly Lane[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
-  // Planning parsed every tree: the JSON's strings (a database's chunk ids, 157,000 for the 3 GiB
-  // export) are garbage now, and the heap they grew would otherwise stay resident beside the
+async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonly RestoreItem[], lanes: readonly Lane[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
+  // Planning parsed every tree: the JSON's strings and the files' chunk lists (a database's chunk
+  // ids, 157,000 for the 3 GiB export) are garbage now, and the heap they grew would otherwise stay resident beside the
   // restore's buffers. One full collection here: 201 against 227 MiB at 3 GiB, in the same time.
   collectAllGarbage();
   const files = lanes.flatMap((l) => l.files);
@@ -184,13 +202,13 @@ interface LaneContext extends ChunkSource {
 async function restoreLane({ files, places }: Lane, ctx: LaneContext): Promise<void> {
   const { signal } = ctx;
   const opener = new FileOpener(ctx.writer, files, OPEN_AHEAD);
-  const chunks = openChunks(files, places, ctx, READ_AHEAD);
+  const chunks = openChunks(places, ctx, READ_AHEAD);
   try {
     for (const f of files) {
       throwIfCancelled(signal);
       const out = await opener.take();
       try {
-        for await (const data of chunks.pieces(f.content.length)) {
+        for await (const data of chunks.pieces(f.chunks)) {
           await out.write(data);
           ctx.meter.add(data.length);
         }

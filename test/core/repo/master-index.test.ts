@@ -8,6 +8,7 @@ import { documentBytes } from '../../../src/core/repo/json-bytes.js';
 import { IndexedIds } from '../../../src/core/repo/indexed-ids.js';
 import { blankPlace, MasterIndex } from '../../../src/core/repo/master-index.js';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
+import { rowAt } from '../../../src/core/repo/row-store.js';
 import { decodePackEntries, PackAssembler } from '../../../src/core/repo/pack.js';
 
 const hexId = (n: number) => createHash('sha256').update(`blob ${n}`).digest('hex');
@@ -67,8 +68,10 @@ test('the compact index answers like a map of every blob to its first location, 
     assert.deepEqual(index.get(id), loc);
     assert.equal(index.packOf(id), loc.pack);
     assert.equal(index.locateAt(Buffer.from(id, 'hex'), 0, place), true);
-    const { packNo, ...where } = place;
+    const { packNo, row, ...where } = place;
     assert.deepEqual(where, loc);
+    const stored = index.storedRows().rowBytes(row);
+    assert.equal(stored.toString('hex', rowAt(row), rowAt(row) + 32), id, 'the row it names holds the id');
     assert.equal(packNos.get(loc.pack) ?? packNo, packNo, 'the same pack, the same number');
     packNos.set(loc.pack, packNo);
   }

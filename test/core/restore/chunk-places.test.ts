@@ -5,6 +5,7 @@ import { IntegrityError } from '../../../src/core/errors.js';
 import { ChunkList } from '../../../src/core/repo/chunk-list.js';
 import { MasterIndex } from '../../../src/core/repo/master-index.js';
 import { ChunkPlaces } from '../../../src/core/restore/chunk-places.js';
+import { rowAt, rowLength, rowOffset, rowRawLength } from '../../../src/core/repo/row-store.js';
 
 const hexId = (n: number) => createHash('sha256').update(`blob ${n}`).digest('hex');
 const packId = (n: number) => createHash('sha256').update(`pack ${n}`).digest('hex');
@@ -40,22 +41,30 @@ function twoPacks(): MasterIndex {
   return index;
 }
 
-test('ChunkPlaces resolves every chunk of the files in order, repeats included, each pack numbered once', () => {
-  const index = twoPacks();
-  const places = ChunkPlaces.resolve([file(2, 1), file(), file(5, 2, 4, 3)], index);
-  assert.equal(places.count, 6);
-  const got = Array.from({ length: places.count }, (_, k) => [places.packs[places.pack(k)], places.offset(k), places.length(k), places.rawLength(k)]);
+test('ChunkPlaces resolves every chunk of the files in order, repeats included, each pack numbered once, and reads them back after the index is let go', () => {
+  let index: MasterIndex | null = twoPacks();
+  // More rows than one block of the index's rows, so that some are read back from its file.
+  index.addFile('i2', { v: 1, packs: [{ id: packId(3), size: 100 * 300, blobs: Array.from({ length: 300 }, (_, n) => ({ id: hexId(100 + n), type: 'data' as const, offset: n * 100, length: 100, rawLength: 90 })) }], supersedes: [] });
+  const places = ChunkPlaces.resolve([file(2, 1), file(), file(5, 2, 4, 3), file(399, 100)], index);
+  index = null;
+  assert.equal(places.count, 8);
+  const got = Array.from({ length: places.count }, (_, k) => {
+    const row = places.row(k);
+    const bytes = places.stored.rowBytes(row);
+    const at = rowAt(row);
+    return [bytes.toString('hex', at, at + 32), places.packs[places.pack(k)], rowOffset(bytes, at), rowLength(bytes, at), rowRawLength(bytes, at)];
+  });
   assert.deepEqual(got, [
-    [packId(1), 100, 200, 180],
-    [packId(1), 0, 100, 80],
-    [packId(2), 11, 40, 20],
-    [packId(1), 100, 200, 180],
-    [packId(2), 2 ** 32 + 7, 100, 90],
-    [packId(1), 300, 50, 30],
+    [hexId(2), packId(1), 100, 200, 180],
+    [hexId(1), packId(1), 0, 100, 80],
+    [hexId(5), packId(2), 11, 40, 20],
+    [hexId(2), packId(1), 100, 200, 180],
+    [hexId(4), packId(2), 2 ** 32 + 7, 100, 90],
+    [hexId(3), packId(1), 300, 50, 30],
+    [hexId(399), packId(3), 29_900, 100, 90],
+    [hexId(100), packId(3), 0, 100, 90],
   ]);
-  assert.deepEqual(places.packs, [packId(1), packId(2)]);
-  // What came before the offset past 4 GiB kept its place when the offsets were widened.
-  assert.equal(places.offset(2), 11);
+  assert.deepEqual(places.packs, [packId(1), packId(2), packId(3)]);
 });
 
 test('ChunkPlaces refuses a chunk the index lacks, or one it holds as a tree, naming it', () => {

@@ -27,7 +27,7 @@ test('a blob repeated within a batch (empty pages) is read once, and the file re
   const { snapshot, index, node } = await latestSourceFile(repo, 'chat.db');
   assert.equal(node.content.length, 1000);
 
-  const batches = [...readBatches([node], ChunkPlaces.resolve([node], index))];
+  const batches = [...readBatches(ChunkPlaces.resolve([node], index))];
   assert.equal(batches.length, 1, '1,000 pages of 4 KiB open into one batch');
   const [b] = batches;
   assert.equal(b!.lengths.length, 1000, 'every page is opened');

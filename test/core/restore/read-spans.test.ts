@@ -110,7 +110,7 @@ test('a database whose pages changed here and there restores byte for byte, in f
     readParts: (pack, offset, parts) => (requests++, packs.readParts(pack, offset, parts)),
     close: () => packs.close(),
   };
-  for (const b of readBatches([node], ChunkPlaces.resolve([node], index))) {
+  for (const b of readBatches(ChunkPlaces.resolve([node], index))) {
     ranges += b.ranges.length;
     const buffer = new ArrayBuffer(b.room.bytes);
     await Promise.all(readSpans(counting, b.ranges, buffer, buffer.byteLength - b.room.sealed, Buffer.alloc(64 * 1024)));
