@@ -403,7 +403,7 @@ export class MasterIndex implements BlobIndex {
       names.push(name);
       write += p.blobCount;
     }
-    this.store.close();
+    // The old rows' file closes once nothing reads them (a restore or export may hold them: `storedRows`).
     this.store = kept;
     this.shared = { ...this.shared, rows: kept.share };
     this.packNames = names;

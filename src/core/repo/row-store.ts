@@ -221,15 +221,21 @@ export class RowStore {
     closeState(this.share.state);
   }
 
+  /** Counts the row just put in the tail, once the tail is written out if it is full (a failed write counts nothing). */
   private added(): void {
+    if (((this.count + 1) & (BLOCK_ROWS - 1)) === 0) this.writeTail();
     this.count++;
-    if ((this.count & (BLOCK_ROWS - 1)) === 0) this.writeTail();
   }
 
   /** Appends the full tail to the file, before the count of written blocks moves past it. */
   private writeTail(): void {
     const no = Atomics.load(this.state, WRITTEN);
-    writeFullySync(this.fd(), this.tail, BLOCK_BYTES, no * BLOCK_BYTES);
+    try {
+      writeFullySync(this.fd(), this.tail, BLOCK_BYTES, no * BLOCK_BYTES);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(`the index's temporary file in ${storeDir ?? tmpdir()} could not be written${code ? ` (${code})` : ''}: free some disk space there and run the command again`, { cause: e });
+    }
     Atomics.store(this.state, WRITTEN, no + 1);
   }
 
