@@ -91,3 +91,21 @@ test('a store that never filled a block makes no file; a closed store reads no w
   assert.throws(() => reader.holdsId(0, id(0), 0), /no longer available/);
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('a block that cannot be written counts no row and says where to free space; the store goes on once it can', (t) => {
+  const dir = withDir(t);
+  const store = storeOf(BLOCK_ROWS);
+  const state = new Int32Array(store.share.state);
+  const fd = state[1]!;
+  // The file taken away under the store: the next full block cannot be written.
+  state[1] = 1_000_000;
+  for (let n = BLOCK_ROWS; n < 2 * BLOCK_ROWS - 1; n++) store.append(id(n), 0, 0, n, 1, 1);
+  assert.throws(() => store.append(id(9999), 0, 0, 0, 1, 1), new RegExp(`temporary file in ${dir} could not be written \\(EBADF\\): free some disk space`));
+  assert.equal(store.rows, 2 * BLOCK_ROWS - 1, 'the row whose block failed is not counted');
+  state[1] = fd;
+  store.append(id(2 * BLOCK_ROWS - 1), 0, 0, 7, 1, 1);
+  assert.equal(store.rows, 2 * BLOCK_ROWS);
+  assert.equal(new RowReader(store.share).holdsId(2 * BLOCK_ROWS - 1, id(2 * BLOCK_ROWS - 1), 0), true);
+  assert.equal(new RowReader(store.share).holdsId(BLOCK_ROWS + 1, id(BLOCK_ROWS + 1), 0), true);
+  store.close();
+});
