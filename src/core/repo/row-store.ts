@@ -114,7 +114,7 @@ export class RowReader {
     return block < Atomics.load(this.state, WRITTEN) ? this.block(block) : this.tail;
   }
 
-  /** A written block, opened. */
+  /** A written block, read (or kept from before). */
   private block(no: number): Buffer {
     if (no === this.lastNo) return this.last!;
     let open = this.kept.get(no);
