@@ -138,8 +138,9 @@ function placed(f: PlannedFile): PlacedFile {
 /** The restore proper, once the target is prepared; whatever it throws, the caller salvages what is complete. */
 async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonly RestoreItem[], lanes: readonly Lane[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
   // Planning parsed every tree: the JSON's strings and the files' chunk lists (a database's chunk
-  // ids, 157,000 for the 3 GiB export) are garbage now, and the heap they grew would otherwise stay resident beside the
-  // restore's buffers. One full collection here: 201 against 227 MiB at 3 GiB, in the same time.
+  // ids, 157,000 for the 3 GiB export) are garbage now, and the heap they grew would otherwise stay
+  // resident beside the restore's buffers. One full collection here: 201 against 227 MiB at 3 GiB,
+  // in the same time.
   collectAllGarbage();
   const files = lanes.flatMap((l) => l.files);
   const bytes = files.reduce((n, f) => n + f.size, 0);
