@@ -192,7 +192,7 @@ export class RowStore {
   append(id: Uint8Array, idAt: number, type: number, offset: number, length: number, rawLength: number): void {
     if (!(offset >= 0 && offset <= MAX_ROW_OFFSET)) throw new RangeError(`a blob offset of ${offset} is past what the index holds`);
     const o = rowAt(this.count);
-    this.tail.set(id.subarray(idAt, idAt + ID_BYTES), o);
+    copyBytes(id, idAt, this.tail, o, ID_BYTES);
     this.tail.writeUInt32LE(offset % 2 ** 32, o + OFFSET_LOW);
     this.tail.writeUInt16LE(Math.floor(offset / 2 ** 32), o + OFFSET_HIGH);
     this.tail[o + TYPE_AT] = type;
@@ -204,7 +204,7 @@ export class RowStore {
 
   /** Adds a row as another store holds it (`bytes[at, at + 48)`, from `rowBytes`), or as the local cache does. */
   appendRow(bytes: Uint8Array, at: number): void {
-    this.tail.set(bytes.subarray(at, at + ROW_BYTES), rowAt(this.count));
+    copyBytes(bytes, at, this.tail, rowAt(this.count), ROW_BYTES);
     this.added();
   }
 
@@ -275,6 +275,11 @@ const closeOnCollect = new FinalizationRegistry<SharedArrayBuffer>(closeState);
 function closeState(state: SharedArrayBuffer): void {
   const fd = Atomics.exchange(new Int32Array(state), FD, -1);
   if (fd >= 0) closeSync(fd);
+}
+
+/** Byte by byte: a view to copy from, for every row added, was 13 MB of garbage as a 3 GiB index loaded. */
+function copyBytes(from: Uint8Array, at: number, to: Uint8Array, toAt: number, n: number): void {
+  for (let i = 0; i < n; i++) to[toAt + i] = from[at + i]!;
 }
 
 function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
