@@ -20,7 +20,7 @@ import { asciiBytes, jsonDocument, type JsonBytes, type JsonDocument } from './j
 import { findIdRow, growableIdBuffers, growShared, idTag, slotsView, tableHasRoom, tagsView, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 import { PieceFiller } from './piece-filler.js';
-import { BLOCK_ROWS, MAX_ROW_OFFSET, ROW_BYTES, rowAt, rowLength, rowOffset, rowRawLength, RowStore, rowType } from './row-store.js';
+import { BLOCK_ROWS, MAX_ROW_OFFSET, ROW_BYTES, rowAt, rowIsWellFormed, rowLength, rowOffset, rowRawLength, RowStore, rowType } from './row-store.js';
 
 export interface PackInfo {
   readonly size: number;
@@ -260,7 +260,7 @@ export class MasterIndex implements BlobIndex {
   locateAt(bytes: Uint8Array, at: number, into: BlobPlace): boolean {
     const row = this.findBytes(bytes, at);
     if (row < 0) return false;
-    const stored = this.store.reader.rowBytes(row);
+    const stored = this.store.rowBytes(row);
     const o = rowAt(row);
     into.row = row;
     into.packNo = this.packNoOf(row);
@@ -352,7 +352,7 @@ export class MasterIndex implements BlobIndex {
       rows.forEach((p, i) => {
         w.ascii(i === 0 ? '{"id":"' : ',{"id":"').ascii(packs[i]!).ascii('","size":').uint(p.size).ascii(',"blobs":[');
         for (let row = p.firstRow; row < p.firstRow + p.blobCount; row++) {
-          const stored = this.store.reader.rowBytes(row);
+          const stored = this.store.rowBytes(row);
           const at = rowAt(row);
           blobJson(w, row === p.firstRow, stored, at, BLOB_TYPE_BY_CODE[rowType(stored, at)]!, rowOffset(stored, at), rowLength(stored, at), rowRawLength(stored, at));
         }
@@ -394,7 +394,7 @@ export class MasterIndex implements BlobIndex {
       }
       for (let i = 0; i < p.blobCount; i++) {
         const row = p.firstRow + i;
-        kept.appendRow(this.store.reader.rowBytes(row), rowAt(row));
+        kept.appendRow(this.store.rowBytes(row), rowAt(row));
         this.tags[write + i] = this.tags[row]!;
       }
       firstRows.push(write);
@@ -430,7 +430,7 @@ export class MasterIndex implements BlobIndex {
     // copied: a copy of the room past them, all zeros, touched pages that held nothing.
     c.reserve(this.tags.length);
     c.tags.set(this.tags.subarray(0, this.rows));
-    for (let row = 0; row < this.rows; row++) c.store.appendRow(this.store.reader.rowBytes(row), rowAt(row));
+    for (let row = 0; row < this.rows; row++) c.store.appendRow(this.store.rowBytes(row), rowAt(row));
     c.rows = this.rows;
     c.distinct = this.distinct;
     c.growSlots(this.slots.length);
@@ -466,7 +466,7 @@ export class MasterIndex implements BlobIndex {
     yield head;
     yield u32(this.rows);
     for (let row = 0; row < this.rows; row += BLOCK_ROWS) {
-      yield this.store.reader.rowBytes(row).subarray(0, Math.min(BLOCK_ROWS, this.rows - row) * ROW_BYTES);
+      yield this.store.rowBytes(row).subarray(0, Math.min(BLOCK_ROWS, this.rows - row) * ROW_BYTES);
     }
   }
 
@@ -528,7 +528,7 @@ export class MasterIndex implements BlobIndex {
 
   /** A row of the local cache, `bytes[at, at + 48)`, as the store writes it: checked, then added. */
   private appendCachedRow(bytes: Buffer, at: number): void {
-    if (BLOB_TYPE_BY_CODE[rowType(bytes, at)] === undefined || bytes[at + ROW_SPARE_AT] !== 0) throw new Error('index cache row is malformed');
+    if (!rowIsWellFormed(bytes, at)) throw new Error('index cache row is malformed');
     this.tags[this.store.rows] = idTag(bytes, at);
     this.store.appendRow(bytes, at);
   }
@@ -564,7 +564,7 @@ export class MasterIndex implements BlobIndex {
   }
 
   private location(row: number): BlobLocation {
-    const stored = this.store.reader.rowBytes(row);
+    const stored = this.store.rowBytes(row);
     const at = rowAt(row);
     return {
       pack: this.packNames[this.packNoOf(row)]!,
@@ -576,7 +576,7 @@ export class MasterIndex implements BlobIndex {
   }
 
   private lengthOf(row: number): number {
-    return rowLength(this.store.reader.rowBytes(row), rowAt(row));
+    return rowLength(this.store.rowBytes(row), rowAt(row));
   }
 
   /** The number of the pack holding `row`: the last pack whose first row is at most `row` (an empty pack's first row is its successor's). */
@@ -593,7 +593,7 @@ export class MasterIndex implements BlobIndex {
 
   private idHex(row: number): string {
     const at = rowAt(row);
-    return this.store.reader.rowBytes(row).toString('hex', at, at + ID_BYTES);
+    return this.store.rowBytes(row).toString('hex', at, at + ID_BYTES);
   }
 
   private find(id: BlobKey): number {
@@ -630,7 +630,7 @@ export class MasterIndex implements BlobIndex {
   /** Whether two rows hold the same id: read back only when their tags are the same. */
   private sameId(a: number, b: number): boolean {
     const at = rowAt(b);
-    this.otherId.set(this.store.reader.rowBytes(b).subarray(at, at + ID_BYTES));
+    this.otherId.set(this.store.rowBytes(b).subarray(at, at + ID_BYTES));
     return this.store.reader.holdsId(a, this.otherId, 0);
   }
 
@@ -679,8 +679,6 @@ const FIRST_SLOTS = 16;
 const CACHE_LAYOUT = 3;
 /** Rows of the local cache read into the index at a time (48 KiB). */
 const CACHE_STEP_ROWS = BLOCK_ROWS * 16;
-/** The byte of a row that is always zero (`row-store.ts`). */
-const ROW_SPARE_AT = 39;
 
 /** An index being built from the local index cache's bytes (`MasterIndex.fromPieces`). */
 export interface IndexFromPieces {

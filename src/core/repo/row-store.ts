@@ -33,11 +33,13 @@
  * tail filled again, so a reader that took a row from the tail checks the
  * count did not move meanwhile (and reads again if it did).
  */
-import { closeSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ID_BYTES } from '../crypto/ids.js';
+import { BLOB_TYPE_BY_CODE } from './blob.js';
+import { readFullySync } from '../storage/read-fully.js';
 import { writeFullySync } from '../storage/write-fully.js';
 
 /** A row: id (32), offset (48 bits: 32 low, 16 high), type (1), a zero byte, stored length (4), plain length (4). */
@@ -45,6 +47,8 @@ export const ROW_BYTES = 48;
 const OFFSET_LOW = 32;
 const OFFSET_HIGH = 36;
 const TYPE_AT = 38;
+/** Always zero, so that a row read from elsewhere (the local cache) shows its layout. */
+const SPARE_AT = 39;
 const LENGTH_AT = 40;
 const RAW_AT = 44;
 /** Rows a block holds; a power of two, so a row's block is a shift away. */
@@ -98,8 +102,8 @@ export class RowReader {
     const o = (row & (BLOCK_ROWS - 1)) * ROW_BYTES;
     for (;;) {
       const written = Atomics.load(this.state, WRITTEN);
-      if (block < written) return sameBytes(this.block(block), o, bytes, at);
-      const same = sameBytes(this.tail, o, bytes, at);
+      if (block < written) return sameIdAt(this.block(block), o, bytes, at);
+      const same = sameIdAt(this.tail, o, bytes, at);
       // The block was written and the tail filled again meanwhile: read it from the file instead.
       if (Atomics.load(this.state, WRITTEN) === written) return same;
     }
@@ -137,11 +141,8 @@ export class RowReader {
   private read(no: number, into: Buffer): void {
     const fd = Atomics.load(this.state, FD);
     if (fd < 0) throw new Error("the index's rows are no longer available (its store was closed)");
-    let got = 0;
-    while (got < BLOCK_BYTES) {
-      const n = readSync(fd, into, got, BLOCK_BYTES - got, no * BLOCK_BYTES + got);
-      if (n === 0) throw new Error(`the index's rows could not be read back from their temporary file (block ${no} is cut short): the disk may be failing; run the command again`);
-      got += n;
+    if (!readFullySync(fd, into, BLOCK_BYTES, no * BLOCK_BYTES)) {
+      throw new Error(`the index's rows could not be read back from their temporary file (block ${no} is cut short): the disk may be failing; run the command again`);
     }
   }
 }
@@ -154,6 +155,11 @@ export function rowAt(row: number): number {
 /** A row's fields, read from `bytes` at `at` (see `rowBytes`). */
 export function rowType(bytes: Uint8Array, at: number): number {
   return bytes[at + TYPE_AT]!;
+}
+
+/** Whether `bytes[at, at + 48)` has a row's layout: a known blob type and its zero byte. */
+export function rowIsWellFormed(bytes: Uint8Array, at: number): boolean {
+  return BLOB_TYPE_BY_CODE[bytes[at + TYPE_AT]!] !== undefined && bytes[at + SPARE_AT] === 0;
 }
 
 export function rowOffset(bytes: Buffer, at: number): number {
@@ -196,7 +202,7 @@ export class RowStore {
     this.tail.writeUInt32LE(offset % 2 ** 32, o + OFFSET_LOW);
     this.tail.writeUInt16LE(Math.floor(offset / 2 ** 32), o + OFFSET_HIGH);
     this.tail[o + TYPE_AT] = type;
-    this.tail[o + TYPE_AT + 1] = 0;
+    this.tail[o + SPARE_AT] = 0;
     this.tail.writeUInt32LE(length, o + LENGTH_AT);
     this.tail.writeUInt32LE(rawLength, o + RAW_AT);
     this.added();
@@ -282,7 +288,8 @@ function copyBytes(from: Uint8Array, at: number, to: Uint8Array, toAt: number, n
   for (let i = 0; i < n; i++) to[toAt + i] = from[at + i]!;
 }
 
-function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+/** Whether the ids at `a[ao]` and `b[bo]` are the same, without a view of either (`crypto/ids.ts`'s `sameBytes` compares whole arrays). */
+function sameIdAt(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
   for (let i = 0; i < ID_BYTES; i++) if (a[ao + i] !== b[bo + i]) return false;
   return true;
 }

@@ -9,6 +9,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync
 import { randomBytes } from 'node:crypto';
 import { NONCE_BYTES, SEAL_OVERHEAD, sealSteps, StreamOpener, TAG_BYTES } from '../crypto/aead.js';
 import { YoungGarbage } from '../jobs/young-garbage.js';
+import { readFullySync } from '../storage/read-fully.js';
 import { writeFullySync } from '../storage/write-fully.js';
 
 /** The plaintext of `path`, or null when it is missing or does not open under this key and associated data. */
@@ -79,12 +80,7 @@ export function readSealedLocal(path: string, key: Buffer, aad: Buffer, begin: (
 /** `length` bytes at `position`, or null when the file ends first. */
 function readAt(fd: number, length: number, position: number): Buffer | null {
   const out = Buffer.alloc(length);
-  for (let got = 0; got < length; ) {
-    const n = readSync(fd, out, got, length - got, position + got);
-    if (n === 0) return null;
-    got += n;
-  }
-  return out;
+  return readFullySync(fd, out, length, position) ? out : null;
 }
 
 /**
