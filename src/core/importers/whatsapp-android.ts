@@ -221,6 +221,7 @@ async function bulkImportMessages(
   bulk.table('bulk_chat', ['id', 'sender'], [...chatIds].filter(([src]) => Number.isSafeInteger(src)).map(([src, c]) => [src, c.id, senderName(ctx, false, c.jid)]));
   bulk.table('bulk_sender', ['sender'], [...jids].map(([row, jid]) => [row, senderName(ctx, false, jid)]));
   bulk.table('bulk_kind', ['kind'], BULK_TYPES.map(([code, kind]) => [Number(code), kind]));
+  bulk.names(['You', 'Unknown contact', ...[...chatIds.values()].map((c) => senderName(ctx, false, c.jid)), ...[...jids.values()].map((jid) => senderName(ctx, false, jid))]);
   const s = source.select;
   const plain = plainRowCondition(s);
   // The inner query reads the source rows with their side tables; the outer one maps them to catalog values.

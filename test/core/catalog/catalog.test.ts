@@ -92,6 +92,32 @@ test('writer: pending media come back in the order added, page after page, while
   ]);
 });
 
+test('writer: the bulk path cleans every sender, those given to names() once and any other on its row', (t) => {
+  const dir = tempDir(t);
+  const source = join(dir, 'source.db');
+  const src = new Database(source);
+  src.exec('CREATE TABLE m (id INTEGER PRIMARY KEY, sender, text)');
+  const senders: unknown[] = ['Anna\nExample', '  padded  ', 'ctl\u0001name', 'x'.repeat(300), '   ', 'not declared\tat all', 'bad\u0000nul', 7, null];
+  const insert = src.prepare('INSERT INTO m VALUES (?, ?, ?)');
+  senders.forEach((s, i) => insert.run(i + 1, s, `text ${i}`));
+  src.close();
+  const path = join(dir, 'catalog.db');
+  const w = new CatalogWriter(path);
+  const chat = w.addChat({ kind: 'direct', name: 'Chat' });
+  const bulk = w.bulkFrom(source);
+  assert.ok(bulk);
+  // Only some are declared: the others must still be cleaned, and alike.
+  bulk.names(['Anna\nExample', '  padded  ', 'ctl\u0001name', 'x'.repeat(300), '   ']);
+  const n = bulk.insertMessages(`SELECT id, ${chat} AS chat_id, sender, 0 AS from_me, 1700000000000 AS timestamp, 'text' AS kind, text, NULL AS reply_to, NULL AS forwarded_from, 0 AS edited, 0 AS deleted FROM src.m ORDER BY id`);
+  assert.equal(n, senders.length);
+  bulk.close();
+  w.finish();
+  const db = new Database(path, { readonly: true });
+  t.after(() => db.close());
+  const got = db.prepare('SELECT sender FROM messages ORDER BY id').pluck().all();
+  assert.deepEqual(got, ['Anna Example', 'padded', 'ctlname', `${'x'.repeat(256)}…`, null, 'not declared at all', 'badnul', '7', null]);
+});
+
 test('writer: abort leaves nothing behind', (t) => {
   const dir = tempDir(t);
   const w = new CatalogWriter(join(dir, 'catalog.db'));
