@@ -52,3 +52,24 @@ test('a JSON document knows its length before it is written, and is refused if i
   for (let i = 0; i < 8; i++) documentBytes(drifting); // n = 2 … 9, the same length
   assert.throws(() => drifting.writeTo(() => {}), /7 bytes was written again as 8/);
 });
+
+test("a document's length is counted without its text, by every way of writing, to the byte", () => {
+  const part = Buffer.from('{"a":[1,2,3],"b":"x"}');
+  const write = (w: JsonBytes) => {
+    w.ascii('{"n":[');
+    [0, 9, 10, 2 ** 31 - 1, 2 ** 31, Number.MAX_SAFE_INTEGER].forEach((n, i) => w.ascii(i === 0 ? '' : ',').uint(n));
+    w.raw(asciiBytes('],"id":')).hexString(Buffer.alloc(32, 0xc3), 0, 32);
+    w.ascii(',"half":').hexString(Buffer.from([1, 2, 3, 4, 5]), 1, 4);
+    w.ascii(',"text":').utf8(JSON.stringify('é€😀 plain'));
+    w.ascii(',"copied":').copy(part, 0, part.length).ascii(',"clipped":[').copy(Buffer.from('12345'), 2, 99).ascii(']}');
+  };
+  const doc = jsonDocument(write);
+  const text = documentBytes(doc);
+  assert.equal(doc.byteLength, text.length);
+  const parsed = JSON.parse(text.toString('utf8')) as Record<string, unknown>;
+  assert.equal(parsed.text, 'é€😀 plain');
+  assert.deepEqual(parsed.clipped, [345]);
+  assert.deepEqual(parsed.n, [0, 9, 10, 2 ** 31 - 1, 2 ** 31, Number.MAX_SAFE_INTEGER]);
+  // A number the writer refuses is refused while counting too, before anything is written.
+  assert.throws(() => jsonDocument((w) => w.uint(-1)), RangeError);
+});
