@@ -257,6 +257,7 @@ export class CatalogWriter {
         for (const raw of senders) insert.run(raw, this.cleanSender(raw));
       },
       insertMessages: (select, params = []) => {
+        // In id order, as the select gives them, whatever the join does: rows appended to the table.
         const { changes } = this.db
           .prepare(
             `INSERT INTO messages (id, chat_id, sender, from_me, timestamp, kind, text, reply_to, forwarded_from, edited, deleted)
