@@ -19,11 +19,16 @@ export function shortHex(id: BlobKey): string {
 }
 
 /**
- * The first slot an id probes in an open-addressing table of `mask + 1` slots. Ids are keyed
- * hashes, so their first four bytes are uniformly spread: they are the hash.
+ * The first four bytes of the id at `bytes[at, at + 32)`, little-endian, unsigned. Ids are keyed
+ * hashes, so these bytes are uniformly spread: they are the hash an id table probes by.
  */
+export function idTag(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
+/** The first slot an id probes in an open-addressing table of `mask + 1` slots: its tag's low bits. */
 export function idSlot(bytes: Uint8Array, at: number, mask: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) & mask;
+  return idTag(bytes, at) & mask;
 }
 
 /** Value of each lowercase hex digit's char code, -1 for anything else. */

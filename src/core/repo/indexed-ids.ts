@@ -36,7 +36,7 @@
  *   and prune drops the other. It can never take a new chunk for a stored
  *   one: that needs all 32 bytes of the id in the row.
  */
-import { ID_BYTES } from '../crypto/ids.js';
+import { ID_BYTES, idTag } from '../crypto/ids.js';
 import { RowReader, type RowStoreShare } from './row-store.js';
 
 export interface IndexedIdBuffers {
@@ -47,11 +47,6 @@ export interface IndexedIdBuffers {
   readonly moves: SharedArrayBuffer;
   /** Where the rows are, ids included. */
   readonly rows: RowStoreShare;
-}
-
-/** The tag of the id at `bytes[at, at + 32)`: its first four bytes, little-endian; its slot is the tag's low bits. */
-export function idTag(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 }
 
 /** The row holding the id at `bytes[at, at + 32)`, or -1. */

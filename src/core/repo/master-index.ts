@@ -11,13 +11,13 @@
  * tags and their table are in shared buffers that grow in place, where a
  * backup's crypto workers read them (`indexed-ids.ts`).
  */
-import { hexInto, ID_BYTES, type BlobKey } from '../crypto/ids.js';
+import { hexInto, ID_BYTES, idTag, type BlobKey } from '../crypto/ids.js';
 import { IntegrityError } from '../errors.js';
 import { BLOB_TYPE_BY_CODE, BLOB_TYPES, type BlobType } from './blob.js';
 import type { BlobLocation, IndexFile, PackRecord } from './index-file.js';
 import type { ChunkList } from './chunk-list.js';
 import { asciiBytes, jsonDocument, type JsonBytes, type JsonDocument } from './json-bytes.js';
-import { findIdRow, growableIdBuffers, growShared, idTag, slotsView, tableHasRoom, tagsView, type IndexedIdBuffers } from './indexed-ids.js';
+import { findIdRow, growableIdBuffers, growShared, slotsView, tableHasRoom, tagsView, type IndexedIdBuffers } from './indexed-ids.js';
 import { forEachPackEntry, packEntryCount } from './pack.js';
 import { PieceFiller } from './piece-filler.js';
 import { BLOCK_ROWS, MAX_ROW_OFFSET, ROW_BYTES, rowAt, rowIsWellFormed, rowLength, rowOffset, rowRawLength, RowStore, rowType } from './row-store.js';

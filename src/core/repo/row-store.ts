@@ -99,7 +99,7 @@ export class RowReader {
   /** Whether `row` holds the id at `bytes[at, at + 32)`. */
   holdsId(row: number, bytes: Uint8Array, at: number): boolean {
     const block = row >>> BLOCK_SHIFT;
-    const o = (row & (BLOCK_ROWS - 1)) * ROW_BYTES;
+    const o = rowAt(row);
     for (;;) {
       const written = Atomics.load(this.state, WRITTEN);
       if (block < written) return sameIdAt(this.block(block), o, bytes, at);
