@@ -22,7 +22,8 @@ import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
-import { backupLocked, pathsKey, type BackupResult } from './backup.js';
+import { backupLocked, backupUnchanged, pathsKey, type BackupResult } from './backup.js';
+import { referencedPacks } from './verify.js';
 
 export interface ImportBackupOptions {
   readonly sources: readonly string[];
@@ -57,22 +58,17 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
     if (catalogSkipped !== null) {
       return { ...(await backupLocked(repo, { sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress, scan })), detected, imported: null, catalogSkipped };
     }
-    // Nothing in the export changed since the last snapshot of it: its catalog is still right.
+    // Nothing in the export changed since the last snapshot of it: its tree and catalog are still
+    // right, if the index still lists all they need. Otherwise the catalog is built again and the
+    // files are walked, storing again what the index lacks.
     const fingerprint = scan.fingerprint;
     const paths = pathsKey(scan.roots.map((r) => r.path));
     const previous = (await repo.listSnapshots())
       .reverse()
       .find((s) => s.snapshot.catalogSource === fingerprint && s.snapshot.catalog !== null && pathsKey(s.snapshot.paths) === paths);
-    if (previous) {
-      const result = await backupLocked(repo, {
-        sources: opts.sources,
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-        scan,
-        reuseCatalog: previous.snapshot.catalog!,
-        catalogSource: fingerprint,
-        sourceKind: previous.snapshot.sourceKind,
-      });
+    const checked = previous ? await referencedPacks(repo, await repo.loadIndex(), previous.id, previous.snapshot, opts.signal).catch(unlessCancelled) : null;
+    if (previous && checked) {
+      const result = await backupUnchanged(repo, { scan, same: previous, checked, signal: opts.signal, onProgress: opts.onProgress });
       return { ...result, detected, imported: null, catalogSkipped: null };
     }
     const dir = await fs.mkdtemp(join(tmpdir(), 'chatsafe-import-'));
@@ -149,4 +145,10 @@ export async function importAndBackup(repo: Repository, opts: ImportBackupOption
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+}
+
+/** Null for a snapshot whose trees or blobs the repository no longer has all of; a cancel still ends the backup. */
+function unlessCancelled(e: unknown): null {
+  if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
+  return null;
 }

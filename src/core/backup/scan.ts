@@ -61,7 +61,12 @@ export interface ScanResult {
   readonly bytes: number;
   /** Sockets, devices and FIFOs: not backed up, reported. */
   readonly skipped: string[];
-  /** SHA-256 over every entry's path, type, size, times and inode, in walk order: any change to the sources changes it. */
+  /**
+   * SHA-256 over every entry's path, type, permission bits, size, times and inode, in walk order:
+   * any change to the sources changes it. It covers everything a snapshot's tree records of an
+   * entry (a symlink's target changes its inode and ctime: a link is replaced, never rewritten),
+   * so a snapshot of the same fingerprint has this backup's tree (see `unchangedSince`).
+   */
   readonly fingerprint: string;
   /** Totals under each root and each folder in it, by absolute path (what source detection counts). */
   readonly folders: ReadonlyMap<string, FolderTotals>;
@@ -169,7 +174,7 @@ class Scan {
       this.skipped.push(path);
       return NOTHING;
     }
-    this.hash.update(`${printed}\0${e.kind}\0${e.stat.size}\0${e.stat.mtimeNs}\0${e.stat.ctimeNs}\0${e.stat.ino}\n`);
+    this.hash.update(`${printed}\0${e.kind}\0${e.stat.mode}\0${e.stat.size}\0${e.stat.mtimeNs}\0${e.stat.ctimeNs}\0${e.stat.ino}\n`);
     if (e.kind === 'file') {
       this.files++;
       this.bytes += e.stat.size;

@@ -20,9 +20,38 @@ export interface SnapshotUsage {
   readonly data: { addAll(chunks: ChunkList): void };
 }
 
-export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex): Promise<void> {
+/**
+ * What `referencedPacks` found for a snapshot: a later snapshot with the same tree and catalog needs
+ * exactly these packs, under the same lock and index.
+ */
+export interface CheckedReferences {
+  readonly snapshot: Pick<Snapshot, 'tree' | 'catalog'>;
+  readonly packs: ReadonlySet<string>;
+}
+
+/**
+ * Verifies snapshot `id` as stored. Given `checked` (the references of a snapshot with the same tree
+ * and catalog, looked up under this lock in this index), its trees are not opened again: only the
+ * packs' sizes are checked.
+ */
+export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex, checked?: CheckedReferences): Promise<void> {
   const snapshot = await repo.loadSnapshot(id, true);
   const index = known ? await checkListed(repo, known) : await repo.loadIndex();
+  const packs = checked && sameReferences(snapshot, checked.snapshot) ? checked.packs : (await referencedPacks(repo, index, id, snapshot, signal)).packs;
+  const sizes = await packSizes(repo, packs, signal);
+  for (const pack of packs) {
+    const size = sizes.get(pack);
+    const expected = index.packs.get(pack)?.size;
+    if (size === undefined) throw new IntegrityError(objectPath('data', pack), 'is missing');
+    if (size !== expected) throw new IntegrityError(objectPath('data', pack), `has ${size} bytes, the index says ${expected}`);
+  }
+}
+
+/**
+ * Opens every tree snapshot `id` references and finds the pack of every blob it needs in `index`;
+ * throws an IntegrityError naming the first blob no index lists.
+ */
+export async function referencedPacks(repo: Repository, index: BlobIndex, id: string, snapshot: Snapshot, signal?: AbortSignal): Promise<CheckedReferences> {
   // Blobs go straight to their packs: a chat database is tens of thousands of
   // chunks, and a set of their ids would only be thrown away.
   const packs = new Set<string>();
@@ -41,13 +70,13 @@ export async function verifySnapshot(repo: Repository, id: string, signal?: Abor
     }
   };
   await forEachReference(repo, index, snapshot, new Set(), need, needAll, signal);
-  const sizes = await packSizes(repo, packs, signal);
-  for (const pack of packs) {
-    const size = sizes.get(pack);
-    const expected = index.packs.get(pack)?.size;
-    if (size === undefined) throw new IntegrityError(objectPath('data', pack), 'is missing');
-    if (size !== expected) throw new IntegrityError(objectPath('data', pack), `has ${size} bytes, the index says ${expected}`);
-  }
+  return { snapshot, packs };
+}
+
+function sameReferences(a: Pick<Snapshot, 'tree' | 'catalog'>, b: Pick<Snapshot, 'tree' | 'catalog'>): boolean {
+  if (a.tree !== b.tree) return false;
+  if (a.catalog === null || b.catalog === null) return a.catalog === b.catalog;
+  return a.catalog.size === b.catalog.size && a.catalog.content.equals(b.catalog.content);
 }
 
 /** Above this many packs, one listing of them all is read before any is looked at on its own. */

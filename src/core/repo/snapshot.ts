@@ -44,7 +44,11 @@ export interface Snapshot {
   sourceKind: SourceKind | (string & {});
   /** The chat catalog (a SQLite file) when the source was recognised. */
   catalog: SnapshotCatalog | null;
-  /** Fingerprint of the source files the catalog was built from (paths, sizes, times, inodes), to reuse it when nothing changed. */
+  /**
+   * Fingerprint of the source files the catalog was built from (paths, types, permission bits,
+   * sizes, times, inodes; `ScanResult.fingerprint`): a later backup whose scan has the same one
+   * takes this snapshot's tree and catalog.
+   */
   catalogSource?: string | undefined;
   summary: SnapshotSummary;
 }

@@ -10,10 +10,10 @@ import { restore } from '../../../src/core/restore/restore.js';
 import { repoWithSource } from '../../helpers/repo.js';
 
 /**
- * The fingerprint as it has always been defined (snapshots store it as `catalogSource`, and a
- * catalog is reused only when it matches): pre-order, names in code-unit order, each line
- * `path \0 kind \0 size \0 mtimeNs \0 ctimeNs \0 inode`, paths starting at the root's own path
- * joined with its name. Written here from that definition, with nothing of scan.ts.
+ * The fingerprint as it is defined (snapshots store it as `catalogSource`, and a catalog and tree
+ * are reused only when it matches): pre-order, names in code-unit order, each line
+ * `path \0 kind \0 permission bits \0 size \0 mtimeNs \0 ctimeNs \0 inode`, paths starting at the
+ * root's own path joined with its name. Written here from that definition, with nothing of scan.ts.
  */
 function fingerprintOracle(roots: string[]): string {
   const h = createHash('sha256');
@@ -24,7 +24,7 @@ function fingerprintOracle(roots: string[]): string {
       h.update(`${printed}\0other\n`);
       return;
     }
-    h.update(`${printed}\0${kind}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\n`);
+    h.update(`${printed}\0${kind}\0${st.mode & 0o7777n}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0${st.ino}\n`);
     if (kind === 'dir') for (const name of readdirSync(path).sort()) visit(join(path, name), `${printed}/${name}`);
   };
   for (const r of roots) visit(r, `${r}/${r.split('/').pop()}`);
