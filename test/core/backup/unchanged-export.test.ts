@@ -8,8 +8,9 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, wri
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { importAndBackup } from '../../../src/core/backup/import-and-backup.js';
-import { isChatsafeError } from '../../../src/core/errors.js';
+import { referencedPacks, verifySnapshot } from '../../../src/core/backup/verify.js';
 import { checkRepository } from '../../../src/core/check/check.js';
+import { isChatsafeError } from '../../../src/core/errors.js';
 import type { JobProgress } from '../../../src/core/jobs/progress.js';
 import { RootKey } from '../../../src/core/keys/root-key.js';
 import { Repository } from '../../../src/core/repo/repository.js';
@@ -117,4 +118,19 @@ test('the snapshot of an unchanged export is still verified: a pack gone from st
     assert.equal(e.message, `data/${pack}: is missing`);
     return true;
   });
+});
+
+test('a verification given the checked references of a snapshot uses their packs only for the same tree and catalog', async (t) => {
+  const { wa, repo } = await exportAndRepo(t);
+  const { id, snapshot } = await importAndBackup(repo, { sources: [wa] });
+  const index = await repo.loadIndex();
+  const checked = await referencedPacks(repo, index, id, snapshot);
+  assert.ok(checked.packs.size > 0);
+  await verifySnapshot(repo, id, undefined, index, checked);
+  // The same tree and catalog: the packs given are the ones checked, so a pack that is not there fails.
+  const absent = 'ab'.repeat(32);
+  await assert.rejects(verifySnapshot(repo, id, undefined, index, { snapshot, packs: new Set([absent]) }), new RegExp(`data/ab/${absent}: is missing`));
+  // Another tree: the snapshot's own references are looked up again, and it verifies.
+  await verifySnapshot(repo, id, undefined, index, { snapshot: { tree: absent, catalog: snapshot.catalog }, packs: new Set([absent]) });
+  await verifySnapshot(repo, id, undefined, index, { snapshot: { tree: snapshot.tree, catalog: null }, packs: new Set([absent]) });
 });
