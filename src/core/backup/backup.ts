@@ -2,7 +2,9 @@
  * Backing up: scan, then store each file's chunks and each directory's tree,
  * reusing the previous snapshot's chunk lists for files whose size, times and
  * inode did not change, then write the index and, last, the snapshot. The
- * snapshot is read back and verified before the caller may apply retention.
+ * snapshot is read back and verified before the caller may apply retention. Sources in which
+ * nothing changed since a snapshot of them (the scan's fingerprint says so) take that snapshot's
+ * tree without a walk (`backupUnchanged`).
  */
 import { closeSync, openSync, promises as fs, readSync } from 'node:fs';
 import { hostname } from 'node:os';
