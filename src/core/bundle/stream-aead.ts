@@ -7,6 +7,7 @@
  * a stream that ends without a segment flagged last is truncated.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { copyBytes } from '../jobs/copy-bytes.js';
 import { IntegrityError } from '../errors.js';
 import { TAG_BYTES, updateInSteps } from '../crypto/aead.js';
 
@@ -41,7 +42,8 @@ export class SegmentSealer {
         // A full segment is sealed only now that a byte follows it: the last one must be flagged.
         if (this.filled === SEGMENT_BYTES) this.seal(false, out);
         const n = Math.min(SEGMENT_BYTES - this.filled, data.length - at);
-        this.segment.set(data.subarray(at, at + n), this.filled);
+        // An export's chunks come in shared memory (`copyBytes`).
+        copyBytes(this.segment, this.filled, data.subarray(at, at + n));
         this.filled += n;
         at += n;
       }

@@ -9,7 +9,7 @@ import { IntegrityError } from '../errors.js';
 import type { BlobType } from '../repo/blob.js';
 import type { IndexedIdBuffers } from '../repo/indexed-ids.js';
 import type { BatchBlobs } from './batch-blobs.js';
-import { movable, transferable, type MovableBytes } from './transferable.js';
+import { movable, moved, transferable, type MovableBytes } from './transferable.js';
 import { youngGeneration } from './worker-heaps.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 
@@ -157,7 +157,7 @@ export class CryptoPool {
    * and comes back holding the plaintexts, concatenated in order from its
    * start: the seals lie from `base` to its end, laid out by `InPlaceRoom`.
    */
-  async openBatchInPlace(buffer: ArrayBuffer, base: number, blobs: BatchBlobs, objects: string[]): Promise<Buffer> {
+  async openBatchInPlace(buffer: ArrayBuffer | SharedArrayBuffer, base: number, blobs: BatchBlobs, objects: string[]): Promise<Buffer> {
     return this.requestOpenBatch({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: false, returnData: true, inPlace: base });
   }
 
@@ -166,14 +166,14 @@ export class CryptoPool {
    * its plaintext. Nothing is kept; the buffer is moved to a worker and comes back, to be read into
    * again.
    */
-  async verifyBatch(buffer: ArrayBuffer, blobs: BatchBlobs, objects: string[]): Promise<ArrayBuffer> {
-    const res = (await this.request({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: true, returnData: false }, [buffer])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+  async verifyBatch(buffer: ArrayBuffer | SharedArrayBuffer, blobs: BatchBlobs, objects: string[]): Promise<ArrayBuffer | SharedArrayBuffer> {
+    const res = (await this.request({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: true, returnData: false }, moved(buffer))) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return res.data;
   }
 
   /** Sends an open-batch request, its buffer moved; the plaintexts come back. */
   private async requestOpenBatch(req: Extract<CryptoRequest, { op: 'open-batch' }>): Promise<Buffer> {
-    const res = (await this.request(req, [req.sealed])) as Extract<CryptoResponse, { op: 'open-batch' }>;
+    const res = (await this.request(req, moved(req.sealed))) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return Buffer.from(res.data, 0, res.length);
   }
 

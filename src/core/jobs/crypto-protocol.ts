@@ -43,8 +43,9 @@ export type CryptoRequest =
   /**
    * `objects`: the packs the blobs were read from (`blobs.sources` indexes them), named in messages.
    * `inPlace`: the plaintexts are written into `sealed` itself, whose seals begin this far in (`InPlaceRoom`).
+   * `sealed` is moved to the worker and back, unless it is shared memory (`BufferRing`).
    */
-  | { op: 'open-batch'; sealed: ArrayBuffer; blobs: BatchBlobs; objects: string[]; verifyId: boolean; returnData: boolean; inPlace?: number };
+  | { op: 'open-batch'; sealed: ArrayBuffer | SharedArrayBuffer; blobs: BatchBlobs; objects: string[]; verifyId: boolean; returnData: boolean; inPlace?: number };
 
 export type CryptoResponse =
   /** ids: 32 bytes per chunk; packs: the packs that filled up meanwhile. */
@@ -52,7 +53,7 @@ export type CryptoResponse =
   | { op: 'packs'; packs: PackMessage[] }
   | { op: 'sha256'; hex: string; parts: ArrayBuffer[] }
   /** The plaintexts are the first `length` bytes of `data` (`sealed` itself when opened in place). */
-  | { op: 'open-batch'; data: ArrayBuffer; length: number }
+  | { op: 'open-batch'; data: ArrayBuffer | SharedArrayBuffer; length: number }
   | { op: 'error'; kind: string; object: string; message: string };
 
 /**

@@ -12,7 +12,9 @@ import { IndexedIds } from '../repo/indexed-ids.js';
 import { PackAssembler, singleBlobPackBytes } from '../repo/pack.js';
 import type { CryptoRequest, CryptoResponse, CryptoWorkerData, Envelope, PackMessage } from './crypto-protocol.js';
 import { InPlaceRoom } from './batch-blobs.js';
+import { copyBytes } from './copy-bytes.js';
 import { SealedInRun } from './sealed-in-run.js';
+import { moved } from './transferable.js';
 import { YoungGarbage } from './young-garbage.js';
 
 
@@ -142,7 +144,7 @@ function handle(req: CryptoRequest): { res: CryptoResponse; transfer: ArrayBuffe
       }
       // Nothing to hand back but the sealed bytes' buffer, which the caller may read into again.
       const data = req.returnData ? out.buffer : req.sealed;
-      return { res: { op: 'open-batch', data, length: total }, transfer: [data] };
+      return { res: { op: 'open-batch', data, length: total }, transfer: moved(data) };
     }
     case 'sha256': {
       const h = createHash('sha256');
@@ -198,14 +200,16 @@ function openInPlace(req: OpenBatchRequest, base: number): { res: CryptoResponse
     const first = firstAt.get(offset);
     if (first) {
       if (first.rawLength !== rawLength) throw new Error('a blob that comes again in a batch must have the same length');
-      bytes.copyWithin(o, first.at, first.at + rawLength);
+      // Not `copyWithin`: shared memory is copied byte by byte there (`copyBytes`). The first
+      // plaintext ends at or before `o`.
+      copyBytes(bytes, o, bytes.subarray(first.at, first.at + rawLength));
     } else {
       firstAt.set(offset, { at: o, rawLength });
       openBlobInto(dataKeyBuf, type, id, piece, rawLength, object, bytes, o);
     }
     o += rawLength;
   }
-  return { res: { op: 'open-batch', data: buffer, length: o }, transfer: [buffer] };
+  return { res: { op: 'open-batch', data: buffer, length: o }, transfer: moved(buffer) };
 }
 
 /** About how many bytes a request sealed. */

@@ -33,3 +33,8 @@ export function movable(b: Buffer | MovableBytes): MovableBytes {
 export function viewOf(b: Buffer | MovableBytes): Buffer {
   return b instanceof Uint8Array ? b : Buffer.from(b.buffer, 0, b.length);
 }
+
+/** The transfer list for a buffer handed to or from a worker: it moves, unless it is shared memory, which both threads hold. */
+export function moved(buffer: ArrayBuffer | SharedArrayBuffer): ArrayBuffer[] {
+  return buffer instanceof ArrayBuffer ? [buffer] : [];
+}

@@ -8,6 +8,7 @@ import { aadOf, AuthenticationFailed, open, openSteps, sealInto, SEAL_OVERHEAD }
 import { ID_BYTES } from '../crypto/ids.js';
 import { CDC_PARAMS } from '../chunking/fastcdc.js';
 import { IntegrityError } from '../errors.js';
+import { copyBytes } from '../jobs/copy-bytes.js';
 import { ScratchBuffer } from './scratch-buffer.js';
 import { DATA_LEVEL, decodePayload, decompressInto, FLAG_STORED, FLAG_ZSTD, LEVEL, maybeCompressView } from './compression.js';
 
@@ -116,7 +117,7 @@ export function openBlobInto(dataKey: Buffer, type: BlobType, id: Uint8Array, se
         if (flag !== FLAG_STORED) body = zstdScratch.take(bodyLength);
       }
       if (flag === FLAG_STORED) {
-        if (bodyLength === rawLength) out.set(p, at + o);
+        if (bodyLength === rawLength) copyBytes(out, at + o, p);
       } else body!.set(p, o);
     });
     if (flag === FLAG_STORED) {

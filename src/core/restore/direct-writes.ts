@@ -24,6 +24,7 @@
  * rest of the restore: nothing is lost but the speed.
  */
 import { closeSync, constants as fsc, open, openSync } from 'node:fs';
+import { copyBytes } from '../jobs/copy-bytes.js';
 import { writeFully } from '../storage/write-fully.js';
 
 /** Files at least this large are written direct (smaller ones are many, and each write would wait on the disk). */
@@ -115,7 +116,8 @@ export class DirectFile {
         this.filled = 0;
       }
       const n = Math.min(data.length - from, this.stage.length - this.filled);
-      this.stage.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.filled);
+      // The restore's batches are shared memory (`copyBytes`).
+      copyBytes(this.stage, this.filled, from === 0 && n === data.length ? data : data.subarray(from, from + n));
       this.filled += n;
       from += n;
       if (this.filled === this.stage.length) this.submit(this.filled, this.filled);

@@ -148,11 +148,9 @@ async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonl
   const meter = new ProgressMeter(opts.onProgress, 'restoring', bytes, files.length);
   meter.done();
 
-  // A batch is read into one buffer and opened in place, and the buffer moves to a worker and back.
-  // It is not shared memory: V8 copies into shared memory with relaxed atomics, byte by byte where
-  // source and target are not aligned alike (3 GiB/s against 40), and the plaintexts of stored
-  // chunks mostly are not. Each lane holds at most READ_AHEAD + 1 buffers (read or opened ahead,
-  // and the one being written).
+  // A batch is read into one buffer and opened in place there by a worker; the buffers are shared
+  // memory, which never moves (`BufferRing`). Each lane holds at most READ_AHEAD + 1 buffers (read
+  // or opened ahead, and the one being written).
   const buffers = new BufferRing(BUFFER_BYTES);
   const packs = repo.packReader();
   const result = { files: 0, dirs: plan.filter((p) => p.type === 'dir').length, symlinks: 0, bytes: 0 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { transferable } from '../../../src/core/jobs/transferable.js';
+import { moved, transferable } from '../../../src/core/jobs/transferable.js';
 
 test('a buffer of its own moves as it is; a slice or one from the small-buffer pool is copied', () => {
   const own = Buffer.alloc(64 * 1024, 7);
@@ -19,4 +19,10 @@ test('a buffer of its own moves as it is; a slice or one from the small-buffer p
 
   const small = Buffer.alloc(100, 1); // its own memory, but small enough to copy
   assert.deepEqual(Buffer.from(transferable(small)), small);
+});
+
+test('a buffer moves with its message, shared memory never does', () => {
+  const own = new ArrayBuffer(16);
+  assert.deepEqual(moved(own), [own]);
+  assert.deepEqual(moved(new SharedArrayBuffer(16)), []);
 });
