@@ -153,9 +153,9 @@ export class CryptoPool {
   }
 
   /**
-   * Opens a batch in the buffer it was read into, which is moved to a worker
-   * and comes back holding the plaintexts, concatenated in order from its
-   * start: the seals lie from `base` to its end, laid out by `InPlaceRoom`.
+   * Opens a batch in the buffer it was read into, which goes to a worker (moved, unless it is
+   * shared memory) and comes back holding the plaintexts, concatenated in order from its start:
+   * the seals lie from `base` to its end, laid out by `InPlaceRoom`.
    */
   async openBatchInPlace(buffer: ArrayBuffer | SharedArrayBuffer, base: number, blobs: BatchBlobs, objects: string[]): Promise<Buffer> {
     return this.requestOpenBatch({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: false, returnData: true, inPlace: base });
@@ -163,15 +163,15 @@ export class CryptoPool {
 
   /**
    * Checks blobs read into `buffer` (at the offsets `blobs` gives): each opens, and its id matches
-   * its plaintext. Nothing is kept; the buffer is moved to a worker and comes back, to be read into
-   * again.
+   * its plaintext. Nothing is kept; the buffer goes to a worker (moved, unless it is shared memory)
+   * and comes back, to be read into again.
    */
   async verifyBatch(buffer: ArrayBuffer | SharedArrayBuffer, blobs: BatchBlobs, objects: string[]): Promise<ArrayBuffer | SharedArrayBuffer> {
     const res = (await this.request({ op: 'open-batch', sealed: buffer, blobs, objects, verifyId: true, returnData: false }, moved(buffer))) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return res.data;
   }
 
-  /** Sends an open-batch request, its buffer moved; the plaintexts come back. */
+  /** Sends an open-batch request, its buffer moved unless shared; the plaintexts come back. */
   private async requestOpenBatch(req: Extract<CryptoRequest, { op: 'open-batch' }>): Promise<Buffer> {
     const res = (await this.request(req, moved(req.sealed))) as Extract<CryptoResponse, { op: 'open-batch' }>;
     return Buffer.from(res.data, 0, res.length);

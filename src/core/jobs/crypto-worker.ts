@@ -2,7 +2,8 @@
  * Worker thread for the CPU-heavy per-blob work (compress + seal when
  * backing up, open + decompress when restoring, verify when checking), so it
  * runs on every core while the main thread reads, chunks and writes. Keys
- * arrive once in workerData; buffers move by transfer.
+ * arrive once in workerData; buffers move by transfer, except a restore's
+ * batches, which are shared memory (`BufferRing`).
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
