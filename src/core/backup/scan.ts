@@ -65,7 +65,7 @@ export interface ScanResult {
    * SHA-256 over every entry's path, type, permission bits, size, times and inode, in walk order:
    * any change to the sources changes it. It covers everything a snapshot's tree records of an
    * entry (a symlink's target changes its inode and ctime: a link is replaced, never rewritten),
-   * so a snapshot of the same fingerprint has this backup's tree (see `unchangedSince`).
+   * so a snapshot of the same fingerprint has this backup's tree (see `backupUnchanged`).
    */
   readonly fingerprint: string;
   /** Totals under each root and each folder in it, by absolute path (what source detection counts). */

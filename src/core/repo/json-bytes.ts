@@ -193,23 +193,20 @@ export interface JsonDocument {
 }
 
 /**
- * The document `write` writes. It is written once here to measure it; `write` must write the same
- * text every time (it reads state that must not change while the document is in use), and a
+ * The document `write` writes. It is counted once here (`JsonBytes.counter`); `write` must write the
+ * same text every time (it reads state that must not change while the document is in use), and a
  * document found to differ when written again is an error, not a silently wrong file.
  */
 export function jsonDocument(write: (w: JsonBytes) => void): JsonDocument {
-  const measure = (sink: PieceSink): number => {
-    const w = new JsonBytes(0, sink);
-    write(w);
-    return w.end();
-  };
   const counter = JsonBytes.counter();
   write(counter);
   const byteLength = counter.end();
   return {
     byteLength,
     writeTo(sink) {
-      const n = measure(sink);
+      const w = new JsonBytes(0, sink);
+      write(w);
+      const n = w.end();
       if (n !== byteLength) throw new Error(`a JSON document of ${byteLength} bytes was written again as ${n}`);
     },
   };
