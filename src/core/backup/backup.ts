@@ -169,7 +169,8 @@ export interface UnchangedBackupOptions {
   readonly scan: ScanResult;
   /**
    * A snapshot of the same sources whose fingerprint (`catalogSource`) is this scan's, and what
-   * `referencedPacks` found of it in the repository's index under this lock.
+   * `referencedPacks` found of it in the repository's index under this lock (the index the new
+   * snapshot is verified against).
    */
   readonly same: SnapshotRecord;
   readonly checked: CheckedReferences;
@@ -205,7 +206,7 @@ export async function backupUnchanged(repo: Repository, opts: UnchangedBackupOpt
     // The same sizes, or the fingerprints would differ.
     summary: { files: scan.files, dirs: scan.dirs, bytes: scan.bytes, newBytes: 0, storedBytes: 0, durationMs: Date.now() - started },
   };
-  const id = await saveVerified(repo, snapshot, await repo.loadIndex(), meter, opts.signal, opts.checked);
+  const id = await saveVerified(repo, snapshot, opts.checked.index, meter, opts.signal, opts.checked);
   return { id, snapshot, skipped: scan.skipped, reusedFiles: scan.files };
 }
 

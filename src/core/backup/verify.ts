@@ -21,23 +21,24 @@ export interface SnapshotUsage {
 }
 
 /**
- * What `referencedPacks` found for a snapshot: a later snapshot with the same tree and catalog needs
- * exactly these packs, under the same lock and index.
+ * What `referencedPacks` found for a snapshot in `index`: a later snapshot with the same tree and
+ * catalog needs exactly these packs, under the same lock and index.
  */
 export interface CheckedReferences {
   readonly snapshot: Pick<Snapshot, 'tree' | 'catalog'>;
+  readonly index: BlobIndex;
   readonly packs: ReadonlySet<string>;
 }
 
 /**
  * Verifies snapshot `id` as stored. Given `checked` (the references of a snapshot with the same tree
- * and catalog, looked up under this lock in this index), its trees are not opened again: only the
- * packs' sizes are checked.
+ * and catalog, looked up under this lock in the same index), its trees are not opened again: only
+ * the packs' sizes are checked.
  */
 export async function verifySnapshot(repo: Repository, id: string, signal?: AbortSignal, known?: BlobIndex, checked?: CheckedReferences): Promise<void> {
   const snapshot = await repo.loadSnapshot(id, true);
   const index = known ? await checkListed(repo, known) : await repo.loadIndex();
-  const packs = checked && sameReferences(snapshot, checked.snapshot) ? checked.packs : (await referencedPacks(repo, index, id, snapshot, signal)).packs;
+  const packs = checked && checked.index === index && sameReferences(snapshot, checked.snapshot) ? checked.packs : (await referencedPacks(repo, index, id, snapshot, signal)).packs;
   const sizes = await packSizes(repo, packs, signal);
   for (const pack of packs) {
     const size = sizes.get(pack);
@@ -70,7 +71,7 @@ export async function referencedPacks(repo: Repository, index: BlobIndex, id: st
     }
   };
   await forEachReference(repo, index, snapshot, new Set(), need, needAll, signal);
-  return { snapshot, packs };
+  return { snapshot, index, packs };
 }
 
 function sameReferences(a: Pick<Snapshot, 'tree' | 'catalog'>, b: Pick<Snapshot, 'tree' | 'catalog'>): boolean {

@@ -120,7 +120,7 @@ test('the snapshot of an unchanged export is still verified: a pack gone from st
   });
 });
 
-test('a verification given the checked references of a snapshot uses their packs only for the same tree and catalog', async (t) => {
+test('a verification given the checked references of a snapshot uses their packs only for the same tree, catalog and index', async (t) => {
   const { wa, repo } = await exportAndRepo(t);
   const { id, snapshot } = await importAndBackup(repo, { sources: [wa] });
   const index = await repo.loadIndex();
@@ -129,8 +129,11 @@ test('a verification given the checked references of a snapshot uses their packs
   await verifySnapshot(repo, id, undefined, index, checked);
   // The same tree and catalog: the packs given are the ones checked, so a pack that is not there fails.
   const absent = 'ab'.repeat(32);
-  await assert.rejects(verifySnapshot(repo, id, undefined, index, { snapshot, packs: new Set([absent]) }), new RegExp(`data/ab/${absent}: is missing`));
+  await assert.rejects(verifySnapshot(repo, id, undefined, index, { snapshot, index, packs: new Set([absent]) }), new RegExp(`data/ab/${absent}: is missing`));
   // Another tree: the snapshot's own references are looked up again, and it verifies.
-  await verifySnapshot(repo, id, undefined, index, { snapshot: { tree: absent, catalog: snapshot.catalog }, packs: new Set([absent]) });
-  await verifySnapshot(repo, id, undefined, index, { snapshot: { tree: snapshot.tree, catalog: null }, packs: new Set([absent]) });
+  await verifySnapshot(repo, id, undefined, index, { snapshot: { tree: absent, catalog: snapshot.catalog }, index, packs: new Set([absent]) });
+  await verifySnapshot(repo, id, undefined, index, { snapshot: { tree: snapshot.tree, catalog: null }, index, packs: new Set([absent]) });
+  // The same tree and catalog, found in another index: looked up again.
+  const other = await repo.loadIndexForUpdate();
+  await verifySnapshot(repo, id, undefined, other, { snapshot, index, packs: new Set([absent]) });
 });
