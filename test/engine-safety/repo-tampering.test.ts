@@ -310,10 +310,29 @@ describe('key slots in keys/', () => {
     await expectDetected(repo, { names: /does not open/, checkCode: 3, restoreCode: 3 });
   });
 
-  test('a truncated key slot is named by check and stops restore', async () => {
+  test('a truncated key slot is named by check, and the key of another slot still restores', async () => {
     const repo = copyOf(pristine);
-    truncateSync(join(repo.path, slots[0]!), 40);
-    await expectDetected(repo, { names: named(slots[0]!) });
+    const own = await ownSlot(repo);
+    const other = slots.find((s) => s !== own)!;
+    truncateSync(join(repo.path, other), 40);
+    const check = await runCli(['check', ...repoArgs(repo)]);
+    assert.equal(check.code, 4, describeRun(check));
+    assert.match(check.stdout, named(other), describeRun(check));
+    const target = join(repo.path + '-target');
+    await ok(['restore', ...repoArgs(repo), 'latest', '--target', target]);
+    assertSameTree(digestTree(target), digest2, 'restored with the intact slot');
+    rmSync(repo.path, { recursive: true, force: true });
+    rmSync(target, { recursive: true, force: true });
+  });
+
+  test('the truncated slot of the key in use: exit 3, the hint names the damaged slot', async () => {
+    const repo = copyOf(pristine);
+    const own = await ownSlot(repo);
+    truncateSync(join(repo.path, own), 40);
+    const restore = await runCli(['restore', ...repoArgs(repo), 'latest', '--target', join(repo.path + '-target')]);
+    assert.equal(restore.code, 3, describeRun(restore));
+    assert.match(restore.stderr, named(own), describeRun(restore));
+    rmSync(repo.path, { recursive: true, force: true });
   });
 
   test('two key slots with swapped contents are named and stop restore', async () => {

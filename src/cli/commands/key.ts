@@ -26,7 +26,8 @@ to --new-key-file); with --new-password it adds a password slot instead, its
 key kept by the key vault (new password from a prompt or CHATSAFE_NEW_PASSWORD).
 \`passwd\` changes the password of the password slot (old password from a prompt
 or CHATSAFE_PASSWORD, new one from a prompt or CHATSAFE_NEW_PASSWORD); no
-backup is touched. \`remove\` refuses to remove the last slot.`,
+backup is touched. \`remove\` refuses to remove the last slot; \`list\` shows a
+slot that cannot be read (damaged) as unreadable, and \`remove\` deletes it.`,
   async run(args: string[], io: CliIO): Promise<number> {
     const [sub, ...rest] = args;
     const { values, positionals } = parseArgs({
@@ -36,9 +37,16 @@ backup is touched. \`remove\` refuses to remove the last slot.`,
     });
     if (sub === 'list') {
       const repo = await openRepo(values, io);
-      const slots = await repo.listSlots();
-      if (values.json) printJson(io, slots.map((s) => ({ id: s.id, kind: s.kind, created: s.created, ...(s.kind === 'password' ? { vault: s.vault } : {}) })));
-      else for (const s of slots) io.stdout.write(`${s.id}  ${s.kind.padEnd(8)}  ${s.created}${s.kind === 'password' ? `  ${s.vault.url}` : ''}\n`);
+      const { slots, unreadableSlots } = await readHeader(repo.backend);
+      if (values.json) {
+        printJson(io, [
+          ...slots.map((s) => ({ id: s.id, kind: s.kind, created: s.created, ...(s.kind === 'password' ? { vault: s.vault } : {}) })),
+          ...unreadableSlots.map((u) => ({ id: u.id, kind: 'unreadable', problem: u.problem })),
+        ]);
+      } else {
+        for (const s of slots) io.stdout.write(`${s.id}  ${s.kind.padEnd(8)}  ${s.created}${s.kind === 'password' ? `  ${s.vault.url}` : ''}\n`);
+        for (const u of unreadableSlots) io.stdout.write(`${u.id}  unreadable: ${u.problem} (\`chatsafe key remove ${u.id.slice(0, 8)}\` deletes it)\n`);
+      }
       return 0;
     }
     if (sub === 'add' && values['new-password']) {

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { basename, relative, resolve, sep } from 'node:path';
-import { ChatsafeError, throwIfCancelled } from '../errors.js';
+import { ChatsafeError, throwIfCancelled, UsageError } from '../errors.js';
+import { MAX_SNAPSHOT_ENTRIES } from '../repo/tree.js';
 import { walkTotals, type CountFiles } from '../importers/walk.js';
 
 /**
@@ -169,6 +170,9 @@ class Scan {
   async entry(e: ScannedEntry, path: string, printed: string): Promise<FolderTotals> {
     if (++this.seen % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     throwIfCancelled(this.signal);
+    if (this.seen > MAX_SNAPSHOT_ENTRIES) {
+      throw new UsageError(`The sources hold more than ${MAX_SNAPSHOT_ENTRIES.toLocaleString('en-US')} files and folders, more than one backup stores.`, 'Back up fewer folders at a time, each into its own repository.');
+    }
     if (e.kind === 'other') {
       this.hash.update(`${printed}\0other\n`);
       this.skipped.push(path);

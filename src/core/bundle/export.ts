@@ -18,7 +18,7 @@ import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import { ChunkPlaces } from '../restore/chunk-places.js';
 import { withChunks } from '../restore/chunk-stream.js';
-import { planTree, type PlanItem } from '../restore/restore.js';
+import { planSnapshotTree, type PlanItem } from '../restore/restore.js';
 import { APP_VERSION } from '../version.js';
 import { encodeHeader, RECORD, type BundleEntry, type BundleHeader, type Manifest } from './format.js';
 import { SegmentSealer } from './stream-aead.js';
@@ -39,7 +39,7 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
   }
   const index = await repo.loadIndex();
   const plan: PlanItem[] = [];
-  await planTree(repo, index, snap.snapshot.tree, '', plan, opts.signal);
+  await planSnapshotTree(repo, index, snap.snapshot.tree, plan, opts.signal);
   repo.forgetTreeReads();
   const entries: BundleEntry[] = plan.map((p) => {
     if (p.type === 'file') return { path: p.relPath, type: 'file', mode: p.mode, mtimeNs: p.mtimeNs, size: p.size };

@@ -50,7 +50,7 @@ export async function readBundleInfo(path: string): Promise<BundleInfo> {
 
 export function bundleRepoHeader(info: BundleInfo): RepoHeader {
   const { config, hash } = decodeConfig(Buffer.from(info.header.repository, 'base64'));
-  return { config, configHash: hash, slots: info.header.slots };
+  return { config, configHash: hash, slots: info.header.slots, unreadableSlots: [] };
 }
 
 /** Sealed bytes read at a time. */

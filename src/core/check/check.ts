@@ -8,7 +8,7 @@
  * and checks it against its keyed id.
  */
 import { createHash } from 'node:crypto';
-import { ChatsafeError, isChatsafeError, throwIfCancelled } from '../errors.js';
+import { ChatsafeError, IntegrityError, isChatsafeError, throwIfCancelled } from '../errors.js';
 import { batchOf } from '../jobs/batch-blobs.js';
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
@@ -18,10 +18,10 @@ import { BlobIdSet } from '../repo/blob-id-set.js';
 import { IndexFileSchema, supersededIn, type IndexFile } from '../repo/index-file.js';
 import { MasterIndex } from '../repo/master-index.js';
 import { headerRange, packBufferBytes, parsePackHeader } from '../repo/pack.js';
-import { readHeader, type Repository } from '../repo/repository.js';
+import { readHeader, type RepoHeader, type Repository } from '../repo/repository.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import { SnapshotSchema } from '../repo/snapshot.js';
-import { objectPath, type ObjectInfo, type StorageBackend } from '../storage/backend.js';
+import { MAX_OBJECT_BYTES, objectPath, oversizedObject, type ObjectInfo, type StorageBackend } from '../storage/backend.js';
 import { orderedMap } from '../jobs/ordered-map.js';
 import { PACK_TARGET_BYTES } from '../backup/blob-saver.js';
 import { BufferRing, readInto } from '../restore/chunk-stream.js';
@@ -55,16 +55,21 @@ function problemOf(object: string, e: unknown): CheckProblem {
   return { object, message: (e as Error)?.message ?? String(e) };
 }
 
+/** The key slots no key can open, which the repository was opened without. */
+function unreadableSlotProblems(header: RepoHeader): CheckProblem[] {
+  return header.unreadableSlots.map((u) => ({ object: `keys/${u.id}`, message: `${u.problem}; \`chatsafe key remove ${u.id.slice(0, 8)}\` deletes it` }));
+}
+
 /** Without the key: header, slots, and (readData) that each object hashes to its name. */
 export async function checkWithoutKey(backend: StorageBackend, opts: CheckOptions = {}): Promise<CheckReport> {
   const errors: CheckProblem[] = [];
   const warnings: CheckProblem[] = [];
   const counts = { snapshots: 0, indexFiles: 0, packs: 0, blobs: 0, trees: 0, bytesRead: 0 };
   try {
-    await readHeader(backend);
+    errors.push(...unreadableSlotProblems(await readHeader(backend)));
   } catch (e) {
     if (isChatsafeError(e) && e.kind === 'not-found') throw e;
-    errors.push(problemOf('config', e));
+    errors.push(problemOf(e instanceof IntegrityError ? e.object : 'config', e));
   }
   const meter = new ProgressMeter(opts.onProgress, 'checking');
   const buffers = new BufferRing(packBufferBytes(PACK_TARGET_BYTES));
@@ -79,6 +84,7 @@ export async function checkWithoutKey(backend: StorageBackend, opts: CheckOption
     const hashed = orderedMap(objects, PACKS_AHEAD, async (info): Promise<{ bytes: number; problem: CheckProblem | null }> => {
       throwIfCancelled(opts.signal);
       const object = objectPath(kind, info.name);
+      if (info.size > MAX_OBJECT_BYTES[kind]) return { bytes: 0, problem: problemOf(object, oversizedObject(kind, info.name, info.size)) };
       const buffer = buffers.take(info.size);
       try {
         const bytes = await backend.read(kind, info.name, { offset: 0, length: info.size }, Buffer.from(buffer, 0, info.size));
@@ -106,6 +112,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   const warnings: CheckProblem[] = [];
   const counts = { snapshots: 0, indexFiles: 0, packs: 0, blobs: 0, trees: 0, bytesRead: 0 };
   const backend = repo.backend;
+  errors.push(...unreadableSlotProblems(await readHeader(backend)));
 
   // index files, each authenticated on its own so one bad file does not hide the others
   const index = new MasterIndex();
@@ -174,6 +181,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
       const object = objectPath('data', pack);
       const problems: CheckProblem[] = [];
       try {
+        if (size > MAX_OBJECT_BYTES.data) throw oversizedObject('data', pack, size);
         const buffer = buffers.take(size);
         let moved = false;
         try {

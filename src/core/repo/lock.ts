@@ -98,6 +98,15 @@ async function listLiveLocks(repo: Repository, except: string): Promise<{ name: 
       body = openJson(repo.keys.meta, META_LABELS.lock, await repo.backend.read('locks', info.name), `locks/${info.name}`, LockSchema);
     } catch (e) {
       if (e instanceof ChatsafeError && e.kind === 'not-found') continue; // released meanwhile
+      // A lock that cannot be read might be another run's exclusive one: never ignored, but the
+      // way out is `unlock`, not the check of the data that an integrity error points to.
+      if (e instanceof ChatsafeError && e.kind === 'integrity') {
+        throw new ChatsafeError(
+          'conflict',
+          `The repository has a lock that cannot be read (locks/${info.name}: damaged), so another run may be using it.`,
+          'If no other Chatsafe is using this repository now, run `chatsafe unlock` to remove the lock, then try again.',
+        );
+      }
       throw e;
     }
     if (isStale(body)) {

@@ -3,8 +3,8 @@
  * master key. Everything that reads or writes repository objects goes
  * through here, so names are checked and objects authenticated in one place.
  */
-import { randomBytes } from 'node:crypto';
-import { ID_BYTES, shortHex } from '../crypto/ids.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { blobId, ID_BYTES, shortHex } from '../crypto/ids.js';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
 import { ChatsafeError, IntegrityError, WrongKeyError } from '../errors.js';
 import { findSingleDigitTypo, describeTypo, RootKey } from '../keys/root-key.js';
@@ -54,6 +54,28 @@ export interface RepoHeader {
   readonly config: RepoConfig;
   readonly configHash: Buffer;
   readonly slots: KeySlot[];
+  /**
+   * Key slots that could not be read (damaged, or put there by something else). They are left
+   * out, so one bad slot does not lock out the holders of the others; `check` reports them and
+   * `key remove` deletes them.
+   */
+  readonly unreadableSlots: readonly UnreadableSlot[];
+}
+
+export interface UnreadableSlot {
+  readonly id: string;
+  /** What is wrong with it, for messages (`keys/<id>: <problem>`). */
+  readonly problem: string;
+}
+
+const HEADER_FROM_COPY = 'Restore the header from another copy of the repository; without it the key slots cannot be opened.';
+
+async function hasKeySlots(backend: StorageBackend): Promise<boolean> {
+  for await (const _ of backend.list('keys')) {
+    void _;
+    return true;
+  }
+  return false;
 }
 
 export async function readHeader(backend: StorageBackend): Promise<RepoHeader> {
@@ -62,21 +84,34 @@ export async function readHeader(backend: StorageBackend): Promise<RepoHeader> {
     bytes = await backend.read('config', 'config');
   } catch (e) {
     if (e instanceof ChatsafeError && e.kind === 'not-found') {
-      for await (const _ of backend.list('keys')) {
-        void _;
-        throw new IntegrityError('config', 'the repository header is missing, but the rest of a repository is there (deleted or damaged)', 'Restore the header from another copy of the repository; without it the key slots cannot be opened.');
-      }
+      if (await hasKeySlots(backend)) throw new IntegrityError('config', 'the repository header is missing, but the rest of a repository is there (deleted or damaged)', HEADER_FROM_COPY);
       throw new ChatsafeError('not-found', `No Chatsafe repository at ${backend.location}.`, 'Check the path, or create one with `chatsafe init --repo PATH`.');
     }
     throw e;
   }
-  const { config, hash } = decodeConfig(bytes);
+  let decoded: ReturnType<typeof decodeConfig>;
+  try {
+    decoded = decodeConfig(bytes);
+  } catch (e) {
+    // A header that does not name the format, beside key slots, is a damaged header, not a folder of something else.
+    if (e instanceof ChatsafeError && e.kind === 'not-found' && (await hasKeySlots(backend))) {
+      throw new IntegrityError('config', 'the repository header does not name the Chatsafe format, but the rest of a repository is there (damaged)', HEADER_FROM_COPY);
+    }
+    throw e;
+  }
+  const { config, hash } = decoded;
   const slots: KeySlot[] = [];
+  const unreadableSlots: UnreadableSlot[] = [];
   for await (const info of backend.list('keys')) {
-    slots.push(decodeSlot(info.name, await backend.read('keys', info.name)));
+    try {
+      slots.push(decodeSlot(info.name, await backend.read('keys', info.name)));
+    } catch (e) {
+      if (!(e instanceof IntegrityError)) throw e;
+      unreadableSlots.push({ id: info.name, problem: e.message.slice(e.object.length + 2) });
+    }
   }
   slots.sort((a, b) => compareCodeUnits(a.created, b.created));
-  return { config, configHash: hash, slots };
+  return { config, configHash: hash, slots, unreadableSlots };
 }
 
 export class Repository {
@@ -134,18 +169,23 @@ export class Repository {
     return (await readHeader(this.backend)).slots;
   }
 
-  /** Removes a slot; refuses to remove the last one, which would lock everyone out. */
-  async removeSlot(slotIdPrefix: string): Promise<KeySlot> {
-    const slots = await this.listSlots();
-    const matches = slots.filter((s) => s.id.startsWith(slotIdPrefix.toLowerCase()));
+  /**
+   * Removes a slot; refuses to remove the last readable one, which would lock everyone out. An
+   * unreadable slot (`RepoHeader.unreadableSlots`) opens nothing, so it can always go.
+   */
+  async removeSlot(slotIdPrefix: string): Promise<{ id: string; kind: KeySlot['kind'] | 'unreadable' }> {
+    const { slots, unreadableSlots } = await readHeader(this.backend);
+    const prefix = slotIdPrefix.toLowerCase();
+    const matches = [...slots.map((s) => ({ id: s.id, kind: s.kind })), ...unreadableSlots.map((u) => ({ id: u.id, kind: 'unreadable' as const }))].filter((s) => s.id.startsWith(prefix));
     if (matches.length !== 1) {
       throw new ChatsafeError('not-found', matches.length === 0 ? `No key slot ${slotIdPrefix}.` : `Key slot prefix ${slotIdPrefix} is ambiguous.`, 'Run `chatsafe key list` to see the slots.');
     }
-    if (slots.length === 1) {
+    const match = matches[0]!;
+    if (match.kind !== 'unreadable' && slots.length === 1) {
       throw new ChatsafeError('conflict', 'That is the only key slot; removing it would make the repository unreadable forever.', 'Add another key first with `chatsafe key add`.');
     }
-    await this.backend.remove('keys', matches[0]!.id);
-    return matches[0]!;
+    await this.backend.remove('keys', match.id);
+    return match;
   }
 
   // ---- metadata objects ----
@@ -473,6 +513,12 @@ export class Repository {
   private readonly listGarbage = new YoungGarbage(CHUNK_LIST_COLLECT_BYTES);
 
   private parseTree(idHex: string, bytes: Buffer): StoredTree {
+    // A tree's id is the keyed hash of its bytes, checked here so that no tree can name itself or a
+    // folder above it as a subtree (that would take a fixed point of the hash): a walk down a
+    // snapshot's trees always ends. Opening the blob alone proves only that a key holder sealed it.
+    const id = Buffer.from(idHex, 'hex');
+    const actual = blobId(this.keys.blobId, bytes);
+    if (id.length !== actual.length || !timingSafeEqual(id, actual)) throw new IntegrityError(`tree ${idHex.slice(0, 16)}`, 'content does not match its id');
     try {
       return treeFromBytes(bytes);
     } catch (e) {
@@ -486,9 +532,19 @@ export class Repository {
 /** MK from a header's slots (a repository's, or a bundle's copy of them). */
 export async function unlockMasterKey(header: RepoHeader, credential: Credential, vaultUnlocker?: VaultUnlocker): Promise<Buffer> {
   if (header.slots.length === 0) {
+    const unreadable = header.unreadableSlots[0];
+    if (unreadable) throw new IntegrityError(`keys/${unreadable.id}`, `${unreadable.problem}, and no other key slot can be read`, 'Nobody can open this backup without a readable key slot; put the slot back from another copy of the repository.');
     throw new IntegrityError('keys', 'there are no key slots left', 'Nobody can open this backup any more; restore from another copy.');
   }
-  return credential.kind === 'key' ? unlockWithKey(header, credential.key, credential.typed) : unlockWithPassword(header, credential.password, vaultUnlocker);
+  try {
+    return await (credential.kind === 'key' ? unlockWithKey(header, credential.key, credential.typed) : unlockWithPassword(header, credential.password, vaultUnlocker));
+  } catch (e) {
+    if (!(e instanceof WrongKeyError) || header.unreadableSlots.length === 0) throw e;
+    // The key may belong to the slot that cannot be read: say so, or the user doubts a right key.
+    const names = header.unreadableSlots.map((u) => `keys/${u.id}`).join(', ');
+    const hint = `${e.hint ?? ''} Note that ${names} could not be read (damaged); if your key or password was for that slot, put it back from another copy of the repository.`;
+    throw new WrongKeyError(e.message, hint.trim(), { ...(e.suggestion ? { suggestion: e.suggestion } : {}), ...(e.attemptsLeft !== undefined ? { attemptsLeft: e.attemptsLeft } : {}) });
+  }
 }
 
 function unlockWithKey(header: RepoHeader, key: RootKey, typed?: string): Buffer {

@@ -75,6 +75,16 @@ export interface StoredTree {
  */
 export const LIST_IDS = 8192;
 
+/**
+ * What a snapshot's trees may expand to (FORMAT.md §8). Folders with the same contents share one
+ * tree, so a few small trees can name a folder inside a folder a thousand times over: a restore
+ * that followed them would plan files until memory ran out. A backup refuses sources larger than
+ * this, and a restore trees that expand further. No path deeper than 2048 folders fits in the
+ * 4096 bytes Linux allows a path.
+ */
+export const MAX_SNAPSHOT_ENTRIES = 10_000_000;
+export const MAX_TREE_DEPTH = 2048;
+
 const MAX_NAME = 1024;
 const MAX_TARGET = 4096;
 const NS_DIGITS = 22;

@@ -182,7 +182,7 @@ export class TargetWriter {
     await this.moveIntoPlace();
     for (const d of this.dirTimes.reverse()) {
       const p = this.abs(d.relPath);
-      chmodSync(p, d.mode);
+      chmodSync(p, restoredMode(d.mode));
       const t = nsToSeconds(d.mtimeNs);
       utimesSync(p, t, t);
     }
@@ -327,7 +327,7 @@ export class RestoringFile {
 
   async commit(mode: number, mtimeNs: string): Promise<void> {
     await this.direct?.end();
-    fchmodSync(this.fd, mode);
+    fchmodSync(this.fd, restoredMode(mode));
     const t = nsToSeconds(mtimeNs);
     futimesSync(this.fd, t, t);
     this.close();
@@ -379,6 +379,17 @@ export function nsToSeconds(ns: string): number {
 }
 
 /** Calls on an open file that only a restore's target receives (pack files are only read). */
+/**
+ * The permission bits a restore sets: all a backup recorded but setuid and setgid. A backup or
+ * bundle can come from someone else (support sends one back, a crafted one arrives by mail), and
+ * restored as root those bits would make any program in it run as root for every local user.
+ * Chat exports never need them.
+ */
+function restoredMode(mode: number): number {
+  return mode & ~SETUID_SETGID;
+}
+const SETUID_SETGID = 0o6000;
+
 const TARGET_FD_CALLS: ReadonlySet<string> = new Set(['write', 'writev', 'fchmod', 'futime', 'fsync', 'ftruncate', 'close']);
 
 /**

@@ -17,7 +17,7 @@
  *   repository never depends on seeing its own writes in a listing.
  * - Names are validated by `assertObjectName` before they reach a path or a URL.
  */
-import { ChatsafeError } from '../errors.js';
+import { ChatsafeError, IntegrityError } from '../errors.js';
 
 export const OBJECT_KINDS = ['config', 'keys', 'data', 'index', 'snapshots', 'locks'] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
@@ -101,6 +101,39 @@ export function isObjectName(kind: ObjectKind, name: string): boolean {
 /** How an object is named in messages and reports: its path in a folder repository (`data/ab/ab12…`). */
 export function objectPath(kind: ObjectKind, name: string): string {
   return kind === 'data' ? `data/${name.slice(0, 2)}/${name}` : kind === 'config' ? 'config' : `${kind}/${name}`;
+}
+
+/**
+ * The most bytes an object of each kind can hold in a valid repository (FORMAT.md §3), checked
+ * before a whole object is read into memory: a hostile or damaged folder can hold a file of any
+ * size in an object's place (or a link to `/dev/zero`), and reading it whole would take memory
+ * without bound. The header and key slots are a few hundred bytes; index files and snapshots are
+ * sealed metadata, at most 512 MiB of plaintext (§1); a pack holds at most one tree blob of 512 MiB
+ * past its 8 MiB target (§6). The margins cover sealing, the flag byte and a pack's header.
+ */
+const SMALL_OBJECT_MAX_BYTES = 1024 * 1024;
+const LARGE_OBJECT_MAX_BYTES = 512 * 1024 * 1024 + 64 * 1024;
+export const MAX_OBJECT_BYTES: Readonly<Record<ObjectKind, number>> = {
+  config: SMALL_OBJECT_MAX_BYTES,
+  keys: SMALL_OBJECT_MAX_BYTES,
+  locks: SMALL_OBJECT_MAX_BYTES,
+  index: LARGE_OBJECT_MAX_BYTES,
+  snapshots: LARGE_OBJECT_MAX_BYTES,
+  data: LARGE_OBJECT_MAX_BYTES,
+};
+
+const KIND_NOUNS: Readonly<Record<ObjectKind, string>> = {
+  config: 'repository header',
+  keys: 'key slot',
+  locks: 'lock',
+  index: 'index file',
+  snapshots: 'snapshot',
+  data: 'pack',
+};
+
+/** The error for an object larger than its kind can be (`MAX_OBJECT_BYTES`), before any of it is read. */
+export function oversizedObject(kind: ObjectKind, name: string, size: number): IntegrityError {
+  return new IntegrityError(objectPath(kind, name), `is ${size} bytes, more than a ${KIND_NOUNS[kind]} can be (damaged, or not written by Chatsafe)`);
 }
 
 export function totalLength(data: Buffer | readonly Buffer[]): number {

@@ -7,12 +7,15 @@
 import { constants as fsc, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { ChatsafeError } from '../errors.js';
+import { ChatsafeError, IntegrityError } from '../errors.js';
 import { writePartsFully } from './write-fully.js';
 import {
   assertObjectName,
   isObjectName,
+  MAX_OBJECT_BYTES,
   OBJECT_KINDS,
+  objectPath,
+  oversizedObject,
   totalLength,
   type ByteRange,
   type ObjectInfo,
@@ -195,25 +198,41 @@ export class LocalFolderBackend implements StorageBackend {
 
   async read(kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer): Promise<Buffer> {
     if (range) checkRange(kind, name, range);
-    const fh = await this.openForReading(kind, name);
+    const { fh, size } = await this.openForReading(kind, name);
     try {
-      return range ? await readRange(fh, range, into) : await fh.readFile();
+      if (range) return await readRange(fh, range, into);
+      if (size > MAX_OBJECT_BYTES[kind]) throw oversizedObject(kind, name, size);
+      return await readRange(fh, { offset: 0, length: size });
     } finally {
       await fh.close();
     }
   }
 
   rangeReader(kind: ObjectKind): Required<RangeReader> {
-    return new OpenFiles(OPEN_FILES, (name) => this.openForReading(kind, name), (name, range) => checkRange(kind, name, range));
+    return new OpenFiles(OPEN_FILES, async (name) => (await this.openForReading(kind, name)).fh, (name, range) => checkRange(kind, name, range));
   }
 
-  private async openForReading(kind: ObjectKind, name: string): Promise<fs.FileHandle> {
+  /**
+   * Opens an object that must be a regular file. Without O_NONBLOCK, opening a FIFO put in an
+   * object's place waits for a writer that never comes, and no signal ends the wait; a device
+   * (a link to `/dev/zero`) reads without end. Neither is anything a repository writes.
+   */
+  private async openForReading(kind: ObjectKind, name: string): Promise<{ fh: fs.FileHandle; size: number }> {
     const path = this.pathOf(kind, name);
+    let fh: fs.FileHandle;
     try {
-      return await fs.open(path, 'r');
+      fh = await fs.open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
     } catch (e) {
       if (isNotFound(e)) throw new ChatsafeError('not-found', `${kind}/${name} is missing from the repository.`, 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
       throw ioError(e, `reading ${kind}/${name}`);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new IntegrityError(objectPath(kind, name), 'is not a regular file (damaged, or not written by Chatsafe)');
+      return { fh, size: st.size };
+    } catch (e) {
+      await fh.close();
+      throw e instanceof ChatsafeError ? e : ioError(e, `reading ${kind}/${name}`);
     }
   }
 

@@ -38,7 +38,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ChatsafeError } from '../errors.js';
-import { assertObjectName, isObjectName, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
+import { assertObjectName, isObjectName, MAX_OBJECT_BYTES, oversizedObject, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
 import { conflictError, notFoundError, assertRange, readBodyInto, readBodyIntoParts, runLimited, sliceParts, transportError } from './common.js';
 import { DEFAULT_RETRY, networkCode, permanentError, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
@@ -203,6 +203,7 @@ export class S3Backend implements StorageBackend {
       if (!res) return Buffer.alloc(0);
       if (!res.Body) throw transportError('TruncatedBody');
       if (range && into && into.length >= range.length) return readBodyInto(res.Body as AsyncIterable<Uint8Array>, into.subarray(0, range.length), res.ContentLength);
+      if (!range && res.ContentLength !== undefined && res.ContentLength > MAX_OBJECT_BYTES[kind]) throw oversizedObject(kind, name, res.ContentLength);
       const bytes = await res.Body.transformToByteArray();
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (res.ContentLength !== undefined && buf.length !== res.ContentLength) throw transportError('TruncatedBody');

@@ -26,7 +26,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { AuthType, createClient, type FileStat, type WebDAVClient } from 'webdav';
 import { ChatsafeError } from '../errors.js';
-import { assertObjectName, isObjectName, OBJECT_KINDS, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
+import { assertObjectName, isObjectName, MAX_OBJECT_BYTES, OBJECT_KINDS, oversizedObject, totalLength, type ByteRange, type ObjectInfo, type ObjectKind, type StorageBackend } from './backend.js';
 import { assertRange, conflictError, notFoundError, readBodyInto, readBodyIntoParts, scatterInto, transportError } from './common.js';
 import { DEFAULT_RETRY, networkCode, withRetry, type FailureFacts, type RetryPolicy } from './retry.js';
 
@@ -220,6 +220,7 @@ export class WebDavBackend implements StorageBackend {
       const r = await this.get(kind, name, range);
       if (!r) return Buffer.alloc(0);
       if (range && into && into.length >= range.length && r.ranged) return readBodyInto(r.ranged, into.subarray(0, range.length), r.announced);
+      if (!range && r.announced !== undefined && r.announced > MAX_OBJECT_BYTES[kind]) throw oversizedObject(kind, name, r.announced);
       return r.whole();
     });
   }
