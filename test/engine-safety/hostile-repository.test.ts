@@ -162,6 +162,7 @@ test('trees that expand past what a backup stores are refused before anything is
   const expands = new RegExp(`expands to more than ${MAX_SNAPSHOT_ENTRIES.toLocaleString('en-US')} files and folders`);
   await assert.rejects(restore(repo, { snapshot: await repo.findSnapshot('latest'), target }), rejectsWith('integrity', expands));
   assert.equal(existsSync(target), false);
+  assert.ok((await checkRepository(repo)).errors.some((p) => p.object.startsWith('snapshots/') && expands.test(p.message)), 'check reports what restore refuses');
 
   // One folder in each, MAX_TREE_DEPTH + 1 deep.
   const chain: string[] = [(await storeCraftedBlobs(r.repo, [{ type: 'tree', plain: treeBytes([]) }]))[0]!];

@@ -19,6 +19,7 @@ import { IndexFileSchema, supersededIn, type IndexFile } from '../repo/index-fil
 import { MasterIndex } from '../repo/master-index.js';
 import { headerRange, packBufferBytes, parsePackHeader } from '../repo/pack.js';
 import { readHeader, type RepoHeader, type Repository } from '../repo/repository.js';
+import { measureTree, type TreeMeasure } from '../repo/tree-measure.js';
 import { META_LABELS } from '../repo/sealed-json.js';
 import { SnapshotSchema } from '../repo/snapshot.js';
 import { MAX_OBJECT_BYTES, objectPath, oversizedObject, type ObjectInfo, type StorageBackend } from '../storage/backend.js';
@@ -134,12 +135,15 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   const usage = { trees: new Set<string>(), data: new BlobIdSet() };
   const snapshotNames: string[] = [];
   for await (const info of backend.list('snapshots')) snapshotNames.push(info.name);
+  const measured = new Map<string, TreeMeasure>();
   for (const name of snapshotNames.sort()) {
     throwIfCancelled(opts.signal);
     try {
       const snapshot = await repo.loadJson('snapshots', name, META_LABELS.snapshot, SnapshotSchema);
       counts.snapshots++;
       await collectUsage(repo, index, snapshot, usage, opts.signal);
+      // What a restore would refuse: trees that expand past what a backup stores.
+      await measureTree(repo, index, snapshot.tree, measured, opts.signal);
     } catch (e) {
       if (isChatsafeError(e) && e.kind === 'cancelled') throw e;
       errors.push(problemOf(`snapshots/${name}`, e));

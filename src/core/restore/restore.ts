@@ -15,7 +15,7 @@ import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { ChunkList } from '../repo/chunk-list.js';
-import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_DEPTH } from '../repo/tree.js';
+import { measureTree } from '../repo/tree-measure.js';
 import { ChunkPlaces } from './chunk-places.js';
 import { BUFFER_BYTES, BufferRing, openChunks, READ_AHEAD, type ChunkSource } from './chunk-stream.js';
 import { FileOpener, targetError, TargetWriter } from './target-writer.js';
@@ -261,39 +261,6 @@ export function splitIntoLanes<T extends { size: number }>(files: readonly T[], 
 export async function planSnapshotTree(repo: Repository, index: BlobIndex, rootTree: string, out: PlanItem[], signal?: AbortSignal): Promise<void> {
   await measureTree(repo, index, rootTree, new Map(), signal);
   await planTree(repo, index, rootTree, '', out, signal);
-}
-
-interface TreeMeasure {
-  /** Entries under the tree, the trees below it included. */
-  readonly entries: number;
-  /** Folders below it, on the deepest path. */
-  readonly height: number;
-}
-
-/**
- * Measures a tree before it is planned, each distinct tree once (`known`): shared trees make the
- * plan's size a product of the trees' sizes, and a plan past the limits would be built in memory,
- * entry by entry, before it failed.
- */
-async function measureTree(repo: Repository, index: BlobIndex, treeId: string, known: Map<string, TreeMeasure>, signal?: AbortSignal): Promise<TreeMeasure> {
-  const seen = known.get(treeId);
-  if (seen) return seen;
-  throwIfCancelled(signal);
-  const tree = await repo.loadStoredTree(index, treeId);
-  let entries = 0;
-  let height = 0;
-  for (const node of tree.nodes) {
-    entries++;
-    if (node.type !== 'dir') continue;
-    const below = await measureTree(repo, index, node.subtree, known, signal);
-    entries += below.entries;
-    height = Math.max(height, below.height + 1);
-    if (entries > MAX_SNAPSHOT_ENTRIES) throw new IntegrityError(`tree ${treeId.slice(0, 16)}`, `expands to more than ${MAX_SNAPSHOT_ENTRIES.toLocaleString('en-US')} files and folders, more than a backup stores`);
-    if (height > MAX_TREE_DEPTH) throw new IntegrityError(`tree ${treeId.slice(0, 16)}`, `holds folders more than ${MAX_TREE_DEPTH} deep, more than a backup stores`);
-  }
-  const measure = { entries, height };
-  known.set(treeId, measure);
-  return measure;
 }
 
 async function planTree(repo: Repository, index: BlobIndex, treeId: string, prefix: string, out: PlanItem[], signal?: AbortSignal): Promise<void> {
