@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ChatsafeError, IntegrityError } from '../errors.js';
 import { KeySlotSchema } from '../keys/slots.js';
+import { isLinkTarget, isNodeMode, isNodeTime } from '../repo/tree.js';
 
 export const BUNDLE_MAGIC = Buffer.from('CHATSAFE-BUNDLE\x01', 'latin1');
 export const MAX_HEADER_BYTES = 1024 * 1024;
@@ -73,10 +74,13 @@ export function decodeHeader(prefix: Buffer, object: string): { header: BundleHe
 /** Payload record types (inside the encryption). */
 export const RECORD = { manifest: 1, end: 0xff } as const;
 
+// The rules of a tree's nodes (FORMAT.md §8): a restore hands these values to the file system as they are.
+const mode = z.number().refine(isNodeMode);
+const mtimeNs = z.string().refine(isNodeTime);
 const EntrySchema = z.discriminatedUnion('type', [
-  z.object({ path: z.string(), type: z.literal('file'), mode: z.number().int(), mtimeNs: z.string(), size: z.number().int().nonnegative() }).strict(),
-  z.object({ path: z.string(), type: z.literal('dir'), mode: z.number().int(), mtimeNs: z.string() }).strict(),
-  z.object({ path: z.string(), type: z.literal('symlink'), mode: z.number().int(), mtimeNs: z.string(), target: z.string() }).strict(),
+  z.object({ path: z.string(), type: z.literal('file'), mode, mtimeNs, size: z.number().int().nonnegative() }).strict(),
+  z.object({ path: z.string(), type: z.literal('dir'), mode, mtimeNs }).strict(),
+  z.object({ path: z.string(), type: z.literal('symlink'), mode, mtimeNs, target: z.string().refine(isLinkTarget) }).strict(),
 ]);
 export type BundleEntry = z.infer<typeof EntrySchema>;
 

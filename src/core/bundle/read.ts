@@ -12,7 +12,7 @@ import { decompressInto, FLAG_STORED, FLAG_ZSTD } from '../repo/compression.js';
 import { unlockMasterKey, type Credential, type RepoHeader, type VaultUnlocker } from '../repo/repository.js';
 import { SafeName } from '../repo/tree.js';
 import { MAX_DATA_BLOB_BYTES } from '../repo/blob.js';
-import { decodeHeader, ManifestSchema, MAX_HEADER_BYTES, RECORD, type BundleHeader, type Manifest } from './format.js';
+import { decodeHeader, ManifestSchema, MAX_HEADER_BYTES, RECORD, type BundleEntry, type BundleHeader, type Manifest } from './format.js';
 import { SegmentOpener, SEGMENT_BYTES } from './stream-aead.js';
 import { TAG_BYTES } from '../crypto/aead.js';
 
@@ -51,6 +51,32 @@ export async function readBundleInfo(path: string): Promise<BundleInfo> {
 export function bundleRepoHeader(info: BundleInfo): RepoHeader {
   const { config, hash } = decodeConfig(Buffer.from(info.header.repository, 'base64'));
   return { config, configHash: hash, slots: info.header.slots, unreadableSlots: [] };
+}
+
+/** Which entry and field a manifest's first problem is in; zod's own message may quote a hostile key. */
+function where(path: readonly PropertyKey[] | undefined): string {
+  const [top, i, field] = path ?? [];
+  if (top !== 'entries' || typeof i !== 'number') return '';
+  return ` (entry ${i + 1}${typeof field === 'string' && /^[a-zA-Z]{1,16}$/.test(field) ? `, ${field}` : ''})`;
+}
+
+/**
+ * What makes a manifest's entries unfit to restore, or null. As in a tree, every path is safe
+ * component by component and listed once, and a folder comes before what it holds: a path listed
+ * twice, or under a file, a link or a folder not listed, made the restore fail half-way.
+ */
+function entriesProblem(entries: readonly BundleEntry[]): string | null {
+  const paths = new Set<string>();
+  const dirs = new Set<string>();
+  for (const [i, e] of entries.entries()) {
+    if (!e.path.split('/').every((c) => SafeName.safeParse(c).success)) return `has an unsafe path (entry ${i + 1})`;
+    if (paths.has(e.path)) return `lists a path twice (entry ${i + 1})`;
+    const slash = e.path.lastIndexOf('/');
+    if (slash >= 0 && !dirs.has(e.path.slice(0, slash))) return `lists entry ${i + 1} before the folder it is in`;
+    paths.add(e.path);
+    if (e.type === 'dir') dirs.add(e.path);
+  }
+  return null;
 }
 
 /** Sealed bytes read at a time. */
@@ -176,10 +202,9 @@ export class BundlePayload {
       throw new IntegrityError(this.info.path, 'the manifest is not valid JSON');
     }
     const parsed = ManifestSchema.safeParse(json);
-    if (!parsed.success) throw new IntegrityError(this.info.path, 'the manifest is malformed');
-    for (const e of parsed.data.entries) {
-      if (!e.path.split('/').every((c) => SafeName.safeParse(c).success)) throw new IntegrityError(this.info.path, 'the manifest has an unsafe path');
-    }
+    if (!parsed.success) throw new IntegrityError(this.info.path, `the manifest is malformed${where(parsed.error.issues[0]?.path)}`);
+    const problem = entriesProblem(parsed.data.entries);
+    if (problem !== null) throw new IntegrityError(this.info.path, `the manifest ${problem}`);
     return parsed.data;
   }
 

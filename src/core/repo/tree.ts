@@ -101,6 +101,21 @@ export function isSafeName(n: unknown): n is string {
   return true;
 }
 
+/** Permission bits only: a node's kind is its `type`, never type bits in its mode. */
+export function isNodeMode(m: unknown): m is number {
+  return isIntIn(m, 0, 0o7777);
+}
+
+/** Nanoseconds since the epoch as a decimal string, before 1970 with a '-'. */
+export function isNodeTime(t: unknown): t is string {
+  return isDecimal(t, NS_DIGITS, true);
+}
+
+/** A symlink's text: 1 to 4096 code points, no NUL (no file system can hold one). */
+export function isLinkTarget(t: unknown): t is string {
+  return typeof t === 'string' && fitsLength(t, 1, MAX_TARGET) && !t.includes('\0');
+}
+
 /** `isSafeName` with the `safeParse` callers of the former zod schema use. */
 export const SafeName: JsonValidator<string> = validatorOf((n) => {
   if (!isSafeName(n)) throw new Malformed([], 'unsafe file name');
@@ -182,8 +197,8 @@ function checkNode(n: unknown, i: number, lifted: boolean): string {
   const type = n.type;
   if (type !== 'file' && type !== 'dir' && type !== 'symlink') throw new Malformed(['nodes', i, 'type'], 'expected file, dir or symlink');
   if (!isSafeName(n.name)) throw new Malformed(['nodes', i, 'name'], 'unsafe file name');
-  if (!isIntIn(n.mode, 0, 0o7777)) throw new Malformed(['nodes', i, 'mode'], 'expected an integer from 0 to 0o7777');
-  if (!isDecimal(n.mtimeNs, NS_DIGITS, true)) throw new Malformed(['nodes', i, 'mtimeNs'], 'expected a decimal time in nanoseconds');
+  if (!isNodeMode(n.mode)) throw new Malformed(['nodes', i, 'mode'], 'expected an integer from 0 to 0o7777');
+  if (!isNodeTime(n.mtimeNs)) throw new Malformed(['nodes', i, 'mtimeNs'], 'expected a decimal time in nanoseconds');
   if (type === 'file') {
     if (!isIntIn(n.size, 0, Number.MAX_SAFE_INTEGER)) throw new Malformed(['nodes', i, 'size'], 'expected a non-negative integer');
     const content = n.content;
@@ -204,7 +219,7 @@ function checkNode(n: unknown, i: number, lifted: boolean): string {
       present++;
     }
     if (n.ctimeNs !== undefined) {
-      if (!isDecimal(n.ctimeNs, NS_DIGITS, true)) throw new Malformed(['nodes', i, 'ctimeNs'], 'expected a decimal time in nanoseconds');
+      if (!isNodeTime(n.ctimeNs)) throw new Malformed(['nodes', i, 'ctimeNs'], 'expected a decimal time in nanoseconds');
       present++;
     }
     rejectUnknownKeys(n, present, FILE_KEYS, ['nodes', i]);
@@ -212,10 +227,7 @@ function checkNode(n: unknown, i: number, lifted: boolean): string {
     if (!isHex64(n.subtree)) throw new Malformed(['nodes', i, 'subtree'], 'expected 64 hex digits');
     rejectUnknownKeys(n, 5, DIR_KEYS, ['nodes', i]);
   } else {
-    const target = n.target;
-    if (typeof target !== 'string' || !fitsLength(target, 1, MAX_TARGET) || target.includes('\0')) {
-      throw new Malformed(['nodes', i, 'target'], 'expected a link target of 1 to 4096 characters without NUL');
-    }
+    if (!isLinkTarget(n.target)) throw new Malformed(['nodes', i, 'target'], 'expected a link target of 1 to 4096 characters without NUL');
     rejectUnknownKeys(n, 5, SYMLINK_KEYS, ['nodes', i]);
   }
   return n.name as string;
