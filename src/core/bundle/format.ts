@@ -53,9 +53,10 @@ export function encodeHeader(header: BundleHeader): Buffer {
 
 /** Parses the start of a bundle file; returns the header, its hash and where the segments start. */
 export function decodeHeader(prefix: Buffer, object: string): { header: BundleHeader; hash: Buffer; payloadOffset: number } {
-  if (prefix.length < BUNDLE_MAGIC.length + 4 || !prefix.subarray(0, BUNDLE_MAGIC.length).equals(BUNDLE_MAGIC)) {
+  if (prefix.length < BUNDLE_MAGIC.length || !prefix.subarray(0, BUNDLE_MAGIC.length).equals(BUNDLE_MAGIC)) {
     throw new ChatsafeError('not-found', `${object} is not a Chatsafe bundle.`, 'A bundle is a .chatsafe file made by `chatsafe export`.');
   }
+  if (prefix.length < BUNDLE_MAGIC.length + 4) throw new IntegrityError(object, 'the bundle is truncated (its header length is missing)');
   const len = prefix.readUInt32BE(BUNDLE_MAGIC.length);
   const start = BUNDLE_MAGIC.length + 4;
   if (len > MAX_HEADER_BYTES || prefix.length < start + len) throw new IntegrityError(object, 'the bundle header is truncated or impossibly large');

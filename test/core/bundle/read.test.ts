@@ -1,13 +1,15 @@
 /**
  * Bundles as hostile input: manifests made with the key that break the rules a repository's trees
- * obey. Each is refused with an error that names the bundle, before anything is written to the target.
+ * obey, and a file cut off after the magic.
+ * Each is refused with an error that names the bundle, before anything is written to the target.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { encodeHeader, RECORD, type BundleHeader } from '../../../src/core/bundle/format.js';
+import { BUNDLE_MAGIC, encodeHeader, RECORD, type BundleHeader } from '../../../src/core/bundle/format.js';
+import { readBundleInfo } from '../../../src/core/bundle/read.js';
 import { checkBundle, restoreBundle } from '../../../src/core/bundle/restore-bundle.js';
 import { SegmentSealer } from '../../../src/core/bundle/stream-aead.js';
 import { hkdf, LABELS } from '../../../src/core/crypto/subkeys.js';
@@ -138,5 +140,19 @@ test('manifest entries obey the rules of tree nodes and tree order: anything els
     assert.equal(existsSync(target), false, `${what}: nothing written`);
     const report = await checkBundle(path, f.credential);
     assert.equal(report.ok, false, `${what}: check reports it`);
+  }
+});
+
+test('a bundle cut off after its magic is truncated (damage), not "not a bundle"', async (t) => {
+  const { dir: root, cleanup } = tempDir();
+  t.after(cleanup);
+  const path = join(root, 'cut.chatsafe');
+  for (const tail of [Buffer.alloc(0), Buffer.from([0]), Buffer.from([0, 0, 1])]) {
+    writeFileSync(path, Buffer.concat([BUNDLE_MAGIC, tail]));
+    await assert.rejects(readBundleInfo(path), (e) => e instanceof ChatsafeError && e.kind === 'integrity' && e.message.startsWith(path) && /truncated/.test(e.message), `${tail.length} bytes after the magic`);
+  }
+  for (const bytes of [Buffer.alloc(0), BUNDLE_MAGIC.subarray(0, 15), Buffer.from('PK\x03\x04 a zip, not a bundle at all')]) {
+    writeFileSync(path, bytes);
+    await assert.rejects(readBundleInfo(path), (e) => e instanceof ChatsafeError && e.kind === 'not-found' && /not a Chatsafe bundle/.test(e.message));
   }
 });
