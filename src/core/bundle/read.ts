@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
-import { ChatsafeError, IntegrityError, throwIfCancelled } from '../errors.js';
+import { ChatsafeError, IntegrityError, isChatsafeError, throwIfCancelled } from '../errors.js';
 import { decodeConfig } from '../repo/config.js';
 import { decompressInto, FLAG_STORED, FLAG_ZSTD } from '../repo/compression.js';
 import { unlockMasterKey, type Credential, type RepoHeader, type VaultUnlocker } from '../repo/repository.js';
@@ -48,9 +48,21 @@ export async function readBundleInfo(path: string): Promise<BundleInfo> {
   }
 }
 
+/**
+ * The repository header the bundle carries. Its errors name the bundle: said of `config`, with a
+ * repository's advice, they sent people looking for a repository they never gave.
+ */
 export function bundleRepoHeader(info: BundleInfo): RepoHeader {
-  const { config, hash } = decodeConfig(Buffer.from(info.header.repository, 'base64'));
-  return { config, configHash: hash, slots: info.header.slots, unreadableSlots: [] };
+  try {
+    const { config, hash } = decodeConfig(Buffer.from(info.header.repository, 'base64'));
+    return { config, configHash: hash, slots: info.header.slots, unreadableSlots: [] };
+  } catch (e) {
+    if (!isChatsafeError(e)) throw e;
+    if (e.kind === 'unsupported') {
+      throw new ChatsafeError('unsupported', `${info.path} was exported from a repository of a newer format than this Chatsafe reads.`, e.hint, { cause: e });
+    }
+    throw new IntegrityError(info.path, 'the repository header inside the bundle is damaged');
+  }
 }
 
 /** Which entry and field a manifest's first problem is in; zod's own message may quote a hostile key. */

@@ -1,6 +1,6 @@
 /**
  * Bundles as hostile input: manifests made with the key that break the rules a repository's trees
- * obey, and a file cut off after the magic.
+ * obey, a damaged or newer repository header inside the bundle, and a file cut off after the magic.
  * Each is refused with an error that names the bundle, before anything is written to the target.
  */
 import assert from 'node:assert/strict';
@@ -155,4 +155,20 @@ test('a bundle cut off after its magic is truncated (damage), not "not a bundle"
     writeFileSync(path, bytes);
     await assert.rejects(readBundleInfo(path), (e) => e instanceof ChatsafeError && e.kind === 'not-found' && /not a Chatsafe bundle/.test(e.message));
   }
+});
+
+test("a bundle's damaged repository header is the bundle's damage; a newer one names the bundle", async (t) => {
+  const f = await fixture(t);
+  const items = [file('x', 'one')];
+  for (const repository of ['!!!!', '', Buffer.from('{"format":"chatsafe-repository"}').toString('base64')]) {
+    const path = await f.bundle('bad-header', items, { repository });
+    await assert.rejects(restoreBundle(path, f.credential, join(f.dir, 'out')), namesBundle('integrity', path), repository);
+    await assert.rejects(checkBundle(path, f.credential), namesBundle('integrity', path), repository);
+  }
+  assert.equal(existsSync(join(f.dir, 'out')), false);
+  const good = await readBundleInfo(await f.bundle('v1', items));
+  const v2 = JSON.parse(Buffer.from(good.header.repository, 'base64').toString('utf8')) as { version: number };
+  v2.version = 2;
+  const path = await f.bundle('v2', items, { repository: Buffer.from(JSON.stringify(v2)).toString('base64') });
+  await assert.rejects(restoreBundle(path, f.credential, join(f.dir, 'out')), namesBundle('unsupported', path));
 });
