@@ -4,7 +4,7 @@ import { IntegrityError, isChatsafeError, throwIfCancelled } from '../errors.js'
 import type { Credential, VaultUnlocker } from '../repo/repository.js';
 import { targetError, TargetWriter } from '../restore/target-writer.js';
 import type { RestoreResult } from '../restore/restore.js';
-import type { CheckReport } from '../check/check.js';
+import { problemOf, type CheckReport } from '../check/check.js';
 import { BundlePayload, readBundleInfo } from './read.js';
 
 export interface BundleRestoreOptions {
@@ -84,7 +84,7 @@ export async function checkBundle(path: string, credential: Credential | null, o
     return { ok: true, withKey: true, readData: true, errors: [], warnings: [], counts };
   } catch (e) {
     if (isChatsafeError(e) && e.kind === 'integrity') {
-      return { ok: false, withKey: true, readData: true, errors: [{ object: (e as IntegrityError).object ?? path, message: e.message }], warnings: [], counts };
+      return { ok: false, withKey: true, readData: true, errors: [problemOf((e as IntegrityError).object ?? path, e)], warnings: [], counts };
     }
     throw e;
   } finally {

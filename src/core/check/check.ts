@@ -48,7 +48,7 @@ export interface CheckOptions {
 }
 
 /** The problem as seen from `object` (what check was examining); the inner object, if any, stays in the message. */
-function problemOf(object: string, e: unknown): CheckProblem {
+export function problemOf(object: string, e: unknown): CheckProblem {
   if (isChatsafeError(e)) {
     const msg = e.message.startsWith(`${object}: `) ? e.message.slice(object.length + 2) : e.message;
     return { object, message: msg };

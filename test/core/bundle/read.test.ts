@@ -172,3 +172,17 @@ test("a bundle's damaged repository header is the bundle's damage; a newer one n
   const path = await f.bundle('v2', items, { repository: Buffer.from(JSON.stringify(v2)).toString('base64') });
   await assert.rejects(restoreBundle(path, f.credential, join(f.dir, 'out')), namesBundle('unsupported', path));
 });
+
+test('check names the damaged bundle once', async (t) => {
+  const f = await fixture(t);
+  const path = await f.bundle('flipped', [file('x', 'one')]);
+  const bytes = readFileSync(path);
+  bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 1;
+  writeFileSync(path, bytes);
+  const report = await checkBundle(path, f.credential);
+  assert.equal(report.ok, false);
+  const [problem] = report.errors;
+  assert.equal(problem?.object, path);
+  assert.ok(!problem.message.includes(path), `the message does not repeat the bundle: ${problem.message}`);
+  assert.match(problem.message, /segment 0/);
+});
