@@ -15,6 +15,7 @@ export function processIO(signal: AbortSignal): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal };
 }
 
+/** JSON escapes C0 controls itself; DEL and the C1 controls, which it leaves, are escaped too. */
 export function printJson(io: CliIO, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  io.stdout.write(`${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)}\n`);
 }

@@ -5,7 +5,7 @@ import { UsageError } from '../../core/errors.js';
 import { readHeader } from '../../core/repo/repository.js';
 import type { ObjectKind } from '../../core/storage/backend.js';
 import type { Command } from '../command.js';
-import { formatBytes } from '../format.js';
+import { escapeControls, formatBytes } from '../format.js';
 import { printJson, type CliIO } from '../io.js';
 import { openBackend } from '../repo-access.js';
 
@@ -74,22 +74,24 @@ async function inspectRepository(path: string, io: CliIO) {
   };
 }
 
+/** A header is cleartext anyone may have written: every string shown has its control characters escaped. */
 function renderReport(r: InspectReport): string {
-  const slots = r.keySlots.map((s) => `${s.kind} (${s.id.slice(0, 8)}, ${s.created})`).join(', ');
+  const t = escapeControls;
+  const slots = t(r.keySlots.map((s) => `${s.kind} (${s.id.slice(0, 8)}, ${s.created})`).join(', '));
   if (r.type === 'bundle') {
-    return `Chatsafe bundle ${r.path}
+    return `Chatsafe bundle ${t(r.path)}
   format version  ${r.formatVersion}
-  created         ${r.created} by Chatsafe ${r.appVersion}
-  snapshot time   ${r.snapshotTime}
+  created         ${t(r.created)} by Chatsafe ${t(r.appVersion)}
+  snapshot time   ${t(r.snapshotTime)}
   key slots       ${slots}
   contents        ${r.files} files, ${formatBytes(r.bytes)}
   file size       ${formatBytes(r.fileSize)} in ${r.segments} encrypted segments
 `;
   }
   const o = r.objects;
-  return `Chatsafe repository ${r.path}
+  return `Chatsafe repository ${t(r.path)}
   format version  ${r.formatVersion}
-  created         ${r.created} by Chatsafe ${r.appVersion}
+  created         ${t(r.created)} by Chatsafe ${t(r.appVersion)}
   key slots       ${slots}
   snapshots       ${o.snapshots!.count}
   packs           ${o.packs!.count} (${formatBytes(o.packs!.bytes)})

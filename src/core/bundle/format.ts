@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ChatsafeError, IntegrityError } from '../errors.js';
 import { KeySlotSchema } from '../keys/slots.js';
+import { isPrintableUpTo } from '../repo/json-shape.js';
 import { isLinkTarget, isNodeMode, isNodeTime } from '../repo/tree.js';
 
 export const BUNDLE_MAGIC = Buffer.from('CHATSAFE-BUNDLE\x01', 'latin1');
@@ -32,7 +33,7 @@ export const BundleHeaderSchema = z
     format: z.literal('chatsafe-bundle'),
     version: z.literal(1),
     created: z.string().datetime(),
-    appVersion: z.string().max(64),
+    appVersion: z.string().refine((s) => isPrintableUpTo(s, 64)),
     repository: z.string().max(8192), // base64 of the repository's `config` bytes
     slots: z.array(BundleSlot).min(1).max(64),
     salt: b64(32),

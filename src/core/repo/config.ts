@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ChatsafeError, IntegrityError } from '../errors.js';
-import { isIntIn, isIsoDateTime, isLowerHex, isRecord, isStringUpTo, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
+import { isIntIn, isIsoDateTime, isLowerHex, isPrintableUpTo, isRecord, Malformed, rejectUnknownKeys, validatorOf, type JsonValidator } from './json-shape.js';
 
 export const FORMAT_NAME = 'chatsafe-repository';
 export const FORMAT_VERSION = 1;
@@ -32,7 +32,7 @@ export const ConfigSchema: JsonValidator<RepoConfig> = validatorOf((json) => {
   if (!isIntIn(json.version, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)) throw new Malformed(['version'], 'expected an integer');
   if (!isLowerHex(json.id, 32)) throw new Malformed(['id'], 'expected 32 hex digits');
   if (!isIsoDateTime(json.created)) throw new Malformed(['created'], 'expected a UTC date and time');
-  if (!isStringUpTo(json.appVersion, MAX_APP_VERSION)) throw new Malformed(['appVersion'], `expected a string of at most ${MAX_APP_VERSION} characters`);
+  if (!isPrintableUpTo(json.appVersion, MAX_APP_VERSION)) throw new Malformed(['appVersion'], `expected at most ${MAX_APP_VERSION} characters and no control characters`);
   rejectUnknownKeys(json, 5, CONFIG_KEYS, []);
   return { format: FORMAT_NAME, version: json.version, id: json.id, created: json.created, appVersion: json.appVersion };
 });

@@ -135,6 +135,18 @@ export function isStringUpTo(s: unknown, max: number): s is string {
   return typeof s === 'string' && fitsLength(s, 0, max);
 }
 
+/** A C0 control character, DEL or a C1 control character: bytes a terminal may act on. */
+export function isControlCode(c: number): boolean {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+/** `isStringUpTo` without control characters: cleartext that is shown as it is, without any key. */
+export function isPrintableUpTo(s: unknown, max: number): s is string {
+  if (!isStringUpTo(s, max)) return false;
+  for (let i = 0; i < s.length; i++) if (isControlCode(s.charCodeAt(i))) return false;
+  return true;
+}
+
 /** Finite and at least 0 (zod 4's `z.number().nonnegative()`: -0 passes, NaN and infinities do not). */
 export function isNonNegative(x: unknown): x is number {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0;
