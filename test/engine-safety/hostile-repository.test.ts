@@ -21,6 +21,8 @@ import { MAX_SNAPSHOT_ENTRIES, MAX_TREE_DEPTH } from '../../src/core/repo/tree.j
 import { restore } from '../../src/core/restore/restore.js';
 import { saveCraftedSnapshot, storeCraftedBlobs, treeBytes } from '../helpers/crafted.js';
 import { repoWithSource } from '../helpers/repo.js';
+import { tempDir } from '../helpers/tmp.js';
+import { initRepo, objectsOf, ok, repoArgs } from './scenario.js';
 
 function objectNames(repoDir: string, kind: string): string[] {
   return readdirSync(join(repoDir, kind)).filter((n) => /^[0-9a-f]+$/.test(n));
@@ -120,6 +122,28 @@ test('a damaged key slot is set aside: the other slots open the repository, chec
   const [only] = objectNames(root, 'keys');
   truncateSync(join(root, 'keys', only!), 10);
   await assert.rejects(Repository.open(r.backend, { kind: 'key', key: r.key }), rejectsWith('integrity', /no other key slot can be read/));
+});
+
+test('the command line shows an unreadable key slot and deletes it on request', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const repo = await initRepo(dir);
+  await ok(['key', 'add', ...repoArgs(repo), '--new-key-file', join(dir, 'second.key')]);
+  const own = objectsOf(repo.path, 'keys');
+  const slots = JSON.parse((await ok(['key', 'list', ...repoArgs(repo), '--json'])).stdout) as Array<{ id: string; created: string }>;
+  const second = slots.sort((a, b) => a.created.localeCompare(b.created))[1]!.id;
+  truncateSync(join(repo.path, 'keys', second), 30);
+
+  const list = JSON.parse((await ok(['key', 'list', ...repoArgs(repo), '--json'])).stdout) as Array<{ id: string; kind: string; problem?: string }>;
+  assert.deepEqual(list.find((s) => s.id === second), { id: second, kind: 'unreadable', problem: 'the key slot is not valid JSON' });
+  const inspected = await ok(['inspect', repo.path]);
+  assert.match(inspected.stdout, new RegExp(`unreadable\\s+${second.slice(0, 8)} \\(the key slot is not valid JSON\\)`));
+  const inspectedJson = JSON.parse((await ok(['inspect', repo.path, '--json'])).stdout) as { unreadableKeySlots: unknown };
+  assert.deepEqual(inspectedJson.unreadableKeySlots, [{ id: second, problem: 'the key slot is not valid JSON' }]);
+
+  await ok(['key', 'remove', ...repoArgs(repo), second.slice(0, 8)]);
+  assert.deepEqual(objectsOf(repo.path, 'keys').length, own.length - 1);
+  await ok(['check', ...repoArgs(repo)]);
 });
 
 test('a header that no longer names the format, beside key slots, is damage (exit 4), not "not a repository"', async (t) => {

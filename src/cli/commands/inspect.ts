@@ -51,7 +51,7 @@ async function inspectBundle(path: string) {
 
 async function inspectRepository(path: string, io: CliIO) {
   const backend = await openBackend(path, io);
-  const { config, slots } = await readHeader(backend);
+  const { config, slots, unreadableSlots } = await readHeader(backend);
   const objects: Record<string, { count: number; bytes: number }> = {};
   for (const kind of ['snapshots', 'index', 'data', 'locks'] as ObjectKind[]) {
     const o = { count: 0, bytes: 0 };
@@ -69,6 +69,7 @@ async function inspectRepository(path: string, io: CliIO) {
     created: config.created,
     appVersion: config.appVersion,
     keySlots: slots.map((s) => ({ id: s.id, kind: s.kind, created: s.created, ...(s.kind === 'password' ? { vault: s.vault.url } : {}) })),
+    unreadableKeySlots: unreadableSlots.map((u) => ({ id: u.id, problem: u.problem })),
     objects,
     totalBytes: Object.values(objects).reduce((n, o) => n + o.bytes, 0),
   };
@@ -92,7 +93,7 @@ function renderReport(r: InspectReport): string {
   return `Chatsafe repository ${t(r.path)}
   format version  ${r.formatVersion}
   created         ${t(r.created)} by Chatsafe ${t(r.appVersion)}
-  key slots       ${slots}
+  key slots       ${slots}${r.unreadableKeySlots.length > 0 ? `\n  unreadable      ${r.unreadableKeySlots.map((u) => `${u.id.slice(0, 8)} (${u.problem})`).join(', ')}` : ''}
   snapshots       ${o.snapshots!.count}
   packs           ${o.packs!.count} (${formatBytes(o.packs!.bytes)})
   index files     ${o.index!.count}
