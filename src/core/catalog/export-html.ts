@@ -37,15 +37,33 @@ function page(title: string, body: string): string {
 }
 
 function time(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+  const d = new Date(safeId(ms));
+  if (Number.isNaN(d.getTime())) throw damagedCatalog();
+  return d.toISOString().replace('T', ' ').slice(0, 19);
 }
 
 const EXT_BY_MIME: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'image/webp': 'webp', 'video/mp4': 'mp4', 'audio/ogg': 'ogg', 'audio/mp4': 'm4a', 'audio/mpeg': 'mp3', 'application/pdf': 'pdf' };
 
+/**
+ * A media file's name in the export, made only of parts that cannot leave the media folder: a
+ * catalog comes from a backup, which someone else may have made, and its digest is text that
+ * could hold `../`.
+ */
 function mediaFileName(m: CatalogMessage): string {
   const fromName = m.media?.name?.split('.').pop()?.toLowerCase() ?? '';
   const ext = (m.media?.mime && EXT_BY_MIME[m.media.mime]) || (/^[a-z0-9]{1,5}$/.test(fromName) ? fromName : 'bin');
-  return `${m.media?.sha256 ?? `m${m.id}`}.${ext}`;
+  const digest = m.media?.sha256;
+  return `${digest && /^[0-9a-f]{64}$/.test(digest) ? digest : `m${safeId(m.id)}`}.${ext}`;
+}
+
+/** A catalog's number as it goes into a file name, a link or the page: an integer, or the catalog is damaged. */
+function safeId(id: number): number {
+  if (!Number.isSafeInteger(id)) throw damagedCatalog();
+  return id;
+}
+
+function damagedCatalog(): ChatsafeError {
+  return new ChatsafeError('integrity', 'The catalog holds text where a number belongs (an id, a count or a time).', 'The catalog is damaged or was not made by Chatsafe; run `chatsafe check --read-data` on the repository.');
 }
 
 function mediaHtml(m: CatalogMessage, file: string | null): string {
@@ -83,7 +101,7 @@ export async function exportHtml(
       opts.onProgress?.({ chatsDone: i + 1, chatsTotal: chats.length });
     }
     const list = chats
-      .map((c) => `<li><a href="chat-${c.id}.html">${escapeHtml(c.name)}</a> <span class="t">${c.messageCount} messages${c.lastMessageAt ? `, last ${time(c.lastMessageAt)} UTC` : ''}</span></li>`)
+      .map((c) => `<li><a href="chat-${safeId(c.id)}.html">${escapeHtml(c.name)}</a> <span class="t">${safeId(c.messageCount)} messages${c.lastMessageAt ? `, last ${time(c.lastMessageAt)} UTC` : ''}</span></li>`)
       .join('');
     await writeFile(join(temp, 'index.html'), page('Chats', `<header>Chats</header><main><ul>${list}</ul></main>`));
     files += 1;
@@ -125,20 +143,20 @@ async function writeChat(catalog: Catalog, chat: ChatSummary, dir: string, readM
         mediaPart = mediaHtml(m, file);
       }
       if (m.kind === 'system') {
-        parts.push(`<div class="m sys" id="m${m.id}">${escapeHtml(text)} <span class="t">${time(m.timestamp)}</span></div>`);
+        parts.push(`<div class="m sys" id="m${safeId(m.id)}">${escapeHtml(text)} <span class="t">${time(m.timestamp)}</span></div>`);
         continue;
       }
-      const quote = m.replyTo !== null ? `<a class="q" href="#m${m.replyTo}">${escapeHtml(byId.get(m.replyTo) ?? 'earlier message')}</a>` : '';
+      const quote = m.replyTo !== null ? `<a class="q" href="#m${safeId(m.replyTo)}">${escapeHtml(byId.get(m.replyTo) ?? 'earlier message')}</a>` : '';
       const fwd = m.forwardedFrom ? `<div class="q">Forwarded${m.forwardedFrom !== 'forwarded' ? ` from ${escapeHtml(m.forwardedFrom)}` : ''}</div>` : '';
       const body = m.deleted ? '<i>This message was deleted</i>' : escapeHtml(text);
       const reactions = m.reactions.length > 0 ? `<div class="r">${m.reactions.map((r) => escapeHtml(r.emoji)).join(' ')}</div>` : '';
       parts.push(
-        `<div class="m${m.fromMe ? ' me' : ''}" id="m${m.id}"><div class="s">${escapeHtml(m.sender ?? '')}</div>${fwd}${quote}${mediaPart}${body ? `<div>${body}</div>` : ''}${reactions}<div class="t">${time(m.timestamp)} UTC${m.edited ? ' · edited' : ''}</div></div>`,
+        `<div class="m${m.fromMe ? ' me' : ''}" id="m${safeId(m.id)}"><div class="s">${escapeHtml(m.sender ?? '')}</div>${fwd}${quote}${mediaPart}${body ? `<div>${body}</div>` : ''}${reactions}<div class="t">${time(m.timestamp)} UTC${m.edited ? ' · edited' : ''}</div></div>`,
       );
     }
     const last: CatalogMessage = batch[batch.length - 1]!;
     cursor = { timestamp: last.timestamp, id: last.id };
   }
-  await writeFile(join(dir, `chat-${chat.id}.html`), page(chat.name, `<header><a href="index.html">Chats</a> › ${escapeHtml(chat.name)}</header><main>${parts.join('\n')}</main>`));
+  await writeFile(join(dir, `chat-${safeId(chat.id)}.html`), page(chat.name, `<header><a href="index.html">Chats</a> › ${escapeHtml(chat.name)}</header><main>${parts.join('\n')}</main>`));
   return files;
 }

@@ -182,3 +182,36 @@ test('exportHtml: one escaped, script-free page per chat with its media beside i
   assert.deepEqual(readdirSync(join(dir, 'busy')), ['keep.txt']);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('partial')), []);
 });
+
+test('exportHtml: a catalog from someone else cannot write outside the export or put markup in the page', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'c.db');
+  sample(path);
+  // What a hostile backup's catalog can hold: a digest that climbs out of the media folder, and
+  // (its columns being whatever it declares) text where the ids and times are numbers.
+  const db = new Database(path);
+  db.prepare('UPDATE media SET sha256 = ?').run('../../../escaped');
+  db.close();
+  const out = join(dir, 'html');
+  let cat = openCatalog(path);
+  await exportHtml(cat, out, async () => Buffer.from('payload'));
+  cat.close();
+  assert.deepEqual(readdirSync(dir).sort(), ['c.db', 'html'], 'nothing written beside the export');
+  assert.deepEqual(readdirSync(join(out, 'media')), ['m3.jpg'], 'named by its message id instead');
+
+  const hostile = join(dir, 'hostile.db');
+  const h = new Database(hostile);
+  h.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    INSERT INTO meta VALUES ('schema_version', '1');
+    CREATE TABLE chats (id TEXT, kind TEXT, name TEXT, address TEXT, message_count INTEGER, last_message_at INTEGER);
+    INSERT INTO chats VALUES ('../../../escaped', 'group', 'x', NULL, 1, NULL);
+    CREATE TABLE participants (chat_id, name, address, is_admin);
+    CREATE TABLE messages (id, chat_id, sender, from_me, timestamp, kind, text, reply_to, forwarded_from, edited, deleted, source_key);
+    CREATE TABLE media (message_id, path, name, mime, size, sha256);
+    CREATE TABLE reactions (message_id, sender, emoji, timestamp);`);
+  h.close();
+  cat = openCatalog(hostile);
+  t.after(() => cat.close());
+  await assert.rejects(exportHtml(cat, join(dir, 'html2'), async () => null), (e: ChatsafeError) => e.kind === 'integrity' && /where a number belongs/.test(e.message));
+  assert.deepEqual(readdirSync(dir).sort(), ['c.db', 'hostile.db', 'html'], 'nothing left behind');
+});
