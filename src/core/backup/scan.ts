@@ -79,6 +79,9 @@ export async function scanSources(sources: readonly string[], signal?: AbortSign
   const roots: ScannedRoot[] = [];
   const seen = new Map<string, string>();
   for (const src of sources) {
+    // resolve('') is the working folder: an empty argument (an unset variable in a script) would
+    // back up wherever the command was run, and retention would then drop the real backup.
+    if (src === '') throw new ChatsafeError('usage', 'A source path is empty.', 'Name the files or folders to back up.');
     const path = resolve(src);
     const name = basename(path) || 'root';
     const other = seen.get(name);
@@ -93,6 +96,8 @@ export async function scanSources(sources: readonly string[], signal?: AbortSign
       throw new ChatsafeError('not-found', `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check the path you gave.');
     }
     const root = { ...scannedEntry(name, stat), path };
+    // Stored as nothing, it made an empty snapshot, after which retention forgot the last real one.
+    if (root.kind === 'other') throw new ChatsafeError('usage', `${path} is not a file, folder or link, so there is nothing in it to back up.`, 'Name the files or folders to back up.');
     roots.push(root);
     // The fingerprint's paths start from the root's own path joined with its name, as they always have.
     const totals = await scan.entry(root, path, `${path}/${name}`);

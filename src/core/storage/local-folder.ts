@@ -140,8 +140,10 @@ export class LocalFolderBackend implements StorageBackend {
    * memory file system, where the sync costs nothing, backed up no faster.
    */
   readonly packWritesAtOnce = 2;
+  readonly localFolder: string;
   constructor(readonly root: string) {
     this.location = root;
+    this.localFolder = root;
   }
 
   private pathOf(kind: ObjectKind, name: string): string {
