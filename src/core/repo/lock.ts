@@ -139,11 +139,29 @@ export async function removeAllLocks(repo: Repository): Promise<number> {
   return n;
 }
 
+/**
+ * Runs `fn` holding a lock. A run that only reads (`exclusive` false) goes on without one where the
+ * lock cannot be written because the repository is read-only to this user (a backup on a read-only
+ * mount or disc, or another user's folder): a shared lock only keeps a prune from removing what the
+ * run reads, and a prune needs the same write access. Everything read is authenticated, so a prune
+ * by someone who may write would make the run fail, never return wrong data.
+ */
 export async function withLock<T>(repo: Repository, exclusive: boolean, fn: () => Promise<T>): Promise<T> {
-  const lock = await RepoLock.acquire(repo, exclusive);
+  let lock: RepoLock | null = null;
+  try {
+    lock = await RepoLock.acquire(repo, exclusive);
+  } catch (e) {
+    if (exclusive || !isReadOnlyStorage(e)) throw e;
+  }
   try {
     return await fn();
   } finally {
-    await lock.release().catch(() => undefined);
+    await lock?.release().catch(() => undefined);
   }
+}
+
+const READ_ONLY_CODES: ReadonlySet<string | undefined> = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+function isReadOnlyStorage(e: unknown): boolean {
+  return e instanceof ChatsafeError && e.kind === 'io' && READ_ONLY_CODES.has((e.cause as NodeJS.ErrnoException | undefined)?.code);
 }
