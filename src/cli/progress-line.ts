@@ -4,8 +4,15 @@ import { formatCount as count } from '../core/importers/format.js';
 import { formatBytes, formatDuration } from './format.js';
 import type { CliIO } from './io.js';
 
-export function progressLine(io: CliIO): { listener: ProgressListener | undefined; end(): void } {
-  if (!io.stderr.isTTY) return { listener: undefined, end() {} };
+export interface ProgressLine {
+  readonly listener: ProgressListener | undefined;
+  /** A line of its own on stderr, in place of the progress line (which the next update draws again below it). */
+  note(line: string): void;
+  end(): void;
+}
+
+export function progressLine(io: CliIO): ProgressLine {
+  if (!io.stderr.isTTY) return { listener: undefined, note: (line) => io.stderr.write(`${line}\n`), end() {} };
   let shown = false;
   const listener = (p: JobProgress) => {
     io.stderr.write(`\r\x1b[K${formatProgress(p)}`);
@@ -13,6 +20,9 @@ export function progressLine(io: CliIO): { listener: ProgressListener | undefine
   };
   return {
     listener,
+    note(line) {
+      io.stderr.write(`${shown ? '\r\x1b[K' : ''}${line}\n`);
+    },
     end() {
       if (shown) io.stderr.write('\r\x1b[K');
     },

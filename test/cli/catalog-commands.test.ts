@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { describeRun, runCli, withTempDir } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
-import { makeZip } from '../core/importers/helpers.js';
+import { makeZip, MODERN_SCHEMA, sqlite, tempDir as tempDirFor } from '../core/importers/helpers.js';
 
 const db = fixture('whatsapp-android/test_msgstore.db');
 const wa = fixture('whatsapp-android/test_wa.db');
@@ -108,4 +108,35 @@ test('media inside an "Export chat" zip are exported from the backup', async () 
     assert.ok(exported && existsSync(exported), `the photo was exported: ${files.join(', ')}`);
     assert.deepEqual(readFileSync(exported), photo);
   });
+});
+
+test('browsing refuses what it cannot answer: a chat the backup lacks, a query of no words, a time that is not one instant', async (t) => {
+  const dir = tempDirFor(t);
+  const wa = join(dir, 'WhatsApp');
+  sqlite(join(wa, 'Databases', 'msgstore.db'), MODERN_SCHEMA, [
+    ["INSERT INTO jid (_id, user, server, type, raw_string) VALUES (1, '491111', 's.whatsapp.net', 0, '491111@s.whatsapp.net')", [[]]],
+    ['INSERT INTO chat (_id, jid_row_id) VALUES (10, 1)', [[]]],
+    ['INSERT INTO message (_id, chat_row_id, from_me, key_id, sender_jid_row_id, timestamp, message_type, text_data) VALUES (?, 10, 0, ?, 0, ?, 0, ?)', [[1, 'K1', Date.UTC(2021, 2, 11), 'before'], [2, 'K2', Date.UTC(2021, 2, 13), 'after']]],
+  ]);
+  const keyArgs = ['--repo', join(dir, 'repo'), '--key-file', join(dir, 'key')];
+  assert.equal((await runCli(['init', ...keyArgs])).code, 0);
+  const b = await runCli(['backup', ...keyArgs, wa]);
+  assert.equal(b.code, 0, describeRun(b));
+  const [chat] = JSON.parse((await runCli(['chats', ...keyArgs, '--json'])).stdout) as { id: number }[];
+
+  const missing = await runCli(['messages', ...keyArgs, String(chat!.id + 1000)]);
+  assert.equal(missing.code, 1, describeRun(missing));
+  assert.match(missing.stderr, /has no chat \d+/);
+  for (const query of ['', '  ', '!?']) {
+    const search = await runCli(['search', ...keyArgs, query]);
+    assert.equal(search.code, 2, describeRun(search));
+    assert.match(search.stderr, /no words/);
+  }
+  for (const when of ['March 12', '2021-03-12T10:15:00', '12/03/2021']) {
+    const run = await runCli(['messages', ...keyArgs, String(chat!.id), '--after', when]);
+    assert.equal(run.code, 2, describeRun(run));
+  }
+  const after = await runCli(['messages', ...keyArgs, String(chat!.id), '--after', '2021-03-12', '--json']);
+  assert.equal(after.code, 0, describeRun(after));
+  assert.deepEqual((JSON.parse(after.stdout) as { text: string }[]).map((m) => m.text), ['after']);
 });

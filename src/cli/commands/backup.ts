@@ -9,6 +9,7 @@ import { growHeapsSlowly } from '../../core/jobs/heap-growth.js';
 import { printJson, type CliIO } from '../io.js';
 import { progressLine } from '../progress-line.js';
 import { openRepo, parseCount, REPO_OPTIONS } from '../repo-access.js';
+import { warnIfKeyOnCommandLine } from './wa-decrypt.js';
 
 export const backupCommand: Command = {
   name: 'backup',
@@ -39,6 +40,7 @@ Prints the new snapshot's id on stdout; progress goes to stderr on a terminal.
     const repo = await openRepo(values, io);
     const waKeyArg = values['wa-key'] ?? io.env.CHATSAFE_WA_KEY;
     const waKey = waKeyArg ? await (await import('../../core/importers/whatsapp-crypt/index.js')).loadWhatsAppKey(waKeyArg) : undefined;
+    if (waKey) warnIfKeyOnCommandLine(io, values['wa-key'] !== undefined, waKey);
     const progress = progressLine(io);
     let result;
     let retention;
@@ -49,7 +51,7 @@ Prints the new snapshot's id on stdout; progress goes to stderr on a terminal.
         onProgress: progress.listener,
         ...(waKey ? { waKey } : {}),
         onDetected: (reports) => {
-          if (!values.json) for (const r of reports) io.stderr.write(`${r.summary}\n`);
+          if (!values.json) for (const r of reports) progress.note(r.summary);
         },
       });
       retention = await applyRetention(repo, keepLast, { signal: io.signal, onProgress: progress.listener });

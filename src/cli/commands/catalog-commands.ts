@@ -5,16 +5,23 @@
 import { parseArgs } from 'node:util';
 import { withSnapshotCatalog } from '../../core/catalog/snapshot-catalog.js';
 import { exportHtml } from '../../core/catalog/export-html.js';
-import { UsageError } from '../../core/errors.js';
+import { ChatsafeError, UsageError } from '../../core/errors.js';
+import { ftsQuery } from '../../core/catalog/catalog.js';
 import type { Command } from '../command.js';
 import { printJson, type CliIO } from '../io.js';
 import { openRepo, parseCount, REPO_OPTIONS } from '../repo-access.js';
 
+/**
+ * Only forms that mean one instant: `Date.parse` also takes "March 7" (as 2001, in local time) and a
+ * time without a zone (local time), so a typo or a missing zone quietly moved the range.
+ */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
 function parseTime(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (/^\d{1,15}$/.test(value)) return Number(value);
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new UsageError(`--${name} must be a date (2021-03-12 or 2021-03-12T10:15:00Z) or UTC milliseconds; got "${value}".`);
+  const t = ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(t)) throw new UsageError(`--${name} must be a date (2021-03-12, taken as UTC), a time with its zone (2021-03-12T10:15:00Z) or UTC milliseconds; got "${value}".`);
   return t;
 }
 
@@ -39,7 +46,8 @@ export const messagesCommand: Command = {
   summary: 'show the messages of one chat in a backup',
   usage: `Usage: chatsafe messages --repo PATH [SNAPSHOT|latest] CHAT_ID [--after T] [--before T] [--limit N] [--key-file FILE] [--json]
 
-T is a date (2021-03-12, 2021-03-12T10:15:00Z) or UTC milliseconds. At most
+T is a date (2021-03-12, taken as UTC), a time with its zone
+(2021-03-12T10:15:00Z, 2021-03-12T10:15+01:00) or UTC milliseconds. At most
 --limit messages (default 100) in time order.`,
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
@@ -55,7 +63,11 @@ T is a date (2021-03-12, 2021-03-12T10:15:00Z) or UTC milliseconds. At most
     const snap = await repo.findSnapshot(positionals.length === 2 ? positionals[0]! : 'latest');
     const after = parseTime(values.after, 'after');
     const before = parseTime(values.before, 'before');
-    const messages = await withSnapshotCatalog(repo, snap, async (c) => c.listMessages(Number(chatArg), { limit, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) }));
+    const chatId = Number(chatArg);
+    const messages = await withSnapshotCatalog(repo, snap, async (c) => {
+      if (!c.listChats().some((chat) => chat.id === chatId)) throw new ChatsafeError('not-found', `This backup has no chat ${chatId}.`, 'Run `chatsafe chats` to see the chat ids.');
+      return c.listMessages(chatId, { limit, ...(after !== undefined ? { after } : {}), ...(before !== undefined ? { before } : {}) });
+    });
     if (values.json) printJson(io, messages);
     else for (const m of messages) io.stdout.write(`${new Date(m.timestamp).toISOString()}  ${m.sender ?? '—'}: ${m.text ?? `[${m.kind}]`}${m.media ? ` (${m.media.path})` : ''}\n`);
     return 0;
@@ -70,6 +82,7 @@ export const searchCommand: Command = {
     const { values, positionals } = parseArgs({ args, options: { ...REPO_OPTIONS, limit: { type: 'string' } }, allowPositionals: true });
     if (positionals.length < 1 || positionals.length > 2) throw new UsageError('Search for what? Give a query.');
     const query = positionals[positionals.length - 1]!;
+    if (ftsQuery(query) === null) throw new UsageError('Search for what? The query has no words in it.', 'Give one or more words: chatsafe search --repo PATH "words to find"');
     const limit = parseCount(values.limit, 'limit', 50);
     const repo = await openRepo(values, io);
     const snap = await repo.findSnapshot(positionals.length === 2 ? positionals[0]! : 'latest');

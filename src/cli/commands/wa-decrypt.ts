@@ -60,9 +60,7 @@ Options:
       throw new UsageError(`No key given: pass --wa-key KEY_OR_KEYFILE or set ${KEY_ENV}.`, 'For .crypt15 that is the 64-digit key or encrypted_backup.key; for .crypt14/.crypt12 the phone\'s `key` file.');
     }
     const key = await loadWhatsAppKey(keyArg);
-    if (values['wa-key'] !== undefined && key.source === 'typed') {
-      io.stderr.write(`warning: a key typed on the command line is visible to other users of this machine; prefer --wa-key KEYFILE or the ${KEY_ENV} environment variable.\n`);
-    }
+    warnIfKeyOnCommandLine(io, values['wa-key'] !== undefined, key);
 
     if (!values.overwrite && (await stat(out).catch(() => null))) {
       throw new ChatsafeError('conflict', `${out} already exists.`, 'Choose another --out, or pass --overwrite to replace it once decryption has succeeded.');
@@ -89,3 +87,10 @@ Options:
     return 0;
   },
 };
+
+/** A WhatsApp key typed as `--wa-key` is in the process list, which other users of the machine can read. */
+export function warnIfKeyOnCommandLine(io: CliIO, fromFlag: boolean, key: { readonly source: string }): void {
+  if (fromFlag && key.source === 'typed') {
+    io.stderr.write(`warning: a key typed on the command line is visible to other users of this machine; prefer --wa-key KEYFILE or the ${KEY_ENV} environment variable.\n`);
+  }
+}
