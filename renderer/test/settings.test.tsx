@@ -77,6 +77,12 @@ describe('settings: storage destinations', () => {
     const secretField = within(edit).getByLabelText('Secret access key') as HTMLInputElement;
     expect(secretField.value).toBe('');
     expect(secretField.placeholder).toMatch(/Saved/);
+    // Another bucket: the saved secret would not be used there, so the field stops offering it.
+    const bucketField = within(edit).getByLabelText('Bucket');
+    await user.type(bucketField, 'x');
+    expect(secretField.placeholder).toBe('');
+    await user.type(bucketField, '{Backspace}');
+    expect(secretField.placeholder).toMatch(/Saved/);
     await user.clear(within(edit).getByLabelText('Name'));
     await user.type(within(edit).getByLabelText('Name'), 'Office');
     await user.click(within(edit).getByRole('button', { name: 'Save destination' }));

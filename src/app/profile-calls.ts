@@ -1,13 +1,14 @@
 /**
  * The `profiles.*` channels: saved storage destinations. A secret comes in
  * with `profiles.save` and is never answered back; an edit without a new
- * secret keeps the saved one (as long as the kind of storage stays the same).
+ * secret keeps the saved one only while it would go to the same server for the
+ * same account (`keepsSecret`); an edit that moves it must bring the secret again.
  */
 import { ChatsafeError } from '../core/errors.js';
 import { openStorage } from './access.js';
 import type { AppContext, Handler } from './calls.js';
 import { MAX_PROFILES } from './contract.js';
-import { destinationOf, needsSecret, profileView, type StoredProfile } from './storage-profiles.js';
+import { destinationOf, keepsSecret, needsSecret, profileView, type StoredProfile } from './storage-profiles.js';
 import { randomBytes } from 'node:crypto';
 
 const save: Handler<'profiles.save'> = async (req, ctx: AppContext) => {
@@ -19,10 +20,15 @@ const save: Handler<'profiles.save'> = async (req, ctx: AppContext) => {
       throw new ChatsafeError('conflict', `A destination named "${req.name}" is already saved.`, 'Choose another name, or edit that one.');
     }
     if (!existing && list.length >= MAX_PROFILES) throw new ChatsafeError('conflict', `At most ${MAX_PROFILES} destinations can be saved.`, 'Remove one you no longer use.');
-    const kept = existing && existing.target.kind === req.target.kind ? existing.secret : null;
+    const kept = existing && keepsSecret(existing.target, req.target) ? existing.secret : null;
     const secret = needsSecret(req.target) ? (req.secret ?? kept) : null;
     if (needsSecret(req.target) && secret === null) {
-      throw new ChatsafeError('usage', `Enter the ${req.target.kind === 's3' ? 'secret access key' : 'password'} for this destination.`, 'It is stored sealed on this computer and never shown again.');
+      const what = req.target.kind === 's3' ? 'secret access key' : 'password';
+      if (existing?.secret && existing.target.kind === req.target.kind) {
+        const where = req.target.kind === 's3' ? 'endpoint, region, bucket, path style or access key id' : 'WebDAV address or user';
+        throw new ChatsafeError('usage', `The ${where} changed: enter the ${what} again for the new address.`, `A saved ${what} is only used with the address it was saved for. Nothing was changed.`);
+      }
+      throw new ChatsafeError('usage', `Enter the ${what} for this destination.`, 'It is stored sealed on this computer and never shown again.');
     }
     const profile: StoredProfile = { id: existing?.id ?? randomBytes(12).toString('base64url'), name: req.name, target: req.target, secret };
     // The core checks the address it will be given (bucket, prefix, plain http only to this machine…) now, not at the first backup.

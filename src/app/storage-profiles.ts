@@ -56,6 +56,20 @@ export function needsSecret(t: StorageTarget): boolean {
   return t.kind !== 'folder';
 }
 
+/**
+ * Whether an edited target may keep the saved secret: only when requests would still go to the same
+ * server (WebDAV address; S3 endpoint, region, bucket and path style, which together give the host) for
+ * the same account (user, access key id). Otherwise an edit could carry the saved secret to a server
+ * of the editor's choosing, so it has to be typed again. The prefix is a folder in the same bucket.
+ */
+export function keepsSecret(saved: StorageTarget, edited: StorageTarget): boolean {
+  if (saved.kind === 'webdav' && edited.kind === 'webdav') return saved.url === edited.url && saved.user === edited.user;
+  if (saved.kind === 's3' && edited.kind === 's3') {
+    return saved.endpoint === edited.endpoint && saved.region === edited.region && saved.bucket === edited.bucket && saved.pathStyle === edited.pathStyle && saved.accessKeyId === edited.accessKeyId;
+  }
+  return false;
+}
+
 export function destinationOf(p: StoredProfile): Destination {
   const t = p.target;
   if (needsSecret(t) && p.secret === null) {

@@ -113,6 +113,42 @@ describe('storage profiles through the router', () => {
     assert.equal((await refused('profiles.remove', { id: saved.id })).kind, 'not-found');
   });
 
+  test('an edit that changes where the secret would go needs it typed again; the saved one stays where it was', async () => {
+    const DAV_PW = 'correct-horse-DAV-pw';
+    const dav = { kind: 'webdav', url: 'https://dav.example.org/chats', user: 'ada' };
+    const saved = await call<StorageProfile>('profiles.save', { name: 'Home NAS', target: dav, secret: DAV_PW });
+    const stored = async () => (await new SettingsStore(settingsPath).loadProfiles()).find((p) => p.id === saved.id);
+    // Same address: a rename keeps the password.
+    assert.equal((await call<StorageProfile>('profiles.save', { id: saved.id, name: 'NAS', target: dav })).hasSecret, true);
+    for (const moved of [{ ...dav, url: 'http://127.0.0.1:45999/x/' }, { ...dav, url: 'https://dav.example.org/other' }, { ...dav, user: 'eve' }]) {
+      const err = await refused('profiles.save', { id: saved.id, name: 'NAS', target: moved });
+      assert.equal(err.kind, 'usage', JSON.stringify(moved));
+      assert.match(err.message, /enter the password again/i);
+      assert.ok(!JSON.stringify(err).includes(DAV_PW), 'no secret echoed');
+      assert.deepEqual(await stored(), { id: saved.id, name: 'NAS', target: dav, secret: DAV_PW }, 'nothing changed');
+    }
+    // With the password typed again the new address is saved, with that password only.
+    const moved = { ...dav, url: 'http://127.0.0.1:45999/x/' };
+    await call('profiles.save', { id: saved.id, name: 'NAS', target: moved, secret: 'the-new-servers-pw' });
+    assert.deepEqual(await stored(), { id: saved.id, name: 'NAS', target: moved, secret: 'the-new-servers-pw' });
+    await call('profiles.remove', { id: saved.id });
+
+    const s3 = { kind: 's3', endpoint: 'https://s3.example.org', region: 'eu-west-1', bucket: 'family-chats', prefix: 'phone', accessKeyId: 'AKIAEXAMPLE', pathStyle: true };
+    const bucket = await call<StorageProfile>('profiles.save', { name: 'Bucket', target: s3, secret: S3_SECRET });
+    // Another folder in the same bucket, on the same server, with the same key: kept.
+    assert.equal((await call<StorageProfile>('profiles.save', { id: bucket.id, name: 'Bucket', target: { ...s3, prefix: 'tablet' } })).hasSecret, true);
+    const changes = [{ endpoint: 'http://127.0.0.1:45999' }, { endpoint: '' }, { region: 'us-east-1' }, { bucket: 'other-bucket' }, { accessKeyId: 'AKIAOTHER' }, { pathStyle: false }];
+    for (const change of changes) {
+      const err = await refused('profiles.save', { id: bucket.id, name: 'Bucket', target: { ...s3, prefix: 'tablet', ...change } });
+      assert.equal(err.kind, 'usage', JSON.stringify(change));
+      assert.match(err.message, /enter the secret access key again/i);
+      assert.ok(!JSON.stringify(err).includes(S3_SECRET), 'no secret echoed');
+    }
+    const kept = (await new SettingsStore(settingsPath).loadProfiles()).find((p) => p.id === bucket.id);
+    assert.deepEqual(kept, { id: bucket.id, name: 'Bucket', target: { ...s3, prefix: 'tablet' }, secret: S3_SECRET });
+    await call('profiles.remove', { id: bucket.id });
+  });
+
   test('bad destinations are refused with clear messages', async () => {
     const s3 = { kind: 's3', endpoint: '', region: 'us-east-1', bucket: 'chats', prefix: '', accessKeyId: 'AKIA', pathStyle: false };
     const cases: Array<[unknown, RegExp]> = [

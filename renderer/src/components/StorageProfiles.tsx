@@ -47,8 +47,8 @@ function ProfileForm({ api, draft, onSaved, onCancel }: { api: ChatsafeApi; draf
     else setError(r.error);
   };
   const secretLabel = t.kind === 's3' ? 'Secret access key' : 'Password';
-  // The kind of the saved secret: switching kinds needs a new one.
-  const keeps = d.hasSecret && draft.target.kind === t.kind;
+  // As the back decides (keepsSecret): the saved secret is only used with the server and account it was saved for; only the prefix may change.
+  const keeps = d.hasSecret && JSON.stringify({ ...draft.target, prefix: '' }) === JSON.stringify({ ...t, prefix: '' });
   return (
     <form
       className="profile-form"
