@@ -20,7 +20,7 @@ import { bundleRepoHeader } from '../core/bundle/read.js';
 import { addressOnly, isBundleFile, openStorage, toCredential, vaultUnlocker, type Destination } from './access.js';
 import { readBundleSnapshot, withBundleCatalog } from './bundle-catalog.js';
 import { CatalogView } from './catalog-view.js';
-import type { CallChannel, HeaderInfo, RequestOf, ResponseOf, Settings, SnapshotInfo } from './contract.js';
+import type { CallChannel, HeaderInfo, RequestOf, ResponseOf, SnapshotInfo } from './contract.js';
 import { diagnosticsReport } from './diagnostics.js';
 import { appError } from './errors.js';
 import { allowExternal } from './external-links.js';
@@ -305,11 +305,7 @@ export const CALL_HANDLERS: { [C in Exclude<CallChannel, 'job.cancel'>]: Handler
   'app.openedFile': async (_req, ctx) => ({ path: ctx.opts.shell?.takeOpenedFile() ?? null }),
   'settings.get': async (_req, ctx) => ctx.opts.settings.load(),
   ...PROFILE_HANDLERS,
-  'settings.set': async (req, ctx) => {
-    const next: Settings = { ...(await ctx.opts.settings.load()), ...req };
-    await ctx.opts.settings.save(next);
-    return next;
-  },
+  'settings.set': async (req, ctx) => ctx.opts.settings.update(req),
   'fs.list': async (req) => listFolder(req),
   'dialog.open': async (req, ctx) => ({ path: await needShell(ctx).openDialog(req.pick, req.title) }),
   'dialog.save': async (req, ctx) => ({ path: await needShell(ctx).saveDialog(req.defaultName, req.title) }),

@@ -56,7 +56,20 @@ export class SettingsStore {
   }
 
   async save(settings: Settings): Promise<void> {
-    await this.update((c) => ({ ...c, settings }));
+    await this.change((c) => ({ ...c, settings }));
+  }
+
+  /**
+   * Lays `patch` over the saved settings and returns the result. Reading and writing are one queued step:
+   * two changes made at the same moment (to different fields) must both be kept.
+   */
+  async update(patch: Partial<Settings>): Promise<Settings> {
+    let next: Settings = { ...DEFAULT_SETTINGS };
+    await this.change((c) => {
+      next = { ...c.settings, ...definedOnly(patch) };
+      return { ...c, settings: next };
+    });
+    return next;
   }
 
   /** The saved storage profiles, secrets included: for the back only, never sent to the renderer as they are. */
@@ -67,15 +80,15 @@ export class SettingsStore {
   /** Changes the profile list under the file's lock; `change` gets the current list and returns the new one. */
   async updateProfiles(change: (profiles: StoredProfile[]) => StoredProfile[]): Promise<StoredProfile[]> {
     let next: StoredProfile[] = [];
-    await this.update((c) => {
+    await this.change((c) => {
       next = ProfilesSchema.parse(change(c.profiles));
       return { ...c, profiles: next, sealedProfiles: null };
     });
     return next;
   }
 
-  private update(change: (c: Contents) => Contents): Promise<void> {
-    const run = this.queue.then(async () => this.write(change(await this.read())));
+  private change(edit: (c: Contents) => Contents): Promise<void> {
+    const run = this.queue.then(async () => this.write(edit(await this.read())));
     this.queue = run.catch(() => undefined);
     return run;
   }

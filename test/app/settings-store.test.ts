@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Settings } from '../../src/app/contract.js';
+import { Router } from '../../src/app/router.js';
 import { DEFAULT_SETTINGS, SettingsStore } from '../../src/app/settings-store.js';
 import { aesBox } from './aes-box.js';
 
@@ -45,5 +47,34 @@ describe('settings store', () => {
     writeFileSync(path, '{"settings": {"keepLast": "lots"}');
     assert.deepEqual(await new SettingsStore(path).load(), DEFAULT_SETTINGS);
     assert.ok(existsSync(`${path}.damaged`));
+  });
+});
+
+describe('settings.set through the router', () => {
+  let dir: string;
+  let router: Router;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'chatsafe-settings-set-'));
+    router = new Router({ front: 'web', settings: new SettingsStore(join(dir, 'settings.json')) });
+  });
+  after(async () => {
+    await router.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (channel: string, request: unknown): Promise<Settings> => {
+    const r = await router.handle(channel, request);
+    assert.ok(r.ok, r.ok ? '' : `${channel}: ${r.error.kind}: ${r.error.message}`);
+    return r.value as Settings;
+  };
+
+  test('two changes sent at the same moment are both kept, and each answer includes its own', async () => {
+    await call('settings.set', { theme: 'system', keepLast: 1, rememberedRepos: [{ address: '/media/usb/chats', label: 'chats' }] });
+    const [a, b, c] = await Promise.all([call('settings.set', { theme: 'dark' }), call('settings.set', { keepLast: 7 }), call('settings.set', { vaultUrl: 'https://vault.example' })]);
+    assert.equal(a.theme, 'dark');
+    assert.equal(b.keepLast, 7);
+    assert.equal(c.vaultUrl, 'https://vault.example');
+    const now = await call('settings.get', {});
+    assert.deepEqual(now, { ...DEFAULT_SETTINGS, theme: 'dark', keepLast: 7, vaultUrl: 'https://vault.example', rememberedRepos: [{ address: '/media/usb/chats', label: 'chats' }] });
   });
 });
