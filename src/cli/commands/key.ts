@@ -14,10 +14,10 @@ export const keyCommand: Command = {
   name: 'key',
   summary: 'list, add or remove key slots (no data is rewritten)',
   usage: `Usage: chatsafe key list   --repo PATH [--key-file FILE | --password] [--json]
-       chatsafe key add    --repo PATH [--key-file FILE | --password] [--new-key-file FILE]
-       chatsafe key add    --repo PATH [--key-file FILE | --password] --new-password [--vault URL]
-       chatsafe key passwd --repo PATH
-       chatsafe key remove --repo PATH [--key-file FILE | --password] SLOT_ID
+       chatsafe key add    --repo PATH [--key-file FILE | --password] [--new-key-file FILE] [--json]
+       chatsafe key add    --repo PATH [--key-file FILE | --password] --new-password [--vault URL] [--json]
+       chatsafe key passwd --repo PATH [--json]
+       chatsafe key remove --repo PATH [--key-file FILE | --password] SLOT_ID [--json]
 
 The data is sealed under a master key that each slot holds, wrapped by one
 64-digit key (or one password). Adding or removing a slot never touches the
@@ -56,7 +56,8 @@ slot that cannot be read (damaged) as unreadable, and \`remove\` deletes it.`,
       const key = RootKey.generate();
       const account = await key.use((bytes) => storeKeyInVault(vaultUrlFrom(values.vault, io), password, Buffer.from(bytes), vaultOptions(io)));
       const slot = await repo.addSlot(key, { url: account.vaultUrl, accountId: account.accountId });
-      io.stdout.write(`Added password slot ${slot.id}; its key is kept by the vault at ${account.vaultUrl}.\n`);
+      if (values.json) printJson(io, { added: { id: slot.id, kind: slot.kind, vault: account.vaultUrl } });
+      else io.stdout.write(`Added password slot ${slot.id}; its key is kept by the vault at ${account.vaultUrl}.\n`);
       return 0;
     }
     if (sub === 'passwd') {
@@ -68,7 +69,8 @@ slot that cannot be read (damaged) as unreadable, and \`remove\` deletes it.`,
       const newPassword = await getNewPassword(io, 'CHATSAFE_NEW_PASSWORD');
       const { changeVaultPassword } = await import('../../core/vault/client.js');
       await changeVaultPassword({ vaultUrl: slot.vault.url, accountId: slot.vault.accountId }, oldPassword, newPassword, vaultOptions(io));
-      io.stdout.write('Password changed. Your backups are unchanged and open with the new password.\n');
+      if (values.json) printJson(io, { passwordChanged: { slot: slot.id } });
+      else io.stdout.write('Password changed. Your backups are unchanged and open with the new password.\n');
       return 0;
     }
     if (sub === 'add') {
@@ -76,7 +78,9 @@ slot that cannot be read (damaged) as unreadable, and \`remove\` deletes it.`,
       const key = RootKey.generate();
       if (values['new-key-file']) await writeKeyFile(values['new-key-file'], key);
       const slot = await repo.addSlot(key);
-      if (values['new-key-file']) io.stdout.write(`Added key slot ${slot.id}; its key is in ${values['new-key-file']}.\n`);
+      // The new key is shown only this once: in the JSON document too, unless it went to a file.
+      if (values.json) printJson(io, { added: { id: slot.id, kind: slot.kind, ...(values['new-key-file'] ? { keyFile: values['new-key-file'] } : { key: key.toDisplayString() }) } });
+      else if (values['new-key-file']) io.stdout.write(`Added key slot ${slot.id}; its key is in ${values['new-key-file']}.\n`);
       else io.stdout.write(`Added key slot ${slot.id}. Its 64-digit key:\n\n    ${key.toDisplayString()}\n\nWrite it down now; it is shown only this once.\n`);
       return 0;
     }
@@ -84,7 +88,8 @@ slot that cannot be read (damaged) as unreadable, and \`remove\` deletes it.`,
       if (positionals.length !== 1) throw new UsageError('Which slot? Give its id (see `chatsafe key list`).');
       const repo = await openRepo(values, io);
       const removed = await repo.removeSlot(positionals[0]!);
-      io.stdout.write(`Removed key slot ${removed.id} (${removed.kind}).\n`);
+      if (values.json) printJson(io, { removed });
+      else io.stdout.write(`Removed key slot ${removed.id} (${removed.kind}).\n`);
       return 0;
     }
     throw new UsageError(sub ? `Unknown key command "${sub}".` : 'Which key command?', 'Use `chatsafe key list`, `key add`, `key passwd` or `key remove`.');
