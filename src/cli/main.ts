@@ -5,6 +5,7 @@
  */
 import { isChatsafeError } from '../core/errors.js';
 import { APP_VERSION } from '../core/version.js';
+import { HelpRequested } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
@@ -41,14 +42,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`chatsafe: unknown command "${name}". Run \`chatsafe --help\` for the list.\n`);
     return EXIT.usage;
   }
+  let command;
   try {
-    const command = await entry.load();
-    if (rest.includes('--help') || rest.includes('-h')) {
+    command = await entry.load();
+    // Right after the command name it cannot be anything but help, even for commands whose next word is a subcommand.
+    if (rest[0] === '--help' || rest[0] === '-h') throw new HelpRequested();
+    return await command.run(rest, io);
+  } catch (e) {
+    if (e instanceof HelpRequested && command) {
       io.stdout.write(`${command.usage.trimEnd()}\n\n${EXIT_CODES_HELP}\n`);
       return EXIT.ok;
     }
-    return await command.run(rest, io);
-  } catch (e) {
     return reportError(io, name, e);
   }
 }

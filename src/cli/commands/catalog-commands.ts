@@ -2,7 +2,7 @@
  * Browsing a backup without restoring it: `chats`, `messages`, `search` and
  * `export-html` read the chat catalog stored in a snapshot.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { withSnapshotCatalog } from '../../core/catalog/snapshot-catalog.js';
 import { exportHtml } from '../../core/catalog/export-html.js';
 import { ChatsafeError, UsageError } from '../../core/errors.js';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { checkRepository, checkWithoutKey, type CheckReport } from '../../core/check/check.js';
 import { UsageError } from '../../core/errors.js';
 import { withLock } from '../../core/repo/lock.js';

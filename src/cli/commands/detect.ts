@@ -3,7 +3,7 @@
  * it, before anything is written. Reads only; never writes near the input.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { UsageError } from '../../core/errors.js';
 import { detectSource } from '../../core/importers/detect.js';
 import type { Command } from '../command.js';

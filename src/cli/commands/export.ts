@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { exportBundle } from '../../core/bundle/export.js';
 import { UsageError } from '../../core/errors.js';
 import type { Command } from '../command.js';

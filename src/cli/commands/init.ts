@@ -1,5 +1,5 @@
 import { constants as fsc, promises as fs } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { ChatsafeError, UsageError } from '../../core/errors.js';
 import { RootKey } from '../../core/keys/root-key.js';
 import { Repository } from '../../core/repo/repository.js';

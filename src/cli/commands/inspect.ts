@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { readBundleInfo } from '../../core/bundle/read.js';
 import { UsageError } from '../../core/errors.js';
 import { readHeader } from '../../core/repo/repository.js';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { UsageError } from '../../core/errors.js';
 import { shortId } from '../../core/repo/snapshot.js';
 import type { Command } from '../command.js';

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { UsageError } from '../../core/errors.js';
 import { DEFAULT_RENDERER_DIR, startWebServer } from '../../app/http/server.js';
 import { Router } from '../../app/router.js';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { UsageError } from '../../core/errors.js';
 import { removeAllLocks } from '../../core/repo/lock.js';
 import type { Command } from '../command.js';

@@ -1,5 +1,5 @@
 /** `chatsafe vault serve`: runs a key vault node for password-mode backups. */
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import type { CliIO } from '../io.js';
 import { EXIT } from '../exit-codes.js';

@@ -3,7 +3,7 @@
  * into the plain msgstore.db, for people who only want their database.
  */
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../args.js';
 import { ChatsafeError, UsageError } from '../../core/errors.js';
 import { decryptWhatsAppBackup, loadWhatsAppKey } from '../../core/importers/whatsapp-crypt/index.js';
 import { ProgressMeter } from '../../core/jobs/progress.js';
