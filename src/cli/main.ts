@@ -20,8 +20,9 @@ Usage: chatsafe COMMAND [OPTIONS]   (chatsafe COMMAND --help for details)
 Commands:
 ${lines.join('\n')}
 
-The key is read from --key-file FILE, the CHATSAFE_KEY environment variable,
-or an interactive prompt; never from the command line itself.
+The key is read from --key-file FILE (a regular file of at most 4 KB), the
+CHATSAFE_KEY environment variable, or an interactive prompt; never from the
+command line itself. --key-file and --password do not go together.
 
 ${EXIT_CODES_HELP}
 `;

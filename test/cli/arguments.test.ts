@@ -5,7 +5,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, makeTempDir, runCli, type TempDir } from '../helpers/cli.js';
 import { initRepo, repoArgs, snapshotIds, type TestRepo } from '../engine-safety/scenario.js';
@@ -18,6 +19,10 @@ before(async () => {
   repo = await initRepo(tmp.path);
 });
 after(() => tmp?.remove());
+
+function mkfifo(path: string): void {
+  execFileSync('mkfifo', [path]);
+}
 
 test('--help and -h show the usage as options, before or after other options, and for subcommands', async () => {
   const cases = [['backup', '--help'], ['backup', ...repoArgs(repo), '-h'], ['backup', '--bogus', '--help'], ['key', '--help'], ['key', 'add', '-h'], ['vault', 'serve', '--help'], ['detect', '-h']];
@@ -46,4 +51,62 @@ test('a -h or --help after -- is a file name, and as an option value it is that 
   const detect = await runCli(['detect', '--', '--help'], { cwd: dir });
   assert.doesNotMatch(detect.stdout, /Usage:/, describeRun(detect));
   assert.match(detect.stderr, /--help/, 'detect looked at a path named --help');
+});
+
+test('a key file that is a FIFO or a device is refused at once (exit 2), without waiting or reading it', async () => {
+  const fifo = join(tmp.path, 'key.fifo');
+  mkfifo(fifo);
+  const started = Date.now();
+  const runs = await Promise.all([
+    runCli(['snapshots', '--repo', repo.path, '--key-file', fifo], { timeoutMs: 20_000 }),
+    runCli(['snapshots', '--repo', repo.path, '--key-file', '/dev/zero'], { timeoutMs: 20_000 }),
+    runCli(['key', 'list', '--repo', repo.path, '--key-file', tmp.path], { timeoutMs: 20_000 }),
+  ]);
+  for (const run of runs) {
+    assert.equal(run.code, 2, describeRun(run));
+    assert.match(run.stderr, /is not a regular file|is a folder/, describeRun(run));
+  }
+  assert.ok(Date.now() - started < 15_000, 'refused without waiting');
+
+  const big = join(tmp.path, 'big.key');
+  writeFileSync(big, `${readFileSync(repo.keyFile, 'utf8')}${' '.repeat(5000)}`);
+  const tooBig = await runCli(['snapshots', '--repo', repo.path, '--key-file', big]);
+  assert.equal(tooBig.code, 2, describeRun(tooBig));
+  assert.match(tooBig.stderr, /too large to be a key file/);
+});
+
+test('a new key file is never written into a FIFO or over anything else that exists', async () => {
+  const fifo = join(tmp.path, 'new.fifo');
+  mkfifo(fifo);
+  const runs = await Promise.all([
+    runCli(['key', 'add', ...repoArgs(repo), '--new-key-file', fifo], { timeoutMs: 20_000 }),
+    runCli(['init', '--repo', join(tmp.path, 'fifo-repo'), '--key-file', fifo], { timeoutMs: 20_000 }),
+  ]);
+  for (const run of runs) {
+    assert.equal(run.code, 1, describeRun(run));
+    assert.match(run.stderr, /already exists; refusing to overwrite a key file/);
+  }
+  assert.equal(existsSync(join(tmp.path, 'fifo-repo', 'config')), false);
+});
+
+test('--key-file is never silently ignored: empty, or with --password, is a usage error', async () => {
+  const key = readFileSync(repo.keyFile, 'utf8');
+  const kpw = join(tmp.path, 'kpw');
+  const runs = await Promise.all([
+    runCli(['snapshots', '--repo', repo.path, '--key-file', ''], { env: { CHATSAFE_KEY: key } }),
+    runCli(['snapshots', '--repo', repo.path, '--key-file=']),
+    runCli(['snapshots', ...repoArgs(repo), '--password']),
+    runCli(['init', '--repo', join(tmp.path, 'pw-repo'), '--password', '--key-file', kpw], { env: { CHATSAFE_PASSWORD: 'correct horse battery staple' } }),
+    runCli(['init', '--repo', join(tmp.path, 'empty-kf-repo'), '--key-file', '']),
+  ]);
+  runs.forEach((run, i) => {
+    assert.equal(run.code, 2, `case ${i}: ${describeRun(run)}`);
+    assert.match(run.stderr, /--key-file/, `case ${i}`);
+    assert.equal(run.stdout, '', `case ${i}`);
+  });
+  assert.match(runs[0]!.stderr, /needs a file name/);
+  assert.match(runs[2]!.stderr, /not both/);
+  assert.equal(existsSync(kpw), false);
+  assert.equal(existsSync(join(tmp.path, 'pw-repo')), false, 'no repository was started');
+  assert.equal(existsSync(join(tmp.path, 'empty-kf-repo')), false, 'no repository was made and no key printed');
 });

@@ -6,7 +6,7 @@ import { Repository } from '../../core/repo/repository.js';
 import type { Command } from '../command.js';
 import { printJson, type CliIO } from '../io.js';
 import { openBackend, requireRepoAddress } from '../repo-access.js';
-import { getNewPassword } from '../credentials.js';
+import { checkKeyFileOption, getNewPassword } from '../credentials.js';
 import { DEFAULT_VAULT_URL, vaultOptions, vaultUrlFrom } from '../vault-access.js';
 
 export const initCommand: Command = {
@@ -19,7 +19,8 @@ Creates an empty repository and a new random 64-digit key. The key is printed
 once: write it down or keep it in a password manager. Without it (or the
 password, in password mode) nobody can restore the backup, including us.
 
-  --key-file FILE  write the key to FILE (created with mode 0600) instead of printing it
+  --key-file FILE  write the key to FILE (created with mode 0600; never over an existing
+                   file) instead of printing it. Not with --password.
   --password       protect the key with a password instead: the key is kept by the key
                    vault, which never learns the password and destroys the key after
                    10 wrong guesses. The password comes from a prompt (twice) or from
@@ -35,11 +36,12 @@ password, in password mode) nobody can restore the backup, including us.
     });
     if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'Run `chatsafe init --help`.');
     const address = requireRepoAddress(values, io);
+    const keyFile = values['key-file'];
+    checkKeyFileOption({ keyFile, password: values.password });
     if (values.password) return initWithPassword(address, values.vault, values.json ?? false, io);
     if (values.vault) throw new UsageError('--vault goes with --password.');
-    if (values.json && !values['key-file']) throw new UsageError('--json needs --key-file: the key is never printed in JSON output.');
+    if (values.json && !keyFile) throw new UsageError('--json needs --key-file: the key is never printed in JSON output.');
     const key = RootKey.generate();
-    const keyFile = values['key-file'];
     if (keyFile) await writeKeyFile(keyFile, key);
     const backend = await openBackend(address, io);
     try {

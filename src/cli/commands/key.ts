@@ -74,6 +74,7 @@ slot that cannot be read (damaged) as unreadable, and \`remove\` deletes it.`,
       return 0;
     }
     if (sub === 'add') {
+      if (values['new-key-file'] === '') throw new UsageError('--new-key-file needs a file name.', 'Pass --new-key-file FILE, or leave it out to have the new key printed.');
       const repo = await openRepo(values, io);
       const key = RootKey.generate();
       if (values['new-key-file']) await writeKeyFile(values['new-key-file'], key);
