@@ -70,7 +70,10 @@ export async function getCredential(opts: CredentialOptions, io: CliIO): Promise
   if (opts.keyFile !== undefined) typed = await readKeyFile(opts.keyFile);
   else if (io.env.CHATSAFE_KEY) typed = io.env.CHATSAFE_KEY;
   else if (io.env.CHATSAFE_PASSWORD !== undefined) return { kind: 'password', password: io.env.CHATSAFE_PASSWORD };
-  else typed = await promptHidden(io, 'Enter the 64-digit key: ');
+  else {
+    typed = await promptHidden(io, 'Enter the 64-digit key: ');
+    if (typed.trim() === '') throw new UsageError('No key was typed.', 'Type the 64-digit key at the prompt, pass --key-file FILE, or set CHATSAFE_KEY.');
+  }
   return { kind: 'key', key: RootKey.parse(typed), typed };
 }
 
