@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, makeTempDir, runCli, type TempDir } from '../helpers/cli.js';
-import { initRepo, repoArgs, snapshotIds, type TestRepo } from '../engine-safety/scenario.js';
+import { initRepo, ok, repoArgs, snapshotIds, type TestRepo } from '../engine-safety/scenario.js';
 
 let tmp: TempDir;
 let repo: TestRepo;
@@ -109,4 +109,14 @@ test('--key-file is never silently ignored: empty, or with --password, is a usag
   assert.equal(existsSync(kpw), false);
   assert.equal(existsSync(join(tmp.path, 'pw-repo')), false, 'no repository was started');
   assert.equal(existsSync(join(tmp.path, 'empty-kf-repo')), false, 'no repository was made and no key printed');
+});
+
+test('init leaves no key file behind when the storage address is refused, so the retry works', async () => {
+  const keyFile = join(tmp.path, 'ks3.key');
+  const env = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined, CHATSAFE_CREDENTIALS_FILE: undefined };
+  const refused = await runCli(['init', '--repo', 's3://bucket/prefix', '--key-file', keyFile], { env });
+  assert.equal(refused.code, 2, describeRun(refused));
+  assert.match(refused.stderr, /No S3 credentials/);
+  assert.equal(existsSync(keyFile), false, 'no key file for a repository that was never made');
+  await ok(['init', '--repo', join(tmp.path, 'retry-repo'), '--key-file', keyFile]);
 });

@@ -19,8 +19,7 @@ Creates an empty repository and a new random 64-digit key. The key is printed
 once: write it down or keep it in a password manager. Without it (or the
 password, in password mode) nobody can restore the backup, including us.
 
-  --key-file FILE  write the key to FILE (created with mode 0600; never over an existing
-                   file) instead of printing it. Not with --password.
+  --key-file FILE  write the key to FILE (created with mode 0600) instead of printing it
   --password       protect the key with a password instead: the key is kept by the key
                    vault, which never learns the password and destroys the key after
                    10 wrong guesses. The password comes from a prompt (twice) or from
@@ -42,8 +41,9 @@ password, in password mode) nobody can restore the backup, including us.
     if (values.vault) throw new UsageError('--vault goes with --password.');
     if (values.json && !keyFile) throw new UsageError('--json needs --key-file: the key is never printed in JSON output.');
     const key = RootKey.generate();
-    if (keyFile) await writeKeyFile(keyFile, key);
+    // The address is checked first: a key file left by a refused address made the retry fail ("already exists").
     const backend = await openBackend(address, io);
+    if (keyFile) await writeKeyFile(keyFile, key);
     try {
       await Repository.init(backend, key);
     } catch (e) {
