@@ -48,8 +48,11 @@ export async function openRepo(values: RepoArgs, io: CliIO): Promise<Repository>
   return repo;
 }
 
+const MAX_COUNT = 999_999;
+
 export function parseCount(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d{1,6}$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a whole number of at least 1 (got "${value}").`);
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a whole number of at least 1 (got "${value}").`);
+  if (Number(value) > MAX_COUNT) throw new UsageError(`--${name} must be at most ${MAX_COUNT} (got "${value}").`);
   return Number(value);
 }

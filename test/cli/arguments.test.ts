@@ -111,6 +111,16 @@ test('--key-file is never silently ignored: empty, or with --password, is a usag
   assert.equal(existsSync(join(tmp.path, 'empty-kf-repo')), false, 'no repository was made and no key printed');
 });
 
+test('counts: a number above the limit is refused with the limit; the limit itself is accepted', async () => {
+  const tooMany = await runCli(['forget', ...repoArgs(repo), '--keep-last', '1000000']);
+  assert.equal(tooMany.code, 2, describeRun(tooMany));
+  assert.match(tooMany.stderr, /--keep-last must be at most 999999 \(got "1000000"\)/);
+  const zero = await runCli(['forget', ...repoArgs(repo), '--keep-last', '0']);
+  assert.equal(zero.code, 2, describeRun(zero));
+  assert.match(zero.stderr, /at least 1/);
+  await ok(['forget', ...repoArgs(repo), '--keep-last', '999999']);
+});
+
 test('init leaves no key file behind when the storage address is refused, so the retry works', async () => {
   const keyFile = join(tmp.path, 'ks3.key');
   const env = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined, CHATSAFE_CREDENTIALS_FILE: undefined };

@@ -30,7 +30,7 @@ Prints the new snapshot's id on stdout; progress goes to stderr on a terminal.
 
   --wa-key KEY_OR_FILE  the 64-digit key or key file of a WhatsApp .crypt14/.crypt15
                         backup, to build its catalog (or CHATSAFE_WA_KEY)
-  --keep-last N  how many snapshots to keep (default 1)
+  --keep-last N  how many snapshots to keep, 1 to 999999 (default 1)
   --json         print a JSON report instead`,
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({ args, options: { ...REPO_OPTIONS, 'keep-last': { type: 'string' }, 'wa-key': { type: 'string' } }, allowPositionals: true });
