@@ -2,6 +2,7 @@
  * Browsing a backup without restoring it: `chats`, `messages`, `search` and
  * `export-html` read the chat catalog stored in a snapshot.
  */
+import { lstat } from 'node:fs/promises';
 import { parseArgs } from '../args.js';
 import { withSnapshotCatalog } from '../../core/catalog/snapshot-catalog.js';
 import { exportHtml } from '../../core/catalog/export-html.js';
@@ -107,9 +108,12 @@ beside it. DIR must be new or empty.`,
     const { values, positionals } = parseArgs({ args, options: { ...REPO_OPTIONS, out: { type: 'string' } }, allowPositionals: true });
     if (!values.out) throw new UsageError('Where to? Pass --out DIR.');
     if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`);
+    const out = values.out;
+    // The pages are built beside DIR and renamed over it: that is only for a folder (not a link to one).
+    const existing = await lstat(out).catch(() => null);
+    if (existing && !existing.isDirectory()) throw new UsageError(`${out} exists and is not a folder.`, 'Give --out a new or empty folder.');
     const repo = await openRepo(values, io);
     const snap = await repo.findSnapshot(positionals[0] ?? 'latest');
-    const out = values.out;
     const result = await withSnapshotCatalog(repo, snap, (c, readMedia) => exportHtml(c, out, readMedia, { signal: io.signal }));
     if (values.json) printJson(io, { out, ...result });
     else io.stdout.write(`Wrote ${result.chats} chat page(s) and ${result.files} file(s) to ${out}.\n`);

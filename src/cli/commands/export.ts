@@ -14,7 +14,10 @@ export const exportCommand: Command = {
 
 Writes the snapshot as one encrypted file, for sending to support or keeping
 on removable media. The same key (or password) opens it:
-  chatsafe restore FILE.chatsafe --target DIR`,
+  chatsafe restore FILE.chatsafe --target DIR
+
+--overwrite replaces an existing regular file; a folder, a FIFO, a device or
+a link to one at FILE is always refused.`,
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({ args, options: { ...REPO_OPTIONS, out: { type: 'string' }, overwrite: { type: 'boolean', default: false } }, allowPositionals: true });
     if (!values.out) throw new UsageError('Where to? Pass --out FILE.chatsafe.');

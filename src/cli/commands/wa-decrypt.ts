@@ -7,6 +7,7 @@ import { parseArgs } from '../args.js';
 import { ChatsafeError, UsageError } from '../../core/errors.js';
 import { decryptWhatsAppBackup, loadWhatsAppKey } from '../../core/importers/whatsapp-crypt/index.js';
 import { ProgressMeter } from '../../core/jobs/progress.js';
+import { assertReplaceableFile } from '../../core/output-path.js';
 import type { Command } from '../command.js';
 import { formatBytes } from '../format.js';
 import { printJson, type CliIO } from '../io.js';
@@ -35,7 +36,8 @@ other users of this machine cannot see.
 Options:
   --wa-key KEY_OR_KEYFILE   the key, or the path of the key file
   --out FILE                where to write the database
-  --overwrite               replace --out if it exists (only once decryption succeeded)
+  --overwrite               replace --out if it exists (only once decryption succeeded;
+                            only a regular file is ever replaced)
   --json                    print the result as JSON`,
 
   async run(args: string[], io: CliIO): Promise<number> {
@@ -62,6 +64,7 @@ Options:
     const key = await loadWhatsAppKey(keyArg);
     warnIfKeyOnCommandLine(io, values['wa-key'] !== undefined, key);
 
+    await assertReplaceableFile(out);
     if (!values.overwrite && (await stat(out).catch(() => null))) {
       throw new ChatsafeError('conflict', `${out} already exists.`, 'Choose another --out, or pass --overwrite to replace it once decryption has succeeded.');
     }

@@ -19,6 +19,7 @@ import type { SnapshotRecord } from '../repo/snapshot.js';
 import { ChunkPlaces } from '../restore/chunk-places.js';
 import { withChunks } from '../restore/chunk-stream.js';
 import { planSnapshotTree, type PlanItem } from '../restore/restore.js';
+import { assertReplaceableFile, outputFileError } from '../output-path.js';
 import { APP_VERSION } from '../version.js';
 import { encodeHeader, RECORD, type BundleEntry, type BundleHeader, type Manifest } from './format.js';
 import { SegmentSealer } from './stream-aead.js';
@@ -34,6 +35,7 @@ export async function exportBundle(repo: Repository, snap: SnapshotRecord, outPa
 }
 
 async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: string, opts: ExportOptions): Promise<{ bytes: number; files: number }> {
+  await assertReplaceableFile(outPath);
   if (!opts.overwrite && (await fs.lstat(outPath).catch(() => null))) {
     throw new ChatsafeError('conflict', `${outPath} already exists.`, 'Choose another file name, or add --overwrite.');
   }
@@ -74,7 +76,9 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
   const sealer = new SegmentSealer(key, Buffer.from(header.noncePrefix, 'base64'), aad);
 
   const tmp = `${outPath}.partial-${randomBytes(4).toString('hex')}`;
-  const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+  const fh = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600).catch((e: unknown) => {
+    throw outputFileError(e, outPath);
+  });
   const meter = new ProgressMeter(opts.onProgress, 'exporting', totalBytes, files.length);
   let written = 0;
   // One call for what a step sealed (pieces of 64 KiB and tags), not a thread-pool round trip for each.
@@ -110,6 +114,8 @@ async function exportLocked(repo: Repository, snap: SnapshotRecord, outPath: str
     await out(sealer.final());
     await fh.sync();
     await fh.close();
+    // Again: an export takes minutes, and something else may have taken the name meanwhile.
+    await assertReplaceableFile(outPath);
     await fs.rename(tmp, outPath);
     meter.done();
     return { bytes: written, files: files.length };

@@ -93,7 +93,9 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   try {
     const { plan, lanes } = await planRestore(repo, opts);
     const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
-    await writer.prepare(plan);
+    await writer.prepare(plan).catch((e: unknown) => {
+      throw targetError(e, writer.root);
+    });
     try {
       return await restoreInto(writer, repo, plan, lanes, pool, opts);
     } catch (e) {

@@ -23,7 +23,7 @@
 import { chmodSync, closeSync, constants as fsc, fchmodSync, futimesSync, lstatSync, lutimesSync, mkdirSync, open, opendirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statfsSync, symlinkSync, utimesSync, type StatsFs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ChatsafeError, isChatsafeError } from '../errors.js';
+import { ChatsafeError, isChatsafeError, UsageError } from '../errors.js';
 import { formatBytes } from '../importers/format.js';
 import { DIRECT_MIN_BYTES, DIRECT_OPEN_FLAGS, DirectFile, DirectStages, openForDirectWrites, openForDirectWritesSync } from './direct-writes.js';
 import { writeFullySync } from '../storage/write-fully.js';
@@ -65,7 +65,7 @@ export class TargetWriter {
 
   /** Checks every planned path before anything is written; creates the target folder. */
   async prepare(entries: readonly PlannedEntry[]): Promise<void> {
-    const created = mkdirSync(this.root, { recursive: true });
+    const created = makeTargetFolder(this.root);
     // Nothing can be in the way in a folder just made or found empty: the usual restore skips a
     // look at each of thousands of paths, and writes in a hidden folder there.
     if (created !== undefined || isEmptyFolder(this.root)) {
@@ -411,4 +411,17 @@ export function targetError(e: unknown, root: string): unknown {
         ? 'Check that you may write to that folder, or restore into another one.'
         : 'Check that the folder is reachable, then restore again; only whole files were kept.';
   return new ChatsafeError('io', `Writing the restored files into ${root} failed: ${code}.`, hint, { cause: e });
+}
+
+/** The target folder, made if need be; a target that is a file, or cannot be made, said in terms of --target. */
+function makeTargetFolder(root: string): string | undefined {
+  try {
+    return mkdirSync(root, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new UsageError(`${root} is a file; the restore target must be a folder.`, 'Give --target a new or existing folder.');
+    if (code === 'ENOTDIR') throw new UsageError(`${root} cannot be a folder: a part of that path is a file.`, 'Give --target a new or existing folder.');
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new ChatsafeError('io', `Cannot create the folder ${root}: ${code}.`, 'Check that you may write there, or restore into another folder.', { cause: e });
+    throw e;
+  }
 }

@@ -7,7 +7,7 @@
 import { constants as fsc, promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { ChatsafeError, IntegrityError } from '../errors.js';
+import { ChatsafeError, IntegrityError, UsageError } from '../errors.js';
 import { writePartsFully } from './write-fully.js';
 import {
   assertObjectName,
@@ -154,7 +154,16 @@ export class LocalFolderBackend implements StorageBackend {
   }
 
   async create(): Promise<void> {
-    await fs.mkdir(this.root, { recursive: true });
+    try {
+      await fs.mkdir(this.root, { recursive: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw await this.notAFolder(e);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+        throw new ChatsafeError('io', `Cannot create the repository folder ${this.root}: ${code}.`, 'Check that you may write there, or choose another folder for the repository.', { cause: e });
+      }
+      throw ioError(e, `creating ${this.root}`);
+    }
     const existing = await fs.readdir(this.root);
     if (existing.includes('config')) {
       throw new ChatsafeError('conflict', `A repository already exists in ${this.root}.`, 'Choose an empty folder, or use the existing repository.');
@@ -166,6 +175,21 @@ export class LocalFolderBackend implements StorageBackend {
     await fsyncDir(this.root);
   }
 
+  /**
+   * `--repo` named a file, or a path through one: said as such, not as a storage failure
+   * ("ENOTDIR … check that the repository folder is reachable").
+   */
+  private async notAFolder(e: unknown): Promise<ChatsafeError> {
+    let file = this.root;
+    while ((await fs.stat(file).catch(() => null)) === null && dirname(file) !== file) file = dirname(file);
+    const st = await fs.stat(file).catch(() => null);
+    if (!st || st.isDirectory()) return ioError(e, `opening ${this.root}`);
+    return new UsageError(
+      file === this.root ? `${file} is a file, not a repository folder.` : `${this.root} cannot be a repository folder: ${file} is a file.`,
+      'Give --repo the repository\'s folder (for `init`, a new or empty folder).',
+    );
+  }
+
   async stat(kind: ObjectKind, name: string): Promise<ObjectInfo | null> {
     const path = this.pathOf(kind, name);
     try {
@@ -173,6 +197,7 @@ export class LocalFolderBackend implements StorageBackend {
       return { name, size: st.size };
     } catch (e) {
       if (isNotFound(e)) return null;
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw await this.notAFolder(e);
       throw ioError(e, `reading ${kind}/${name}`);
     }
   }
@@ -226,6 +251,7 @@ export class LocalFolderBackend implements StorageBackend {
       fh = await fs.open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
     } catch (e) {
       if (isNotFound(e)) throw new ChatsafeError('not-found', `${kind}/${name} is missing from the repository.`, 'The repository is incomplete. Run `chatsafe check` to see what is affected.');
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw await this.notAFolder(e);
       throw ioError(e, `reading ${kind}/${name}`);
     }
     try {

@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflate } from 'node:zlib';
 import { once } from 'node:events';
+import { assertReplaceableFile } from '../../output-path.js';
 import { CancelledError, ChatsafeError, IntegrityError, UsageError, WrongKeyError, throwIfCancelled } from '../../errors.js';
 import {
   CRYPT12_SUFFIX_LENGTH,
@@ -72,6 +73,7 @@ export async function decryptBackupFile(inPath: string, key: WhatsAppKey, outPat
   try {
     const size = (await fh.stat()).size;
     await refuseSameFile(fh, inPath, outPath);
+    await assertReplaceableFile(outPath);
     const head = await readHead(fh, size);
     const header = headerOrThrow(inPath, head);
     const layout = trailerLayout(inPath, header, size, await readLast(fh, size, CRYPT12_SUFFIX_LENGTH));
@@ -99,6 +101,7 @@ export async function decryptBackupFile(inPath: string, key: WhatsAppKey, outPat
     }
     const bytesOut = out.bytesWritten;
     await syncFile(tmpPath);
+    await assertReplaceableFile(outPath);
     await rename(tmpPath, outPath);
     tmpCreated = false;
     return { format: header.format, bytesIn: size, bytesOut };
