@@ -5,8 +5,9 @@
  * a VaultHttpError; http.ts maps those to statuses.
  *
  * Order of operations at login start, which is what makes guessing bounded:
- * the guess is consumed in the database first (one atomic statement), and
- * only then is the record unwrapped and the OPAQUE message evaluated.
+ * the guess is consumed in the database first (one atomic statement, which
+ * also records the login as in flight), and only then is the record unwrapped
+ * and the OPAQUE message evaluated.
  */
 import { hostname } from 'node:os';
 import * as opaque from '@serenity-kit/opaque';
@@ -162,7 +163,9 @@ export class VaultService {
   async loginStart(req: Req<typeof LoginStartRequest>, ip: string) {
     const { accountId } = req;
     const now = Date.now();
-    const taken = await this.store.consumeAttempt(accountId, now);
+    const attemptId = newToken();
+    const idHash = tokenHash(attemptId);
+    const taken = await this.store.consumeAttempt(accountId, now, { idHash, expiresAt: now + this.opts.loginTimeoutMs });
     if (taken.kind === 'missing') {
       await this.audit(ip, accountId, 'login-start', 'no-account');
       return this.missing(accountId);
@@ -187,16 +190,14 @@ export class VaultService {
       );
     } catch (e) {
       await this.audit(ip, accountId, 'login-start', 'malformed');
+      await this.store.settleLogin(idHash);
       if (await this.store.destroyIfExhausted(accountId, Date.now())) await this.audit(ip, accountId, 'lockout', 'destroyed');
       throw e;
     }
-    const attemptId = newToken();
-    const idHash = tokenHash(attemptId);
     const state: LoginState = { serverLoginState: started.serverLoginState, sealedKey: record.sealedKey };
-    await this.store.putPending(
-      { idHash, kind: 'login', accountId, sealed: this.seal(state, `pending:${idHash}`), expiresAt: Date.now() + this.opts.loginTimeoutMs },
-      this.auditEntry(ip, accountId, 'login-start', `attempt-${taken.attemptsUsed}-of-${taken.maxAttempts}`),
-    );
+    const armed = await this.store.armLogin(idHash, this.seal(state, `pending:${idHash}`), this.auditEntry(ip, accountId, 'login-start', `attempt-${taken.attemptsUsed}-of-${taken.maxAttempts}`));
+    // Gone only if it outlived its deadline or the account was deleted meanwhile.
+    if (!armed) throw new VaultHttpError(400, 'invalid-attempt', 'This login ended before it could start; start a new login.');
     return { attemptId, loginResponse: started.loginResponse, keyStretching: record.keyStretching, attemptsLeft };
   }
 

@@ -54,15 +54,21 @@ export async function rawLoginStart(url: string, accountId: string, password: st
   return { start, clientLoginState, startLoginRequest };
 }
 
-/** A full login by hand: returns the finish request (to replay it) and the answer. */
-export async function rawLogin(url: string, accountId: string, password: string) {
-  const { start, clientLoginState } = await rawLoginStart(url, accountId, password);
-  if (start.status !== 200) return { start };
+/** The second login message by hand, for a start that got 200. */
+export async function rawLoginFinish(url: string, accountId: string, password: string, started: Awaited<ReturnType<typeof rawLoginStart>>) {
+  const { start, clientLoginState } = started;
   const fin = opaque.client.finishLogin({ clientLoginState, loginResponse: start.json.loginResponse as string, password, keyStretching: WEAK_KSF });
   if (!fin) return { start, wrong: true as const };
   const finishBody = { attemptId: start.json.attemptId, accountId, finishLoginRequest: fin.finishLoginRequest };
   const finish = await post(url, ROUTES.loginFinish, finishBody);
   return { start, finish, finishBody, exportKey: fin.exportKey, sessionKey: fin.sessionKey };
+}
+
+/** A full login by hand: returns the finish request (to replay it) and the answer. */
+export async function rawLogin(url: string, accountId: string, password: string) {
+  const started = await rawLoginStart(url, accountId, password);
+  if (started.start.status !== 200) return { start: started.start, finish: undefined, finishBody: undefined, exportKey: undefined, sessionKey: undefined };
+  return rawLoginFinish(url, accountId, password, started);
 }
 
 /** The AES key the client derives from the export key to open K (as key-envelope.ts does). */

@@ -16,7 +16,9 @@ import pg from 'pg';
 import { changeVaultPassword, deleteVaultAccount, fetchKeyFromVault, storeKeyInVault, type VaultAccount } from '../../src/core/vault/client.js';
 import { isChatsafeError, WrongKeyError } from '../../src/core/errors.js';
 import { ROUTES } from '../../src/core/vault/protocol.js';
-import { encodings, envelopeKey, post, rawLogin, rawLoginStart, rawRegister } from './raw-protocol.js';
+import { openStore } from '../../src/vault-server/serve.js';
+import { tokenHash } from '../../src/vault-server/tokens.js';
+import { encodings, envelopeKey, post, rawLogin, rawLoginFinish, rawLoginStart, rawRegister } from './raw-protocol.js';
 import { filesUnder, Services, SKIP_HSM, SKIP_PG, type VaultNode } from './services.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -194,6 +196,54 @@ export function defineVaultSuite(backend: Backend): void {
       const late = await post(strict.url, ROUTES.loginFinish, { attemptId: first.start.json.attemptId, accountId: acc.accountId, finishLoginRequest: randomBytes(64).toString('base64url') });
       assert.equal(late.status, 400);
       await strict.stop();
+    });
+
+    test('the last guess is in flight from the moment it is taken: parallel starts (on two nodes when the store is shared) wait, and the record survives', async () => {
+      const args = [...nodeArgs, '--max-attempts', '1'];
+      const nodes = [await svc.startNode(db, args, 'last-guess-a')];
+      if (backend === 'postgres') nodes.push(await svc.startNode(db, args, 'last-guess-b'));
+      const rootKey = randomBytes(32);
+      keep('K', rootKey);
+      try {
+        for (let round = 0; round < 12; round++) {
+          const acc = await rawRegister(nodes[0]!.url, PASSWORD, rootKey);
+          keep('export key', acc.exportKey);
+          const starts = await Promise.all(Array.from({ length: 12 }, (_, i) => rawLoginStart(nodes[i % nodes.length]!.url, acc.accountId, PASSWORD)));
+          const statuses = starts.map((s) => s.start.status);
+          const winners = starts.filter((s) => s.start.status === 200);
+          assert.equal(winners.length, 1, `one start takes the only guess (${statuses.join(',')})`);
+          assert.deepEqual(statuses.filter((s) => s !== 200), Array<number>(11).fill(429), 'the others are told the last guess is in flight, never that the record is gone');
+          const finished = await rawLoginFinish(nodes[0]!.url, acc.accountId, PASSWORD, winners[0]!);
+          assert.equal(finished.finish?.status, 200);
+          const next = await rawLogin(nodes[nodes.length - 1]!.url, acc.accountId, PASSWORD);
+          assert.equal(next.finish?.status, 200, 'the record that gave K back still exists');
+        }
+      } finally {
+        for (const n of nodes) await n.stop();
+      }
+    });
+
+    test('the store takes the last guess and records its login as in flight in one step', async () => {
+      const store = openStore(db);
+      try {
+        const id = randomBytes(16).toString('hex');
+        const now = Date.now();
+        assert.ok(await store.createAccount(id, randomBytes(80), 1, now));
+        const first = tokenHash(randomBytes(32).toString('base64url'));
+        const taken = await store.consumeAttempt(id, now, { idHash: first, expiresAt: now + 60_000 });
+        assert.equal(taken.kind, 'ok');
+        // Nothing else has run for this login yet, and still the lockout must see it in flight.
+        assert.equal((await store.consumeAttempt(id, now, { idHash: tokenHash(randomBytes(32).toString('base64url')), expiresAt: now + 60_000 })).kind, 'exhausted');
+        assert.equal(await store.destroyIfExhausted(id, now), false);
+        assert.equal(await store.attemptsLeft(id), 0);
+        // Until its state is stored, the login cannot be claimed.
+        assert.equal(await store.claimPending(first, 'login', id, now, 1_000), undefined);
+        // Past its deadline, the lockout goes ahead.
+        assert.equal(await store.destroyIfExhausted(id, now + 60_001), true);
+        assert.equal(await store.isDestroyed(id), true);
+      } finally {
+        await store.close();
+      }
     });
 
     test('the vault killed and restarted keeps records and counters', async () => {

@@ -77,10 +77,15 @@ export class PostgresStore implements VaultStore {
     return (await this.q('UPDATE vault_accounts SET sealed = $1, attempts_used = 0, updated_at = $2 WHERE id = $3', [sealed, now, id])).rowCount === 1;
   }
 
-  async consumeAttempt(id: string, now: number): Promise<ConsumeResult> {
+  async consumeAttempt(id: string, now: number, attempt: { idHash: string; expiresAt: number }): Promise<ConsumeResult> {
+    // One statement: the login is in flight from the moment its guess is taken, for every other node.
     const r = await this.q<{ sealed: Buffer; attempts_used: number; max_attempts: number }>(
-      'UPDATE vault_accounts SET attempts_used = attempts_used + 1, last_attempt_at = $1 WHERE id = $2 AND attempts_used < max_attempts RETURNING sealed, attempts_used, max_attempts',
-      [now, id],
+      `WITH taken AS (
+         UPDATE vault_accounts SET attempts_used = attempts_used + 1, last_attempt_at = $1 WHERE id = $2 AND attempts_used < max_attempts
+         RETURNING sealed, attempts_used, max_attempts),
+       flight AS (INSERT INTO vault_pending (id_hash, kind, account_id, state, sealed, expires_at) SELECT $3, 'login', $2, 'starting', $4, $5 FROM taken)
+       SELECT * FROM taken`,
+      [now, id, attempt.idHash, Buffer.alloc(0), attempt.expiresAt],
     );
     const row = r.rows[0];
     if (row) return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
@@ -127,6 +132,16 @@ export class PostgresStore implements VaultStore {
        INSERT INTO vault_audit_log (at, account_id, event, outcome, ip, node) VALUES ($6, $3, $7, $8, $9, $10)`,
       [row.idHash, row.kind, row.accountId, row.sealed, row.expiresAt, audit.at, audit.event, audit.outcome, audit.ip, audit.node],
     );
+  }
+
+  async armLogin(idHash: string, sealed: Buffer, audit: AuditEntry): Promise<boolean> {
+    const r = await this.q(
+      `WITH armed AS (UPDATE vault_pending SET sealed = $2, state = 'pending' WHERE id_hash = $1 AND kind = 'login' AND state = 'starting' RETURNING id_hash),
+       logged AS (INSERT INTO vault_audit_log (at, account_id, event, outcome, ip, node) SELECT $3, $4, $5, $6, $7, $8 FROM armed)
+       SELECT id_hash FROM armed`,
+      [idHash, sealed, audit.at, audit.accountId, audit.event, audit.outcome, audit.ip, audit.node],
+    );
+    return r.rowCount === 1;
   }
 
   async completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number): Promise<void> {

@@ -79,20 +79,20 @@ export class SqliteStore implements VaultStore {
    * is still atomic on its own, and no caller learns its result (and so no
    * password is evaluated) before the commit holding its guess is durable.
    */
-  async consumeAttempt(id: string, now: number): Promise<ConsumeResult> {
+  async consumeAttempt(id: string, now: number, attempt: { idHash: string; expiresAt: number }): Promise<ConsumeResult> {
     return new Promise((resolve, reject) => {
-      this.consumeQueue.push({ id, now, resolve, reject });
+      this.consumeQueue.push({ id, now, attempt, resolve, reject });
       if (this.consumeQueue.length === 1) setImmediate(() => this.flushConsumes());
     });
   }
 
-  private readonly consumeQueue: { id: string; now: number; resolve: (r: ConsumeResult) => void; reject: (e: unknown) => void }[] = [];
+  private readonly consumeQueue: { id: string; now: number; attempt: { idHash: string; expiresAt: number }; resolve: (r: ConsumeResult) => void; reject: (e: unknown) => void }[] = [];
 
   private flushConsumes(): void {
     const batch = this.consumeQueue.splice(0);
     let results: ConsumeResult[];
     try {
-      results = this.durable.transaction(() => batch.map((c) => this.consumeOne(c.id, c.now))).immediate();
+      results = this.durable.transaction(() => batch.map((c) => this.consumeOne(c.id, c.now, c.attempt))).immediate();
     } catch (e) {
       for (const c of batch) c.reject(e);
       return;
@@ -100,11 +100,16 @@ export class SqliteStore implements VaultStore {
     batch.forEach((c, i) => c.resolve(results[i]!));
   }
 
-  private consumeOne(id: string, now: number): ConsumeResult {
+  private consumeOne(id: string, now: number, attempt: { idHash: string; expiresAt: number }): ConsumeResult {
     const row = this.durable
       .prepare('UPDATE accounts SET attempts_used = attempts_used + 1, last_attempt_at = ? WHERE id = ? AND attempts_used < max_attempts RETURNING sealed, attempts_used, max_attempts')
       .get(now, id) as { sealed: Buffer; attempts_used: number; max_attempts: number } | undefined;
-    if (row) return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
+    if (row) {
+      this.durable
+        .prepare(`INSERT INTO pending (id_hash, kind, account_id, state, sealed, expires_at) VALUES (?, 'login', ?, 'starting', ?, ?)`)
+        .run(attempt.idHash, id, Buffer.alloc(0), attempt.expiresAt);
+      return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
+    }
     return this.durable.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? { kind: 'exhausted' } : { kind: 'missing' };
   }
 
@@ -141,6 +146,15 @@ export class SqliteStore implements VaultStore {
     this.db.transaction(() => {
       this.insertPending(row);
       if (audit) this.insertAudit(audit);
+    })();
+  }
+
+  async armLogin(idHash: string, sealed: Buffer, audit: AuditEntry): Promise<boolean> {
+    return this.db.transaction(() => {
+      const r = this.db.prepare(`UPDATE pending SET sealed = ?, state = 'pending' WHERE id_hash = ? AND kind = 'login' AND state = 'starting'`).run(sealed, idHash);
+      if (r.changes !== 1) return false;
+      this.insertAudit(audit);
+      return true;
     })();
   }
 

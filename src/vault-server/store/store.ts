@@ -42,8 +42,15 @@ export interface VaultStore {
   createAccount(id: string, sealed: Buffer, maxAttempts: number, now: number): Promise<boolean>;
   /** New record for an existing account (password change); resets the counter. False when the account is gone. */
   replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean>;
-  /** Takes one guess atomically, before anything else is looked at. */
-  consumeAttempt(id: string, now: number): Promise<ConsumeResult>;
+  /**
+   * Takes one guess atomically, before anything else is looked at, and in the
+   * same transaction records the login as in flight (`attempt`, in state
+   * 'starting' until `armLogin` stores its state), so that the lockout never
+   * sees a spent last guess without its login.
+   */
+  consumeAttempt(id: string, now: number, attempt: { idHash: string; expiresAt: number }): Promise<ConsumeResult>;
+  /** Stores the state of a login recorded by consumeAttempt, with its audit entry; false when that login is gone. */
+  armLogin(idHash: string, sealed: Buffer, audit: AuditEntry): Promise<boolean>;
   /** Guesses still available, or undefined when the account does not exist. */
   attemptsLeft(id: string): Promise<number | undefined>;
   /** Deletes the record for good when every guess is used and no login on it is still in flight. */
