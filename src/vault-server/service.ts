@@ -8,6 +8,10 @@
  * the guess is consumed in the database first (one atomic statement, which
  * also records the login as in flight), and only then is the record unwrapped
  * and the OPAQUE message evaluated.
+ *
+ * Logins, grants and password-change tickets carry the version of the record
+ * they were issued for; a password change moves the record to a new version,
+ * so nothing obtained with the old password works after it.
  */
 import { hostname } from 'node:os';
 import * as opaque from '@serenity-kit/opaque';
@@ -58,11 +62,19 @@ interface AccountRecord {
 interface LoginState {
   serverLoginState: string;
   sealedKey: string;
+  /** Absent in states stored before records had versions, which were all version 0. */
+  version?: number;
 }
 
 interface RegisterState {
   purpose: 'new' | 'change';
   keyStretching: KeyStretching;
+  /** For a change: the record version the grant was issued for. */
+  version?: number;
+}
+
+interface GrantState {
+  version?: number;
 }
 
 type Req<S extends z.ZodType> = z.infer<S>;
@@ -148,7 +160,12 @@ export class VaultService {
       if (!(await this.store.createAccount(req.accountId, sealedRecord, this.opts.maxAttempts, now))) throw new VaultHttpError(409, 'conflict', 'This account already exists.');
       await this.audit(ip, req.accountId, 'register', 'created');
     } else {
-      if (!(await this.store.replaceAccount(req.accountId, sealedRecord, now))) throw new VaultHttpError(404, 'not-found', 'No such account.');
+      const replaced = await this.store.replaceAccount(req.accountId, sealedRecord, now, state.version ?? 0);
+      if (replaced === 'missing') return this.missing(req.accountId);
+      if (replaced === 'stale') {
+        await this.audit(ip, req.accountId, 'password-change', 'stale');
+        throw new VaultHttpError(400, 'invalid-attempt', 'The password was changed since this ticket was issued; log in again.');
+      }
       await this.audit(ip, req.accountId, 'password-change', 'changed');
     }
     return { accountId: req.accountId };
@@ -194,7 +211,7 @@ export class VaultService {
       if (await this.store.destroyIfExhausted(accountId, Date.now())) await this.audit(ip, accountId, 'lockout', 'destroyed');
       throw e;
     }
-    const state: LoginState = { serverLoginState: started.serverLoginState, sealedKey: record.sealedKey };
+    const state: LoginState = { serverLoginState: started.serverLoginState, sealedKey: record.sealedKey, version: taken.version };
     const armed = await this.store.armLogin(idHash, this.seal(state, `pending:${idHash}`), this.auditEntry(ip, accountId, 'login-start', `attempt-${taken.attemptsUsed}-of-${taken.maxAttempts}`));
     // Gone only if it outlived its deadline or the account was deleted meanwhile.
     if (!armed) throw new VaultHttpError(400, 'invalid-attempt', 'This login ended before it could start; start a new login.');
@@ -236,13 +253,21 @@ export class VaultService {
     const grant = newToken();
     const grantHash = tokenHash(grant);
     const now = Date.now();
-    await this.store.completeLogin(
+    const version = state.version ?? 0;
+    const completed = await this.store.completeLogin(
       accountId,
       idHash,
-      { idHash: grantHash, kind: 'grant', accountId, sealed: this.seal({}, `pending:${grantHash}`), expiresAt: now + this.opts.ticketTimeoutMs },
+      { idHash: grantHash, kind: 'grant', accountId, sealed: this.seal({ version } satisfies GrantState, `pending:${grantHash}`), expiresAt: now + this.opts.ticketTimeoutMs },
       this.auditEntry(ip, accountId, 'login', 'success'),
       now,
+      version,
     );
+    if (!completed) {
+      // The password was changed while this login was in flight: the old password must not open K or earn a grant any more.
+      const failed = await this.failLogin(ip, accountId, idHash, 'password-changed');
+      if (failed.destroyed) throw new VaultHttpError(410, 'locked-out', 'This account was destroyed after too many wrong passwords.');
+      throw new VaultHttpError(400, 'invalid-attempt', 'The password was changed during this login; log in with the new password.');
+    }
     return { sealedKey: state.sealedKey, grant };
   }
 
@@ -251,24 +276,34 @@ export class VaultService {
     return this.failLogin(ip, req.accountId, idHash, 'wrong-password-client');
   }
 
-  private async useGrant(grant: string, accountId: string): Promise<void> {
+  /** Claims a grant once; returns the record version it was issued for. */
+  private async useGrant(grant: string, accountId: string): Promise<number> {
     const idHash = tokenHash(grant);
     const sealed = await this.store.claimPending(idHash, 'grant', accountId, Date.now(), 0);
     if (!sealed) throw new VaultHttpError(403, 'invalid-attempt', 'Unknown, used or expired grant; log in again.');
-    this.open(sealed, `pending:${idHash}`);
+    return this.open<GrantState>(sealed, `pending:${idHash}`).version ?? 0;
+  }
+
+  private staleGrant(): VaultHttpError {
+    return new VaultHttpError(403, 'invalid-attempt', 'The password was changed since this grant was issued; log in again.');
   }
 
   async passwordStart(req: Req<typeof PasswordStartRequest>, ip: string) {
-    await this.useGrant(req.grant, req.accountId);
-    if ((await this.store.attemptsLeft(req.accountId)) === undefined) return this.missing(req.accountId);
-    const out = await this.issueRegistration(req.accountId, req.registrationRequest, { purpose: 'change', keyStretching: req.keyStretching });
+    const version = await this.useGrant(req.grant, req.accountId);
+    const current = await this.store.accountVersion(req.accountId);
+    if (current === undefined) return this.missing(req.accountId);
+    // Checked again, atomically, when the change is finished; this only fails early.
+    if (current !== version) throw this.staleGrant();
+    const out = await this.issueRegistration(req.accountId, req.registrationRequest, { purpose: 'change', keyStretching: req.keyStretching, version });
     await this.audit(ip, req.accountId, 'password-change-start', 'ok');
     return out;
   }
 
   async deleteAccount(req: Req<typeof DeleteAccountRequest>, ip: string) {
-    await this.useGrant(req.grant, req.accountId);
-    if (!(await this.store.deleteAccount(req.accountId))) return this.missing(req.accountId);
+    const version = await this.useGrant(req.grant, req.accountId);
+    const deleted = await this.store.deleteAccount(req.accountId, version);
+    if (deleted === 'missing') return this.missing(req.accountId);
+    if (deleted === 'stale') throw this.staleGrant();
     await this.audit(ip, req.accountId, 'delete', 'deleted');
     return { deleted: true as const };
   }

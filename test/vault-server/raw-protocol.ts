@@ -71,6 +71,18 @@ export async function rawLogin(url: string, accountId: string, password: string)
   return rawLoginFinish(url, accountId, password, started);
 }
 
+/** password/start by hand with a grant; `finish` sends password/finish with K sealed under the new export key. */
+export async function rawPasswordStart(url: string, accountId: string, grant: string, password: string) {
+  await opaque.ready;
+  const { clientRegistrationState, registrationRequest } = opaque.client.startRegistration({ password });
+  const start = await post(url, ROUTES.passwordStart, { accountId, grant, registrationRequest, keyStretching: 'test-only-weak' });
+  const finish = async (rootKey: Buffer): Promise<Answer> => {
+    const { registrationRecord, exportKey } = opaque.client.finishRegistration({ clientRegistrationState, registrationResponse: start.json.registrationResponse as string, password, keyStretching: WEAK_KSF });
+    return post(url, ROUTES.passwordFinish, { ticket: start.json.ticket, accountId, registrationRecord, sealedKey: sealRootKey(exportKey, accountId, rootKey) });
+  };
+  return { start, finish };
+}
+
 /** The AES key the client derives from the export key to open K (as key-envelope.ts does). */
 export function envelopeKey(exportKey: string): Buffer {
   return Buffer.from(hkdfSync('sha256', Buffer.from(exportKey, 'base64url'), Buffer.alloc(0), Buffer.from('chatsafe/vault/root-key-envelope/v1'), 32));

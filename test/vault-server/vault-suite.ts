@@ -18,7 +18,7 @@ import { isChatsafeError, WrongKeyError } from '../../src/core/errors.js';
 import { ROUTES } from '../../src/core/vault/protocol.js';
 import { openStore } from '../../src/vault-server/serve.js';
 import { tokenHash } from '../../src/vault-server/tokens.js';
-import { encodings, envelopeKey, post, rawLogin, rawLoginFinish, rawLoginStart, rawRegister } from './raw-protocol.js';
+import { encodings, envelopeKey, post, rawLogin, rawLoginFinish, rawLoginStart, rawPasswordStart, rawRegister } from './raw-protocol.js';
 import { filesUnder, Services, SKIP_HSM, SKIP_PG, type VaultNode } from './services.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -196,6 +196,53 @@ export function defineVaultSuite(backend: Backend): void {
       const late = await post(strict.url, ROUTES.loginFinish, { attemptId: first.start.json.attemptId, accountId: acc.accountId, finishLoginRequest: randomBytes(64).toString('base64url') });
       assert.equal(late.status, 400);
       await strict.stop();
+    });
+
+    test('a password change ends every login, grant and change ticket obtained with the old password', async () => {
+      const rootKey = randomBytes(32);
+      const oldPassword = 'the old password somebody else knows';
+      const newPassword = 'the new password only the user knows';
+      const theirs = 'a password of somebody else entirely';
+      keep('K', rootKey);
+      for (const p of [oldPassword, newPassword, theirs]) keep('password', p);
+      const acc = await rawRegister(node.url, oldPassword, rootKey);
+      keep('export key', acc.exportKey);
+      // Someone who knows the old password: a login left half-way, two grants, and a change of their own started.
+      const halfWay = await rawLoginStart(node.url, acc.accountId, oldPassword);
+      assert.equal(halfWay.start.status, 200);
+      const grants: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const login = await rawLogin(node.url, acc.accountId, oldPassword);
+        assert.equal(login.finish?.status, 200);
+        grants.push(login.finish!.json.grant as string);
+      }
+      const theirChange = await rawPasswordStart(node.url, acc.accountId, grants[0]!, theirs);
+      assert.equal(theirChange.start.status, 200);
+
+      await changeVaultPassword({ vaultUrl: node.url, accountId: acc.accountId }, oldPassword, newPassword, OPTS);
+
+      const late = await rawLoginFinish(node.url, acc.accountId, oldPassword, halfWay);
+      assert.equal(late.finish?.status, 400, 'a login started before the change cannot finish after it');
+      assert.equal(late.finish!.json.error, 'invalid-attempt');
+      assert.equal(late.finish!.json.sealedKey, undefined);
+      assert.equal(late.finish!.json.grant, undefined);
+      const finished = await theirChange.finish(rootKey);
+      assert.equal(finished.status, 400, 'a change ticket from before the change cannot replace the new record');
+      assert.equal(finished.json.error, 'invalid-attempt');
+      const again = await rawPasswordStart(node.url, acc.accountId, grants[1]!, theirs);
+      assert.equal(again.start.status, 403, 'a grant from before the change cannot start another change');
+      const deleted = await post(node.url, ROUTES.deleteAccount, { accountId: acc.accountId, grant: grants[2] });
+      assert.equal(deleted.status, 403, 'a grant from before the change cannot delete the account');
+
+      const account = { vaultUrl: node.url, accountId: acc.accountId };
+      assert.deepEqual(await fetchKeyFromVault(account, newPassword, OPTS), rootKey);
+      await assert.rejects(fetchKeyFromVault(account, oldPassword, OPTS), isWrong(9));
+      await assert.rejects(fetchKeyFromVault(account, theirs, OPTS), isWrong(8));
+      const audit = await auditOutcomes(acc.accountId);
+      assert.deepEqual(
+        audit.filter((a) => a.event === 'password-change' || (a.event === 'login' && a.outcome === 'password-changed')).map((a) => `${a.event}:${a.outcome}`),
+        ['password-change:changed', 'login:password-changed', 'password-change:stale'],
+      );
     });
 
     test('the last guess is in flight from the moment it is taken: parallel starts (on two nodes when the store is shared) wait, and the record survives', async () => {

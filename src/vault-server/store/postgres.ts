@@ -13,7 +13,10 @@ CREATE TABLE IF NOT EXISTS vault_meta (name TEXT PRIMARY KEY, value BYTEA NOT NU
 CREATE TABLE IF NOT EXISTS vault_accounts (
   id TEXT PRIMARY KEY, sealed BYTEA NOT NULL,
   attempts_used INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
-  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, last_attempt_at BIGINT);
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, last_attempt_at BIGINT,
+  version INTEGER NOT NULL DEFAULT 0);
+-- databases created before records had versions
+ALTER TABLE vault_accounts ADD COLUMN IF NOT EXISTS version INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS vault_destroyed_accounts (id TEXT PRIMARY KEY, destroyed_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS vault_pending (
   id_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, account_id TEXT NOT NULL,
@@ -73,22 +76,29 @@ export class PostgresStore implements VaultStore {
     return r.rowCount === 1;
   }
 
-  async replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean> {
-    return (await this.q('UPDATE vault_accounts SET sealed = $1, attempts_used = 0, updated_at = $2 WHERE id = $3', [sealed, now, id])).rowCount === 1;
+  async replaceAccount(id: string, sealed: Buffer, now: number, expectedVersion: number): Promise<'replaced' | 'stale' | 'missing'> {
+    // The version condition is re-checked on the latest row (READ COMMITTED), so a concurrent change or login completion cannot slip past it.
+    const r = await this.q('UPDATE vault_accounts SET sealed = $1, attempts_used = 0, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4', [sealed, now, id, expectedVersion]);
+    if (r.rowCount === 1) return 'replaced';
+    return (await this.q('SELECT 1 FROM vault_accounts WHERE id = $1', [id])).rowCount === 1 ? 'stale' : 'missing';
+  }
+
+  async accountVersion(id: string): Promise<number | undefined> {
+    return (await this.q<{ version: number }>('SELECT version FROM vault_accounts WHERE id = $1', [id])).rows[0]?.version;
   }
 
   async consumeAttempt(id: string, now: number, attempt: { idHash: string; expiresAt: number }): Promise<ConsumeResult> {
     // One statement: the login is in flight from the moment its guess is taken, for every other node.
-    const r = await this.q<{ sealed: Buffer; attempts_used: number; max_attempts: number }>(
+    const r = await this.q<{ sealed: Buffer; attempts_used: number; max_attempts: number; version: number }>(
       `WITH taken AS (
          UPDATE vault_accounts SET attempts_used = attempts_used + 1, last_attempt_at = $1 WHERE id = $2 AND attempts_used < max_attempts
-         RETURNING sealed, attempts_used, max_attempts),
+         RETURNING sealed, attempts_used, max_attempts, version),
        flight AS (INSERT INTO vault_pending (id_hash, kind, account_id, state, sealed, expires_at) SELECT $3, 'login', $2, 'starting', $4, $5 FROM taken)
        SELECT * FROM taken`,
       [now, id, attempt.idHash, Buffer.alloc(0), attempt.expiresAt],
     );
     const row = r.rows[0];
-    if (row) return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
+    if (row) return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts, version: row.version };
     return (await this.q('SELECT 1 FROM vault_accounts WHERE id = $1', [id])).rowCount === 1 ? { kind: 'exhausted' } : { kind: 'missing' };
   }
 
@@ -112,9 +122,15 @@ export class PostgresStore implements VaultStore {
     return r.rowCount === 1;
   }
 
-  async deleteAccount(id: string): Promise<boolean> {
-    await this.q('DELETE FROM vault_pending WHERE account_id = $1', [id]);
-    return (await this.q('DELETE FROM vault_accounts WHERE id = $1', [id])).rowCount === 1;
+  async deleteAccount(id: string, expectedVersion: number): Promise<'deleted' | 'stale' | 'missing'> {
+    const r = await this.q(
+      `WITH gone AS (DELETE FROM vault_accounts WHERE id = $1 AND version = $2 RETURNING id),
+       swept AS (DELETE FROM vault_pending WHERE account_id IN (SELECT id FROM gone))
+       SELECT id FROM gone`,
+      [id, expectedVersion],
+    );
+    if (r.rowCount === 1) return 'deleted';
+    return (await this.q('SELECT 1 FROM vault_accounts WHERE id = $1', [id])).rowCount === 1 ? 'stale' : 'missing';
   }
 
   async isDestroyed(id: string): Promise<boolean> {
@@ -144,15 +160,17 @@ export class PostgresStore implements VaultStore {
     return r.rowCount === 1;
   }
 
-  async completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number): Promise<void> {
-    // The reset is the statement's main update; the CTEs run in the same snapshot and commit with it.
-    await this.q(
-      `WITH settled AS (DELETE FROM vault_pending WHERE id_hash = $3 AND kind = 'login'),
-       granted AS (INSERT INTO vault_pending (id_hash, kind, account_id, sealed, expires_at) VALUES ($4, 'grant', $2, $5, $6)),
-       logged AS (INSERT INTO vault_audit_log (at, account_id, event, outcome, ip, node) VALUES ($1, $2, $7, $8, $9, $10))
-       UPDATE vault_accounts SET attempts_used = 0, updated_at = $1 WHERE id = $2`,
-      [now, accountId, loginIdHash, grant.idHash, grant.sealed, grant.expiresAt, audit.event, audit.outcome, audit.ip, audit.node],
+  async completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number, version: number): Promise<boolean> {
+    // One statement, one commit. The grant and its audit entry exist only if the reset found the record at the login's version.
+    const r = await this.q(
+      `WITH reset AS (UPDATE vault_accounts SET attempts_used = 0, updated_at = $1 WHERE id = $2 AND version = $11 RETURNING id),
+       settled AS (DELETE FROM vault_pending WHERE id_hash = $3 AND kind = 'login'),
+       granted AS (INSERT INTO vault_pending (id_hash, kind, account_id, sealed, expires_at) SELECT $4, 'grant', $2, $5, $6 FROM reset),
+       logged AS (INSERT INTO vault_audit_log (at, account_id, event, outcome, ip, node) SELECT $1, $2, $7, $8, $9, $10 FROM reset)
+       SELECT id FROM reset`,
+      [now, accountId, loginIdHash, grant.idHash, grant.sealed, grant.expiresAt, audit.event, audit.outcome, audit.ip, audit.node, version],
     );
+    return r.rowCount === 1;
   }
 
   async claimPending(idHash: string, kind: PendingKind, accountId: string, now: number, finishingTtlMs: number): Promise<Buffer | undefined> {

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
   id TEXT PRIMARY KEY, sealed BLOB NOT NULL,
   attempts_used INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
-  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_attempt_at INTEGER);
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_attempt_at INTEGER,
+  version INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS destroyed_accounts (id TEXT PRIMARY KEY, destroyed_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pending (
   id_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, account_id TEXT NOT NULL,
@@ -54,6 +55,9 @@ export class SqliteStore implements VaultStore {
 
   async migrate(): Promise<void> {
     this.durable.exec(SCHEMA);
+    // Files created before records had versions.
+    const columns = this.durable.prepare('PRAGMA table_info(accounts)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'version')) this.durable.exec('ALTER TABLE accounts ADD COLUMN version INTEGER NOT NULL DEFAULT 0');
   }
 
   async getOrCreateMeta(name: string, fresh: Buffer): Promise<Buffer> {
@@ -69,8 +73,16 @@ export class SqliteStore implements VaultStore {
     }).immediate();
   }
 
-  async replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean> {
-    return this.durable.prepare('UPDATE accounts SET sealed = ?, attempts_used = 0, updated_at = ? WHERE id = ?').run(sealed, now, id).changes === 1;
+  async replaceAccount(id: string, sealed: Buffer, now: number, expectedVersion: number): Promise<'replaced' | 'stale' | 'missing'> {
+    return this.durable.transaction(() => {
+      const r = this.durable.prepare('UPDATE accounts SET sealed = ?, attempts_used = 0, version = version + 1, updated_at = ? WHERE id = ? AND version = ?').run(sealed, now, id, expectedVersion);
+      if (r.changes === 1) return 'replaced';
+      return this.durable.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? 'stale' : 'missing';
+    }).immediate();
+  }
+
+  async accountVersion(id: string): Promise<number | undefined> {
+    return (this.db.prepare('SELECT version FROM accounts WHERE id = ?').get(id) as { version: number } | undefined)?.version;
   }
 
   /**
@@ -102,13 +114,13 @@ export class SqliteStore implements VaultStore {
 
   private consumeOne(id: string, now: number, attempt: { idHash: string; expiresAt: number }): ConsumeResult {
     const row = this.durable
-      .prepare('UPDATE accounts SET attempts_used = attempts_used + 1, last_attempt_at = ? WHERE id = ? AND attempts_used < max_attempts RETURNING sealed, attempts_used, max_attempts')
-      .get(now, id) as { sealed: Buffer; attempts_used: number; max_attempts: number } | undefined;
+      .prepare('UPDATE accounts SET attempts_used = attempts_used + 1, last_attempt_at = ? WHERE id = ? AND attempts_used < max_attempts RETURNING sealed, attempts_used, max_attempts, version')
+      .get(now, id) as { sealed: Buffer; attempts_used: number; max_attempts: number; version: number } | undefined;
     if (row) {
       this.durable
         .prepare(`INSERT INTO pending (id_hash, kind, account_id, state, sealed, expires_at) VALUES (?, 'login', ?, 'starting', ?, ?)`)
         .run(attempt.idHash, id, Buffer.alloc(0), attempt.expiresAt);
-      return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts };
+      return { kind: 'ok', sealed: row.sealed, attemptsUsed: row.attempts_used, maxAttempts: row.max_attempts, version: row.version };
     }
     return this.durable.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? { kind: 'exhausted' } : { kind: 'missing' };
   }
@@ -131,10 +143,13 @@ export class SqliteStore implements VaultStore {
     }).immediate();
   }
 
-  async deleteAccount(id: string): Promise<boolean> {
+  async deleteAccount(id: string, expectedVersion: number): Promise<'deleted' | 'stale' | 'missing'> {
     return this.db.transaction(() => {
+      if (this.db.prepare('DELETE FROM accounts WHERE id = ? AND version = ?').run(id, expectedVersion).changes !== 1) {
+        return this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').get(id) ? 'stale' : 'missing';
+      }
       this.db.prepare('DELETE FROM pending WHERE account_id = ?').run(id);
-      return this.db.prepare('DELETE FROM accounts WHERE id = ?').run(id).changes === 1;
+      return 'deleted';
     }).immediate();
   }
 
@@ -166,12 +181,14 @@ export class SqliteStore implements VaultStore {
     this.db.prepare('INSERT INTO audit_log (at, account_id, event, outcome, ip, node) VALUES (?, ?, ?, ?, ?, ?)').run(e.at, e.accountId, e.event, e.outcome, e.ip, e.node);
   }
 
-  async completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number): Promise<void> {
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE accounts SET attempts_used = 0, updated_at = ? WHERE id = ?').run(now, accountId);
+  async completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number, version: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const reset = this.db.prepare('UPDATE accounts SET attempts_used = 0, updated_at = ? WHERE id = ? AND version = ?').run(now, accountId, version);
       this.db.prepare(`DELETE FROM pending WHERE id_hash = ? AND kind = 'login'`).run(loginIdHash);
+      if (reset.changes !== 1) return false;
       this.insertPending(grant);
       this.insertAudit(audit);
+      return true;
     }).immediate();
   }
 

@@ -19,7 +19,7 @@ export interface PendingRow {
 }
 
 export type ConsumeResult =
-  | { kind: 'ok'; sealed: Buffer; attemptsUsed: number; maxAttempts: number }
+  | { kind: 'ok'; sealed: Buffer; attemptsUsed: number; maxAttempts: number; version: number }
   /** Every guess is used; the record still exists because a last attempt may still be in flight. */
   | { kind: 'exhausted' }
   | { kind: 'missing' };
@@ -40,8 +40,15 @@ export interface VaultStore {
   getOrCreateMeta(name: string, fresh: Buffer): Promise<Buffer>;
   /** False when the id is taken (or was destroyed). */
   createAccount(id: string, sealed: Buffer, maxAttempts: number, now: number): Promise<boolean>;
-  /** New record for an existing account (password change); resets the counter. False when the account is gone. */
-  replaceAccount(id: string, sealed: Buffer, now: number): Promise<boolean>;
+  /**
+   * New record for an existing account (password change): resets the counter and
+   * moves the account to a new version, so that every login, grant and ticket
+   * issued under `expectedVersion` stops working. 'stale' when the account has
+   * been changed since `expectedVersion`.
+   */
+  replaceAccount(id: string, sealed: Buffer, now: number, expectedVersion: number): Promise<'replaced' | 'stale' | 'missing'>;
+  /** The record's version (see replaceAccount), or undefined when the account does not exist. */
+  accountVersion(id: string): Promise<number | undefined>;
   /**
    * Takes one guess atomically, before anything else is looked at, and in the
    * same transaction records the login as in flight (`attempt`, in state
@@ -55,8 +62,8 @@ export interface VaultStore {
   attemptsLeft(id: string): Promise<number | undefined>;
   /** Deletes the record for good when every guess is used and no login on it is still in flight. */
   destroyIfExhausted(id: string, now: number): Promise<boolean>;
-  /** The holder's own deletion (after a successful login). */
-  deleteAccount(id: string): Promise<boolean>;
+  /** The holder's own deletion (after a successful login), only while the account is at `expectedVersion`. */
+  deleteAccount(id: string, expectedVersion: number): Promise<'deleted' | 'stale' | 'missing'>;
   isDestroyed(id: string): Promise<boolean>;
   /** Stores a one-time token's state, with its audit entry in the same transaction. */
   putPending(row: PendingRow, audit?: AuditEntry): Promise<void>;
@@ -68,9 +75,11 @@ export interface VaultStore {
   /**
    * A successful login, in one transaction: resets the counter, ends the login
    * in flight, stores the grant and the audit entry. The reset comes first so a
-   * concurrent failure never sees "exhausted and nothing in flight".
+   * concurrent failure never sees "exhausted and nothing in flight". Only while
+   * the account is still at `version` (the one the login started on): otherwise
+   * nothing but the end of the login is recorded and the answer is false.
    */
-  completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number): Promise<void>;
+  completeLogin(accountId: string, loginIdHash: string, grant: PendingRow, audit: AuditEntry, now: number, version: number): Promise<boolean>;
   /** Ends a login in flight (after its outcome is recorded). */
   settleLogin(idHash: string): Promise<void>;
   sweep(now: number): Promise<void>;
