@@ -100,6 +100,8 @@ export function createVaultHttpServer(service: VaultService, log: Logger, opts: 
 
   async function dispatch(req: IncomingMessage, ip: string): Promise<{ status: number; body: unknown; account?: string }> {
     const path = (req.url ?? '').split('?')[0]!;
+    // Not rate-limited: a load balancer often polls from the same address as the traffic it forwards, and a
+    // busy node must not look dead to it. The check itself is shared for a few seconds (service.health).
     if (path === ROUTES.health) {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new VaultHttpError(405, 'bad-request', 'Use GET.');
       return { status: 200, body: await service.health() };

@@ -77,6 +77,18 @@ interface GrantState {
   version?: number;
 }
 
+/** How long one health check answers for: however often /healthz is polled, a node does at most one store and one HSM round trip per period. */
+export const HEALTH_MAX_AGE_MS = 5_000;
+
+export interface Health {
+  status: 'ok';
+  store: string;
+  masterKey: string;
+  node: string;
+  /** When the store and the HSM were last checked (ISO 8601). */
+  checkedAt: string;
+}
+
 type Req<S extends z.ZodType> = z.infer<S>;
 
 const SERVER_SETUP = 'opaque-server-setup';
@@ -308,12 +320,24 @@ export class VaultService {
     return { deleted: true as const };
   }
 
-  /** Store and HSM both answer. */
-  async health(): Promise<{ status: 'ok'; store: string; masterKey: string; node: string }> {
+  private lastHealth: { at: number; result: Promise<Health> } | undefined;
+
+  /**
+   * Store and HSM both answer. The answer (or failure) of one check is shared
+   * by every caller for HEALTH_MAX_AGE_MS, including callers that arrive while
+   * it runs, so polling /healthz cannot be turned into database and HSM load.
+   */
+  health(): Promise<Health> {
+    const now = Date.now();
+    if (!this.lastHealth || now - this.lastHealth.at >= HEALTH_MAX_AGE_MS) this.lastHealth = { at: now, result: this.checkHealth(now) };
+    return this.lastHealth.result;
+  }
+
+  private async checkHealth(now: number): Promise<Health> {
     await this.store.ping();
     const probe = Buffer.from('healthz');
     if (!this.master.open(this.master.seal(probe, 'healthz'), 'healthz').equals(probe)) throw new Error('master key round trip failed');
-    return { status: 'ok', store: this.store.kind, masterKey: this.master.kind, node: this.node };
+    return { status: 'ok', store: this.store.kind, masterKey: this.master.kind, node: this.node, checkedAt: new Date(now).toISOString() };
   }
 
   async sweep(): Promise<void> {

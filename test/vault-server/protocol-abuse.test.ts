@@ -13,6 +13,7 @@ import { request } from 'node:http';
 import { fetchKeyFromVault, storeKeyInVault } from '../../src/core/vault/client.js';
 import { isChatsafeError } from '../../src/core/errors.js';
 import { MAX_REQUEST_BYTES, ROUTES } from '../../src/core/vault/protocol.js';
+import { HEALTH_MAX_AGE_MS } from '../../src/vault-server/service.js';
 import { CLI_BIN } from '../helpers/fixtures.js';
 import { post, rawLoginStart, rawRegister } from './raw-protocol.js';
 import { Services, SKIP_HSM, type VaultNode } from './services.js';
@@ -129,6 +130,28 @@ describe('key vault under hostile input', { skip: SKIP_HSM }, () => {
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get('retry-after')) >= 1);
     await limited.stop();
+  });
+
+  test('healthz stays up for an address that is rate-limited, and polling it checks the store and the HSM at most once per few seconds', async () => {
+    const polled = await svc.startNode(join(svc.dir, 'health.db'), ['--rate-ip', '2'], 'health');
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await rawLoginStart(polled.url, randomBytes(16).toString('hex'), 'pw')).start.status);
+    assert.equal(statuses.at(-1), 429);
+    const poll = async () => {
+      const res = await fetch(polled.url + ROUTES.health);
+      return { status: res.status, body: (await res.json()) as { status: string; checkedAt: string } };
+    };
+    const answers = await Promise.all(Array.from({ length: 40 }, poll));
+    for (const a of answers) assert.deepEqual([a.status, a.body.status], [200, 'ok']);
+    const checks = [...new Set(answers.map((a) => a.body.checkedAt))].sort();
+    assert.ok(checks.length >= 1 && checks.length <= 2, `40 polls, ${checks.length} checks`);
+    for (const c of checks) assert.ok(!Number.isNaN(Date.parse(c)), c);
+    // an answer is never older than the period: the next poll after it checks again
+    await new Promise((r) => setTimeout(r, HEALTH_MAX_AGE_MS + 200));
+    const later = await poll();
+    assert.equal(later.status, 200);
+    assert.ok(later.body.checkedAt > checks.at(-1)!, `${later.body.checkedAt} after ${checks.at(-1)}`);
+    await polled.stop();
   });
 
   test('TLS: the client trusts a private CA when told to, and refuses the certificate otherwise', async () => {
