@@ -20,7 +20,7 @@ import {
   type ErrorBody,
 } from '../core/vault/protocol.js';
 import type { Logger } from './logger.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter, rateLimitKey } from './rate-limit.js';
 import { VaultHttpError, type VaultService } from './service.js';
 
 export interface HttpOptions {
@@ -109,7 +109,7 @@ export function createVaultHttpServer(service: VaultService, log: Logger, opts: 
     const r = routes[path];
     if (!r) throw new VaultHttpError(404, 'not-found', 'No such route.');
     if (req.method !== 'POST') throw new VaultHttpError(405, 'bad-request', 'Use POST.');
-    const wait = ipLimit.take(ip, Date.now());
+    const wait = ipLimit.take(rateLimitKey(ip), Date.now());
     if (wait > 0) throw new VaultHttpError(429, 'rate-limited', 'Too many requests from this address.', undefined, wait);
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new VaultHttpError(415, 'bad-request', 'Send application/json.');
     const raw = await readBody(req);
