@@ -20,3 +20,9 @@ export function parseArgs<T extends ParseArgsConfig>(config: T): ReturnType<type
   if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) throw new HelpRequested();
   return nodeParseArgs(config);
 }
+
+/** Whether `--json` was given as an option (not after `--`): a failure then answers with a JSON document too. */
+export function asksForJson(args: readonly string[]): boolean {
+  const { tokens } = nodeParseArgs({ args: [...args], options: { json: { type: 'boolean' } }, allowPositionals: true, strict: false, tokens: true });
+  return tokens.some((t) => t.kind === 'option' && t.name === 'json');
+}

@@ -5,10 +5,10 @@
  */
 import { isChatsafeError } from '../core/errors.js';
 import { APP_VERSION } from '../core/version.js';
-import { HelpRequested } from './args.js';
+import { asksForJson, HelpRequested } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.js';
-import { processIO, type CliIO } from './io.js';
+import { printJson, processIO, type CliIO } from './io.js';
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -54,26 +54,38 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       io.stdout.write(`${command.usage.trimEnd()}\n\n${EXIT_CODES_HELP}\n`);
       return EXIT.ok;
     }
-    return reportError(io, name, e);
+    const { kind, message, hint, exitCode } = reportError(io, name, e);
+    // A script that asked for JSON reads stdout: a failure is one document there too.
+    if (asksForJson(rest)) printJson(io, { error: { kind, message, hint }, exitCode });
+    return exitCode;
   }
 }
 
-export function reportError(io: CliIO, command: string, e: unknown): number {
+interface Failure {
+  /** An error kind (src/core/errors.ts), or `unexpected` for a failure that is not one. */
+  readonly kind: string;
+  readonly message: string;
+  readonly hint: string | null;
+  readonly exitCode: number;
+}
+
+export function reportError(io: CliIO, command: string, e: unknown): Failure {
   if (isChatsafeError(e)) {
     io.stderr.write(`chatsafe ${command}: ${e.message}\n`);
     if (e.hint) io.stderr.write(`  ${e.hint}\n`);
     if (e.kind === 'usage' && !e.hint?.includes('--help')) io.stderr.write(`  Run \`chatsafe ${command} --help\` for usage.\n`);
-    return exitCodeFor(e.kind);
+    return { kind: e.kind, message: e.message, hint: e.hint ?? null, exitCode: exitCodeFor(e.kind) };
   }
   // util.parseArgs reports unknown options and missing values with these codes.
   const code = (e as { code?: string })?.code;
+  const message = (e as Error)?.message ?? String(e);
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr.write(`chatsafe ${command}: ${(e as Error).message}\n  Run \`chatsafe ${command} --help\` for usage.\n`);
-    return EXIT.usage;
+    io.stderr.write(`chatsafe ${command}: ${message}\n  Run \`chatsafe ${command} --help\` for usage.\n`);
+    return { kind: 'usage', message, hint: `Run \`chatsafe ${command} --help\` for usage.`, exitCode: EXIT.usage };
   }
-  io.stderr.write(`chatsafe ${command}: unexpected failure: ${(e as Error)?.message ?? String(e)}\n`);
+  io.stderr.write(`chatsafe ${command}: unexpected failure: ${message}\n`);
   if (process.env.CHATSAFE_DEBUG) io.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-  return EXIT.failure;
+  return { kind: 'unexpected', message, hint: null, exitCode: EXIT.failure };
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -34,3 +34,30 @@ test('unlock, key add and key remove answer --json with one document', async () 
     assert.ok(readFileSync(join(dir, 'key'), 'utf8').length > 0);
   });
 });
+
+test('a command asked for --json that fails prints one JSON document naming the failure, with the exit code', async () => {
+  await withTempDir('chatsafe-json-', async (dir) => {
+    const repo = ['--repo', join(dir, 'repo'), '--key-file', join(dir, 'key')];
+    assert.equal((await runCli(['init', ...repo])).code, 0);
+    const cases: Array<[string[], number, string]> = [
+      [['snapshots', '--repo', join(dir, 'repo'), '--json'], 3, 'wrong-key'],
+      [['backup', ...repo, '--json', join(dir, 'missing')], 1, 'not-found'],
+      [['snapshots', ...repo, '--json', '--bogus'], 2, 'usage'],
+      [['check', '--repo', join(dir, 'nowhere'), '--no-key', '--json'], 1, 'not-found'],
+    ];
+    for (const [args, code, kind] of cases) {
+      const env = args.includes('--key-file') ? {} : { CHATSAFE_KEY: '0'.repeat(64) };
+      const run = await runCli(args, { env });
+      assert.equal(run.code, code, describeRun(run));
+      const doc = JSON.parse(run.stdout) as { error: { kind: string; message: string; hint: string | null }; exitCode: number };
+      assert.equal(doc.exitCode, code);
+      assert.equal(doc.error.kind, kind, describeRun(run));
+      assert.ok(doc.error.message.length > 0);
+      assert.match(run.stderr, /chatsafe /, 'people still read the error on stderr');
+    }
+    // Without --json (or with it only after --), stdout stays empty.
+    const plain = await runCli(['backup', ...repo, '--', '--json']);
+    assert.equal(plain.code, 1, describeRun(plain));
+    assert.equal(plain.stdout, '');
+  });
+});
