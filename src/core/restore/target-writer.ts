@@ -180,9 +180,18 @@ export class TargetWriter {
    */
   async finish(): Promise<void> {
     await this.moveIntoPlace();
-    for (const d of this.dirTimes.reverse()) {
+    this.setFolderModesAndTimes(0);
+  }
+
+  /**
+   * Deepest first: a folder's own mode may take away the access its contents need. `ownerBits`
+   * are added to every mode.
+   */
+  private setFolderModesAndTimes(ownerBits: number): void {
+    for (let i = this.dirTimes.length - 1; i >= 0; i--) {
+      const d = this.dirTimes[i]!;
       const p = this.abs(d.relPath);
-      chmodSync(p, restoredMode(d.mode));
+      chmodSync(p, restoredMode(d.mode) | ownerBits);
       const t = nsToSeconds(d.mtimeNs);
       utimesSync(p, t, t);
     }
@@ -190,15 +199,24 @@ export class TargetWriter {
 
   /**
    * After a failure or a cancel: moves the files completed so far into place,
-   * as a restore without the hidden folder leaves them. Call it once every
-   * file being written was committed or aborted. Never throws: the failure
-   * that led here is the one to report.
+   * as a restore without the hidden folder leaves them, and gives the folders
+   * made so far their modes and times (made 0700, they would stay so, with
+   * the time of the restore). The owner keeps the right to write in them, so
+   * that the same restore run again can finish (a folder the backup has
+   * read-only gets its mode then). Call it once every file being written was
+   * committed or aborted. Never throws: the failure that led here is the one
+   * to report.
    */
   async salvage(): Promise<void> {
     try {
       await this.moveIntoPlace();
     } catch {
       // What could not be moved stays in the hidden folder; the failure that led here is reported.
+    }
+    try {
+      this.setFolderModesAndTimes(0o700);
+    } catch {
+      // A folder that cannot take its mode keeps 0700: nothing is exposed, and the failure is reported.
     }
   }
 

@@ -84,6 +84,28 @@ test('after a failure, the files completed so far are moved into place and the o
     assert.equal(readFileSync(join(dir, 'msgstore.db'), 'utf8'), 'complete');
   }));
 
+test('after a failure or a cancel, the folders moved into place have their modes and times, as after a whole restore', () =>
+  withTempDir('target', async (dir) => {
+    for (const target of [join(dir, 'empty'), join(dir, 'holding')]) {
+      mkdirSync(target);
+      if (target.endsWith('holding')) writeFileSync(join(target, 'unrelated.txt'), 'x');
+      const w = new TargetWriter(target, false);
+      await w.prepare(PLAN);
+      await w.mkdir('Media', 0o755, '1700000000000000000');
+      await w.mkdir('Media/read-only', 0o555, '1700000000000000000');
+      const done = w.beginFile('Media/a.jpg', 8);
+      await done.write(Buffer.from('complete'));
+      await done.commit(0o644, '1700000000000000000');
+      await w.salvage();
+      const media = statSync(join(target, 'Media'));
+      assert.equal(media.mode & 0o777, 0o755, `${target}: the recorded mode, not the 0700 it was made with`);
+      assert.equal(media.mtimeMs, 1700000000000, `${target}: the recorded time, not the restore's`);
+      const readOnly = statSync(join(target, 'Media', 'read-only'));
+      assert.equal(readOnly.mode & 0o777, 0o755, `${target}: a read-only folder stays writable by its owner until a restore run again completes`);
+      assert.equal(readOnly.mtimeMs, 1700000000000);
+    }
+  }));
+
 test('what appeared in the target during the restore is never replaced; the restored copy stays in the hidden folder', () =>
   withTempDir('target', async (dir) => {
     const w = new TargetWriter(dir, false);
