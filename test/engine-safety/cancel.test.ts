@@ -1,13 +1,21 @@
 /**
  * Ctrl-C during a backup: the CLI stops promptly with "Cancelled", adds no
  * snapshot, and leaves a repository the next backup and a full check accept.
+ * A cancelled restore keeps only whole files, and running it again finishes it.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { backup } from '../../src/core/backup/backup.js';
+import { isChatsafeError } from '../../src/core/errors.js';
+import { Repository } from '../../src/core/repo/repository.js';
+import { restore } from '../../src/core/restore/restore.js';
+import type { ByteRange, ObjectKind, StorageBackend } from '../../src/core/storage/backend.js';
 import { collect, describeRun, makeTempDir, spawnCli } from '../helpers/cli.js';
-import { backupOf, chatLikeSpec, hasLock, initRepo, ok, repoArgs, snapshotIds, waitFor, writeTree } from './scenario.js';
+import { repoWithSource } from '../helpers/repo.js';
+import { pseudoRandomBytes } from '../helpers/tmp.js';
+import { assertOnlyCompleteFiles, assertSameTree, backupOf, chatLikeSpec, digestTree, hasLock, initRepo, ok, repoArgs, snapshotIds, underName, waitFor, writeTree } from './scenario.js';
 
 const tmp = makeTempDir('cancel');
 
@@ -48,4 +56,69 @@ test('SIGINT during a backup: exits promptly with "Cancelled", no snapshot added
   assert.deepEqual((await snapshotIds(repo)).sort(), [before, after].sort());
   const check = await ok(['check', ...repoArgs(repo), '--read-data']);
   assert.match(check.stdout, /No problems/);
+});
+
+/**
+ * A folder repository whose pack reads call `onRead` first: the test cancels from there, once a
+ * file is complete, so the restore is stopped midway whatever the machine's speed.
+ */
+class WatchedReads implements StorageBackend {
+  constructor(
+    private readonly inner: StorageBackend,
+    private readonly onRead: () => void,
+  ) {}
+  get location(): string {
+    return this.inner.location;
+  }
+  create = () => this.inner.create();
+  stat = (kind: ObjectKind, name: string) => this.inner.stat(kind, name);
+  list = (kind: ObjectKind) => this.inner.list(kind);
+  read = (kind: ObjectKind, name: string, range?: ByteRange, into?: Buffer) => {
+    if (kind === 'data') this.onRead();
+    return this.inner.read(kind, name, range, into);
+  };
+  write = (kind: ObjectKind, name: string, data: Buffer | readonly Buffer[]) => this.inner.write(kind, name, data);
+  remove = (kind: ObjectKind, name: string) => this.inner.remove(kind, name);
+  cleanup = () => this.inner.cleanup();
+  close = () => this.inner.close();
+}
+
+test("a cancelled restore keeps whole files, its folders with their modes and times; the same restore run again completes", async (t) => {
+  // Three files a lane, each spanning two of its batches: the reads of a lane's last file come after its first file is complete.
+  const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}.bin`, pseudoRandomBytes(6_000_000, i + 1)]));
+  const { dir, src, key, backend, repo } = await repoWithSource(t, files);
+  const TIME = 1600000000;
+  for (const name of Object.keys(files)) utimesSync(join(src, name), TIME, TIME);
+  chmodSync(src, 0o750);
+  utimesSync(src, TIME, TIME);
+  await backup(repo, { sources: [src] });
+  const expected = underName(digestTree(src), 'src');
+  const target = join(dir, 'out');
+
+  const cancel = new AbortController();
+  // A file is complete once it has its recorded time (it is created with the time of the restore).
+  const complete = () => existsSync(target) && (readdirSync(target, { recursive: true }) as string[]).some((n) => n.endsWith('.bin') && statSync(join(target, n)).mtimeMs === TIME * 1000);
+  const watched = await Repository.open(
+    new WatchedReads(backend, () => {
+      if (!cancel.signal.aborted && complete()) cancel.abort();
+    }),
+    { kind: 'key', key },
+  );
+  const snapshot = await watched.findSnapshot('latest');
+  await assert.rejects(restore(watched, { snapshot, target, signal: cancel.signal }), (e: unknown) => isChatsafeError(e) && e.kind === 'cancelled' && /run the same restore again/i.test(e.hint ?? ''));
+  assert.ok(cancel.signal.aborted, 'the restore was cancelled midway, not finished');
+
+  const left = digestTree(target);
+  const kept = assertOnlyCompleteFiles(left, expected, 'after the cancel');
+  assert.ok(kept >= 1 && kept < 6, `some files, not all, were complete (${kept})`);
+  const folder = statSync(join(target, 'src'));
+  assert.equal(folder.mode & 0o777, 0o750, 'the folder has its recorded mode, not 0700');
+  assert.equal(folder.mtimeMs, TIME * 1000, 'the folder has its recorded time');
+
+  const again = await restore(repo, { snapshot: await repo.findSnapshot('latest'), target });
+  assert.equal(again.kept, kept, 'the files the cancelled run completed are kept');
+  assert.equal(again.files, 6 - kept);
+  assertSameTree(digestTree(target), expected, 'the restore run again');
+  for (const name of Object.keys(files)) assert.equal(statSync(join(target, 'src', name)).mtimeMs, TIME * 1000);
+  assert.equal(statSync(join(target, 'src')).mtimeMs, TIME * 1000);
 });

@@ -15,8 +15,11 @@ export const restoreCommand: Command = {
        chatsafe restore FILE.chatsafe --target DIR [--overwrite] [--key-file FILE] [--json]
 
 Restores every file byte for byte, with its permissions and modification time.
-Refuses to replace existing files unless --overwrite is given; a file appears
-only once all of it was authenticated and written.`,
+Refuses to replace existing files unless --overwrite is given; a file that is
+already there with the snapshot's bytes (as a cancelled restore leaves the
+files it completed) is kept and given the snapshot's permissions and time, so
+running a cancelled restore again finishes it. A file appears only once all of
+it was authenticated and written.`,
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
       args,
@@ -42,7 +45,10 @@ only once all of it was authenticated and written.`,
       progress.end();
     }
     if (values.json) printJson(io, { snapshot: snapshot.id, target: values.target, ...result });
-    else io.stdout.write(`Restored ${result.files} files (${formatBytes(result.bytes)}) from snapshot ${snapshot.id.slice(0, 8)} into ${values.target}.\n`);
+    else {
+      const kept = result.kept > 0 ? `; ${result.kept} file(s) already there as the snapshot has them were kept` : '';
+      io.stdout.write(`Restored ${result.files} files (${formatBytes(result.bytes)}) from snapshot ${snapshot.id.slice(0, 8)} into ${values.target}${kept}.\n`);
+    }
     return 0;
   },
 };

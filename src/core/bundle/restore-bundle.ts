@@ -26,7 +26,7 @@ export async function restoreBundle(path: string, credential: Credential, target
     writer.ensureRoom(files.reduce((n, e) => n + e.size, 0));
     for (const e of manifest.entries) if (e.type === 'dir') await writer.mkdir(e.path, e.mode, e.mtimeNs);
     const meter = new ProgressMeter(opts.onProgress, 'restoring', info.header.bytes, files.length);
-    const result = { files: 0, dirs: manifest.entries.length - files.length, symlinks: 0, bytes: 0 };
+    const result = { files: 0, kept: 0, dirs: manifest.entries.length - files.length, symlinks: 0, bytes: 0 };
     for (const e of files) {
       throwIfCancelled(opts.signal);
       const out = writer.beginFile(e.path, e.size);

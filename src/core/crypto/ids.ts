@@ -5,7 +5,7 @@
  * the plain SHA-256 of their encrypted bytes, which lets anyone, with or
  * without the key, check that an object is exactly what was written.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 
 export const ID_BYTES = 32;
@@ -65,7 +65,12 @@ export function hexBytesInto(src: Uint8Array, at: number, out: Uint8Array, outAt
 }
 
 export function blobId(idKey: Buffer, plaintext: Uint8Array): Buffer {
-  return createHmac('sha256', idKey).update(plaintext).digest();
+  return blobIdHash(idKey).update(plaintext).digest();
+}
+
+/** `blobId` of a plaintext fed in pieces: `update` each, then `digest`. */
+export function blobIdHash(idKey: Buffer): Hmac {
+  return createHmac('sha256', idKey);
 }
 
 export function storageName(parts: readonly Uint8Array[]): string {

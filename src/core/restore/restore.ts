@@ -2,20 +2,22 @@
  * Restoring a snapshot from a repository into a folder. The whole plan is
  * made first (every tree opened and authenticated, every chunk found in the
  * index, every conflict found), so a damaged tree, an unindexed chunk or an
- * existing file stops the restore before anything is written. The chunks are
- * then read and opened ahead of the writer (`chunk-stream.ts`) and written
- * file by file, in two lanes side by side (`splitIntoLanes`).
+ * existing file stops the restore before anything is written (a file that is
+ * already there with the snapshot's bytes is kept, `already-restored.ts`).
+ * The chunks are then read and opened ahead of the writer (`chunk-stream.ts`)
+ * and written file by file, in two lanes side by side (`splitIntoLanes`).
  */
 import { CryptoPool } from '../jobs/crypto-pool.js';
 import { collectAllGarbage } from '../jobs/v8-collector.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
-import { IntegrityError, throwIfCancelled } from '../errors.js';
+import { ChatsafeError, IntegrityError, throwIfCancelled } from '../errors.js';
 import type { BlobIndex } from '../repo/master-index.js';
 import { withLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { ChunkList } from '../repo/chunk-list.js';
 import { measureTree } from '../repo/tree-measure.js';
+import { filesAlreadyRestored } from './already-restored.js';
 import { ChunkPlaces } from './chunk-places.js';
 import { BUFFER_BYTES, BufferRing, openChunks, READ_AHEAD, type ChunkSource } from './chunk-stream.js';
 import { FileOpener, targetError, TargetWriter } from './target-writer.js';
@@ -35,7 +37,10 @@ export interface RestoreOptions {
 }
 
 export interface RestoreResult {
+  /** Files written. */
   readonly files: number;
+  /** Files the target held already with the snapshot's bytes: given their mode and time, not written. */
+  readonly kept: number;
   readonly dirs: number;
   readonly symlinks: number;
   readonly bytes: number;
@@ -91,16 +96,19 @@ async function restoreLocked(repo: Repository, opts: RestoreOptions): Promise<Re
   const pool = new CryptoPool(repo.keys, opts.workers);
   pool.warm();
   try {
-    const { plan, lanes } = await planRestore(repo, opts);
+    const { plan, lanes, kept } = await planRestore(repo, opts);
     const writer = new TargetWriter(opts.target, opts.overwrite ?? false);
     await writer.prepare(plan).catch((e: unknown) => {
       throw targetError(e, writer.root);
     });
     try {
-      return await restoreInto(writer, repo, plan, lanes, pool, opts);
+      return await restoreInto(writer, repo, plan, lanes, kept, pool, opts);
     } catch (e) {
       // Every lane has stopped, with its files committed or removed: what is complete goes into place.
       await writer.salvage();
+      if (opts.signal?.aborted) {
+        throw new ChatsafeError('cancelled', 'Cancelled.', `Only whole files were kept in ${writer.root}. Run the same restore again to finish it: the files already there as the snapshot has them are checked and kept.`, { cause: e });
+      }
       throw targetError(e, writer.root);
     }
   } finally {
@@ -119,19 +127,27 @@ interface Lane {
  * its trees and its index, and the plan of the files' chunk lists, which the rest of a restore
  * does not read: each chunk's index row is enough to read its id and place back (`ChunkPlaces`).
  */
-async function planRestore(repo: Repository, opts: RestoreOptions): Promise<{ plan: RestoreItem[]; lanes: Lane[] }> {
+async function planRestore(repo: Repository, opts: RestoreOptions): Promise<{ plan: RestoreItem[]; lanes: Lane[]; kept: PlacedFile[] }> {
   const index = await repo.loadIndex();
   const planned: PlanItem[] = [];
   await planSnapshotTree(repo, index, opts.snapshot.snapshot.tree, planned, opts.signal);
   repo.forgetTreeReads();
-  const files = planned.filter((p) => p.type === 'file');
+  const allFiles = planned.filter((p) => p.type === 'file');
+  // Compared while the chunk lists and the index are at hand; the plan keeps neither.
+  const present = await filesAlreadyRestored(opts.target, allFiles, index, repo.keys.blobId, opts.signal);
+  const files = present.size === 0 ? allFiles : allFiles.filter((f) => !present.has(f.relPath));
+  const kept = present.size === 0 ? [] : allFiles.filter((f) => present.has(f.relPath)).map(placed);
   const lanes = splitIntoLanes(files, LANES).map((l) => ({ files: l.map(placed), places: ChunkPlaces.resolve(l, index) }));
   repo.forgetIndex();
-  // The lanes' files are the plan's, in the same order.
+  // The lanes' files are the plan's, in the same order; kept files are not in the way of anything.
   const placedFiles = lanes.flatMap((l) => l.files);
   let n = 0;
-  const plan = planned.map((p) => (p.type === 'file' ? placedFiles[n++]! : p));
-  return { plan, lanes };
+  const plan: RestoreItem[] = [];
+  for (const p of planned) {
+    if (p.type !== 'file') plan.push(p);
+    else if (!present.has(p.relPath)) plan.push(placedFiles[n++]!);
+  }
+  return { plan, lanes, kept };
 }
 
 function placed(f: PlannedFile): PlacedFile {
@@ -139,7 +155,7 @@ function placed(f: PlannedFile): PlacedFile {
 }
 
 /** The restore proper, once the target is prepared; whatever it throws, the caller salvages what is complete. */
-async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonly RestoreItem[], lanes: readonly Lane[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
+async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonly RestoreItem[], lanes: readonly Lane[], kept: readonly PlacedFile[], pool: CryptoPool, opts: RestoreOptions): Promise<RestoreResult> {
   // Planning parsed every tree: the JSON's strings and the files' chunk lists (a database's chunk
   // ids, 157,000 for the 3 GiB export) are garbage now, and the heap they grew would otherwise stay
   // resident beside the restore's buffers. One full collection here: 201 against 227 MiB at 3 GiB,
@@ -156,7 +172,7 @@ async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonl
   // or opened ahead, and the one being written).
   const buffers = new BufferRing(BUFFER_BYTES);
   const packs = repo.packReader();
-  const result = { files: 0, dirs: plan.filter((p) => p.type === 'dir').length, symlinks: 0, bytes: 0 };
+  const result = { files: 0, kept: kept.length, dirs: plan.filter((p) => p.type === 'dir').length, symlinks: 0, bytes: 0 };
   // One lane's failure stops the other; the first error is the one reported.
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
@@ -165,6 +181,7 @@ async function restoreInto(writer: TargetWriter, repo: Repository, plan: readonl
     for (const p of plan) {
       if (p.type === 'dir') await writer.mkdir(p.relPath, p.mode, p.mtimeNs);
     }
+    for (const f of kept) writer.keep(f.relPath, f.mode, f.mtimeNs);
     const context: LaneContext = { pool, buffers, packs, writer, meter, signal, result };
     await Promise.all(
       lanes.map((lane) =>

@@ -198,6 +198,23 @@ export class TargetWriter {
   }
 
   /**
+   * A file the target already holds with the snapshot's bytes (`already-restored.ts`) gets the
+   * snapshot's mode and time instead of being written again.
+   */
+  keep(relPath: string, mode: number, mtimeNs: string): void {
+    const p = this.abs(relPath, this.root);
+    this.assertNoSymlinkOnTheWay(p);
+    const fd = openSync(p, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    try {
+      fchmodSync(fd, restoredMode(mode));
+      const t = nsToSeconds(mtimeNs);
+      futimesSync(fd, t, t);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
    * After a failure or a cancel: moves the files completed so far into place,
    * as a restore without the hidden folder leaves them, and gives the folders
    * made so far their modes and times (made 0700, they would stay so, with
