@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, describeRun, makeTempDir, runCli, spawnCli, type TempDir } from '../helpers/cli.js';
 import { assertSameTree, backupOf, chatLikeSpec, digestTree, hasLock, initRepo, ok, repoArgs, underName, waitFor, writeTree, type TestRepo, type TreeDigest } from './scenario.js';
@@ -75,6 +75,21 @@ test('restore refuses to overwrite existing files (exit 1, nothing changed) and 
 
   await ok(['restore', ...repoArgs(repo), '--target', target, '--overwrite']);
   assertSameTree(digestTree(target), digest, 'the restore with --overwrite');
+});
+
+test('restore refuses a target that is the repository or inside it (exit 2), also through a link, and writes nothing', async () => {
+  const link = join(tmp.path, 'repo-link');
+  symlinkSync(repo.path, link);
+  const before = readdirSync(repo.path).sort();
+  for (const target of [repo.path, join(repo.path, 'restored'), join(link, 'restored')]) {
+    const run = await runCli(['restore', ...repoArgs(repo), '--target', target, '--overwrite']);
+    assert.equal(run.code, 2, `--target ${target}: ${describeRun(run)}`);
+    assert.match(run.stderr, /repository/, describeRun(run));
+    assert.match(run.stderr, /outside the repository/, 'the hint says where to restore instead');
+  }
+  const viaLink = await runCli(['restore', '--repo', link, '--key-file', repo.keyFile, '--target', join(repo.path, 'restored')]);
+  assert.equal(viaLink.code, 2, describeRun(viaLink));
+  assert.deepEqual(readdirSync(repo.path).sort(), before, 'nothing was written into the repository');
 });
 
 test('unknown commands and options and missing arguments: exit 2 and a pointer to --help', async () => {

@@ -19,7 +19,8 @@ Refuses to replace existing files unless --overwrite is given; a file that is
 already there with the snapshot's bytes (as a cancelled restore leaves the
 files it completed) is kept and given the snapshot's permissions and time, so
 running a cancelled restore again finishes it. A file appears only once all of
-it was authenticated and written.`,
+it was authenticated and written. The target may not be the repository's
+folder or lie inside it.`,
   async run(args: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseArgs({
       args,

@@ -20,6 +20,7 @@ import { measureTree } from '../repo/tree-measure.js';
 import { filesAlreadyRestored } from './already-restored.js';
 import { ChunkPlaces } from './chunk-places.js';
 import { BUFFER_BYTES, BufferRing, openChunks, READ_AHEAD, type ChunkSource } from './chunk-stream.js';
+import { refusePlanInRepository, refuseTargetInRepository } from './repository-overlap.js';
 import { FileOpener, targetError, TargetWriter } from './target-writer.js';
 
 /** Runs of files restored side by side (`splitIntoLanes`); a third was no faster on two cores, and took 12 MiB more. */
@@ -87,6 +88,7 @@ interface PlannedSymlink extends PlannedCommon {
 }
 
 export async function restore(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+  refuseTargetInRepository(repo.backend, opts.target);
   return withLock(repo, false, () => restoreLocked(repo, opts));
 }
 
@@ -132,6 +134,7 @@ async function planRestore(repo: Repository, opts: RestoreOptions): Promise<{ pl
   const planned: PlanItem[] = [];
   await planSnapshotTree(repo, index, opts.snapshot.snapshot.tree, planned, opts.signal);
   repo.forgetTreeReads();
+  refusePlanInRepository(repo.backend, opts.target, planned);
   const allFiles = planned.filter((p) => p.type === 'file');
   // Compared while the chunk lists and the index are at hand; the plan keeps neither.
   const present = await filesAlreadyRestored(opts.target, allFiles, index, repo.keys.blobId, opts.signal);

@@ -1,14 +1,17 @@
 /**
  * A restore run again into a target that holds files already: those with the snapshot's bytes are
- * kept (and given its modes and times), anything else in the way is still refused.
+ * kept (and given its modes and times), anything else in the way is still refused. And a restore
+ * never writes into the repository it reads.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backup } from '../../../src/core/backup/backup.js';
 import { isChatsafeError } from '../../../src/core/errors.js';
+import { Repository } from '../../../src/core/repo/repository.js';
 import { restore } from '../../../src/core/restore/restore.js';
+import { LocalFolderBackend } from '../../../src/core/storage/local-folder.js';
 import { repoWithSource } from '../../helpers/repo.js';
 import { pseudoRandomBytes } from '../../helpers/tmp.js';
 
@@ -65,4 +68,45 @@ test('a file cut short or grown by a byte is not taken for the snapshot’s', as
   await assert.rejects(restore(repo, { snapshot, target }), (e: unknown) => isChatsafeError(e) && e.kind === 'conflict' && e.message.includes('media.jpg'));
   writeFileSync(media, Buffer.concat([MEDIA, Buffer.from([0])]));
   await assert.rejects(restore(repo, { snapshot, target }), (e: unknown) => isChatsafeError(e) && e.kind === 'conflict' && e.message.includes('media.jpg'));
+});
+
+test('a target that is the repository, or inside it, is refused before anything is written, also through a link', async (t) => {
+  const { dir, key, repo, snapshot } = await restoredOnce(t);
+  const repoPath = join(dir, 'repo');
+  const link = join(dir, 'repo-link');
+  symlinkSync(repoPath, link);
+  const viaLink = await Repository.open(new LocalFolderBackend(link), { kind: 'key', key });
+  const cases: Array<[Repository, string]> = [
+    [repo, repoPath],
+    [repo, join(repoPath, 'restored')],
+    [repo, join(repoPath, 'data', 'new', 'deep')],
+    [repo, join(link, 'restored')],
+    [viaLink, join(repoPath, 'restored')],
+  ];
+  const before = readdirSync(repoPath).sort();
+  for (const [r, target] of cases) {
+    await assert.rejects(restore(r, { snapshot, target, overwrite: true }), (e: unknown) => isChatsafeError(e) && e.kind === 'usage' && /repository/.test(e.message), target);
+  }
+  assert.deepEqual(readdirSync(repoPath).sort(), before, 'nothing was added to the repository');
+  assert.equal(existsSync(join(repoPath, 'data', 'new')), false);
+});
+
+test('a repository inside the target is refused when the snapshot has entries at or inside it; beside them it is fine', async (t) => {
+  const { dir, key, src } = await restoredOnce(t);
+  // A repository at host/src: the snapshot's folder `src` would be restored into it.
+  const host = join(dir, 'host');
+  mkdirSync(host);
+  const inner = await Repository.init(new LocalFolderBackend(join(host, 'src')), key);
+  await backup(inner, { sources: [src] });
+  const snapshot = await inner.findSnapshot('latest');
+  for (const overwrite of [false, true]) {
+    await assert.rejects(restore(inner, { snapshot, target: host, overwrite }), (e: unknown) => isChatsafeError(e) && e.kind === 'usage' && e.message.includes('src'));
+  }
+  assert.equal(existsSync(join(host, 'src', 'chat.txt')), false, 'nothing was restored into the repository');
+  // The same repository beside the restored folder: host2/repo, the snapshot's `src` next to it.
+  const host2 = join(dir, 'host2');
+  const beside = await Repository.init(new LocalFolderBackend(join(host2, 'repo')), key);
+  await backup(beside, { sources: [src] });
+  await restore(beside, { snapshot: await beside.findSnapshot('latest'), target: host2, overwrite: true });
+  assert.equal(readFileSync(join(host2, 'src', 'chat.txt'), 'utf8'), CHAT);
 });

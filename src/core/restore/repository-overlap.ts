@@ -1,0 +1,64 @@
+/**
+ * A restore never writes into the repository it reads. Restored files among its objects would be
+ * taken for them or put in their way (a snapshot of a home folder holds an older copy of the
+ * repository in it, whose pruned snapshots would come back), and with `--overwrite` replace them.
+ * Paths are compared as real paths, since a repository is often reached through a link. Only a
+ * folder repository has a place on this machine to compare.
+ */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { LocalFolderBackend } from '../storage/local-folder.js';
+
+/** Refuses a target that is a folder repository's folder or lies inside it. */
+export function refuseTargetInRepository(backend: StorageBackend, target: string): void {
+  if (!(backend instanceof LocalFolderBackend)) return;
+  const repo = comparable(realPath(backend.root));
+  const into = comparable(realPath(target));
+  if (into !== repo && !into.startsWith(withSep(repo))) return;
+  throw new UsageError(
+    into === repo ? `The target ${target} is the repository's own folder.` : `The target ${target} is inside the repository ${backend.location}.`,
+    'Restore into a folder outside the repository: files written there could damage it.',
+  );
+}
+
+/**
+ * Refuses a restore whose plan has an entry at or inside a folder repository that lies inside the
+ * target. Paths are the plan's, components joined with '/'.
+ */
+export function refusePlanInRepository(backend: StorageBackend, target: string, entries: Iterable<{ readonly relPath: string }>): void {
+  if (!(backend instanceof LocalFolderBackend)) return;
+  const rel = relative(realPath(target), realPath(backend.root));
+  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) return; // not inside the target (the target itself is refused before)
+  const repoRel = comparable(rel.split(sep).join('/'));
+  for (const { relPath: p } of entries) {
+    const c = comparable(p);
+    if (c === repoRel || c.startsWith(repoRel + '/')) {
+      throw new UsageError(`The snapshot has ${p}, which would be restored into the repository ${backend.location}.`, 'Restore into a folder that does not hold the repository.');
+    }
+  }
+}
+
+/** `p` with every link resolved; a part that does not exist yet is taken as it is written. */
+function realPath(p: string): string {
+  const rest: string[] = [];
+  for (let at = resolve(p); ; at = dirname(at)) {
+    try {
+      return join(realpathSync.native(at), ...rest);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) return resolve(p);
+      rest.unshift(basename(at));
+    }
+  }
+}
+
+/** Names differing only in case are one on the file systems macOS and Windows use by default. */
+function comparable(p: string): string {
+  return process.platform === 'darwin' || process.platform === 'win32' ? p.toLowerCase() : p;
+}
+
+function withSep(dir: string): string {
+  return dir.endsWith(sep) ? dir : dir + sep;
+}
