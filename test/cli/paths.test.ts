@@ -43,9 +43,9 @@ test('a file given where a folder belongs: init, snapshots and restore say so', 
     runCli(['restore', ...repoArgs(repo), '--target', file]),
     runCli(['restore', ...repoArgs(repo), '--target', join(file, 'x')]),
   ]);
-  assertUsage(init, /file\.txt is a file, not a repository folder/, 'init');
+  assertUsage(init, /file\.txt is a file, so it cannot be a repository/, 'init');
   assertUsage(initBelow, /cannot be a repository folder: .*file\.txt is a file/, 'init below a file');
-  assertUsage(snapshots, /file\.txt is a file, not a repository folder/, 'snapshots');
+  assertUsage(snapshots, /file\.txt is a file, so it cannot be a repository/, 'snapshots');
   assertUsage(snapshotsBelow, /file\.txt is a file/, 'snapshots below a file');
   assertUsage(restore, /is a file; the restore target must be a folder/, 'restore');
   assertUsage(restoreBelow, /cannot be a folder/, 'restore below a file');
@@ -89,4 +89,18 @@ test('outputs never replace a FIFO or a link to one, with or without --overwrite
   for (const p of [fifo, fifoBundle]) assert.ok(lstatSync(p).isFIFO(), `${p} is still a FIFO`);
   assert.ok(lstatSync(link).isSymbolicLink());
   assert.equal(readFileSync(file, 'utf8'), 'not a folder\n');
+});
+
+test('a FIFO given as a bundle or a WhatsApp backup to read is refused at once, not waited on', async () => {
+  const fifo = join(tmp.path, 'in.chatsafe');
+  execFileSync('mkfifo', [fifo]);
+  const key = '0123456789abcdef'.repeat(4);
+  const cases: Array<[string, string[]]> = [
+    ['inspect', ['inspect', fifo]],
+    ['check', ['check', fifo, '--key-file', repo.keyFile]],
+    ['restore', ['restore', fifo, '--key-file', repo.keyFile, '--target', join(tmp.path, 'from-fifo')]],
+    ['wa-decrypt', ['wa-decrypt', fifo, '--out', join(tmp.path, 'msgstore.db')]],
+  ];
+  const runs = await Promise.all(cases.map(([, args]) => runCli(args, { env: { CHATSAFE_WA_KEY: key }, timeoutMs: 30_000 })));
+  runs.forEach((run, i) => assertUsage(run, /is not a file/, cases[i]![0]));
 });

@@ -22,7 +22,8 @@ and sizes. Needs no key and reveals no names, messages or file names.`,
     if (positionals.length !== 1) throw new UsageError('Inspect what? Give one repository path or .chatsafe file.');
     const path = positionals[0]!;
     const st = await fs.stat(path).catch(() => null);
-    const report = st?.isFile() ? await inspectBundle(path) : await inspectRepository(path, io);
+    // Anything but a folder is taken as a bundle, whose reader refuses what is not a file (a FIFO would otherwise be tried as a repository).
+    const report = st && !st.isDirectory() ? await inspectBundle(path) : await inspectRepository(path, io);
     if (values.json) printJson(io, report);
     else io.stdout.write(renderReport(report));
     return 0;

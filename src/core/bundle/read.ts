@@ -4,9 +4,9 @@
  * byte handed on was authenticated; all sizes and paths in the payload are
  * validated as hostile input.
  */
-import { promises as fs } from 'node:fs';
+import { constants as fsc, promises as fs } from 'node:fs';
 import { hkdf, LABELS } from '../crypto/subkeys.js';
-import { ChatsafeError, IntegrityError, isChatsafeError, throwIfCancelled } from '../errors.js';
+import { ChatsafeError, IntegrityError, isChatsafeError, throwIfCancelled, UsageError } from '../errors.js';
 import { decodeConfig } from '../repo/config.js';
 import { decompressInto, FLAG_STORED, FLAG_ZSTD } from '../repo/compression.js';
 import { unlockMasterKey, type Credential, type RepoHeader, type VaultUnlocker } from '../repo/repository.js';
@@ -30,12 +30,15 @@ export interface BundleInfo {
 export async function readBundleInfo(path: string): Promise<BundleInfo> {
   let fh: fs.FileHandle;
   try {
-    fh = await fs.open(path, 'r');
+    // Not blocking: a FIFO given as the bundle would wait for a writer, past any signal.
+    fh = await fs.open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
   } catch (e) {
     throw new ChatsafeError('not-found', `Cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`, 'Check the path of the .chatsafe file.');
   }
   try {
-    const { size } = await fh.stat();
+    const st = await fh.stat();
+    if (!st.isFile()) throw new UsageError(`${path} is not a file.`, 'Give the path of a .chatsafe file.');
+    const { size } = st;
     const prefix = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES + 64));
     await fh.read(prefix, 0, prefix.length, 0);
     const { header, hash, payloadOffset } = decodeHeader(prefix, path);
@@ -127,7 +130,7 @@ export class BundlePayload {
     const mk = await unlockMasterKey(bundleRepoHeader(info), credential, vaultUnlocker);
     const key = hkdf(mk, Buffer.from(info.header.salt, 'base64'), LABELS.bundle);
     mk.fill(0);
-    return new BundlePayload(await fs.open(info.path, 'r'), info, key, signal);
+    return new BundlePayload(await fs.open(info.path, fsc.O_RDONLY | fsc.O_NONBLOCK), info, key, signal);
   }
 
   private async fill(): Promise<boolean> {

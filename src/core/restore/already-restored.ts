@@ -9,7 +9,7 @@
  * within the same second, and a marker left by the cancelled run would not
  * see edits made after it; anything that differs stays a conflict.
  */
-import { constants as fsc, lstatSync, opendirSync } from 'node:fs';
+import { constants as fsc, lstatSync, opendirSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { blobIdHash, ID_BYTES } from '../crypto/ids.js';
@@ -35,7 +35,7 @@ export async function filesAlreadyRestored(target: string, files: readonly Snaps
   const place = blankPlace();
   for (const f of files) {
     const path = join(root, ...f.relPath.split('/'));
-    const st = lstatSync(path, { throwIfNoEntry: false });
+    const st = lstatIfThere(path);
     if (!st?.isFile() || st.size !== f.size) continue;
     throwIfCancelled(signal);
     if (await hasSnapshotBytes(path, f, index, idKey, buf, place, signal)) same.add(f.relPath);
@@ -43,8 +43,21 @@ export async function filesAlreadyRestored(target: string, files: readonly Snaps
   return same;
 }
 
+/**
+ * What is at `path`, or nothing where a file stands in place of one of its folders (ENOTDIR): the
+ * restore's own check of the target names that, as a path of the wrong kind.
+ */
+function lstatIfThere(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
 function holdsAnything(root: string): boolean {
-  if (!lstatSync(root, { throwIfNoEntry: false })?.isDirectory()) return false;
+  if (!lstatIfThere(root)?.isDirectory()) return false;
   const dir = opendirSync(root);
   try {
     return dir.readSync() !== null;

@@ -185,7 +185,7 @@ export class LocalFolderBackend implements StorageBackend {
     const st = await fs.stat(file).catch(() => null);
     if (!st || st.isDirectory()) return ioError(e, `opening ${this.root}`);
     return new UsageError(
-      file === this.root ? `${file} is a file, not a repository folder.` : `${this.root} cannot be a repository folder: ${file} is a file.`,
+      file === this.root ? `${file} is ${st.isFile() ? 'a file' : 'not a folder'}, so it cannot be a repository.` : `${this.root} cannot be a repository folder: ${file} is ${st.isFile() ? 'a file' : 'not a folder'}.`,
       'Give --repo the repository\'s folder (for `init`, a new or empty folder).',
     );
   }

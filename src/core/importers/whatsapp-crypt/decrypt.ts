@@ -14,6 +14,7 @@
  * whether the file is intact (so the key is wrong) or damaged.
  */
 import { createDecipheriv, createHash, randomBytes, timingSafeEqual, type DecipherGCM, type Hash } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -116,7 +117,8 @@ export async function decryptBackupFile(inPath: string, key: WhatsAppKey, outPat
 async function openBackup(inPath: string): Promise<FileHandle> {
   let fh: FileHandle;
   try {
-    fh = await open(inPath, 'r');
+    // Not blocking: a FIFO would wait for a writer before the check below could refuse it.
+    fh = await open(inPath, fsc.O_RDONLY | fsc.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ChatsafeError('not-found', `No backup file at ${inPath}.`, 'Check the path; WhatsApp keeps its backups in WhatsApp/Databases on the phone.');
