@@ -23,7 +23,7 @@ export async function measureTree(repo: Repository, index: BlobIndex, treeId: st
   const seen = known.get(treeId);
   if (seen) return seen;
   throwIfCancelled(signal);
-  const tree = await repo.loadStoredTree(index, treeId);
+  const tree = await repo.readStoredTree(index, treeId);
   let entries = 0;
   let height = 0;
   for (const node of tree.nodes) {
