@@ -94,8 +94,13 @@ export function openSourceDb(path: string): SourceDb {
   };
 }
 
+/**
+ * The source's tables, not its views: a view is a query the file's author wrote, and one named
+ * like a table the importers read (`message AS WITH RECURSIVE …`) ran without end inside SQLite,
+ * where no signal reaches. WhatsApp's own views (`message_view`, `chat_view`, …) are not read.
+ */
 export function tableNames(db: Database.Database): Set<string> {
-  return new Set((db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')").all() as { name: string }[]).map((r) => r.name));
+  return new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
 }
 
 export function columnNames(db: Database.Database, table: string): Set<string> {

@@ -6,7 +6,7 @@
  * "domain-relativePath" and listed in Manifest.db.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ChatKind, MessageKind } from '../catalog/types.js';
 import { cleanName, cleanText, toBool, toCount, toNumber, validMillis } from '../catalog/validate.js';
@@ -63,9 +63,21 @@ export function backupFileId(domain: string, relativePath: string): string {
   return createHash('sha1').update(`${domain}-${relativePath}`).digest('hex');
 }
 
+/**
+ * A file of the backup, by its id: a regular file itself, never a link (a link to a file elsewhere
+ * was read, and its size and digest went into the catalog).
+ */
 function backupFile(dir: string, fileId: string): string | null {
-  for (const p of [join(dir, fileId.slice(0, 2), fileId), join(dir, fileId)]) if (existsSync(p) && statSync(p).isFile()) return p;
+  for (const p of [join(dir, fileId.slice(0, 2), fileId), join(dir, fileId)]) if (isRegularFile(p)) return p;
   return null;
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false; // a file where a folder of the path should be
+  }
 }
 
 export function locateIosBackup(dir: string): IosBackup {

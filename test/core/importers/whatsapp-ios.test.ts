@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openCatalog } from '../../../src/core/catalog/catalog.js';
@@ -123,6 +123,21 @@ test('unencrypted iTunes/Finder backup: files found through Manifest.db by their
   await buildCatalog(backup, join(dir, 'cat.db'));
   const id = files[2]![0];
   checkCatalog(join(dir, 'cat.db'), `00008030-001A2B3C4D5E6F/${id.slice(0, 2)}/${id}`);
+
+  // The media file a link to a file outside the backup: left out as missing, never read.
+  const mediaFile = join(backup, id.slice(0, 2), id);
+  writeFileSync(join(dir, 'outside.jpg'), 'a file that is not the backup\'s');
+  rmSync(mediaFile);
+  symlinkSync(join(dir, 'outside.jpg'), mediaFile);
+  await buildCatalog(backup, join(dir, 'linked.db'));
+  const linked = openCatalog(join(dir, 'linked.db'));
+  try {
+    const photo = linked.listMessages(linked.listChats().find((c) => c.kind === 'direct')!.id)[1]!;
+    assert.equal(photo.media?.path, null, 'a link out of the backup is not the media file');
+    assert.equal(photo.media?.sha256, null);
+  } finally {
+    linked.close();
+  }
 
   // The same folder marked encrypted: detected, explained, and refused for import with a clear message.
   writeFileSync(join(backup, 'Manifest.plist'), '<?xml version="1.0"?><plist><dict><key>IsEncrypted</key><true/></dict></plist>');
