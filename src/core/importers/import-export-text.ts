@@ -4,7 +4,7 @@ import { basename, extname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ChatsafeError, throwIfCancelled } from '../errors.js';
 import type { CatalogWriter } from '../catalog/writer.js';
-import { linkMedia, linkOptions, mimeFromName, rootResolver } from './media.js';
+import { linkMedia, linkOptions, mimeFromName, RecentMap, rootResolver } from './media.js';
 import type { ReportCollector } from './report.js';
 import type { LocatedSource } from './locate.js';
 import type { ImportOptions } from './types.js';
@@ -54,6 +54,8 @@ export function countExportText(src: LocatedSource): { messages: number; attachm
   return { messages: parsed.messages.length, attachments: parsed.messages.filter((m) => m.attachment !== null).length, layout: parsed.layout, dateOrder: parsed.dateOrder, inZip };
 }
 
+const RECENT_ENTRIES = 256;
+
 export async function importExportText(src: LocatedSource, writer: CatalogWriter, report: ReportCollector, opts: ImportOptions): Promise<void> {
   const main = src.mainFile!;
   const { text, chatName } = readChatText(src);
@@ -83,15 +85,23 @@ export async function importExportText(src: LocatedSource, writer: CatalogWriter
       const z = zip;
       const zipName = basename(main);
       let missing = 0;
+      // An entry named on many lines is inflated and hashed once while it is recent (a few KB of zip
+      // could name one 16 MiB entry on every line, 20 ms a line); null: it could not be read.
+      const recent = new RecentMap<string, string | null>(RECENT_ENTRIES);
       for (const p of writer.pendingMedia()) {
         throwIfCancelled(opts.signal);
         const entry = p.relPath ? z.find(p.relPath) : undefined;
         let sha: string | null = null;
         if (entry) {
-          try {
-            sha = createHash('sha256').update(z.extract(entry)).digest('hex');
-          } catch {
-            report.warn(`An attachment in ${zipName} could not be read and is listed by name only.`);
+          const seen = recent.get(entry.name);
+          if (seen !== undefined) sha = seen;
+          else {
+            try {
+              sha = createHash('sha256').update(z.extract(entry)).digest('hex');
+            } catch {
+              report.warn(`An attachment in ${zipName} could not be read and is listed by name only.`);
+            }
+            recent.set(entry.name, sha);
           }
         } else missing += 1;
         writer.addMedia(p.messageId, { path: entry && sha ? `${zipName}/${entry.name}` : null, name: p.name, mime: p.mime, size: entry ? entry.size : null, sha256: sha });

@@ -163,6 +163,8 @@ export function fileSkeletons(dir: string): SkeletonSet | null {
 const MAX_LISTED = 500_000;
 
 const REMEMBERED_PATHS = 10_000;
+/** Digests of the files hashed last, by path (`linkMedia`); a few hundred, on the catalog thread's heap through a backup. */
+const RECENT_DIGESTS = 256;
 
 /**
  * Files hashed at once, each read through its own buffer. One at a time, a file's reads and its
@@ -346,6 +348,11 @@ export async function linkMedia(
       free.push(buffer);
     }
   };
+  const hashOnce = (abs: string): Promise<string | null> => {
+    const sha = digestOf(abs, free.pop()!);
+    recent.set(abs, sha);
+    return sha;
+  };
   const addOldest = async (): Promise<void> => {
     const { p, found, sha } = window.shift()!;
     const hex = await sha;
@@ -355,13 +362,16 @@ export async function linkMedia(
     if (opts.onProgress && (done % 50 === 0 || done === total - 1)) opts.onProgress(done + 1, total);
     done += 1;
   };
+  // A file named by many messages (forwarded media; or a crafted export's one large file named on
+  // every line, which took 20 ms a line for a 16 MiB file) is hashed once while it is recent.
+  const recent = new RecentMap<string, Promise<string | null>>(RECENT_DIGESTS);
   try {
     for (const p of writer.pendingMedia()) {
       throwIfCancelled(opts.signal);
       // A file in the window holds at most one buffer, so one is free whenever the window has room.
       while (window.length >= HASHES_AT_ONCE) await addOldest();
       const found = resolve && p.relPath ? resolve(p.relPath) : null;
-      const sha = found ? digestOf(found.abs, free.pop()!) : Promise.resolve(null);
+      const sha = found ? (recent.get(found.abs) ?? hashOnce(found.abs)) : Promise.resolve(null);
       // Handled at once, so a cancel that fails it while an older one is awaited is not an unhandled rejection.
       sha.catch(() => undefined);
       window.push({ p, found, sha });

@@ -110,3 +110,29 @@ test('the digest cache: sealed per repository and source, ignored when damaged o
   writeFileSync(join(dir, 'a-file'), 'x');
   assert.equal(new MediaDigestCache(join(dir, 'a-file', 'cache'), 'repo1', key, join(dir, 'WhatsApp')).save(records), false);
 });
+
+test('linkMedia: a file named by many messages is hashed once, every message gets its digest', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'forwarded.jpg'), 'media forwarded');
+  writeFileSync(join(dir, 'other.jpg'), 'media other');
+  const refs: PendingMedia[] = Array.from({ length: 300 }, (_, i) => ({ messageId: i + 1, relPath: i % 100 === 99 ? 'other.jpg' : 'forwarded.jpg', name: null, mime: null, size: null }));
+  const rows = new Map<number, MediaRef>();
+  // Each read of a file asks the digests first: the count of asks is the count of reads.
+  let asked = 0;
+  const digests = new MediaDigests(null);
+  const lookup = digests.lookup.bind(digests);
+  digests.lookup = (key) => {
+    asked += 1;
+    return lookup(key);
+  };
+  await linkMedia((rel) => ({ abs: join(dir, rel), snapshotPath: rel, size: 0 }), {
+    pendingMediaCount: refs.length,
+    *pendingMedia() {
+      yield* refs;
+    },
+    addMedia: (id, media) => void rows.set(id, media),
+  }, { digests });
+  assert.equal(asked, 2, 'one read for each distinct file');
+  assert.equal(rows.size, 300);
+  for (const [id, row] of rows) assert.equal(row.sha256, sha(id % 100 === 0 ? 'media other' : 'media forwarded'));
+});
