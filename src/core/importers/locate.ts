@@ -3,7 +3,7 @@
  * contacts, media and text files are. Reads headers and names only; the
  * counting happens in detect.ts and the reading in the importers.
  */
-import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { compareCodeUnits } from '../code-unit-order.js';
 import { ChatsafeError } from '../errors.js';
@@ -34,9 +34,13 @@ export const IOS_CONTACTS_ID = 'b8548dc30aa1030df0ce18ef08b882cf7ab5212f';
 
 const CRYPT_NAME = /^msgstore(-\d{4}-\d{2}-\d{2}\.\d+)?\.db\.crypt(12|14|15)$/;
 
+/**
+ * A regular file itself, not a link: a backup stores a link as a link, so a catalog built through
+ * one would hold a file from outside what was backed up.
+ */
 function isFile(p: string): boolean {
   try {
-    return statSync(p).isFile();
+    return lstatSync(p).isFile();
   } catch {
     return false;
   }

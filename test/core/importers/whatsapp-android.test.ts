@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -313,6 +313,19 @@ test('a view named like a table the importer reads is not read: a database whose
     CREATE VIEW message AS WITH RECURSIVE c(x) AS (SELECT 2 UNION ALL SELECT x + 1 FROM c) SELECT x AS _id, x AS chat_row_id FROM c;`);
   h.close();
   // Before, counting the view's rows ran inside SQLite until the process was killed.
+  const det = await detectSource(join(dir, 'WhatsApp'));
+  assert.notEqual(det.kind, 'whatsapp-android', JSON.stringify(det));
+});
+
+test('a database in an export folder that is a link to a file elsewhere is not read: the backup keeps the link, not that file', async (t) => {
+  const dir = tempDir(t);
+  const elsewhere = join(dir, 'elsewhere.db');
+  sqlite(elsewhere, MODERN_SCHEMA, [
+    ["INSERT INTO jid (_id, user, server, type, raw_string) VALUES (1, '491111', 's.whatsapp.net', 0, '491111@s.whatsapp.net')", [[]]],
+    ['INSERT INTO chat (_id, jid_row_id) VALUES (10, 1)', [[]]],
+  ]);
+  mkdirSync(join(dir, 'WhatsApp', 'Databases'), { recursive: true });
+  symlinkSync(elsewhere, join(dir, 'WhatsApp', 'Databases', 'msgstore.db'));
   const det = await detectSource(join(dir, 'WhatsApp'));
   assert.notEqual(det.kind, 'whatsapp-android', JSON.stringify(det));
 });
