@@ -9,6 +9,7 @@ import { detectSource } from '../../../src/core/importers/detect.js';
 import { buildCatalog } from '../../../src/core/importers/import.js';
 import { readZipMedia } from '../../../src/core/importers/import-export-text.js';
 import { parseExportText } from '../../../src/core/importers/whatsapp-export-text.js';
+import { ZipReader } from '../../../src/core/importers/zip-reader.js';
 import { makeZip, tempDir } from './helpers.js';
 
 const U = (y: number, mo: number, d: number, h: number, mi: number, s = 0) => Date.UTC(y, mo - 1, d, h, mi, s);
@@ -158,4 +159,27 @@ test('hostile zips: path traversal, a zip bomb, a truncated file: refused with t
   writeFileSync(lying, makeZip([{ name: '_chat.txt', data: ANDROID_EN, deflate: true, declaredSize: 100 }]));
   await assert.rejects(buildCatalog(lying, join(dir, 'd.db')), (e: ChatsafeError) => e.kind === 'integrity' && e.message.includes('WhatsApp Chat - D.zip'));
   assert.deepEqual(readdirSync(dir).filter((n) => !n.endsWith('.zip')), []);
+});
+
+test('export zip: an attachment named on many lines is inflated and hashed once', async (t) => {
+  const dir = tempDir(t);
+  const zipPath = join(dir, 'WhatsApp Chat - Same.zip');
+  const photo = Buffer.from('the one photo');
+  const lines = Array.from({ length: 300 }, (_, i) => `[12.03.21, 14:${String(i % 60).padStart(2, '0')}:00] Anna: \u200e<attached: 00000001-PHOTO-2021-03-12-14-06-00.jpg>`);
+  writeFileSync(zipPath, makeZip([{ name: '_chat.txt', data: lines.join('\n'), deflate: true }, { name: '00000001-PHOTO-2021-03-12-14-06-00.jpg', data: photo, deflate: true }]));
+  // Each inflation of an entry is a call of `extract`: counted for the attachment's name.
+  const extract = ZipReader.prototype.extract;
+  let inflated = 0;
+  ZipReader.prototype.extract = function (this: ZipReader, entry: Parameters<typeof extract>[0], ...rest: unknown[]) {
+    if (entry.name.endsWith('.jpg')) inflated += 1;
+    return (extract as (...a: unknown[]) => Buffer).call(this, entry, ...rest);
+  } as typeof extract;
+  t.after(() => (ZipReader.prototype.extract = extract));
+  const report = await buildCatalog(zipPath, join(dir, 'cat.db'));
+  assert.equal(report.counts.media, 300);
+  assert.equal(inflated, 1);
+  const cat = openCatalog(join(dir, 'cat.db'));
+  t.after(() => cat.close());
+  const digest = createHash('sha256').update(photo).digest('hex');
+  assert.ok(cat.listMessages(cat.listChats()[0]!.id, { limit: 1000 }).every((m) => m.media?.sha256 === digest));
 });
