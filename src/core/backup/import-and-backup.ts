@@ -7,11 +7,11 @@
  * still backed up as plain files: the originals come first, and the reason is
  * reported.
  */
-import { promises as fs, realpathSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { countFilesIn, scanSources } from './scan.js';
-import { ChatsafeError, isChatsafeError } from '../errors.js';
+import { isChatsafeError } from '../errors.js';
 import { detectSource } from '../importers/detect.js';
 import { buildCatalogInWorker } from '../importers/catalog-in-worker.js';
 import { MediaDigestCache } from '../importers/media-digest-cache.js';
@@ -21,6 +21,7 @@ import type { DetectionReport, ImportProgress, ImportReport } from '../importers
 import type { WhatsAppKey } from '../importers/whatsapp-crypt/index.js';
 import { ProgressMeter, type ProgressListener } from '../jobs/progress.js';
 import { withLock } from '../repo/lock.js';
+import { refuseRepositoryInSources } from '../storage/repository-overlap.js';
 import type { Repository } from '../repo/repository.js';
 import { backupLocked, backupUnchanged, pathsKey, type BackupResult } from './backup.js';
 import { referencedPacks } from './verify.js';
@@ -41,34 +42,10 @@ export interface ImportBackupResult extends BackupResult {
   readonly catalogSkipped: string | null;
 }
 
-/**
- * A repository inside a source would be backed up into itself, every pack it writes read back as
- * new data: the backup grows without end, and a restore brings back an old copy of the repository.
- */
-function refuseRepositoryInSources(repo: Repository, sources: readonly string[]): void {
-  const folder = repo.backend.localFolder;
-  if (folder === undefined) return;
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p); // missing: the scan says so
-    }
-  };
-  const repoPath = real(folder);
-  for (const src of sources) {
-    if (src === '') continue; // the scan refuses it
-    const srcPath = real(src);
-    if (repoPath === srcPath || repoPath.startsWith(srcPath.endsWith(sep) ? srcPath : srcPath + sep)) {
-      throw new ChatsafeError('usage', `The repository ${folder} is inside the source ${src}; it would be backed up into itself.`, 'Keep the repository outside the folders you back up, or back up the folders beside it instead.');
-    }
-  }
-}
-
 export async function importAndBackup(repo: Repository, opts: ImportBackupOptions): Promise<ImportBackupResult> {
   // One walk of the sources serves detection's counts and the backup itself.
   new ProgressMeter(opts.onProgress, 'scanning').done();
-  refuseRepositoryInSources(repo, opts.sources);
+  refuseRepositoryInSources(repo.backend, opts.sources);
   const scan = await scanSources(opts.sources, opts.signal);
   const countFiles = countFilesIn(scan);
   const detected: DetectionReport[] = [];

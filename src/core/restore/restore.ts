@@ -20,7 +20,7 @@ import { measureTree } from '../repo/tree-measure.js';
 import { filesAlreadyRestored } from './already-restored.js';
 import { ChunkPlaces } from './chunk-places.js';
 import { BUFFER_BYTES, BufferRing, openChunks, READ_AHEAD, type ChunkSource } from './chunk-stream.js';
-import { refusePlanInRepository, refuseTargetInRepository } from './repository-overlap.js';
+import { refusePlanInRepository, refuseTargetInRepository } from '../storage/repository-overlap.js';
 import { FileOpener, targetError, TargetWriter } from './target-writer.js';
 
 /** Runs of files restored side by side (`splitIntoLanes`); a third was no faster on two cores, and took 12 MiB more. */

@@ -50,8 +50,6 @@ export interface RangeReader {
 export interface StorageBackend {
   /** Where this is, for messages and the diagnostics report; never contains credentials. */
   readonly location: string;
-  /** The folder a local backend keeps its objects in: a backup refuses sources that hold it. */
-  readonly localFolder?: string;
   /** Prepares an empty destination; fails with `conflict` if a repository is already there. */
   create(): Promise<void>;
   /** Size of an object, or null when it does not exist. */

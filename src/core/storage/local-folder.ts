@@ -140,10 +140,8 @@ export class LocalFolderBackend implements StorageBackend {
    * memory file system, where the sync costs nothing, backed up no faster.
    */
   readonly packWritesAtOnce = 2;
-  readonly localFolder: string;
   constructor(readonly root: string) {
     this.location = root;
-    this.localFolder = root;
   }
 
   private pathOf(kind: ObjectKind, name: string): string {
