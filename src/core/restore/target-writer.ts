@@ -206,9 +206,7 @@ export class TargetWriter {
     this.assertNoSymlinkOnTheWay(p);
     const fd = openSync(p, fsc.O_RDONLY | fsc.O_NOFOLLOW);
     try {
-      fchmodSync(fd, restoredMode(mode));
-      const t = nsToSeconds(mtimeNs);
-      futimesSync(fd, t, t);
+      setModeAndTime(fd, mode, mtimeNs);
     } finally {
       closeSync(fd);
     }
@@ -362,9 +360,7 @@ export class RestoringFile {
 
   async commit(mode: number, mtimeNs: string): Promise<void> {
     await this.direct?.end();
-    fchmodSync(this.fd, restoredMode(mode));
-    const t = nsToSeconds(mtimeNs);
-    futimesSync(this.fd, t, t);
+    setModeAndTime(this.fd, mode, mtimeNs);
     this.close();
     if (this.tmpPath !== this.finalPath) renameSync(this.tmpPath, this.finalPath);
   }
@@ -413,7 +409,6 @@ export function nsToSeconds(ns: string): number {
   return (micros >= 0 ? micros + 0.5 : micros) / 1e6;
 }
 
-/** Calls on an open file that only a restore's target receives (pack files are only read). */
 /**
  * The permission bits a restore sets: all a backup recorded but setuid and setgid. A backup or
  * bundle can come from someone else (support sends one back, a crafted one arrives by mail), and
@@ -425,6 +420,14 @@ function restoredMode(mode: number): number {
 }
 const SETUID_SETGID = 0o6000;
 
+/** A restored file's recorded mode (`restoredMode`) and modification time, set on its open descriptor. */
+function setModeAndTime(fd: number, mode: number, mtimeNs: string): void {
+  fchmodSync(fd, restoredMode(mode));
+  const t = nsToSeconds(mtimeNs);
+  futimesSync(fd, t, t);
+}
+
+/** Calls on an open file that only a restore's target receives (pack files are only read). */
 const TARGET_FD_CALLS: ReadonlySet<string> = new Set(['write', 'writev', 'fchmod', 'futime', 'fsync', 'ftruncate', 'close']);
 
 /**
