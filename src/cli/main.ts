@@ -80,8 +80,9 @@ export function reportError(io: CliIO, command: string, e: unknown): Failure {
   const code = (e as { code?: string })?.code;
   const message = (e as Error)?.message ?? String(e);
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr.write(`chatsafe ${command}: ${message}\n  Run \`chatsafe ${command} --help\` for usage.\n`);
-    return { kind: 'usage', message, hint: `Run \`chatsafe ${command} --help\` for usage.`, exitCode: EXIT.usage };
+    const hint = `Run \`chatsafe ${command} --help\` for usage.`;
+    io.stderr.write(`chatsafe ${command}: ${message}\n  ${hint}\n`);
+    return { kind: 'usage', message, hint, exitCode: EXIT.usage };
   }
   io.stderr.write(`chatsafe ${command}: unexpected failure: ${message}\n`);
   if (process.env.CHATSAFE_DEBUG) io.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
